@@ -24,6 +24,8 @@ import (
 	_ "github.com/hashicorp/go-hclog"
 	_ "github.com/hashicorp/go-plugin"
 	_ "github.com/mattn/go-sqlite3"
+	_ "github.com/moby/moby/client"
+	_ "go.uber.org/goleak"
 	_ "github.com/opencontainers/go-digest"
 	_ "github.com/opencontainers/image-spec/specs-go/v1"
 	_ "github.com/stretchr/testify/require"
