@@ -33,7 +33,7 @@ func ParseChanges(changes []string) (Changes, error) {
 	for _, line := range logicalLines(strings.Join(changes, "\n")) {
 		instr, rest, _ := strings.Cut(line, " ")
 		rest = strings.TrimSpace(rest)
-		step, err := parseInstruction(instr, rest, false)
+		step, err := parseInstruction(instr, rest)
 		if err != nil {
 			return Changes{}, err
 		}
@@ -89,15 +89,12 @@ func invalidf(format string, args ...any) error {
 	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf(format, args...))
 }
 
-func parseInstruction(instr, rest string, onbuild bool) (func(*ImageConfig, *changeState), error) {
+func parseInstruction(instr, rest string) (func(*ImageConfig, *changeState), error) {
 	name := strings.ToUpper(instr)
 	switch name {
 	case "CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD",
 		"STOPSIGNAL", "USER", "VOLUME", "WORKDIR":
 	default:
-		if onbuild {
-			return nil, invalidf("%s isn't allowed as an ONBUILD trigger", instr)
-		}
 		return nil, invalidf("%s is not a valid change command", instr)
 	}
 	if rest == "" && name != "CMD" && name != "ENTRYPOINT" {
@@ -169,9 +166,10 @@ func parseInstruction(instr, rest string, onbuild bool) (func(*ImageConfig, *cha
 		switch strings.ToUpper(trigger) {
 		case "ONBUILD", "FROM", "MAINTAINER":
 			return nil, invalidf("%s isn't allowed as an ONBUILD trigger", trigger)
-		}
-		if _, err := parseInstruction(trigger, strings.TrimSpace(triggerRest), true); err != nil {
-			return nil, err
+		case "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL",
+			"RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR":
+		default:
+			return nil, invalidf("unknown instruction: %s", trigger)
 		}
 		line := strings.ToUpper(trigger) + " " + strings.TrimSpace(triggerRest)
 		return func(c *ImageConfig, _ *changeState) { c.OnBuild = append(c.OnBuild, strings.TrimSpace(line)) }, nil
