@@ -1,0 +1,160 @@
+package imagesvctest
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/filters"
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+// usageTable is the suite's UsageProvider: a table the tests fill.
+type usageTable struct {
+	mu sync.Mutex
+	m  map[digest.Digest][]string
+}
+
+func (u *usageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := map[digest.Digest][]string{}
+	for _, d := range ds {
+		if ids, ok := u.m[d]; ok {
+			out[d] = slices.Clone(ids)
+		}
+	}
+	return out, nil
+}
+
+func (u *usageTable) set(t *testing.T, d digest.Digest, ids ...string) {
+	u.mu.Lock()
+	u.m[d] = ids
+	u.mu.Unlock()
+	t.Cleanup(func() {
+		u.mu.Lock()
+		delete(u.m, d)
+		u.mu.Unlock()
+	})
+}
+
+// recorder collects progress events and notices calls that overlap, which the contract
+// forbids.
+type recorder struct {
+	mu      sync.Mutex
+	events  []imagesvc.ProgressEvent
+	inside  atomic.Int32
+	overlap atomic.Bool
+}
+
+func (r *recorder) report(ev imagesvc.ProgressEvent) {
+	if r.inside.Add(1) != 1 {
+		r.overlap.Store(true)
+	}
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	r.mu.Unlock()
+	r.inside.Add(-1)
+}
+
+func (r *recorder) list() []imagesvc.ProgressEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+type pullResult struct {
+	pulled []imagesvc.PulledImage
+	events []imagesvc.ProgressEvent
+	err    error
+}
+
+func (s *suite) pull(t *testing.T, svc imagesvc.Creator, fromImage, tag string, platform *ocispec.Platform, auth *imagesvc.AuthConfig) pullResult {
+	t.Helper()
+	return s.pullCtx(t, context.Background(), svc, fromImage, tag, platform, auth)
+}
+
+func (s *suite) pullCtx(t *testing.T, ctx context.Context, svc imagesvc.Creator, fromImage, tag string, platform *ocispec.Platform, auth *imagesvc.AuthConfig) pullResult {
+	t.Helper()
+	ref, err := imagesvc.ParsePullReference(fromImage, tag, "")
+	if err != nil {
+		t.Fatalf("ParsePullReference(%q, %q): %v", fromImage, tag, err)
+	}
+	rec := &recorder{}
+	pulled, err := svc.Pull(ctx, imagesvc.PullRequest{Ref: ref, Platform: platform, Auth: auth}, rec.report)
+	if rec.overlap.Load() {
+		t.Errorf("pull of %s: progress was reported from several goroutines at once", ref)
+	}
+	return pullResult{pulled: pulled, events: rec.list(), err: err}
+}
+
+// mustPull pulls repo:tag from the suite's registry and fails the test on error.
+func (s *suite) mustPull(t *testing.T, svc imagesvc.Creator, repo, tag string) []imagesvc.PulledImage {
+	t.Helper()
+	res := s.pull(t, svc, s.w.ref(repo), tag, nil, nil)
+	if res.err != nil {
+		t.Fatalf("pull %s:%s: %v", repo, tag, res.err)
+	}
+	return res.pulled
+}
+
+func list(t *testing.T, svc imagesvc.Lister, opts imagesvc.ListOptions) []imagesvc.Summary {
+	t.Helper()
+	out, err := svc.List(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("List(%s): %v", describe(opts), err)
+	}
+	if out == nil {
+		t.Fatalf("List(%s) returned nil, want a non-nil slice", describe(opts))
+	}
+	return out
+}
+
+func listFiltered(t *testing.T, svc imagesvc.Lister, pairs ...string) []imagesvc.Summary {
+	t.Helper()
+	var args filters.Args
+	for i := 0; i+1 < len(pairs); i += 2 {
+		args.Add(pairs[i], pairs[i+1])
+	}
+	return list(t, svc, imagesvc.ListOptions{Filters: args})
+}
+
+func ids(sums []imagesvc.Summary) []digest.Digest {
+	out := make([]digest.Digest, 0, len(sums))
+	for _, s := range sums {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+func find(sums []imagesvc.Summary, id digest.Digest) *imagesvc.Summary {
+	for i := range sums {
+		if sums[i].ID == id {
+			return &sums[i]
+		}
+	}
+	return nil
+}
+
+func inspect(t *testing.T, svc imagesvc.Inspector, name string, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
+	t.Helper()
+	ref, err := imagesvc.ParseImageRef(name)
+	if err != nil {
+		t.Fatalf("ParseImageRef(%q): %v", name, err)
+	}
+	return svc.Inspect(context.Background(), ref, opts)
+}
+
+func hasEvent(events []imagesvc.ProgressEvent, id, status string) bool {
+	for _, ev := range events {
+		if ev.ID == id && ev.Status == status {
+			return true
+		}
+	}
+	return false
+}

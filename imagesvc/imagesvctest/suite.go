@@ -1,0 +1,108 @@
+// Package imagesvctest is the conformance suite of imagesvc: the behaviour of Docker's image
+// endpoints (list, inspect, pull, import; spec §2–4) that a backend can show without HTTP.
+//
+// Every backend of this module runs it, in-process and across the plugin boundary, and
+// plugin authors run it against theirs:
+//
+//	func TestConformance(t *testing.T) {
+//		imagesvctest.RunConformance(t, func(t *testing.T, h imagesvctest.Harness) imagesvc.Service {
+//			svc, err := mybackend.Open(t.TempDir(), mybackend.Options{
+//				HostsDir: h.HostsDir, Platform: h.Platform, Usage: h.Usage,
+//			})
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { svc.Close() })
+//			return svc
+//		})
+//	}
+//
+// The suite builds its own images (a labelled Docker schema 2 image, an OCI index with
+// linux/amd64 and linux/arm64/v8 and their attestation manifests, a repository with several
+// tags sharing a layer, a private repository, images whose IDs share a prefix) and serves
+// them from an in-process OCI registry on 127.0.0.1. Nothing is downloaded.
+package imagesvctest
+
+import (
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+// Harness is what the suite gives a backend factory.
+type Harness struct {
+	// RegistryHost is the host:port of the suite's registry, on 127.0.0.1, plain HTTP.
+	RegistryHost string
+	// HostsDir is a containerd hosts.toml tree (HostsDir/<host>/hosts.toml) that makes
+	// RegistryHost a plain-HTTP registry. Backends must use it for registry access.
+	HostsDir string
+	// Platform is the platform the backend must treat as the host's (linux/amd64), so
+	// that results do not depend on the machine running the suite.
+	Platform ocispec.Platform
+	// Usage reports the containers that use images; backends must consult it.
+	Usage imagesvc.UsageProvider
+}
+
+// Factory returns a new, empty service for one test. It registers its own cleanup with
+// t.Cleanup.
+type Factory func(t *testing.T, h Harness) imagesvc.Service
+
+// RunConformance runs the whole suite against the services newService returns, one fresh
+// service per subtest.
+func RunConformance(t *testing.T, newService Factory) {
+	w := newWorld(t)
+	usage := &usageTable{m: map[digest.Digest][]string{}}
+	h := Harness{
+		RegistryHost: w.host,
+		HostsDir:     w.hostsDir,
+		Platform:     ocispec.Platform{OS: "linux", Architecture: "amd64"},
+		Usage:        usage,
+	}
+	s := &suite{w: w, h: h, usage: usage, newService: newService}
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"Empty", s.testEmpty},
+		{"PullByTag", s.testPullByTag},
+		{"PullByDigest", s.testPullByDigest},
+		{"PullAllTags", s.testPullAllTags},
+		{"PullPlatform", s.testPullPlatform},
+		{"PullMultiPlatformSummary", s.testMultiPlatformSummary},
+		{"PullErrors", s.testPullErrors},
+		{"PullCredentials", s.testPullCredentials},
+		{"Inspect", s.testInspect},
+		{"InspectShortIDs", s.testInspectShortIDs},
+		{"InspectPlatform", s.testInspectPlatform},
+		{"ListOrderAndNames", s.testListOrderAndNames},
+		{"ListFilters", s.testListFilters},
+		{"ListAllAndParents", s.testListAllAndParents},
+		{"ListSharedSize", s.testSharedSize},
+		{"ListContainers", s.testContainers},
+		{"Import", s.testImport},
+		{"ImportDangling", s.testImportDangling},
+		{"ImportErrors", s.testImportErrors},
+		{"Concurrency", s.testConcurrency},
+	} {
+		t.Run(tc.name, tc.run)
+	}
+}
+
+type suite struct {
+	w          *world
+	h          Harness
+	usage      *usageTable
+	newService Factory
+}
+
+func (s *suite) service(t *testing.T) imagesvc.Service {
+	t.Helper()
+	svc := s.newService(t, s.h)
+	if svc == nil {
+		t.Fatal("the factory returned a nil service")
+	}
+	return svc
+}
