@@ -1,0 +1,77 @@
+// Package httpadapter serves an [imagesvc.Service] as the image part of the Docker Engine
+// API over net/http:
+//
+//	GET  /images/json          list images
+//	GET  /images/{name}/json   inspect an image ({name} may contain "/", ":" and "@")
+//	POST /images/create        pull (fromImage) or import (fromSrc)
+//
+// Every route is served bare and under any /vX.Y version prefix, as Docker does. Optional
+// GET/HEAD /_ping and GET /version handlers ([Options.Ping], [Options.Version]) let a host
+// that serves nothing else speak to the docker CLI and SDKs, which negotiate the API version
+// through them.
+//
+// # Mounting
+//
+// [New] returns an http.Handler that routes on the request path. To serve it under a prefix
+// of a host's http.ServeMux or of another router, strip the prefix first:
+//
+//	mux.Handle("/docker/", http.StripPrefix("/docker", httpadapter.New(svc, httpadapter.Options{})))
+//
+// # API versions
+//
+// The requested version (the /vX.Y prefix; the maximum when there is none) must lie within
+// [Options.MinVersion, Options.MaxVersion], or the request fails with 400 and Docker's "client
+// version X is too old/new" texts. Versions compare numerically per dotted component. Every
+// answer of a known route carries the headers Api-Version (the maximum, never the requested
+// version), Ostype and Server. The requested version decides the shape of the answer, as the
+// Docker daemon does (see the wire contract, spec §2.5, §3.3 and §6):
+//
+//   - GET /images/json: "<none>:<none>" and "<none>@<none>" placeholders for untagged images
+//     below 1.43 ([] from 1.43); VirtualSize below 1.44 (with the keys in alphabetical order);
+//     shared-size from 1.42; manifests from 1.47; Descriptor from 1.48; Containers is -1 below
+//     1.51; identity from 1.54 (it requires manifests=1).
+//   - GET /images/{name}/json: the keys VirtualSize (and Created "0001-01-01T00:00:00Z" when
+//     unknown) below 1.44, Container and ContainerConfig below 1.45, Descriptor from 1.48,
+//     manifests from 1.48, platform (JSON) from 1.49, the legacy Config fields below 1.50
+//     and 1.52, Parent, Comment, DockerVersion, Author and GraphDriver always below 1.52,
+//     Identity from 1.53. Whenever legacy keys are added the keys come out in alphabetical
+//     order, as Docker's compatibility wrapper writes them.
+//   - POST /images/create: platform (os[/arch[/variant]] text) from 1.32.
+//
+// Parameters newer than the requested version are ignored, not rejected.
+//
+// # Parameters
+//
+// Parameters are read from the URL query only; a request body is never parsed as a form, so
+// an import archive may come with any Content-Type, or none. Booleans are permissive: "",
+// "0", "no", "false" and "none" (trimmed, any case) are false, anything else is true. The
+// filters parameter accepts both JSON shapes ({"key":{"value":true}} and {"key":["value"]});
+// the legacy filter parameter (an image name glob) is honoured on every version when filters
+// has no reference key; the legacy registry parameter of a pull is put in front of a
+// fromImage without a registry host. X-Registry-Auth is base64url-encoded JSON; a header that
+// does not decode is ignored on pulls (the pull is anonymous), as Docker does.
+//
+// # Streams
+//
+// POST /images/create answers with a stream of JSON messages, each followed by "\r\n" and
+// flushed as it comes. Nothing is written until the first message, so an error before it
+// is a real HTTP error with its status code (a 401 stays a 401, so that clients can retry
+// with credentials); an error after it is a final in-stream message
+// {"error":"...","errorDetail":{"message":"..."}} under status 200. An import ends with
+// {"status":"sha256:<id>"}. The service call runs with the request's context: a client that
+// disconnects cancels it (a backend that shares one pull between callers keeps it running
+// for the others).
+//
+// # Errors
+//
+// Errors are {"message":"..."} with Content-Type application/json, written without HTML
+// escaping and with a trailing newline. The status code comes from the errdefs class of the
+// error (after errdefs.Resolve): NotFound 404; InvalidArgument, FailedPrecondition and
+// OutOfRange 400; Conflict, AlreadyExists and Aborted 409; Unauthorized 401; PermissionDenied
+// 403; Unavailable 503; NotModified 304; NotImplemented 501; anything else 500 (including
+// ResourceExhausted, as Docker). An import body larger than [Options.MaxImportSize] is 413.
+// When the client has gone away no body is written. Unknown routes and wrong methods get 404
+// {"message":"page not found"} without version headers; OPTIONS gets an empty 200. A panic
+// in a handler or in the service is recovered, logged, and answered with 500 (or an
+// in-stream error once a stream has started).
+package httpadapter

@@ -1,0 +1,118 @@
+package httpadapter
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+)
+
+// Default values of [Options].
+const (
+	// DefaultMinVersion is the lowest API version served when [Options.MinVersion] is empty.
+	DefaultMinVersion = "1.24"
+	// DefaultMaxVersion is the highest API version served when [Options.MaxVersion] is
+	// empty. It is also the version of unversioned requests and the Api-Version header.
+	DefaultMaxVersion = "1.56"
+	// DefaultEngineVersion is the engine version reported when [Options.EngineVersion] is
+	// empty: the Docker Engine release whose API this package follows, marked as imageapi.
+	DefaultEngineVersion = "29.7.0-imageapi"
+	// DefaultMaxImportSize bounds an import request body when [Options.MaxImportSize] is 0.
+	DefaultMaxImportSize int64 = 8 << 30
+)
+
+// Options configure the handler returned by [New]. The zero value is ready to use: API
+// versions 1.24 to 1.56, the host's OS type, no /_ping or /version, import bodies of at
+// most 8 GiB, logging to slog.Default().
+type Options struct {
+	// MinVersion is the lowest API version accepted ("1.24" when empty). Requests for an
+	// older version get 400 "client version X is too old. Minimum supported API version is
+	// MinVersion, please upgrade your client to a newer version".
+	MinVersion string
+
+	// MaxVersion is the highest API version accepted ("1.56" when empty). It is sent in the
+	// Api-Version header of every answer, used for requests without a version prefix, and
+	// newer versions get 400 "client version X is too new. Maximum supported API version
+	// is MaxVersion". It may not be above 1.56, the newest version this package knows.
+	MaxVersion string
+
+	// EngineVersion is the engine version in the Server header ("Docker/<EngineVersion>
+	// (<OSType>)") and in GET /version. Empty means [DefaultEngineVersion].
+	EngineVersion string
+
+	// OSType is the operating system reported in the Ostype header, the Server header and
+	// GET /version. Empty means runtime.GOOS.
+	OSType string
+
+	// Ping serves GET and HEAD /_ping, as the docker CLI and SDKs expect before anything
+	// else (API version negotiation). Leave it off when the host serves /_ping itself.
+	Ping bool
+
+	// Version serves GET /version. Leave it off when the host serves /version itself.
+	Version bool
+
+	// MaxImportSize bounds the request body of an import (POST /images/create?fromSrc=-),
+	// in bytes: a larger body fails with 413. 0 means [DefaultMaxImportSize]; a negative
+	// value means no bound (the backend's own bound still applies).
+	MaxImportSize int64
+
+	// Logger receives the errors answered with a 5xx status, recovered panics and
+	// requests abandoned by their client. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// config is Options with the defaults applied and checked.
+type config struct {
+	minVersion    string
+	maxVersion    string
+	engineVersion string
+	osType        string
+	server        string
+	ping          bool
+	version       bool
+	maxImport     int64
+	log           *slog.Logger
+}
+
+func (o Options) config() (config, error) {
+	c := config{
+		minVersion:    o.MinVersion,
+		maxVersion:    o.MaxVersion,
+		engineVersion: o.EngineVersion,
+		osType:        o.OSType,
+		ping:          o.Ping,
+		version:       o.Version,
+		maxImport:     o.MaxImportSize,
+		log:           o.Logger,
+	}
+	if c.minVersion == "" {
+		c.minVersion = DefaultMinVersion
+	}
+	if c.maxVersion == "" {
+		c.maxVersion = DefaultMaxVersion
+	}
+	for _, v := range []string{c.minVersion, c.maxVersion} {
+		if !validVersion(v) {
+			return config{}, fmt.Errorf("httpadapter: invalid API version %q: want digits and dots, like %q", v, DefaultMaxVersion)
+		}
+	}
+	if versionLess(c.maxVersion, c.minVersion) {
+		return config{}, fmt.Errorf("httpadapter: MinVersion %s is above MaxVersion %s", c.minVersion, c.maxVersion)
+	}
+	if versionLess(DefaultMaxVersion, c.maxVersion) {
+		return config{}, fmt.Errorf("httpadapter: MaxVersion %s is above %s, the newest API version this package serves", c.maxVersion, DefaultMaxVersion)
+	}
+	if c.engineVersion == "" {
+		c.engineVersion = DefaultEngineVersion
+	}
+	if c.osType == "" {
+		c.osType = runtime.GOOS
+	}
+	c.server = "Docker/" + c.engineVersion + " (" + c.osType + ")"
+	if c.maxImport == 0 {
+		c.maxImport = DefaultMaxImportSize
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	return c, nil
+}

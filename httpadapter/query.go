@@ -1,0 +1,109 @@
+package httpadapter
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/containerd/platforms"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+// parseQuery parses the URL query of r. Errors are InvalidArgument, with Go's text, as
+// Docker's httputils.ParseForm reports them.
+func parseQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, invalidParameter(err)
+	}
+	return q, nil
+}
+
+// boolValue reads a boolean parameter as Docker's httputils.BoolValue does: trimmed and
+// lower-cased, "", "0", "no", "false" and "none" are false, anything else is true.
+func boolValue(q url.Values, key string) bool {
+	return parseBool(q.Get(key))
+}
+
+func parseBool(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) > 5 {
+		return true
+	}
+	switch strings.ToLower(s) {
+	case "", "0", "no", "false", "none":
+		return false
+	}
+	return true
+}
+
+// registryAuthHeader is the header that carries registry credentials.
+const registryAuthHeader = "X-Registry-Auth"
+
+// decodeAuth decodes an X-Registry-Auth header: base64url (RFC 4648 §5) of a JSON
+// AuthConfig. Padding is optional and the standard alphabet is accepted too, as clients
+// differ. An empty header, or credentials that are all empty ("{}"), give nil.
+func decodeAuth(header string) (*imagesvc.AuthConfig, error) {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return nil, nil
+	}
+	raw, err := decodeBase64(header)
+	if err != nil {
+		return nil, errInvalid("invalid X-Registry-Auth header: must be a valid base64url-encoded string")
+	}
+	var auth imagesvc.AuthConfig
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&auth); err != nil {
+		return nil, errInvalid("invalid X-Registry-Auth header: invalid JSON: " + err.Error())
+	}
+	if auth.Empty() {
+		return nil, nil
+	}
+	return &auth, nil
+}
+
+func decodeBase64(s string) ([]byte, error) {
+	var firstErr error
+	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding, base64.RawStdEncoding} {
+		b, err := enc.DecodeString(s)
+		if err == nil {
+			return b, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+// parsePlatformText parses the platform parameter of POST /images/create
+// (os[/arch[/variant]]) with containerd/platforms, whose error texts Docker sends.
+func parsePlatformText(s string) (*ocispec.Platform, error) {
+	p, err := platforms.Parse(s)
+	if err != nil {
+		return nil, invalidParameter(err)
+	}
+	return &p, nil
+}
+
+// parsePlatformJSON parses the platform parameter of GET /images/{name}/json (a JSON OCI
+// platform) as Docker's httputils.DecodePlatform does, with its error texts.
+func parsePlatformJSON(s string) (*ocispec.Platform, error) {
+	var p ocispec.Platform
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, errInvalid("failed to parse platform: " + err.Error())
+	}
+	optional := p.Variant != "" || p.OSVersion != "" || len(p.OSFeatures) > 0
+	if p.OS == "" && p.Architecture == "" && optional {
+		return nil, errInvalid("optional platform fields provided, but OS and Architecture are missing")
+	}
+	if p.OS == "" || p.Architecture == "" {
+		return nil, errInvalid("both OS and Architecture must be provided")
+	}
+	return &p, nil
+}
