@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -116,7 +117,9 @@ func twins(t *testing.T, p ocispec.Platform) (*testimages.Image, *testimages.Ima
 	must := mustImage(t)
 	seen := map[string]*testimages.Image{}
 	for seed := uint64(1000); seed < 100000; seed++ {
-		img := must(testimages.OCIManifest(testimages.Config{Platform: p, Seed: seed, NoLayers: true}))
+		img := must(testimages.OCIManifest(testimages.Config{
+			Platform: p, NoLayers: true, Labels: map[string]string{"com.example.twin": strconv.FormatUint(seed, 10)},
+		}))
 		prefix := img.Descriptor.Digest.Encoded()[:4]
 		if other, ok := seen[prefix]; ok {
 			return other, img
