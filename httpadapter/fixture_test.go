@@ -367,3 +367,10 @@ func jsonMarshalNoEscape(v any) ([]byte, error) {
 	err := enc.Encode(v)
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
+
+func httpRequest(t *testing.T, method, target string) *http.Request {
+	t.Helper()
+	return httptest.NewRequest(method, target, nil)
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

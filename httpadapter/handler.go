@@ -109,11 +109,9 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 func (h *handler) match(r *http.Request) (version string, rt route, name string) {
 	path := r.URL.Path
 	if rest, ok := strings.CutPrefix(path, "/v"); ok {
-		i := strings.IndexByte(rest, '/')
-		if i <= 0 || !versionPrefix(rest[:i]) {
-			return "", routeNone, ""
+		if i := strings.IndexByte(rest, '/'); i > 0 && versionPrefix(rest[:i]) {
+			version, path = rest[:i], rest[i:]
 		}
-		version, path = rest[:i], rest[i:]
 	}
 	if r.Method == http.MethodOptions {
 		return version, routeOptions, ""
