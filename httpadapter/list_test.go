@@ -80,10 +80,10 @@ func insertDescriptor(keys []string) []string {
 
 func TestListOptionsPerVersion(t *testing.T) {
 	tests := []struct {
-		version                               string
-		query                                 string
-		sharedSize, manifests, identity, all  bool
-		status                                int
+		version                              string
+		query                                string
+		sharedSize, manifests, identity, all bool
+		status                               int
 	}{
 		{"1.41", "shared-size=1&manifests=1&identity=1&all=1", false, false, false, true, 200},
 		{"1.42", "shared-size=1&manifests=1", true, false, false, false, 200},
