@@ -58,7 +58,7 @@ func (h *handler) inspect(w http.ResponseWriter, r *http.Request, version, name 
 		out.RootFS.Layers = append(out.RootFS.Layers, l.String())
 	}
 	if versionAtLeast(version, "1.48") {
-		out.Descriptor = descriptorPtr(img.Descriptor)
+		out.Descriptor = descriptorPtr(&img.Descriptor)
 	}
 	withIdentity := versionAtLeast(version, "1.53")
 	if opts.Manifests {

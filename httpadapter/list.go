@@ -61,7 +61,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, version string) e
 		s.Labels = img.Labels
 		s.ParentID = img.ParentID.String()
 		if withDescriptor {
-			s.Descriptor = descriptorPtr(img.Descriptor)
+			s.Descriptor = descriptorPtr(&img.Descriptor)
 		}
 		if opts.Manifests {
 			s.Manifests = toManifests(img.Manifests, opts.Identity)

@@ -181,12 +181,13 @@ func toIdentity(in *imagesvc.Identity) *identity {
 	return out
 }
 
-// descriptorPtr returns d, or nil for the zero descriptor.
-func descriptorPtr(d ocispec.Descriptor) *ocispec.Descriptor {
+// descriptorPtr returns d, or nil for the zero descriptor. The result points into d's
+// owner, which the adapter never modifies.
+func descriptorPtr(d *ocispec.Descriptor) *ocispec.Descriptor {
 	if d.Digest == "" && d.MediaType == "" {
 		return nil
 	}
-	return &d
+	return d
 }
 
 // nonNil returns s, or an empty slice when s is nil.
