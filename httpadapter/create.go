@@ -75,6 +75,10 @@ func (h *handler) importImage(w *responseWriter, r *http.Request, q url.Values, 
 	if src == "-" {
 		body = &limitedBody{r: r.Body, remaining: h.cfg.maxImport}
 		req.Source = body
+		// The backend may report progress while it still reads the body: an HTTP/1.x
+		// server ends the body at the first response write (silently: the rest reads as
+		// EOF) unless the handler asks for full duplex.
+		_ = http.NewResponseController(w).EnableFullDuplex()
 	} else {
 		if !strings.Contains(src, "://") {
 			src = "http://" + src

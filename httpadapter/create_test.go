@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +284,49 @@ func TestImportURL(t *testing.T) {
 	w = request(t, h, http.MethodPost, "/images/create?fromSrc=https%3A%2F%2Fexample.com%2Froot.tar", nil)
 	assert.Equal(t, http.StatusForbidden, w.Code)
 	assert.Equal(t, "https://example.com/root.tar", f.last().importReq.URL.String())
+}
+
+// streamingImport reports progress while it reads the body, as a backend may.
+type streamingImport struct {
+	emptyService
+}
+
+func (streamingImport) Import(_ context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (digest.Digest, error) {
+	progress.Report(imagesvc.ProgressEvent{Status: imagesvc.StatusImporting, Detail: &imagesvc.ProgressDetail{}})
+	buf := make([]byte, 32<<10)
+	var n int64
+	for {
+		m, err := req.Source.Read(buf)
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		progress.Report(imagesvc.ProgressEvent{Status: imagesvc.StatusImporting, Detail: &imagesvc.ProgressDetail{Current: n}})
+	}
+	return digest.FromString(strconv.FormatInt(n, 10)), nil
+}
+
+func TestImportProgressWhileReadingBody(t *testing.T) {
+	srv := httptest.NewServer(httpadapter.New(streamingImport{}, httpadapter.Options{}))
+	defer srv.Close()
+	const size = 4 << 20
+	resp, err := srv.Client().Post(srv.URL+"/v1.52/images/create?fromSrc=-", "", io.LimitReader(zeros{}, size))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	lines := strings.Split(strings.TrimSuffix(string(out), "\r\n"), "\r\n")
+	assert.Equal(t, `{"status":"`+digest.FromString(strconv.Itoa(size)).String()+`"}`, lines[len(lines)-1])
+	assert.NotContains(t, string(out), "error")
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
