@@ -1,0 +1,226 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/imageapi/imageapi/filters"
+)
+
+// nameRow is one name of an image.
+type nameRow struct {
+	name     string // canonical: docker.io/library/alpine:3.20
+	familiar string // alpine:3.20
+	repo     string // docker.io/library/alpine
+	updated  int64  // Unix ns
+}
+
+// entry is the decoded catalog row of one image and its names, at one revision. It is
+// immutable once built and shared by concurrent lists and inspects: callers copy what they
+// hand out.
+type entry struct {
+	rowid int64
+	rev   int64
+	id    digest.Digest
+	rec   *record
+	names []nameRow // sorted by name
+
+	familiar      []string  // the familiar names (RepoTags), in the order of names
+	repoDigest    string    // the list's RepoDigests entry; "" when dangling
+	recordCreated time.Time // when the image row was first written
+	match         filters.Image
+
+	detailsOnce sync.Once
+	details     []byte // raw images.details, read on first inspect
+	detailsErr  error
+}
+
+// newEntry decodes a catalog row and its names.
+func newEntry(rowid, rev int64, id string, recordCreated int64, summary []byte, names []nameRow) (*entry, error) {
+	e := &entry{rowid: rowid, rev: rev, id: digest.Digest(id), names: names, recordCreated: time.Unix(0, recordCreated)}
+	e.rec = &record{}
+	if err := json.Unmarshal(summary, e.rec); err != nil {
+		return nil, fmt.Errorf("catalog: image %s: %w", id, err)
+	}
+	e.familiar = make([]string, len(names))
+	for i, n := range names {
+		e.familiar[i] = n.familiar
+	}
+	if len(names) > 0 {
+		e.repoDigest = repoDigest(names[len(names)-1].familiar, e.id)
+	}
+	var labels []map[string]string
+	for _, m := range e.rec.Manifests {
+		if m.HasConfig {
+			labels = append(labels, m.Labels)
+		}
+	}
+	e.match = filters.Image{
+		ID:            e.id,
+		Names:         e.familiar,
+		Dangling:      len(names) == 0,
+		Labels:        labels,
+		RecordCreated: e.recordCreated,
+	}
+	if e.rec.Created != nil {
+		e.match.Created = *e.rec.Created
+	}
+	return e, nil
+}
+
+// familiarRepo returns the repository of a familiar reference: "alpine" for
+// "alpine:3.20", "localhost:5000/x" for "localhost:5000/x@sha256:...".
+func familiarRepo(familiar string) string {
+	if i := strings.IndexByte(familiar, '@'); i >= 0 {
+		familiar = familiar[:i]
+	}
+	if i := strings.LastIndexByte(familiar, ':'); i > strings.LastIndexByte(familiar, '/') {
+		familiar = familiar[:i]
+	}
+	return familiar
+}
+
+// repoDigest returns "<familiar repo>@<id>" for the familiar name n.
+func repoDigest(n string, id digest.Digest) string {
+	return familiarRepo(n) + "@" + id.String()
+}
+
+// created returns the image's config creation time, zero when it has none.
+func (e *entry) created() time.Time {
+	if e.rec.Created == nil {
+		return time.Time{}
+	}
+	return *e.rec.Created
+}
+
+// cache holds decoded entries by rowid. An entry is valid while the row's revision is
+// the entry's; the catalog bumps the revision on every change to an image or its names.
+type cache struct {
+	mu sync.RWMutex
+	m  map[int64]*entry
+}
+
+func newCache() *cache { return &cache{m: map[int64]*entry{}} }
+
+// rowRev is a row and the revision a query saw.
+type rowRev struct{ rowid, rev int64 }
+
+// entries returns the entries of rows, in order, reading through q those that the cache
+// lacks or holds at another revision.
+func (c *cache) entries(ctx context.Context, q querier, rows []rowRev) ([]*entry, error) {
+	out := make([]*entry, len(rows))
+	var missing []int // indexes into rows
+	c.mu.RLock()
+	for i, r := range rows {
+		if e := c.m[r.rowid]; e != nil && e.rev == r.rev {
+			out[i] = e
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	c.mu.RUnlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+
+	// One batch of at most loadBatch rows per pair of queries.
+	const loadBatch = 2000
+	for start := 0; start < len(missing); start += loadBatch {
+		batch := missing[start:min(start+loadBatch, len(missing))]
+		ids := make([]int64, len(batch))
+		for i, k := range batch {
+			ids[i] = rows[k].rowid
+		}
+		loaded, err := loadEntries(ctx, q, ids)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		for _, k := range batch {
+			e := loaded[rows[k].rowid]
+			if e == nil {
+				c.mu.Unlock()
+				return nil, fmt.Errorf("catalog: image row %d vanished", rows[k].rowid)
+			}
+			if cur := c.m[e.rowid]; cur == nil || cur.rev < e.rev {
+				c.m[e.rowid] = e
+			}
+			out[k] = e
+		}
+		c.mu.Unlock()
+	}
+	return out, nil
+}
+
+// jsonInts renders ids as a JSON array, the parameter of json_each.
+func jsonInts(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// loadEntries reads and decodes the rows ids and their names.
+func loadEntries(ctx context.Context, q querier, ids []int64) (map[int64]*entry, error) {
+	param := jsonInts(ids)
+	names := make(map[int64][]nameRow, len(ids))
+	rows, err := q.QueryContext(ctx, `SELECT image, name, familiar, repo, updated_at FROM names
+		WHERE image IN (SELECT value FROM json_each(?)) ORDER BY image, name`, param)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	for rows.Next() {
+		var (
+			image int64
+			n     nameRow
+		)
+		if err := rows.Scan(&image, &n.name, &n.familiar, &n.repo, &n.updated); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("catalog: %w", err)
+		}
+		names[image] = append(names[image], n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+
+	out := make(map[int64]*entry, len(ids))
+	rows, err = q.QueryContext(ctx, `SELECT rowid, rev, id, record_created, summary FROM images
+		WHERE rowid IN (SELECT value FROM json_each(?))`, param)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			rowid, rev, recordCreated int64
+			id                        string
+			summary                   []byte
+		)
+		if err := rows.Scan(&rowid, &rev, &id, &recordCreated, &summary); err != nil {
+			return nil, fmt.Errorf("catalog: %w", err)
+		}
+		e, err := newEntry(rowid, rev, id, recordCreated, summary, names[rowid])
+		if err != nil {
+			return nil, err
+		}
+		out[rowid] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+)
+
+// entryToWrite is one image to record: its computed record and details, the names to
+// point at it, and the repository it was pulled from ("" for imports).
+type entryToWrite struct {
+	rec    *record
+	det    *details
+	names  []reference.Named
+	source string
+}
+
+// put records images in one transaction: each image row (created, or replaced in place
+// with a new revision), its labels and blob references, and its names (created, or moved
+// from the image they pointed at, which becomes dangling when it loses its last name).
+// It returns, for each image and each of its names, whether the name is new or moved.
+//
+// Callers must have committed every blob of the images to the content store before.
+func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error) {
+	now := s.now().UnixNano()
+	updated := make([][]bool, len(items))
+	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+		touched := map[int64]bool{}
+		for i, it := range items {
+			rowid, err := putImage(ctx, tx, it.rec, it.det, it.source, now)
+			if err != nil {
+				return err
+			}
+			touched[rowid] = true
+			updated[i] = make([]bool, len(it.names))
+			for j, n := range it.names {
+				prev, moved, err := putName(ctx, tx, n, rowid, now)
+				if err != nil {
+					return err
+				}
+				updated[i][j] = moved
+				if prev != 0 {
+					touched[prev] = true
+				}
+			}
+		}
+		for rowid := range touched {
+			if _, err := tx.ExecContext(ctx, `UPDATE images SET rev = rev + 1,
+				dangling = NOT EXISTS (SELECT 1 FROM names WHERE names.image = images.rowid)
+				WHERE rowid = ?`, rowid); err != nil {
+				return fmt.Errorf("catalog: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return updated, nil
+}
+
+// putImage writes the row of one image and its labels and blob references, and returns
+// its rowid. A source is added to those the image already had.
+func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source string, now int64) (int64, error) {
+	var (
+		rowid int64
+		old   []byte
+	)
+	err := tx.QueryRowContext(ctx, "SELECT rowid, summary FROM images WHERE id = ?", rec.Target.Digest.String()).Scan(&rowid, &old)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("catalog: %w", err)
+	}
+	if exists {
+		var prev struct {
+			Sources []string `json:"sources"`
+		}
+		if err := json.Unmarshal(old, &prev); err == nil {
+			rec.Sources = prev.Sources
+		}
+	}
+	if source != "" && !slices.Contains(rec.Sources, source) {
+		rec.Sources = append(rec.Sources, source)
+	}
+	summary, err := json.Marshal(rec)
+	if err != nil {
+		return 0, err
+	}
+	detail, err := json.Marshal(det)
+	if err != nil {
+		return 0, err
+	}
+	var created any
+	if rec.Created != nil {
+		created = unixNano(*rec.Created)
+	}
+	if exists {
+		_, err = tx.ExecContext(ctx, `UPDATE images SET rev = rev + 1, created = ?, parent = ?, summary = ?, details = ?
+			WHERE rowid = ?`, created, rec.Parent.String(), summary, detail, rowid)
+	} else {
+		err = tx.QueryRowContext(ctx, `INSERT INTO images (id, rev, created, record_created, dangling, parent, summary, details)
+			VALUES (?, 1, ?, ?, 1, ?, ?, ?) RETURNING rowid`,
+			rec.Target.Digest.String(), created, now, rec.Parent.String(), summary, detail).Scan(&rowid)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("catalog: %w", err)
+	}
+
+	if _, err := tx.ExecContext(ctx, "DELETE FROM image_labels WHERE image = ?", rowid); err != nil {
+		return 0, fmt.Errorf("catalog: %w", err)
+	}
+	for _, m := range rec.Manifests {
+		for k, v := range m.Labels {
+			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO image_labels (key, value, image) VALUES (?, ?, ?)", k, v, rowid); err != nil {
+				return 0, fmt.Errorf("catalog: %w", err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM image_blobs WHERE image = ?", rowid); err != nil {
+		return 0, fmt.Errorf("catalog: %w", err)
+	}
+	for _, b := range rec.Blobs {
+		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO image_blobs (digest, image) VALUES (?, ?)", b.Digest.String(), rowid); err != nil {
+			return 0, fmt.Errorf("catalog: %w", err)
+		}
+	}
+	return rowid, nil
+}
+
+// putName points the name n at the image rowid. It returns the image the name pointed
+// at before when it moved (0 otherwise), and whether it is new or moved.
+func putName(ctx context.Context, tx *sql.Tx, n reference.Named, rowid, now int64) (prev int64, moved bool, err error) {
+	name := n.String()
+	err = tx.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", name).Scan(&prev)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, `INSERT INTO names (name, familiar, repo, image, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, name, reference.FamiliarString(n), n.Name(), rowid, now, now)
+		if err != nil {
+			return 0, false, fmt.Errorf("catalog: %w", err)
+		}
+		return 0, true, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("catalog: %w", err)
+	case prev == rowid:
+		return 0, false, nil
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE names SET image = ?, updated_at = ? WHERE name = ?", rowid, now, name); err != nil {
+		return 0, false, fmt.Errorf("catalog: %w", err)
+	}
+	return prev, true, nil
+}
+
+// unixNano is t in Unix nanoseconds, saturated to the range of int64.
+func unixNano(t time.Time) int64 {
+	const maxSec = math.MaxInt64/int64(time.Second) - 1
+	sec := t.Unix()
+	switch {
+	case sec > maxSec:
+		return math.MaxInt64
+	case sec < -maxSec:
+		return math.MinInt64
+	}
+	return sec*1e9 + int64(t.Nanosecond())
+}
+
+// imageID returns the digest string of a rowid's image; for tests and logs.
+func (s *Store) imageID(ctx context.Context, rowid int64) (digest.Digest, error) {
+	var id string
+	err := s.rdb.QueryRowContext(ctx, "SELECT id FROM images WHERE rowid = ?", rowid).Scan(&id)
+	return digest.Digest(id), err
+}

@@ -1,0 +1,372 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/filters"
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+// List returns the images that match opts, newest first. It answers from the catalog: the
+// filters that narrow the work are pushed down into indexed SQL (see listQuery) and every
+// candidate is then matched exactly in Go. No blob is read.
+func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := filters.Compile(ctx, opts.Filters, filters.CompileOptions{Resolve: s.resolveCreated, Now: s.now})
+	if err != nil {
+		return nil, err
+	}
+	entries, err := s.candidates(ctx, m, opts.All)
+	if err != nil {
+		return nil, err
+	}
+
+	kept := entries[:0]
+	for _, e := range entries {
+		if m.Match(&e.match) {
+			kept = append(kept, e)
+		}
+	}
+	var usage map[digest.Digest][]string
+	if s.opts.Usage != nil && len(kept) > 0 {
+		if usage, err = s.usage(ctx, kept); err != nil {
+			return nil, err
+		}
+	}
+	refs := len(m.References()) > 0
+	out := make([]imagesvc.Summary, len(kept))
+	for i, e := range kept {
+		s.summarize(&out[i], e, m, refs, opts, usage)
+	}
+	if opts.SharedSize {
+		sharedSizes(out, kept)
+	}
+	return out, nil
+}
+
+// candidates runs the list query and returns the entries of the rows it selects, newest
+// first.
+func (s *Store) candidates(ctx context.Context, m *filters.Matcher, all bool) ([]*entry, error) {
+	query, args := listQuery(m, all)
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	var rr []rowRev
+	for rows.Next() {
+		var r rowRev
+		if err := rows.Scan(&r.rowid, &r.rev); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("catalog: %w", err)
+		}
+		rr = append(rr, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	return s.cache.entries(ctx, tx, rr)
+}
+
+// listQuery builds the SQL that selects the candidate rows (rowid, rev) of a list, newest
+// first. It pushes down what an index narrows:
+//
+//   - dangling: the images.dangling column (a partial index holds the dangling ones);
+//   - before and since: the config creation time (images.created, indexed);
+//   - until: the record creation time (images.record_created, indexed);
+//   - label checks that require a label (key or key=value): image_labels, keyed by
+//     (key, value); negated checks are left to Go;
+//   - reference patterns with a literal prefix (the text before the first *, ?, [ or \):
+//     a range scan of the canonical and familiar names (names.name is the key,
+//     names.familiar is indexed), since every name a pattern matches starts with its
+//     prefix in one of the two forms. One pattern without a prefix disables this.
+//
+// Without all, dangling images that are the parent of another image are left out.
+// Everything pushed down is a necessary condition of the filter; the caller matches the
+// candidates exactly.
+func listQuery(m *filters.Matcher, all bool) (string, []any) {
+	var (
+		where []string
+		args  []any
+	)
+	if d, ok := m.Dangling(); ok {
+		if d {
+			where = append(where, "i.dangling = 1")
+		} else {
+			where = append(where, "i.dangling = 0")
+		}
+	}
+	if t, ok := m.Before(); ok {
+		where = append(where, "i.created < ?")
+		args = append(args, unixNano(t))
+	}
+	if t, ok := m.Since(); ok {
+		where = append(where, "i.created > ?")
+		args = append(args, unixNano(t))
+	}
+	if t, ok := m.Until(); ok {
+		where = append(where, "i.record_created < ?")
+		args = append(args, unixNano(t))
+	}
+	for _, c := range m.Labels() {
+		switch {
+		case c.Negate:
+		case c.HasValue:
+			where = append(where, "i.rowid IN (SELECT image FROM image_labels WHERE key = ? AND value = ?)")
+			args = append(args, c.Key, c.Value)
+		default:
+			where = append(where, "i.rowid IN (SELECT image FROM image_labels WHERE key = ?)")
+			args = append(args, c.Key)
+		}
+	}
+	if refs := m.References(); len(refs) > 0 {
+		var ranges []string
+		var rargs []any
+		for _, p := range refs {
+			prefix := literalPrefix(p)
+			if prefix == "" {
+				ranges = nil
+				break
+			}
+			upper := prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)
+			ranges = append(ranges, "(name >= ? AND name < ?)", "(familiar >= ? AND familiar < ?)")
+			rargs = append(rargs, prefix, upper, prefix, upper)
+		}
+		if len(ranges) > 0 {
+			where = append(where, "i.rowid IN (SELECT image FROM names WHERE "+strings.Join(ranges, " OR ")+")")
+			args = append(args, rargs...)
+		}
+	}
+	if !all {
+		where = append(where, "NOT (i.dangling = 1 AND EXISTS (SELECT 1 FROM images c WHERE c.parent = i.id))")
+	}
+	q := "SELECT i.rowid, i.rev FROM images i"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + " ORDER BY i.created DESC", args
+}
+
+// literalPrefix returns the text of a path.Match pattern before its first special
+// character; "" when the prefix is empty or ends in a byte that cannot be incremented.
+func literalPrefix(pattern string) string {
+	i := strings.IndexAny(pattern, `*?[\`)
+	if i < 0 {
+		i = len(pattern)
+	}
+	p := pattern[:i]
+	if p == "" || p[len(p)-1] >= 0x7f {
+		return ""
+	}
+	return p
+}
+
+// summarize fills sum from e. refs tells whether m has reference patterns, which trim the
+// names.
+func (s *Store) summarize(sum *imagesvc.Summary, e *entry, m *filters.Matcher, refs bool, opts imagesvc.ListOptions, usage map[digest.Digest][]string) {
+	rec := e.rec
+	sum.ID = e.id
+	sum.ParentID = rec.Parent
+	sum.Created = e.created()
+	sum.Size = rec.Size
+	sum.SharedSize = -1
+	sum.Descriptor = cloneDescriptor(rec.Target)
+
+	names, rd := e.familiar, e.repoDigest
+	if refs {
+		names = m.MatchNames(e.familiar)
+		if len(names) == 0 {
+			rd = ""
+		} else if len(names) != len(e.familiar) {
+			rd = repoDigest(names[len(names)-1], e.id)
+		}
+	}
+	sum.RepoTags = make([]string, len(names))
+	copy(sum.RepoTags, names)
+	switch {
+	case rec.Best < 0:
+		sum.RepoDigests = []string{e.id.String()}
+	case rd != "":
+		sum.RepoDigests = []string{rd}
+	default:
+		sum.RepoDigests = []string{}
+	}
+	if rec.Best >= 0 {
+		sum.Labels = maps.Clone(rec.Labels)
+		if sum.Labels == nil {
+			sum.Labels = map[string]string{}
+		}
+	}
+	if usage != nil {
+		sum.Containers = int64(len(containersOf(e, usage)))
+	}
+	if opts.Manifests {
+		sum.Manifests = manifestSummaries(rec, usage, opts.Identity)
+	}
+}
+
+// containersOf returns the distinct containers that use the image or one of its
+// manifests.
+func containersOf(e *entry, usage map[digest.Digest][]string) []string {
+	ids := usage[e.id]
+	for _, m := range e.rec.Manifests {
+		if m.Descriptor.Digest == e.id {
+			continue
+		}
+		for _, c := range usage[m.Descriptor.Digest] {
+			if !slices.Contains(ids, c) {
+				ids = append(slices.Clip(ids), c)
+			}
+		}
+	}
+	return ids
+}
+
+// usage asks the usage provider about every image and manifest digest of entries, once.
+func (s *Store) usage(ctx context.Context, entries []*entry) (map[digest.Digest][]string, error) {
+	ds := make([]digest.Digest, 0, len(entries))
+	for _, e := range entries {
+		ds = append(ds, e.id)
+		for _, m := range e.rec.Manifests {
+			if m.Descriptor.Digest != e.id {
+				ds = append(ds, m.Descriptor.Digest)
+			}
+		}
+	}
+	u, err := s.opts.Usage.ContainersUsing(ctx, ds)
+	if err != nil {
+		return nil, fmt.Errorf("asking which containers use the images: %w", err)
+	}
+	if u == nil {
+		u = map[digest.Digest][]string{}
+	}
+	return u, nil
+}
+
+// manifestSummaries describes the manifests of rec.
+func manifestSummaries(rec *record, usage map[digest.Digest][]string, identity bool) []imagesvc.ManifestSummary {
+	out := make([]imagesvc.ManifestSummary, len(rec.Manifests))
+	for i := range rec.Manifests {
+		m := &rec.Manifests[i]
+		ms := &out[i]
+		ms.ID = m.Descriptor.Digest
+		ms.Descriptor = cloneDescriptor(m.Descriptor)
+		ms.Available = m.Available
+		ms.Size = imagesvc.ManifestSize{Content: m.Content, Total: m.total()}
+		ms.Kind = m.Kind
+		switch m.Kind {
+		case imagesvc.KindImage:
+			d := &imagesvc.ImageData{Unpacked: m.Unpacked}
+			if m.Platform != nil {
+				d.Platform = clonePlatform(*m.Platform)
+			}
+			if c := usage[m.Descriptor.Digest]; len(c) > 0 {
+				d.Containers = slices.Clone(c)
+			}
+			if identity && m.Available {
+				d.Identity = identityOf(rec)
+			}
+			ms.ImageData = d
+		case imagesvc.KindAttestation:
+			ms.AttestationData = &imagesvc.AttestationData{For: m.For}
+		}
+	}
+	return out
+}
+
+// identityOf tells where the image came from; nil when nothing is known.
+func identityOf(rec *record) *imagesvc.Identity {
+	if len(rec.Sources) == 0 {
+		return nil
+	}
+	id := &imagesvc.Identity{}
+	for _, src := range rec.Sources {
+		id.Pull = append(id.Pull, imagesvc.PullIdentity{Repository: src})
+	}
+	return id
+}
+
+// sharedSizes sets SharedSize as Docker's containerd store does, counting only across the
+// listed images: the size of every blob and the unpacked size of every layer chain that
+// another listed image uses too.
+func sharedSizes(out []imagesvc.Summary, entries []*entry) {
+	blobs := map[digest.Digest]int{}
+	chains := map[digest.Digest]int{}
+	for _, e := range entries {
+		for _, b := range e.rec.Blobs {
+			blobs[b.Digest]++
+		}
+		for _, c := range e.rec.Chains {
+			chains[c.Digest]++
+		}
+	}
+	for i, e := range entries {
+		var n int64
+		for _, b := range e.rec.Blobs {
+			if blobs[b.Digest] > 1 {
+				n += b.Size
+			}
+		}
+		for _, c := range e.rec.Chains {
+			if chains[c.Digest] > 1 {
+				n += c.Size
+			}
+		}
+		out[i].SharedSize = n
+	}
+}
+
+// cloneDescriptor copies d deeply enough that callers may modify the result.
+func cloneDescriptor(d ocispec.Descriptor) ocispec.Descriptor {
+	if d.Annotations != nil {
+		d.Annotations = maps.Clone(d.Annotations)
+	}
+	if d.Platform != nil {
+		p := clonePlatform(*d.Platform)
+		d.Platform = &p
+	}
+	if d.URLs != nil {
+		d.URLs = slices.Clone(d.URLs)
+	}
+	if d.Data != nil {
+		d.Data = slices.Clone(d.Data)
+	}
+	return d
+}
+
+func clonePlatform(p ocispec.Platform) ocispec.Platform {
+	if p.OSFeatures != nil {
+		p.OSFeatures = slices.Clone(p.OSFeatures)
+	}
+	return p
+}
+
+// resolveCreated resolves the value of a before or since filter to the config creation
+// time of the image it names.
+func (s *Store) resolveCreated(ctx context.Context, ref string) (time.Time, error) {
+	r, err := imagesvc.ParseImageRef(ref)
+	if err != nil {
+		return time.Time{}, err
+	}
+	e, err := s.resolve(ctx, r)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return e.created(), nil
+}

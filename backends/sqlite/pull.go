@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/pull"
+)
+
+// initPuller configures the pull engine from the options.
+func (s *Store) initPuller() error {
+	concurrency := s.opts.Concurrency
+	if concurrency == 0 {
+		concurrency = defaultConcurrency
+	}
+	p, err := pull.New(pull.Options{
+		HostsDir:    s.opts.HostsDir,
+		Insecure:    s.opts.Insecure,
+		Concurrency: concurrency,
+		Platform:    s.platform,
+		Logger:      s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	s.puller = p
+	return nil
+}
+
+// Pull fetches req.Ref into the content store and records the images it names.
+//
+// Pulls of the same reference, platform and credentials share one download: each caller
+// receives every progress event and the result; a caller that gives up returns at once
+// without disturbing the others, and the download is cancelled when the last caller
+// leaves (or the store closes). Each tag's image is recorded, with its name, in one
+// transaction once all of its blobs are committed and verified, and then its "Status:"
+// line is reported. Blobs of a pull that fails stay in the content store, so that a retry
+// finds them ("Already exists"); those no image ends up referencing are deleted the next
+// time the store is opened.
+func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	if req.Ref == nil {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("no image reference to pull")
+	}
+	if reference.FamiliarName(req.Ref) == "scratch" {
+		return nil, errdefs.ErrPermissionDenied.WithMessage("'scratch' is a reserved name")
+	}
+	platform := s.platform
+	if req.Platform != nil {
+		platform = platforms.Normalize(*req.Platform)
+	}
+	req.Platform = &platform
+	key := req.Ref.String() + "\x00" + platforms.FormatAll(platform) + "\x00" + authKey(req.Auth)
+	return s.pulls.Do(ctx, key, progress, func(ctx context.Context, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+		return s.pull(ctx, req, progress)
+	})
+}
+
+// pull runs one shared pull.
+func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	l := s.leases.new()
+	defer l.release(context.WithoutCancel(ctx), s, false)
+
+	var out []imagesvc.PulledImage
+	err = s.puller.FetchEach(ctx, s.leased(l), req, progress, func(t pull.Target) error {
+		rec, det, err := s.describe(ctx, t.Target)
+		if err != nil {
+			return err
+		}
+		updated, err := s.put(ctx, []entryToWrite{{rec: rec, det: det, names: []reference.Named{t.Name}, source: t.Name.Name()}})
+		if err != nil {
+			return err
+		}
+		name := reference.FamiliarString(t.Name)
+		progress.Report(imagesvc.PullStatus(name, updated[0][0]))
+		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated[0][0]})
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil && s.ctx.Err() != nil {
+			return nil, fmt.Errorf("sqlite store: closed during the pull: %w", errdefs.ErrUnavailable)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// authKey identifies credentials without holding them: a digest of their JSON form.
+func authKey(a *imagesvc.AuthConfig) string {
+	if a.Empty() {
+		return ""
+	}
+	b, _ := json.Marshal(a)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

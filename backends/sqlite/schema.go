@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/containerd/errdefs"
+)
+
+// migrations bring the catalog from schema version i to i+1 (PRAGMA user_version). They
+// are only ever appended to: a released migration is never edited.
+var migrations = []string{
+	// 0 -> 1: the first schema.
+	`
+	-- One row per image. id is the digest of the target (index, manifest list or manifest).
+	-- rev is bumped whenever the row or one of its names changes: the in-memory cache of
+	-- decoded rows is keyed by (rowid, rev).
+	CREATE TABLE images (
+		rowid          INTEGER PRIMARY KEY,
+		id             TEXT    NOT NULL UNIQUE,
+		rev            INTEGER NOT NULL,
+		created        INTEGER,           -- best config's created, Unix ns; NULL when absent
+		record_created INTEGER NOT NULL,  -- when the row was first written, Unix ns
+		dangling       INTEGER NOT NULL,  -- 1 when no name points at the image
+		parent         TEXT    NOT NULL,  -- label org.mobyproject.image.parent, or ''
+		summary        BLOB    NOT NULL,  -- JSON record: everything List needs but the names
+		details        BLOB    NOT NULL   -- JSON: the inspect payload of each platform
+	);
+	CREATE INDEX images_created ON images(created, rev);
+	CREATE INDEX images_record_created ON images(record_created);
+	CREATE INDEX images_dangling ON images(dangling) WHERE dangling = 1;
+	CREATE INDEX images_parent ON images(parent) WHERE parent <> '';
+
+	-- One row per name: a canonical reference in tag or digest form.
+	CREATE TABLE names (
+		name       TEXT    PRIMARY KEY,   -- docker.io/library/alpine:3.20
+		familiar   TEXT    NOT NULL,      -- alpine:3.20
+		repo       TEXT    NOT NULL,      -- docker.io/library/alpine
+		image      INTEGER NOT NULL REFERENCES images(rowid),
+		created_at INTEGER NOT NULL,      -- Unix ns
+		updated_at INTEGER NOT NULL       -- Unix ns: the name was created or moved
+	) WITHOUT ROWID;
+	CREATE INDEX names_image ON names(image);
+	CREATE INDEX names_familiar ON names(familiar);
+
+	-- The labels of every config of an image (any platform), for label filters.
+	CREATE TABLE image_labels (
+		key   TEXT    NOT NULL,
+		value TEXT    NOT NULL,
+		image INTEGER NOT NULL REFERENCES images(rowid),
+		PRIMARY KEY (key, value, image)
+	) WITHOUT ROWID;
+	CREATE INDEX image_labels_image ON image_labels(image);
+
+	-- The blobs each image references, for garbage collection.
+	CREATE TABLE image_blobs (
+		digest TEXT    NOT NULL,
+		image  INTEGER NOT NULL REFERENCES images(rowid),
+		PRIMARY KEY (digest, image)
+	) WITHOUT ROWID;
+	CREATE INDEX image_blobs_image ON image_blobs(image);
+
+	-- The labels of the content store's blobs (containerd's local.LabelStore).
+	CREATE TABLE content_labels (
+		digest TEXT NOT NULL,
+		key    TEXT NOT NULL,
+		value  TEXT NOT NULL,
+		PRIMARY KEY (digest, key)
+	) WITHOUT ROWID;
+	`,
+}
+
+// schemaVersion is the version the catalog has after migrating.
+var schemaVersion = len(migrations)
+
+// migrate brings the catalog to schemaVersion, one transaction per step. A catalog newer
+// than this code fails with class FailedPrecondition.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("schema version %d is newer than this program's %d: %w", v, schemaVersion, errdefs.ErrFailedPrecondition)
+	}
+	for ; v < schemaVersion; v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrating the schema from version %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrating the schema from version %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrating the schema from version %d: %w", v, err)
+		}
+	}
+	return nil
+}

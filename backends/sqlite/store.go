@@ -1,0 +1,268 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/flight"
+	"github.com/imageapi/imageapi/internal/pull"
+)
+
+// Options configures a [Store]. The zero value is usable: host platform, registries over
+// HTTPS with the system's roots, no URL imports, no container usage, no logging.
+type Options struct {
+	// HostsDir is a directory in containerd's hosts.toml layout (HostsDir/<host>/hosts.toml)
+	// that configures registry hosts: mirrors, plain-HTTP registries, CA files, client
+	// certificates. "" uses each registry's default endpoint over HTTPS.
+	HostsDir string
+
+	// Insecure lists registry hosts ("localhost:5000", "10.0.0.1") that may be reached over
+	// plain HTTP, or over HTTPS without verifying their certificate. It adds to HostsDir.
+	Insecure []string
+
+	// Platform is the host's platform: pulled when a request names none, given to imported
+	// images when the request names none, and preferred when choosing the "best" manifest of
+	// a multi-platform image for List and Inspect. The zero value means the platform this
+	// program runs on (containerd's platforms.DefaultSpec).
+	Platform ocispec.Platform
+
+	// Concurrency bounds the layers one pull downloads at the same time. 0 means 3, as
+	// Docker's max-concurrent-downloads.
+	Concurrency int
+
+	// MaxImportSize bounds the bytes an import reads from its source (as sent, before
+	// decompression). An import over the bound fails with class ResourceExhausted and
+	// stores nothing. 0 means 8 GiB; a negative value means no bound.
+	MaxImportSize int64
+
+	// AllowURLImport lets Import fetch its archive from a URL (fromSrc=<URL>). It is off by
+	// default, since it makes the server fetch arbitrary URLs; imports from a URL then fail
+	// with class PermissionDenied.
+	AllowURLImport bool
+
+	// HTTPClient fetches URL imports. nil means a client with a 30 second connection
+	// timeout and no overall timeout.
+	HTTPClient *http.Client
+
+	// Usage tells which containers use which images; it fills Summary.Containers and
+	// ImageData.Containers. nil means no image is in use.
+	Usage imagesvc.UsageProvider
+
+	// Logger receives operational messages (cleanup at Open, failed background work).
+	// Credentials are never logged. nil discards them.
+	Logger *slog.Logger
+
+	// Now is the clock for record times (image creation in the catalog, name updates, the
+	// until filter). nil means time.Now.
+	Now func() time.Time
+
+	// ReadConnections is the size of the pool of read-only connections that serve List and
+	// Inspect. 0 means the number of CPUs, at least 4.
+	ReadConnections int
+}
+
+// Defaults for the zero values of Options.
+const (
+	defaultConcurrency   = 3
+	defaultMaxImportSize = 8 << 30
+)
+
+// Store is an image store in one directory: a SQLite catalog and a containerd content
+// store. It implements [imagesvc.Service] and is safe for concurrent use. Close it to
+// release its files.
+type Store struct {
+	root     string
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	platform ocispec.Platform
+	best     platforms.MatchComparer // the host platform first, then anything
+
+	lock *os.File
+	wdb  *sql.DB // one connection, immediate transactions
+	rdb  *sql.DB // read-only pool
+
+	content *labeledStore
+	labels  *labelStore
+	cache   *cache
+
+	// ctx is cancelled by Close; every operation in flight derives from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards closed and the wg.Add calls
+	closed bool
+	wg     sync.WaitGroup
+
+	puller *pull.Puller
+	pulls  flight.Group[[]imagesvc.PulledImage]
+	leases leases
+}
+
+var _ imagesvc.Service = (*Store)(nil)
+
+// Open opens the store rooted at root, creating it if needed: it takes the root's lock
+// (one Store per root at a time, across processes), opens or creates the catalog and
+// migrates its schema, opens the content store, and cleans what an earlier process may
+// have left behind (unfinished downloads, blobs no image references). It fails with class
+// Unavailable when another Store holds the root.
+func Open(root string, opts Options) (*Store, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	s := &Store{root: root, opts: opts, log: opts.Logger, now: opts.Now, platform: opts.Platform}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.platform.OS == "" && s.platform.Architecture == "" {
+		s.platform = platforms.DefaultSpec()
+	}
+	s.platform = platforms.Normalize(s.platform)
+	s.best = preferring(s.platform)
+
+	ok := false
+	defer func() {
+		if !ok {
+			s.release()
+		}
+	}()
+	if s.lock, err = lockRoot(filepath.Join(root, "LOCK")); err != nil {
+		return nil, err
+	}
+	if err := s.openCatalog(); err != nil {
+		return nil, err
+	}
+	s.labels = &labelStore{db: s.wdb, rdb: s.rdb}
+	if s.content, err = newLabeledStore(filepath.Join(root, "content"), s.labels); err != nil {
+		return nil, fmt.Errorf("sqlite store: content store: %w", err)
+	}
+	s.cache = newCache()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.cleanup(s.ctx); err != nil {
+		return nil, fmt.Errorf("sqlite store: cleaning up: %w", err)
+	}
+	if err := s.initPuller(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// openCatalog opens the writer connection, migrates the schema, then opens the read pool.
+func (s *Store) openCatalog() error {
+	path := filepath.Join(s.root, "catalog.db")
+	uri := "file:" + escapeURIPath(path)
+	var err error
+	s.wdb, err = sql.Open("sqlite3", uri+
+		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1&_stmt_cache_size=32")
+	if err != nil {
+		return fmt.Errorf("sqlite store: opening catalog: %w", err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	if err := migrate(context.Background(), s.wdb); err != nil {
+		return fmt.Errorf("sqlite store: catalog %s: %w", path, err)
+	}
+	n := s.opts.ReadConnections
+	if n <= 0 {
+		n = max(4, runtime.NumCPU())
+	}
+	s.rdb, err = sql.Open("sqlite3", uri+"?mode=ro&_busy_timeout=10000&_query_only=1&_stmt_cache_size=32")
+	if err != nil {
+		return fmt.Errorf("sqlite store: opening catalog: %w", err)
+	}
+	s.rdb.SetMaxOpenConns(n)
+	s.rdb.SetMaxIdleConns(n)
+	s.rdb.SetConnMaxLifetime(0)
+	s.rdb.SetConnMaxIdleTime(0)
+	return nil
+}
+
+// escapeURIPath escapes the characters that would end the path of a SQLite URI filename.
+func escapeURIPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(p))
+}
+
+// Close cancels the pulls and imports in progress, waits for them to return, and releases
+// the catalog, the content store and the root's lock. Operations started after Close fail
+// with class Unavailable. Close is idempotent.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return s.release()
+}
+
+// release closes whatever Open managed to open.
+func (s *Store) release() error {
+	var errs []error
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.Close())
+	}
+	if s.wdb != nil {
+		errs = append(errs, s.wdb.Close())
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// begin registers an operation that must end before Close returns. The returned context
+// is ctx, also cancelled when the store closes; done must be called when the operation
+// ends.
+func (s *Store) begin(ctx context.Context) (context.Context, func(), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, errdefs.ErrUnavailable.WithMessage("sqlite store: closed")
+	}
+	s.wg.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.ctx, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+		s.wg.Done()
+	}, nil
+}
+
+// Content returns the store's content store: containerd's local store with its labels in
+// the catalog. Blobs written through it are not part of any image until a pull or an
+// import records one; blobs that no image references are deleted the next time the store
+// is opened.
+func (s *Store) Content() content.Store { return s.content }
