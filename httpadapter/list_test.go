@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageapi/imageapi/httpadapter"
+	"github.com/imageapi/imageapi/imagesvc"
 )
 
 // TestListShapingPerVersion pins spec §2.5: which keys each API version gets, and how.
@@ -214,5 +216,21 @@ func TestListEmptyIsArray(t *testing.T) {
 		w := request(t, h, http.MethodGet, v+"/images/json", nil)
 		require.Equal(t, http.StatusOK, w.Code)
 		assert.Equal(t, "[]\n", w.Body.String())
+	}
+}
+
+func TestListNilNames(t *testing.T) {
+	f := newFixture()
+	f.images = []imagesvc.Summary{{ID: idDangling, Descriptor: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: idDangling}}}
+	h := httpadapter.New(f, httpadapter.Options{})
+	for version, want := range map[string]string{
+		"1.41": `"RepoDigests":["<none>@<none>"],"RepoTags":["<none>:<none>"]`,
+		"1.43": `"RepoDigests":[],"RepoTags":[]`,
+		"1.56": `"RepoDigests":[],"RepoTags":[]`,
+	} {
+		w := request(t, h, http.MethodGet, "/v"+version+"/images/json", nil)
+		require.Equal(t, http.StatusOK, w.Code)
+		assert.Contains(t, w.Body.String(), want, version)
+		assert.Contains(t, w.Body.String(), `"Labels":null`, version)
 	}
 }
