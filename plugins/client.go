@@ -1,0 +1,623 @@
+package plugins
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/hashicorp/go-plugin"
+	"github.com/opencontainers/go-digest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	pb "github.com/imageapi/imageapi/internal/pluginproto"
+)
+
+// Options configure [Open] and [OpenInProcess]. The zero value is ready to use.
+type Options struct {
+	// Args are the arguments of the plugin program, without the program's name: how to
+	// configure the backend it serves is the plugin's business (examples/plugin-sqlite
+	// takes --root, --hosts-dir, --platform, ...).
+	Args []string
+	// Env is added to the plugin's environment, which is otherwise the host's.
+	Env []string
+	// Checksum, when set, is the SHA-256 of the plugin binary: a binary that does not
+	// match is not started (checked at every launch).
+	Checksum []byte
+	// StartTimeout bounds a launch, from starting the process to the end of the
+	// handshake; 0 means 30 seconds.
+	StartTimeout time.Duration
+	// Usage tells the plugin which containers use which images; the plugin reaches it
+	// through [HostUsage]. Nil means no containers.
+	Usage imagesvc.UsageProvider
+	// Logger receives go-plugin's logs and the plugin's own (its standard error, with the
+	// levels it logged them at), with the attribute plugin=<path>. Nil discards them. The
+	// plugin is asked ([LogLevelEnv]) not to send what Logger would drop.
+	Logger *slog.Logger
+	// MinRestartDelay and MaxRestartDelay bound the delay before relaunching a plugin that
+	// keeps failing: the first relaunch after a crash is immediate, each further
+	// consecutive failure doubles the delay from MinRestartDelay up to MaxRestartDelay.
+	// 0 means 100 milliseconds and 30 seconds.
+	MinRestartDelay time.Duration
+	// MaxRestartDelay: see MinRestartDelay.
+	MaxRestartDelay time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+	if o.MinRestartDelay <= 0 {
+		o.MinRestartDelay = 100 * time.Millisecond
+	}
+	if o.MaxRestartDelay <= 0 {
+		o.MaxRestartDelay = 30 * time.Second
+	}
+	if o.MaxRestartDelay < o.MinRestartDelay {
+		o.MaxRestartDelay = o.MinRestartDelay
+	}
+	return o
+}
+
+// Errors of a launch. They are wrapped with the plugin's path, the details, and an
+// errdefs class ([Open] returns them as they are; a relaunch during a call returns them
+// with class Unavailable).
+var (
+	// ErrNotPlugin: the program is not an imageapi plugin (it exited, or wrote something
+	// else than go-plugin's handshake, or speaks go-plugin's net/rpc).
+	ErrNotPlugin = errors.New("not an imageapi plugin")
+	// ErrProtocolVersion: the plugin serves a version of the protocol this host does not
+	// speak.
+	ErrProtocolVersion = errors.New("incompatible plugin protocol version")
+	// ErrStartTimeout: the plugin did not complete the handshake within
+	// [Options.StartTimeout].
+	ErrStartTimeout = errors.New("plugin start timed out")
+	// ErrChecksum: the binary does not match [Options.Checksum].
+	ErrChecksum = errors.New("plugin checksum mismatch")
+	// ErrClosed: the Client was closed.
+	ErrClosed = errors.New("plugin client closed")
+)
+
+// launchError is the error of a failed launch: its text, the sentinel it is, and a class.
+type launchError struct {
+	msg      string
+	sentinel error
+	class    error
+}
+
+func (e *launchError) Error() string   { return e.msg }
+func (e *launchError) Unwrap() []error { return []error{e.sentinel, e.class} }
+
+// withClass returns err with its class replaced, for launches during calls.
+func withClass(err error, class error) error {
+	var le *launchError
+	if errors.As(err, &le) {
+		return &launchError{msg: le.msg, sentinel: le.sentinel, class: class}
+	}
+	return fmt.Errorf("%w: %w", err, class)
+}
+
+// Client is an [imagesvc.Service] served by a plugin process. It launches the plugin on
+// [Open], and again, lazily and with backoff, on the first call after the process died.
+// Calls in progress when the process dies fail with class Unavailable. It is safe for
+// concurrent use; Close stops the process.
+type Client struct {
+	path   string
+	opts   Options
+	logger *slog.Logger
+	launch func() (*instance, error)
+
+	failures atomic.Int32 // consecutive failures; reset by a successful call
+
+	mu       sync.Mutex
+	cur      *instance
+	starting *launchWait
+	retryAt  time.Time
+	closed   bool
+	killing  sync.WaitGroup // instances being stopped
+}
+
+var _ imagesvc.Service = (*Client)(nil)
+
+// launchWait lets concurrent callers share one launch.
+type launchWait struct {
+	done chan struct{}
+	inst *instance
+	err  error
+}
+
+// instance is one launched plugin process (or in-process server) and its connection.
+type instance struct {
+	pc   *plugin.Client
+	conn *conn
+	info Info
+	lost atomic.Bool
+	stop func() // extra cleanup after pc.Kill, may be nil
+}
+
+// Info describes the plugin a Client talks to.
+type Info struct {
+	// Path is the plugin program ("" for [OpenInProcess]).
+	Path string
+	// Name and Version are what the plugin says it is ([ServeOptions]).
+	Name string
+	// Version is the plugin's own version.
+	Version string
+	// ProtocolVersion is the negotiated protocol version.
+	ProtocolVersion int
+}
+
+// Open launches the plugin program at path and returns a Client that serves
+// [imagesvc.Service] through it. It fails, naming the path, when the program is missing,
+// does not match opts.Checksum, is not an imageapi plugin ([ErrNotPlugin]), speaks
+// another protocol version ([ErrProtocolVersion], with both versions), or does not
+// complete the handshake in time ([ErrStartTimeout]). ctx bounds only the launch; the
+// process lives until [Client.Close].
+//
+// The plugin runs with go-plugin's automatic mutual TLS, the host's environment plus
+// opts.Env, and its output sent to opts.Logger.
+func Open(ctx context.Context, path string, opts Options) (*Client, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("plugins: %w", errdefs.ErrNotFound.WithMessage(err.Error()))
+		}
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
+	if st.IsDir() {
+		return nil, &launchError{msg: "plugins: " + path + " is a directory, not a plugin program", sentinel: ErrNotPlugin, class: errdefs.ErrInvalidArgument}
+	}
+	c := newClient(path, opts)
+	c.launch = c.launchProcess
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// OpenInProcess serves impl as [Serve] does, but in this process, and returns a Client
+// connected to it through go-plugin and gRPC exactly as to a plugin process (on a Unix
+// socket, without TLS). Plugin authors use it to test a backend across the protocol
+// without building a binary; nothing is relaunched. opts.Args, Env, Checksum and the
+// restart delays do not apply.
+func OpenInProcess(ctx context.Context, impl imagesvc.Service, opts Options) (*Client, error) {
+	if impl == nil {
+		return nil, errors.New("plugins: OpenInProcess needs a service")
+	}
+	c := newClient("", opts)
+	c.launch = func() (*instance, error) { return c.launchInProcess(impl) }
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newClient(path string, opts Options) *Client {
+	opts = opts.withDefaults()
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(discardHandler{})
+	}
+	if path != "" {
+		logger = logger.With("plugin", path)
+	} else {
+		logger = logger.With("plugin", "in-process")
+	}
+	return &Client{path: path, opts: opts, logger: logger}
+}
+
+// start is Open's first launch, whose errors keep their own class.
+func (c *Client) start(ctx context.Context) error {
+	type result struct {
+		inst *instance
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		inst, err := c.launch()
+		ch <- result{inst, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return r.err
+		}
+		c.mu.Lock()
+		c.cur = r.inst
+		c.mu.Unlock()
+		return nil
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.inst != nil {
+				r.inst.kill()
+			}
+		}()
+		return fmt.Errorf("plugins: launching %s: %w", c.name(), ctx.Err())
+	}
+}
+
+func (c *Client) name() string {
+	if c.path == "" {
+		return "the in-process plugin"
+	}
+	return c.path
+}
+
+// Info describes the plugin process currently running, or the last one that ran.
+func (c *Client) Info() Info {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur != nil {
+		return c.cur.info
+	}
+	return Info{Path: c.path, ProtocolVersion: ProtocolVersion}
+}
+
+// Close stops the plugin process and waits for it to exit. Calls in progress fail with
+// class Unavailable; later calls fail with [ErrClosed]. Close is idempotent.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.killing.Wait()
+		return nil
+	}
+	c.closed = true
+	inst := c.cur
+	c.cur = nil
+	starting := c.starting
+	c.mu.Unlock()
+	if starting != nil {
+		<-starting.done // the launcher sees closed and stops what it started
+	}
+	if inst != nil {
+		inst.kill()
+	}
+	c.killing.Wait()
+	return nil
+}
+
+// acquire returns the running instance, launching one if there is none.
+func (c *Client) acquire(ctx context.Context) (*instance, error) {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, c.closedError()
+		}
+		if inst := c.cur; inst != nil {
+			if !inst.lost.Load() && !inst.pc.Exited() {
+				c.mu.Unlock()
+				return inst, nil
+			}
+			c.dropLocked(inst)
+		}
+		if w := c.starting; w != nil {
+			c.mu.Unlock()
+			select {
+			case <-w.done:
+				if w.err != nil {
+					return nil, w.err
+				}
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if wait := time.Until(c.retryAt); wait > 0 {
+			retryAt := c.retryAt
+			c.mu.Unlock()
+			if dl, ok := ctx.Deadline(); ok && dl.Before(retryAt) {
+				return nil, errdefs.ErrUnavailable.WithMessage(fmt.Sprintf(
+					"plugin %s failed %d times in a row; the next launch is in %s", c.name(), c.failures.Load(), wait.Round(time.Millisecond)))
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			}
+		}
+		w := &launchWait{done: make(chan struct{})}
+		c.starting = w
+		c.mu.Unlock()
+
+		c.logger.Info("relaunching the plugin", "failures", c.failures.Load())
+		inst, err := c.launch()
+
+		c.mu.Lock()
+		c.starting = nil
+		if err != nil {
+			w.err = withClass(err, errdefs.ErrUnavailable)
+			c.noteFailureLocked()
+		} else if c.closed {
+			w.err = c.closedError()
+			c.killing.Add(1)
+			go func() { defer c.killing.Done(); inst.kill() }()
+		} else {
+			c.cur = inst
+		}
+		close(w.done)
+		c.mu.Unlock()
+		if w.err != nil {
+			return nil, w.err
+		}
+		return inst, nil
+	}
+}
+
+func (c *Client) closedError() error {
+	return fmt.Errorf("plugins: %s: %w: %w", c.name(), ErrClosed, errdefs.ErrUnavailable)
+}
+
+// dropLocked forgets a dead or broken instance and stops it in the background.
+func (c *Client) dropLocked(inst *instance) {
+	if c.cur == inst {
+		c.cur = nil
+		c.noteFailureLocked()
+		c.logger.Warn("the plugin process is gone; it will be relaunched on the next call")
+	}
+	c.killing.Add(1)
+	go func() { defer c.killing.Done(); inst.kill() }()
+}
+
+func (c *Client) noteFailureLocked() {
+	n := c.failures.Add(1)
+	var delay time.Duration
+	if n > 1 {
+		delay = c.opts.MinRestartDelay
+		for i := int32(2); i < n && delay < c.opts.MaxRestartDelay; i++ {
+			delay *= 2
+		}
+		delay = min(delay, c.opts.MaxRestartDelay)
+	}
+	c.retryAt = time.Now().Add(delay)
+}
+
+// succeeded resets the failure count after a call the plugin answered.
+func (c *Client) succeeded() {
+	if c.failures.Load() == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.failures.Store(0)
+	c.retryAt = time.Time{}
+	c.mu.Unlock()
+}
+
+// callError turns the error of a call on inst into what the caller gets: the backend's
+// classed error, the context's error when the caller gave up, or Unavailable when the
+// plugin process was lost (which also drops inst, so that the next call relaunches it).
+func (c *Client) callError(ctx context.Context, inst *instance, method string, err error) error {
+	if _, isStatus := status.FromError(err); !isStatus {
+		return err // produced on this side (a decoding failure, errNoResult)
+	}
+	code := status.Code(err)
+	if (code == codes.Canceled || code == codes.DeadlineExceeded) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	native, fromBackend := fromStatus(err)
+	if fromBackend {
+		c.succeeded()
+		return native
+	}
+	if code == codes.Unavailable || code == codes.Canceled || code == codes.Internal || code == codes.Unknown {
+		c.mu.Lock()
+		closed := c.closed
+		if inst.lost.CompareAndSwap(false, true) && !closed {
+			c.dropLocked(inst)
+		}
+		c.mu.Unlock()
+		why := "the plugin process exited or stopped answering"
+		if closed {
+			why = "the plugin client was closed"
+		}
+		return errdefs.ErrUnavailable.WithMessage(fmt.Sprintf("plugin %s: %s: %s (%s)", c.name(), method, why, status.Convert(err).Message()))
+	}
+	return native
+}
+
+// List implements [imagesvc.Lister] through the plugin.
+func (c *Client) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
+	inst, err := c.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := inst.conn.list(ctx, opts)
+	if err != nil {
+		return nil, c.callError(ctx, inst, "List", err)
+	}
+	c.succeeded()
+	return out, nil
+}
+
+// Inspect implements [imagesvc.Inspector] through the plugin.
+func (c *Client) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
+	inst, err := c.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	img, err := inst.conn.inspect(ctx, ref, opts)
+	if err != nil {
+		return nil, c.callError(ctx, inst, "Inspect", err)
+	}
+	c.succeeded()
+	return img, nil
+}
+
+// Pull implements [imagesvc.Creator] through the plugin: progress is streamed back and
+// reported to progress from the calling goroutine, in order; req.Auth is sent for this
+// call only.
+func (c *Client) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	inst, err := c.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := inst.conn.pull(ctx, req, progress)
+	if err != nil {
+		return nil, c.callError(ctx, inst, "Pull", err)
+	}
+	c.succeeded()
+	return out, nil
+}
+
+// Import implements [imagesvc.Creator] through the plugin: req.Source is streamed in
+// chunks of at most [ImportChunkSize] while progress is streamed back. req.Source is not
+// read after Import returns.
+func (c *Client) Import(ctx context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (digest.Digest, error) {
+	inst, err := c.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	id, err := inst.conn.importImage(ctx, req, progress)
+	if err != nil {
+		return "", c.callError(ctx, inst, "Import", err)
+	}
+	c.succeeded()
+	return id, nil
+}
+
+// launchProcess starts the plugin program and connects to it.
+func (c *Client) launchProcess() (*instance, error) {
+	cmd := exec.Command(c.path, c.opts.Args...)
+	cmd.Env = append(cmd.Env, c.opts.Env...)
+	cmd.Env = append(cmd.Env, LogLevelEnv+"="+levelName(c.logger))
+	stderr := &tailBuffer{max: 4 << 10}
+	cfg := &plugin.ClientConfig{
+		HandshakeConfig:  handshake(),
+		Plugins:          plugin.PluginSet{pluginName: &grpcPlugin{host: &hostPlugin{usage: c.opts.Usage}}},
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     c.opts.StartTimeout,
+		Logger:           newHCLogger(c.logger),
+		Stderr:           stderr,
+		SyncStdout:       stdioLogger(c.logger, "stdout"),
+		SyncStderr:       stdioLogger(c.logger, "stderr"),
+		GRPCDialOptions:  []grpc.DialOption{callOptions()},
+	}
+	if len(c.opts.Checksum) > 0 {
+		cfg.SecureConfig = &plugin.SecureConfig{Checksum: c.opts.Checksum, Hash: sha256.New()}
+	}
+	pc := plugin.NewClient(cfg)
+	inst, err := c.connect(pc)
+	if err != nil {
+		pc.Kill()
+		return nil, c.launchError(err, stderr.String())
+	}
+	return inst, nil
+}
+
+// connect completes a launch: handshake, dispense, Init.
+func (c *Client) connect(pc *plugin.Client) (*instance, error) {
+	rpcClient, err := pc.Client()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := rpcClient.Dispense(pluginName)
+	if err != nil {
+		return nil, err
+	}
+	cn := raw.(*conn)
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.StartTimeout)
+	defer cancel()
+	resp, err := cn.rpc.Init(ctx, &pb.InitRequest{ProtocolVersion: ProtocolVersion, UsageBrokerId: cn.usageID})
+	if err != nil {
+		if native, ok := fromStatus(err); ok {
+			err = native
+		}
+		return nil, fmt.Errorf("init: %w", err)
+	}
+	if v := resp.GetProtocolVersion(); v != ProtocolVersion {
+		return nil, &launchError{
+			msg:      fmt.Sprintf("plugins: %s serves protocol version %d; this host speaks version %d", c.name(), v, ProtocolVersion),
+			sentinel: ErrProtocolVersion, class: errdefs.ErrFailedPrecondition,
+		}
+	}
+	inst := &instance{pc: pc, conn: cn, info: Info{
+		Path: c.path, Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: ProtocolVersion,
+	}}
+	c.logger.Debug("plugin started", "name", inst.info.Name, "version", inst.info.Version)
+	return inst, nil
+}
+
+var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
+
+// launchError explains a failed launch, with the path and what go-plugin said.
+func (c *Client) launchError(err error, stderr string) error {
+	var le *launchError
+	if errors.As(err, &le) {
+		return err
+	}
+	msg := err.Error()
+	tail := ""
+	if stderr != "" {
+		tail = "; its standard error ends with:\n" + stderr
+	}
+	switch {
+	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+		return &launchError{
+			msg:      fmt.Sprintf("plugins: %s: the binary's SHA-256 does not match the expected checksum %x", c.path, c.opts.Checksum),
+			sentinel: ErrChecksum, class: errdefs.ErrPermissionDenied,
+		}
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return &launchError{
+			msg:      fmt.Sprintf("plugins: %s did not complete the plugin handshake within %s (start timeout)%s", c.name(), c.opts.StartTimeout, tail),
+			sentinel: ErrStartTimeout, class: errdefs.ErrUnavailable,
+		}
+	case strings.Contains(msg, "incompatible API version with plugin"):
+		theirs := "another"
+		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
+			theirs = m[1]
+		}
+		return &launchError{
+			msg: fmt.Sprintf("plugins: %s speaks imageapi plugin protocol version %s; this host speaks version %d",
+				c.name(), theirs, ProtocolVersion),
+			sentinel: ErrProtocolVersion, class: errdefs.ErrFailedPrecondition,
+		}
+	case strings.Contains(msg, "incompatible core API version"):
+		return &launchError{
+			msg:      fmt.Sprintf("plugins: %s speaks another version of go-plugin's core protocol (this host speaks %d): %s", c.name(), plugin.CoreProtocolVersion, msg),
+			sentinel: ErrProtocolVersion, class: errdefs.ErrFailedPrecondition,
+		}
+	case strings.Contains(msg, "plugin exited before we could connect"),
+		strings.Contains(msg, "Unrecognized remote plugin message"),
+		strings.Contains(msg, "unsupported plugin protocol"),
+		strings.Contains(msg, "Failed to read any lines"):
+		first, _, _ := strings.Cut(msg, "\n")
+		return &launchError{
+			msg:      fmt.Sprintf("plugins: %s is not an imageapi plugin (speaking protocol version %d): %s%s", c.name(), ProtocolVersion, first, tail),
+			sentinel: ErrNotPlugin, class: errdefs.ErrFailedPrecondition,
+		}
+	}
+	return &launchError{msg: fmt.Sprintf("plugins: launching %s: %s%s", c.name(), msg, tail), sentinel: err, class: errdefs.ErrUnavailable}
+}
+
+// kill stops the instance's process and waits for it and for its goroutines.
+func (i *instance) kill() {
+	i.lost.Store(true)
+	i.pc.Kill()
+	if i.conn != nil && i.conn.usageDone != nil {
+		select {
+		case <-i.conn.usageDone:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if i.stop != nil {
+		i.stop()
+	}
+}

@@ -1,0 +1,61 @@
+// Package plugins runs imageapi backends out of process, over HashiCorp's go-plugin: a
+// plugin author ships a backend as its own program, and a host loads it without linking
+// it. Neither side sees the process boundary, except that a plugin crash does not take
+// the host down.
+//
+// # Plugin authors
+//
+// A plugin program builds its backend and hands it to [Serve] from main; a backend that
+// needs to know which containers use which images is given [HostUsage], which asks the
+// host. examples/plugin-sqlite serves the SQLite backend that way.
+//
+// # Hosts
+//
+// [Open] launches a plugin program and returns a [*Client], an [imagesvc.Service] with a
+// Close method:
+//
+//	svc, err := plugins.Open(ctx, "/usr/libexec/imageapi/plugin-sqlite", plugins.Options{
+//		Args:   []string{"--root", "/var/lib/imaged"},
+//		Usage:  myRuntime,           // optional: which containers use which images
+//		Logger: slog.Default(),      // go-plugin's and the plugin's logs
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer svc.Close()
+//	handler := httpadapter.New(svc, ...)
+//
+// Every method and option of imagesvc crosses the boundary intact: progress is streamed
+// as it happens, import archives are streamed in chunks of at most [ImportChunkSize],
+// cancellation (and deadlines) reach the plugin, the errdefs class and the exact text of
+// every error come back, and credentials are sent with the one call that needs them and
+// never logged. When the plugin process dies, the calls in progress fail with class
+// Unavailable and the next call launches it again (immediately the first time, then with
+// exponential backoff while it keeps failing). Close stops the process and waits for it.
+//
+// [OpenInProcess] serves a backend in the host's own process through the same gRPC stack,
+// for tests; package plugintest wraps both for tests and runs the conformance suite
+// through them.
+//
+// # Protocol
+//
+// The protocol is gRPC, described for plugin authors in other languages by
+// plugins/proto/backend.proto (version [ProtocolVersion]; go-plugin's handshake uses
+// [MagicCookieKey] and [MagicCookieValue], and the host enables go-plugin's automatic
+// mutual TLS). The Go code generated from it lives in internal/pluginproto and is
+// committed. To regenerate it after changing the .proto, install protoc (Debian:
+// protobuf-compiler) and the two Go plugins, then run go generate:
+//
+//	go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+//	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+//	go generate ./plugins
+//
+// Pull is a server-streaming call (progress events, then the result); Import is a
+// bidirectional stream (a header and the archive's chunks go one way, progress and the
+// result the other); the host's usage provider is a gRPC service the host serves to the
+// plugin through go-plugin's GRPCBroker. Errors carry their errdefs class in an ErrorInfo
+// detail, so that classes gRPC codes cannot tell apart (Conflict and FailedPrecondition)
+// survive.
+package plugins
+
+//go:generate protoc -I proto --go_out=../internal/pluginproto --go_opt=paths=source_relative --go-grpc_out=../internal/pluginproto --go-grpc_opt=paths=source_relative backend.proto

@@ -1,0 +1,133 @@
+// Command testplugin is the plugin that the fault tests of package plugins launch. It
+// serves a plugintest.MemService whose behaviour some inputs change:
+//
+//   - Inspect "crash" panics, which kills the process in the middle of the call;
+//   - Inspect "block" waits until the call is cancelled, then appends "canceled" to the
+//     file named by TESTPLUGIN_EVENTS;
+//   - Pull of "crashpull" reports two events, then panics;
+//   - Import with the message "crash" reads the first chunk, then panics;
+//   - List fills Containers from the host's usage provider (plugins.HostUsage).
+//
+// Its -mode flag makes it misbehave at start: "hang" never completes the handshake,
+// "version2" serves protocol version 2 only, "notplugin" prints a line and exits, "exit"
+// exits with an error at once.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/hashicorp/go-plugin"
+	"github.com/opencontainers/go-digest"
+	"google.golang.org/grpc"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/plugins"
+	"github.com/imageapi/imageapi/plugins/plugintest"
+)
+
+func main() {
+	mode := flag.String("mode", "serve", "serve, hang, version2, notplugin or exit")
+	seed := flag.Int("seed", 0, "number of made-up images to start with")
+	flag.Parse()
+	switch *mode {
+	case "hang":
+		time.Sleep(time.Hour)
+	case "notplugin":
+		fmt.Println("hello, I am not a plugin")
+		return
+	case "exit":
+		fmt.Fprintln(os.Stderr, "testplugin: failing at start on purpose")
+		os.Exit(1)
+	case "version2":
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig: plugin.HandshakeConfig{
+				ProtocolVersion:  2,
+				MagicCookieKey:   plugins.MagicCookieKey,
+				MagicCookieValue: plugins.MagicCookieValue,
+			},
+			Plugins:    plugin.PluginSet{"imagesvc": version2{}},
+			GRPCServer: plugin.DefaultGRPCServer,
+		})
+		return
+	}
+	mem := plugintest.NewMemService()
+	mem.Seed(*seed)
+	if err := plugins.Serve(&faulty{MemService: mem}, plugins.ServeOptions{Name: "testplugin", Version: "0.0.1"}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// version2 is a plugin of a protocol version the host does not speak.
+type version2 struct{ plugin.NetRPCUnsupportedPlugin }
+
+func (version2) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error { return nil }
+func (version2) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, nil
+}
+
+type faulty struct {
+	*plugintest.MemService
+}
+
+func (f *faulty) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
+	sums, err := f.MemService.List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]digest.Digest, len(sums))
+	for i, s := range sums {
+		ids[i] = s.ID
+	}
+	used, err := plugins.HostUsage().ContainersUsing(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("asking the host for containers: %w", err)
+	}
+	for i := range sums {
+		sums[i].Containers = int64(len(used[sums[i].ID]))
+	}
+	return sums, nil
+}
+
+func (f *faulty) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
+	switch ref.String() {
+	case "crash":
+		panic("testplugin: crashing in Inspect on purpose")
+	case "block":
+		<-ctx.Done()
+		if path := os.Getenv("TESTPLUGIN_EVENTS"); path != "" {
+			if fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+				fmt.Fprintln(fh, "canceled")
+				_ = fh.Close()
+			}
+		}
+		return nil, ctx.Err()
+	}
+	return f.MemService.Inspect(ctx, ref, opts)
+}
+
+func (f *faulty) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	if req.Ref != nil && strings.HasSuffix(reference.Path(req.Ref), "crashpull") {
+		progress.Report(imagesvc.PullingFrom(reference.Path(req.Ref), "latest"))
+		progress.Report(imagesvc.ProgressEvent{ID: "0123456789ab", Status: imagesvc.StatusPullingFSLayer, Detail: &imagesvc.ProgressDetail{}})
+		time.Sleep(100 * time.Millisecond) // let the events reach the host
+		panic("testplugin: crashing in Pull on purpose")
+	}
+	return f.MemService.Pull(ctx, req, progress)
+}
+
+func (f *faulty) Import(ctx context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (digest.Digest, error) {
+	if req.Message == "crash" && req.Source != nil {
+		buf := make([]byte, 1024)
+		_, _ = io.ReadFull(req.Source, buf)
+		panic("testplugin: crashing in Import on purpose")
+	}
+	return f.MemService.Import(ctx, req, progress)
+}

@@ -1,0 +1,227 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/containerd/errdefs"
+	"github.com/hashicorp/go-plugin"
+	"github.com/opencontainers/go-digest"
+	"google.golang.org/grpc"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	pb "github.com/imageapi/imageapi/internal/pluginproto"
+)
+
+// hostPlugin is the host side of go-plugin's plugin: it connects each new process.
+type hostPlugin struct {
+	usage imagesvc.UsageProvider
+}
+
+// conn is the host's connection to one plugin process.
+type conn struct {
+	rpc pb.BackendClient
+
+	usageID   uint32        // broker ID of the usage service; 0 without one
+	usageDone chan struct{} // closed when the usage service has stopped
+}
+
+func (h *hostPlugin) connect(_ context.Context, broker *plugin.GRPCBroker, cc *grpc.ClientConn) *conn {
+	c := &conn{rpc: pb.NewBackendClient(cc)}
+	if h.usage != nil {
+		c.usageID = broker.NextId()
+		c.usageDone = make(chan struct{})
+		srv := &usageServer{p: h.usage}
+		go func() {
+			defer close(c.usageDone)
+			// It serves until go-plugin closes the broker, when the process is killed.
+			broker.AcceptAndServe(c.usageID, func(opts []grpc.ServerOption) *grpc.Server {
+				s := newGRPCServer(opts)
+				pb.RegisterUsageServer(s, srv)
+				return s
+			})
+		}()
+	}
+	return c
+}
+
+// The calls of one process. Their errors are raw gRPC errors, which the Client
+// classifies.
+
+func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
+	fj, err := opts.Filters.ToJSON()
+	if err != nil {
+		return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+	}
+	resp, err := c.rpc.List(ctx, &pb.ListRequest{
+		All:        opts.All,
+		Filters:    fj,
+		SharedSize: opts.SharedSize,
+		Manifests:  opts.Manifests,
+		Identity:   opts.Identity,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imagesvc.Summary, len(resp.GetImages()))
+	for i, m := range resp.GetImages() {
+		decodeSummary(m, &out[i], opts.Manifests)
+	}
+	return out, nil
+}
+
+func (c *conn) inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
+	resp, err := c.rpc.Inspect(ctx, &pb.InspectRequest{
+		Ref:       ref.String(),
+		Manifests: opts.Manifests,
+		Platform:  encodePlatform(opts.Platform),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resp.GetImage() == nil {
+		return nil, errdefs.ErrInternal.WithMessage("the plugin returned no image")
+	}
+	return decodeImage(resp.GetImage(), opts.Manifests), nil
+}
+
+// errNoResult is the error of a stream that ended well but without its result.
+var errNoResult = errdefs.ErrInternal.WithMessage("the plugin ended the call without a result")
+
+func (c *conn) pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	m := &pb.PullRequest{Platform: encodePlatform(req.Platform), Auth: encodeAuth(req.Auth)}
+	if req.Ref != nil {
+		m.Ref = req.Ref.String()
+	}
+	stream, err := c.rpc.Pull(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	var result *pb.PullResult
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch e := ev.GetEvent().(type) {
+		case *pb.PullEvent_Progress:
+			progress.Report(decodeProgress(e.Progress))
+		case *pb.PullEvent_Result:
+			result = e.Result
+		}
+	}
+	if result == nil {
+		return nil, errNoResult
+	}
+	out := make([]imagesvc.PulledImage, len(result.GetImages()))
+	for i, p := range result.GetImages() {
+		out[i] = imagesvc.PulledImage{Ref: p.GetRef(), ID: digest.Digest(p.GetId()), Updated: p.GetUpdated()}
+	}
+	return out, nil
+}
+
+func (c *conn) importImage(ctx context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (digest.Digest, error) {
+	h := &pb.ImportHeader{
+		HasSource: req.Source != nil,
+		Message:   req.Message,
+		Changes:   req.Changes.Lines(),
+		Platform:  encodePlatform(req.Platform),
+	}
+	if req.URL != nil {
+		h.Url = req.URL.String()
+	}
+	if req.Ref != nil {
+		h.Ref = req.Ref.String()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.rpc.Import(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := stream.Send(&pb.ImportMessage{Message: &pb.ImportMessage_Header{Header: h}}); err != nil {
+		return "", recvError(stream, err)
+	}
+
+	var sender sync.WaitGroup
+	if req.Source != nil {
+		sender.Add(1)
+		go func() {
+			defer sender.Done()
+			sendArchive(stream, req.Source)
+		}()
+	} else if err := stream.CloseSend(); err != nil {
+		return "", recvError(stream, err)
+	}
+	// The archive is never read after Import returns.
+	defer sender.Wait()
+	defer cancel()
+
+	var id digest.Digest
+	var got bool
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		switch e := ev.GetEvent().(type) {
+		case *pb.ImportEvent_Progress:
+			progress.Report(decodeProgress(e.Progress))
+		case *pb.ImportEvent_Result:
+			id, got = digest.Digest(e.Result.GetId()), true
+		}
+	}
+	if !got {
+		return "", errNoResult
+	}
+	return id, nil
+}
+
+// sendArchive streams src in chunks of at most ImportChunkSize, then ends the host's side
+// of the stream. It stops when the call ends.
+func sendArchive(stream grpc.BidiStreamingClient[pb.ImportMessage, pb.ImportEvent], src io.Reader) {
+	buf := make([]byte, ImportChunkSize)
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			// SendMsg encodes the message before it returns, so buf can be reused.
+			if err := stream.Send(&pb.ImportMessage{Message: &pb.ImportMessage_Chunk{Chunk: &pb.ImportChunk{Data: buf[:n]}}}); err != nil {
+				return // the call is over; Recv tells why
+			}
+		}
+		if rerr == io.EOF {
+			_ = stream.CloseSend()
+			return
+		}
+		if rerr != nil {
+			if stream.Send(&pb.ImportMessage{Message: &pb.ImportMessage_SourceError{SourceError: sourceErrorMessage(rerr)}}) == nil {
+				_ = stream.CloseSend()
+			}
+			return
+		}
+	}
+}
+
+// recvError returns the real error of a stream whose Send failed: Send reports io.EOF
+// when the call has ended, and Recv the status it ended with.
+func recvError(stream interface{ RecvMsg(any) error }, sendErr error) error {
+	if !errors.Is(sendErr, io.EOF) {
+		return sendErr
+	}
+	for {
+		if err := stream.RecvMsg(new(pb.ImportEvent)); err != nil {
+			if err == io.EOF {
+				return errNoResult
+			}
+			return err
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/imageapi/imageapi/filters"
+	"github.com/imageapi/imageapi/imagesvc"
+	pb "github.com/imageapi/imageapi/internal/pluginproto"
+)
+
+// server is the plugin side: it serves an imagesvc.Service as the Backend gRPC service.
+type server struct {
+	pb.UnimplementedBackendServer
+
+	impl    imagesvc.Service
+	broker  *plugin.GRPCBroker
+	name    string
+	version string
+	logger  *slog.Logger
+
+	mu        sync.Mutex
+	usage     pb.UsageClient
+	usageConn *grpc.ClientConn
+}
+
+func newServer(impl imagesvc.Service, opts ServeOptions, logger *slog.Logger) *server {
+	return &server{impl: impl, name: opts.Name, version: opts.Version, logger: logger}
+}
+
+// close releases the connection to the host's usage service.
+func (s *server) close() {
+	s.mu.Lock()
+	conn := s.usageConn
+	s.usage, s.usageConn = nil, nil
+	s.mu.Unlock()
+	if conn != nil {
+		_ = conn.Close()
+	}
+}
+
+// withHost puts the host's usage service in ctx, for [HostUsage].
+func (s *server) withHost(ctx context.Context) context.Context {
+	s.mu.Lock()
+	u := s.usage
+	s.mu.Unlock()
+	if u == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, usageKey{}, u)
+}
+
+func (s *server) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitResponse, error) {
+	if v := req.GetProtocolVersion(); v != ProtocolVersion {
+		return nil, toStatus(errdefs.ErrFailedPrecondition.WithMessage(fmt.Sprintf(
+			"the host speaks plugin protocol version %d; this plugin serves version %d", v, ProtocolVersion)))
+	}
+	if id := req.GetUsageBrokerId(); id != 0 && s.broker != nil {
+		conn, err := s.broker.DialWithOptions(id, callOptions())
+		if err != nil {
+			return nil, toStatus(fmt.Errorf("connecting to the host's usage service: %w", errdefs.ErrUnavailable.WithMessage(err.Error())))
+		}
+		s.mu.Lock()
+		old := s.usageConn
+		s.usage, s.usageConn = pb.NewUsageClient(conn), conn
+		s.mu.Unlock()
+		if old != nil {
+			_ = old.Close()
+		}
+	}
+	s.logger.Debug("host connected", "protocol", ProtocolVersion, "usage", req.GetUsageBrokerId() != 0)
+	return &pb.InitResponse{ProtocolVersion: ProtocolVersion, Name: s.name, Version: s.version}, nil
+}
+
+func (s *server) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, error) {
+	args, err := filters.FromJSON(req.GetFilters())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	sums, err := s.impl.List(s.withHost(ctx), imagesvc.ListOptions{
+		All:        req.GetAll(),
+		Filters:    args,
+		SharedSize: req.GetSharedSize(),
+		Manifests:  req.GetManifests(),
+		Identity:   req.GetIdentity(),
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &pb.ListResponse{Images: make([]*pb.Summary, len(sums))}
+	for i := range sums {
+		resp.Images[i] = encodeSummary(&sums[i])
+	}
+	return resp, nil
+}
+
+func (s *server) Inspect(ctx context.Context, req *pb.InspectRequest) (*pb.InspectResponse, error) {
+	var ref imagesvc.ImageRef
+	if req.GetRef() != "" {
+		var err error
+		if ref, err = imagesvc.ParseImageRef(req.GetRef()); err != nil {
+			return nil, toStatus(err)
+		}
+	}
+	img, err := s.impl.Inspect(s.withHost(ctx), ref, imagesvc.InspectOptions{
+		Manifests: req.GetManifests(),
+		Platform:  decodePlatform(req.GetPlatform()),
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if img == nil {
+		return nil, toStatus(errdefs.ErrInternal.WithMessage("the backend returned no image and no error"))
+	}
+	return &pb.InspectResponse{Image: encodeImage(img)}, nil
+}
+
+func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.PullEvent]) error {
+	var ref reference.Named
+	if req.GetRef() != "" {
+		var err error
+		if ref, err = reference.ParseNormalizedNamed(req.GetRef()); err != nil {
+			return toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
+		}
+	}
+	var mu sync.Mutex // the contract promises one caller at a time; be safe anyway
+	progress := func(ev imagesvc.ProgressEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Progress{Progress: encodeProgress(ev)}})
+	}
+	pulled, err := s.impl.Pull(s.withHost(stream.Context()), imagesvc.PullRequest{
+		Ref:      ref,
+		Platform: decodePlatform(req.GetPlatform()),
+		Auth:     decodeAuth(req.GetAuth()),
+	}, progress)
+	if err != nil {
+		return toStatus(err)
+	}
+	res := &pb.PullResult{Images: make([]*pb.PulledImage, len(pulled))}
+	for i, p := range pulled {
+		res.Images[i] = &pb.PulledImage{Ref: p.Ref, Id: string(p.ID), Updated: p.Updated}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Result{Result: res}})
+}
+
+// errImportDone ends the reading of an import stream once the backend is done with it.
+var errImportDone = errors.New("import finished")
+
+func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent]) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	h := first.GetHeader()
+	if h == nil {
+		return toStatus(errdefs.ErrInvalidArgument.WithMessage("import: the first message must be the header"))
+	}
+	req := imagesvc.ImportRequest{
+		Message:  h.GetMessage(),
+		Platform: decodePlatform(h.GetPlatform()),
+	}
+	if u := h.GetUrl(); u != "" {
+		if req.URL, err = url.Parse(u); err != nil {
+			return toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
+		}
+	}
+	if r := h.GetRef(); r != "" {
+		named, err := reference.ParseNormalizedNamed(r)
+		if err != nil {
+			return toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
+		}
+		tagged, ok := named.(reference.NamedTagged)
+		if !ok {
+			return toStatus(errdefs.ErrInvalidArgument.WithMessage("import: the reference " + r + " has no tag"))
+		}
+		req.Ref = tagged
+	}
+	if req.Changes, err = imagesvc.ParseChanges(h.GetChanges()); err != nil {
+		return toStatus(err)
+	}
+	if h.GetHasSource() {
+		pr, pw := io.Pipe()
+		defer pr.CloseWithError(errImportDone)
+		go receiveArchive(stream, pw)
+		req.Source = pr
+	}
+
+	var mu sync.Mutex
+	progress := func(ev imagesvc.ProgressEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Progress{Progress: encodeProgress(ev)}})
+	}
+	id, err := s.impl.Import(s.withHost(stream.Context()), req, progress)
+	if err != nil {
+		return toStatus(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Result{Result: &pb.ImportResult{Id: string(id)}}})
+}
+
+// receiveArchive copies the chunks of an import stream into pw until the host ends its
+// side, reports a source error, or the call ends.
+func receiveArchive(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent], pw *io.PipeWriter) {
+	for {
+		m, err := stream.Recv()
+		switch {
+		case err == io.EOF:
+			_ = pw.Close()
+			return
+		case err != nil:
+			if ctxErr := stream.Context().Err(); ctxErr != nil {
+				err = ctxErr
+			}
+			_ = pw.CloseWithError(err)
+			return
+		}
+		switch msg := m.GetMessage().(type) {
+		case *pb.ImportMessage_Chunk:
+			if _, err := pw.Write(msg.Chunk.GetData()); err != nil {
+				return // the backend stopped reading
+			}
+		case *pb.ImportMessage_SourceError:
+			_ = pw.CloseWithError(sourceError(msg.SourceError))
+			return
+		default:
+			_ = pw.CloseWithError(errdefs.ErrInvalidArgument.WithMessage("import: unexpected message after the header"))
+			return
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package plugins
+
+import (
+	"context"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	pb "github.com/imageapi/imageapi/internal/pluginproto"
+)
+
+type usageKey struct{}
+
+// HostUsage returns the [imagesvc.UsageProvider] that a plugin gives its backend: it asks
+// the host's provider ([Options.Usage]), across the process boundary, on behalf of the
+// call in progress. Outside a call from a host, or when the host has no provider, it
+// reports no containers.
+//
+// It finds the host through the context of the call, so the backend must pass on the
+// context it was given (as imagesvc's contract expects of it anyway).
+func HostUsage() imagesvc.UsageProvider { return hostUsage{} }
+
+type hostUsage struct{}
+
+func (hostUsage) ContainersUsing(ctx context.Context, digests []digest.Digest) (map[digest.Digest][]string, error) {
+	u, _ := ctx.Value(usageKey{}).(pb.UsageClient)
+	if u == nil || len(digests) == 0 {
+		return map[digest.Digest][]string{}, nil
+	}
+	resp, err := u.ContainersUsing(ctx, &pb.ContainersUsingRequest{Digests: encodeDigests(digests)})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		native, _ := fromStatus(err)
+		return nil, native
+	}
+	out := make(map[digest.Digest][]string, len(resp.GetContainers()))
+	for d, ids := range resp.GetContainers() {
+		out[digest.Digest(d)] = ids.GetIds()
+	}
+	return out, nil
+}
+
+// usageServer is the host side: it serves the host's provider to the plugin.
+type usageServer struct {
+	pb.UnimplementedUsageServer
+	p imagesvc.UsageProvider
+}
+
+func (s *usageServer) ContainersUsing(ctx context.Context, req *pb.ContainersUsingRequest) (*pb.ContainersUsingResponse, error) {
+	m, err := s.p.ContainersUsing(ctx, decodeDigests(req.GetDigests()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &pb.ContainersUsingResponse{Containers: make(map[string]*pb.ContainerIDs, len(m))}
+	for d, ids := range m {
+		resp.Containers[string(d)] = &pb.ContainerIDs{Ids: ids}
+	}
+	return resp, nil
+}
