@@ -1,0 +1,72 @@
+"""Drives imaged with docker-py (Debian's python3-docker) and prints what it saw as JSON.
+
+Usage: python3 dockerpy_e2e.py BASE_URL REGISTRY TARBALL VERSION SUFFIX
+
+BASE_URL is the daemon (tcp://127.0.0.1:PORT), REGISTRY the host:port the fixture's images
+are in, TARBALL a root filesystem to import, VERSION "auto" or an API version, SUFFIX makes
+the names this run creates unique. The Go test (e2e_dockerpy_test.go) checks the output.
+"""
+
+import json
+import sys
+
+import docker
+
+
+def error(e):
+    return {"class": type(e).__name__, "message": str(e)}
+
+
+def main():
+    base_url, registry, tarball, version, suffix = sys.argv[1:6]
+    client = docker.DockerClient(base_url=base_url, version=version, timeout=120)
+    out = {"api_version": client.api.api_version}
+
+    out["list"] = [
+        {"id": i.id, "tags": sorted(i.tags), "labels": i.labels, "short_id": i.short_id}
+        for i in client.images.list()
+    ]
+    out["list_all"] = [i.id for i in client.images.list(all=True)]
+    out["list_label"] = [i.id for i in client.images.list(filters={"label": "org.example.team=blue"})]
+    out["list_dangling"] = [i.id for i in client.images.list(filters={"dangling": True})]
+    out["list_name"] = [i.id for i in client.images.list(name=registry + "/e2e/app")]
+
+    app = client.images.get(registry + "/e2e/app:v1")
+    out["get"] = {"id": app.id, "tags": sorted(app.tags), "labels": app.labels, "attrs": app.attrs}
+    out["get_short"] = client.images.get(app.short_id).id
+    try:
+        client.images.get("nosuch")
+        out["get_missing"] = None
+    except docker.errors.APIError as e:
+        out["get_missing"] = error(e)
+
+    pulled = client.images.pull(registry + "/e2e/py", tag="1")
+    out["pull"] = {"id": pulled.id, "tags": sorted(pulled.tags)}
+    out["pull_stream"] = list(client.api.pull(registry + "/e2e/py", tag="1", stream=True, decode=True))
+    try:
+        client.images.pull(registry + "/e2e/nosuch", tag="1")
+        out["pull_missing"] = None
+    except docker.errors.APIError as e:
+        out["pull_missing"] = error(e)
+
+    # The import is checked last and on its own, so that a failure leaves the rest.
+    try:
+        out["import"] = client.api.import_image(
+            src=tarball, repository="e2e/imported", tag="py" + suffix,
+            changes=["ENV PY=1", 'CMD ["python3"]', "LABEL org.example.tier=py-import"],
+        )
+        imported = client.images.get("e2e/imported:py" + suffix)
+        out["imported"] = {"id": imported.id, "tags": imported.tags, "attrs": imported.attrs}
+    except docker.errors.APIError as e:
+        out["import_error"] = error(e)
+    try:
+        client.api.import_image(src=tarball, repository="e2e/imported", tag="bad" + suffix, changes=["RUN true"])
+        out["import_bad"] = None
+    except docker.errors.APIError as e:
+        out["import_bad"] = error(e)
+
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
