@@ -1,0 +1,386 @@
+package pull
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+// Annotations BuildKit puts on the index entry of an attestation manifest.
+const (
+	// AnnotationReferenceType marks an index entry that refers to another manifest; its
+	// value for attestations is [AttestationManifestType].
+	AnnotationReferenceType = "vnd.docker.reference.type"
+	// AnnotationReferenceDigest is the digest of the manifest an attestation is for.
+	AnnotationReferenceDigest = "vnd.docker.reference.digest"
+	// AttestationManifestType is the [AnnotationReferenceType] of attestation manifests.
+	AttestationManifestType = "attestation-manifest"
+)
+
+// ConfigFile is an image config as Docker reads and writes it: the OCI image config, with
+// the runtime configuration extended by Docker's fields (Healthcheck, OnBuild, Shell) and
+// the legacy builder's top-level fields.
+type ConfigFile struct {
+	ocispec.Image
+	// Config is the runtime configuration ("config"); it replaces the embedded
+	// ocispec.Image.Config, which stays empty.
+	Config imagesvc.ImageConfig `json:"config"`
+	// Parent is the parent image ID the legacy builder records ("parent").
+	Parent digest.Digest `json:"parent,omitempty"`
+	// DockerVersion is the Docker version that built the image ("docker_version").
+	DockerVersion string `json:"docker_version,omitempty"`
+	// Comment is the legacy top-level comment ("comment").
+	Comment string `json:"comment,omitempty"`
+}
+
+// Store is what [ReadManifests] needs of a content store.
+type Store interface {
+	content.Provider
+	content.InfoProvider
+}
+
+// ReadOptions are the options of [ReadManifests].
+type ReadOptions struct {
+	// UnpackedSize, if not nil, is asked for the unpacked size of a layer whose blob has
+	// no [LabelUnpackedSize] label (stores without labels, where the backend records
+	// [Layer.Unpacked] itself). It returns false when it does not know.
+	UnpackedSize func(ctx context.Context, layer digest.Digest) (int64, bool)
+	// Logger receives a warning for each manifest that cannot be read; nil discards.
+	Logger *slog.Logger
+}
+
+// ManifestInfo is what the stored content says about one manifest of an image: the
+// material of an [imagesvc.ManifestSummary] and of the image-level fields.
+type ManifestInfo struct {
+	// Descriptor is the manifest's descriptor as its parent index lists it (platform and
+	// annotations included), or the image's target for a single-manifest image.
+	Descriptor ocispec.Descriptor
+	// Kind classifies the manifest as Docker does (spec §2.6).
+	Kind imagesvc.ManifestKind
+	// Available reports whether the manifest, its config and all its layers are present.
+	Available bool
+	// ContentSize is the size of the present blobs of the manifest's subtree: the manifest,
+	// its config and its layers (each distinct blob once).
+	ContentSize int64
+	// Unpacked is the sum of the unpacked sizes of the layers, when every layer is present
+	// and its size is known; 0 otherwise (as Docker reports images that are not unpacked).
+	Unpacked int64
+	// Platform is, for KindImage, the descriptor's platform, else the config's, else zero.
+	Platform ocispec.Platform
+	// AttestationFor is, for KindAttestation, the digest of the attested manifest.
+	AttestationFor digest.Digest
+	// Manifest is the decoded manifest; nil when it is not present or not readable.
+	Manifest *ocispec.Manifest
+	// Config is the decoded image config; nil when it is absent, unreadable, or not an
+	// image config (artifacts, attestations).
+	Config *ConfigFile
+}
+
+// Summary returns the manifest's summary, without containers and identity (which the
+// backend knows).
+func (m ManifestInfo) Summary() imagesvc.ManifestSummary {
+	s := imagesvc.ManifestSummary{
+		ID:         m.Descriptor.Digest,
+		Descriptor: m.Descriptor,
+		Available:  m.Available,
+		Size:       imagesvc.ManifestSize{Content: m.ContentSize, Total: m.ContentSize},
+		Kind:       m.Kind,
+	}
+	switch m.Kind {
+	case imagesvc.KindImage:
+		s.Size.Total += m.Unpacked
+		s.ImageData = &imagesvc.ImageData{Platform: m.Platform, Unpacked: m.Unpacked}
+	case imagesvc.KindAttestation:
+		s.AttestationData = &imagesvc.AttestationData{For: m.AttestationFor}
+	}
+	return s
+}
+
+// ReadManifests describes every manifest of the image whose target is target, from the
+// content in store. For an index (or manifest list) it walks the entries in index order,
+// descending into nested indexes whose blobs are present (a nested index that is absent
+// adds nothing); entries whose manifest is absent are listed too, not available. For a
+// single manifest it returns one entry.
+//
+// Kinds follow Docker's containerd store: an entry is a pseudo-image when its descriptor
+// carries the annotation vnd.docker.reference.type, when its platform is unknown/unknown,
+// or when its manifest has layers none of which has a layer media type. A pseudo-image
+// annotated as an attestation-manifest with a valid vnd.docker.reference.digest is
+// KindAttestation; other pseudo-images are KindUnknown; everything else, including
+// manifests with no layers and manifests that are absent, is KindImage. A manifest that
+// is present but cannot be read is logged and listed as KindUnknown.
+//
+// Errors: NotFound when target is an index that is not in the store; the context's
+// error; errors of the store.
+func ReadManifests(ctx context.Context, store Store, target ocispec.Descriptor, opts ReadOptions) ([]ManifestInfo, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := reader{store: store, opts: opts, log: log, seen: map[digest.Digest]bool{}}
+	if !images.IsIndexType(target.MediaType) {
+		m, err := r.manifest(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		return []ManifestInfo{m}, nil
+	}
+	var out []ManifestInfo
+	if err := r.index(ctx, target, 0, &out, true); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+type reader struct {
+	store Store
+	opts  ReadOptions
+	log   *slog.Logger
+	seen  map[digest.Digest]bool // indexes walked, against cycles
+}
+
+// index appends the manifests of the index desc to out.
+func (r *reader) index(ctx context.Context, desc ocispec.Descriptor, depth int, out *[]ManifestInfo, top bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if depth > maxIndexDepth || r.seen[desc.Digest] {
+		return nil
+	}
+	r.seen[desc.Digest] = true
+	data, err := content.ReadBlob(ctx, r.store, desc)
+	if err != nil {
+		if errdefs.IsNotFound(err) && !top {
+			return nil
+		}
+		return fmt.Errorf("reading index %s: %w", desc.Digest, err)
+	}
+	idx, err := parseIndex(data, desc)
+	if err != nil {
+		if top {
+			return err
+		}
+		r.log.Warn("skipping an unreadable nested index", "digest", desc.Digest.String(), "error", err)
+		return nil
+	}
+	for _, d := range idx.Manifests {
+		switch {
+		case images.IsIndexType(d.MediaType):
+			if err := r.index(ctx, d, depth+1, out, false); err != nil {
+				return err
+			}
+		case images.IsManifestType(d.MediaType):
+			m, err := r.manifest(ctx, d)
+			if err != nil {
+				return err
+			}
+			*out = append(*out, m)
+		}
+	}
+	return nil
+}
+
+// present returns the size of the blob if the store has it.
+func (r *reader) present(ctx context.Context, d digest.Digest) (content.Info, bool, error) {
+	info, err := r.store.Info(ctx, d)
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return content.Info{}, false, nil
+		}
+		return content.Info{}, false, err
+	}
+	return info, true, nil
+}
+
+// manifest describes one manifest.
+func (r *reader) manifest(ctx context.Context, desc ocispec.Descriptor) (ManifestInfo, error) {
+	m := ManifestInfo{Descriptor: desc, Kind: imagesvc.KindImage}
+	_, annotated := desc.Annotations[AnnotationReferenceType]
+	pseudo := annotated || (desc.Platform != nil && desc.Platform.OS == "unknown" && desc.Platform.Architecture == "unknown")
+
+	info, ok, err := r.present(ctx, desc.Digest)
+	if err != nil {
+		return m, err
+	}
+	if ok {
+		m.ContentSize += info.Size
+		m.Available = true
+		data, err := content.ReadBlob(ctx, r.store, desc)
+		var mf ocispec.Manifest
+		if err == nil {
+			mf, err = parseManifest(data, desc)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return m, ctx.Err()
+			}
+			r.log.Warn("cannot read manifest", "digest", desc.Digest.String(), "error", err)
+			m.Kind = imagesvc.KindUnknown
+			m.Available = false
+			return m, nil
+		}
+		m.Manifest = &mf
+		if err := r.subtree(ctx, &m); err != nil {
+			return m, err
+		}
+		if len(mf.Layers) > 0 {
+			known := false
+			for _, l := range mf.Layers {
+				if images.IsLayerType(l.MediaType) {
+					known = true
+					break
+				}
+			}
+			pseudo = pseudo || !known
+		}
+	}
+
+	if pseudo {
+		m.Kind = imagesvc.KindUnknown
+		m.Unpacked = 0
+		if desc.Annotations[AnnotationReferenceType] == AttestationManifestType {
+			if d, err := digest.Parse(desc.Annotations[AnnotationReferenceDigest]); err == nil {
+				m.Kind = imagesvc.KindAttestation
+				m.AttestationFor = d
+			}
+		}
+		return m, nil
+	}
+	switch {
+	case desc.Platform != nil:
+		m.Platform = *desc.Platform
+	case m.Config != nil:
+		m.Platform = configPlatform(m.Config)
+	}
+	return m, nil
+}
+
+// subtree adds the config and layers of a present manifest to m: sizes, availability,
+// the decoded config and the unpacked size.
+func (r *reader) subtree(ctx context.Context, m *ManifestInfo) error {
+	mf := m.Manifest
+	counted := map[digest.Digest]bool{m.Descriptor.Digest: true}
+	info, ok, err := r.present(ctx, mf.Config.Digest)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if !counted[mf.Config.Digest] {
+			counted[mf.Config.Digest] = true
+			m.ContentSize += info.Size
+		}
+		if images.IsConfigType(mf.Config.MediaType) {
+			cfg, err := readConfig(ctx, r.store, mf.Config)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				r.log.Warn("cannot read image config", "digest", mf.Config.Digest.String(), "error", err)
+			} else {
+				m.Config = cfg
+			}
+		}
+	} else {
+		m.Available = false
+	}
+	var unpacked int64
+	unpackedKnown := true
+	for _, l := range mf.Layers {
+		info, ok, err := r.present(ctx, l.Digest)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			m.Available = false
+			unpackedKnown = false
+			continue
+		}
+		if counted[l.Digest] {
+			continue
+		}
+		counted[l.Digest] = true
+		m.ContentSize += info.Size
+		if !images.IsLayerType(l.MediaType) {
+			continue
+		}
+		if li, ok := layerFromLabels(info.Labels); ok {
+			unpacked += li.Unpacked
+		} else if r.opts.UnpackedSize != nil {
+			n, ok := r.opts.UnpackedSize(ctx, l.Digest)
+			unpacked += n
+			unpackedKnown = unpackedKnown && ok
+		} else {
+			unpackedKnown = false
+		}
+	}
+	if unpackedKnown {
+		m.Unpacked = unpacked
+	}
+	return nil
+}
+
+// readConfig reads and decodes an image config.
+func readConfig(ctx context.Context, p content.Provider, desc ocispec.Descriptor) (*ConfigFile, error) {
+	if desc.Size > maxConfigSize {
+		return nil, fmt.Errorf("config %s of %d bytes exceeds the limit of %d bytes: %w", desc.Digest, desc.Size, maxConfigSize, errdefs.ErrInvalidArgument)
+	}
+	data, err := content.ReadBlob(ctx, p, desc)
+	if err != nil {
+		return nil, err
+	}
+	var c ConfigFile
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("decoding config %s: %v: %w", desc.Digest, err, errdefs.ErrInvalidArgument)
+	}
+	return &c, nil
+}
+
+// ReadConfig reads the image config desc from p. Errors: NotFound when it is absent,
+// InvalidArgument when it is not a valid image config.
+func ReadConfig(ctx context.Context, p content.Provider, desc ocispec.Descriptor) (*ConfigFile, error) {
+	if !images.IsConfigType(desc.MediaType) {
+		return nil, fmt.Errorf("%s has media type %q, not an image config: %w", desc.Digest, desc.MediaType, errdefs.ErrInvalidArgument)
+	}
+	return readConfig(ctx, p, desc)
+}
+
+// BestManifest returns the manifest an image's top-level fields come from, as Docker's
+// containerd store picks it: among the KindImage manifests whose config is readable, the
+// best match for platform by containerd's platforms.Only ordering (the host's platform
+// and the variants it runs), else the first one in index order. ok is false when there is
+// no such manifest.
+func BestManifest(ms []ManifestInfo, platform ocispec.Platform) (best ManifestInfo, ok bool) {
+	matcher := platforms.Only(platform)
+	bestIdx, firstIdx := -1, -1
+	for i, m := range ms {
+		if m.Kind != imagesvc.KindImage || m.Config == nil {
+			continue
+		}
+		if firstIdx < 0 {
+			firstIdx = i
+		}
+		if !matcher.Match(m.Platform) {
+			continue
+		}
+		if bestIdx < 0 || matcher.Less(m.Platform, ms[bestIdx].Platform) {
+			bestIdx = i
+		}
+	}
+	switch {
+	case bestIdx >= 0:
+		return ms[bestIdx], true
+	case firstIdx >= 0:
+		return ms[firstIdx], true
+	}
+	return ManifestInfo{}, false
+}
