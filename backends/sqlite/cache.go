@@ -198,8 +198,9 @@ func loadEntries(ctx context.Context, q querier, ids []int64) (map[int64]*entry,
 	}
 
 	out := make(map[int64]*entry, len(ids))
-	rows, err = q.QueryContext(ctx, `SELECT rowid, rev, id, record_created, summary FROM images
-		WHERE rowid IN (SELECT value FROM json_each(?))`, param)
+	rows, err = q.QueryContext(ctx, `SELECT i.rowid, i.rev, i.id, i.record_created, d.summary
+		FROM images i JOIN image_data d ON d.image = i.rowid
+		WHERE i.rowid IN (SELECT value FROM json_each(?))`, param)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}

@@ -74,7 +74,8 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 		rowid int64
 		old   []byte
 	)
-	err := tx.QueryRowContext(ctx, "SELECT rowid, summary FROM images WHERE id = ?", rec.Target.Digest.String()).Scan(&rowid, &old)
+	err := tx.QueryRowContext(ctx, `SELECT i.rowid, d.summary FROM images i JOIN image_data d ON d.image = i.rowid
+		WHERE i.id = ?`, rec.Target.Digest.String()).Scan(&rowid, &old)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("catalog: %w", err)
@@ -103,14 +104,19 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 		created = unixNano(*rec.Created)
 	}
 	if exists {
-		_, err = tx.ExecContext(ctx, `UPDATE images SET rev = rev + 1, created = ?, parent = ?, summary = ?, details = ?
-			WHERE rowid = ?`, created, rec.Parent.String(), summary, detail, rowid)
+		_, err = tx.ExecContext(ctx, "UPDATE images SET rev = rev + 1, created = ?, parent = ? WHERE rowid = ?",
+			created, rec.Parent.String(), rowid)
 	} else {
-		err = tx.QueryRowContext(ctx, `INSERT INTO images (id, rev, created, record_created, dangling, parent, summary, details)
-			VALUES (?, 1, ?, ?, 1, ?, ?, ?) RETURNING rowid`,
-			rec.Target.Digest.String(), created, now, rec.Parent.String(), summary, detail).Scan(&rowid)
+		err = tx.QueryRowContext(ctx, `INSERT INTO images (id, rev, created, record_created, dangling, parent)
+			VALUES (?, 1, ?, ?, 1, ?) RETURNING rowid`,
+			rec.Target.Digest.String(), created, now, rec.Parent.String()).Scan(&rowid)
 	}
 	if err != nil {
+		return 0, fmt.Errorf("catalog: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO image_data (image, summary, details) VALUES (?, ?, ?)
+		ON CONFLICT (image) DO UPDATE SET summary = excluded.summary, details = excluded.details`,
+		rowid, summary, detail); err != nil {
 		return 0, fmt.Errorf("catalog: %w", err)
 	}
 

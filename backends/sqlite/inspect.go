@@ -124,7 +124,7 @@ func hasDigest(familiar string) bool {
 // Every call returns a fresh value the caller may keep.
 func (s *Store) details(ctx context.Context, e *entry) (*details, error) {
 	e.detailsOnce.Do(func() {
-		err := s.rdb.QueryRowContext(ctx, "SELECT details FROM images WHERE rowid = ?", e.rowid).Scan(&e.details)
+		err := s.rdb.QueryRowContext(ctx, "SELECT details FROM image_data WHERE image = ?", e.rowid).Scan(&e.details)
 		if err != nil {
 			e.detailsErr = fmt.Errorf("catalog: %w", err)
 		}

@@ -154,7 +154,7 @@ func listQuery(m *filters.Matcher, all bool) (string, []any) {
 		}
 	}
 	if !all {
-		where = append(where, "NOT (i.dangling = 1 AND EXISTS (SELECT 1 FROM images c WHERE c.parent = i.id))")
+		where = append(where, "NOT (i.dangling = 1 AND EXISTS (SELECT 1 FROM images c WHERE c.parent = i.id AND c.parent <> ''))")
 	}
 	q := "SELECT i.rowid, i.rev FROM images i"
 	if len(where) > 0 {

@@ -10,5 +10,7 @@ import (
 func TestMain(m *testing.M) {
 	// containerd's local store warns on every open of a file system without fs-verity.
 	_ = log.SetLevel("error")
-	os.Exit(m.Run())
+	code := m.Run()
+	closeBench()
+	os.Exit(code)
 }

@@ -23,14 +23,20 @@ var migrations = []string{
 		created        INTEGER,           -- best config's created, Unix ns; NULL when absent
 		record_created INTEGER NOT NULL,  -- when the row was first written, Unix ns
 		dangling       INTEGER NOT NULL,  -- 1 when no name points at the image
-		parent         TEXT    NOT NULL,  -- label org.mobyproject.image.parent, or ''
-		summary        BLOB    NOT NULL,  -- JSON record: everything List needs but the names
-		details        BLOB    NOT NULL   -- JSON: the inspect payload of each platform
+		parent         TEXT    NOT NULL   -- label org.mobyproject.image.parent, or ''
 	);
-	CREATE INDEX images_created ON images(created, rev);
+	-- The list's order, covering what the unfiltered list reads.
+	CREATE INDEX images_created ON images(created, rev, dangling);
 	CREATE INDEX images_record_created ON images(record_created);
 	CREATE INDEX images_dangling ON images(dangling) WHERE dangling = 1;
 	CREATE INDEX images_parent ON images(parent) WHERE parent <> '';
+
+	-- The precomputed payload of each image, apart so that the rows of images stay small.
+	CREATE TABLE image_data (
+		image   INTEGER PRIMARY KEY REFERENCES images(rowid),
+		summary BLOB    NOT NULL,         -- JSON record: everything List needs but the names
+		details BLOB    NOT NULL          -- JSON: the inspect payload of each platform
+	);
 
 	-- One row per name: a canonical reference in tag or digest form.
 	CREATE TABLE names (
