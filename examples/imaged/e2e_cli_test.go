@@ -98,6 +98,8 @@ func TestCLIPull(t *testing.T) {
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
 	for _, want := range []string{
 		"1: Pulling from e2e/cli",
+		layer + ": Pulling fs layer",
+		layer + ": Download complete",
 		layer + ": Pull complete",
 		"Digest: " + f.cliImg.Descriptor.Digest.String(),
 		"Status: Downloaded newer image for " + ref,
