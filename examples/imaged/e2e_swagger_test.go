@@ -605,3 +605,73 @@ func TestSwaggerEveryEndpoint(t *testing.T) {
 		t.Logf("excused so far, %d violation(s) Docker's daemon commits too: %s", f.val.excused[why], why)
 	}
 }
+
+// TestValidatorCatchesViolations holds the checking of answers to its word: a broken answer
+// is reported, an excused violation only where its exception says, and a key from a newer
+// API version in an older version's answer is caught by that version's document.
+func TestValidatorCatchesViolations(t *testing.T) {
+	v, err := newValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain := func() []string {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		var keys []string
+		for _, p := range v.problems {
+			keys = append(keys, p.key)
+		}
+		v.problems = nil
+		return keys
+	}
+	summary := `{"Containers":0,"Created":1,"Id":"sha256:1","Labels":{},"ParentId":"","RepoDigests":[],"RepoTags":[],"SharedSize":-1,"Size":1%s}`
+	manifests := `,"Manifests":[{"ID":"sha256:2","Descriptor":{"mediaType":"m","digest":"sha256:2","size":1},"Available":true,"Size":{"Content":1,"Total":1},"Kind":"image","ImageData":{"Platform":{"architecture":"amd64","os":"linux"},"Size":{"Unpacked":0},"Containers":null}}]`
+	list := func(version string) endpoint {
+		ep, _ := classify(http.MethodGet, "/v"+version+"/images/json")
+		return ep
+	}
+
+	v.check(list(maxAPI), 200, []byte("["+fmt.Sprintf(summary, manifests)+"]"), "valid list")
+	if ps := drain(); len(ps) != 0 {
+		t.Errorf("a valid list (ImageData.Containers null is excused) is reported: %q", ps)
+	}
+	v.check(list(maxAPI), 200, []byte(`[{"Id":1,"Containers":null}]`), "broken list")
+	if ps := drain(); len(ps) < 5 {
+		t.Errorf("a broken list: %d problems %q, want the type, null and missing keys", len(ps), ps)
+	}
+	v.check(list(maxAPI), 200, []byte("["+fmt.Sprintf(summary, `,"VirtualSize":1`)+"]"), "1.56 with VirtualSize")
+	if ps := drain(); len(ps) != 1 || !strings.Contains(ps[0], "$[*].VirtualSize: unknown") {
+		t.Errorf("VirtualSize at 1.56: %q", ps)
+	}
+	v.check(list("1.41"), 200, []byte("["+fmt.Sprintf(summary, `,"VirtualSize":1,"Descriptor":{"mediaType":"m","digest":"d","size":1}`)+"]"), "1.41 with Descriptor")
+	if ps := drain(); len(ps) != 1 || !strings.Contains(ps[0], "v1.41") || !strings.Contains(ps[0], "$[*].Descriptor: unknown") {
+		t.Errorf("Descriptor at 1.41: %q", ps)
+	}
+	v.check(list("1.41"), 200, []byte("["+fmt.Sprintf(summary, "")+"]"), "1.41 without VirtualSize")
+	if ps := drain(); len(ps) != 1 || !strings.Contains(ps[0], "$[*].VirtualSize: required") {
+		t.Errorf("VirtualSize missing at 1.41: %q", ps)
+	}
+
+	inspect, _ := classify(http.MethodGet, "/v1.56/images/x/json")
+	inspect41, _ := classify(http.MethodGet, "/v1.41/images/x/json")
+	v.check(inspect41, 200, []byte(`{"Id":"sha256:1","Config":{"Cmd":null},"GraphDriver":{"Name":"","Data":null},"ContainerConfig":null,"VirtualSize":1}`), "1.41 inspect")
+	if ps := drain(); len(ps) != 0 {
+		t.Errorf("nulls Docker sends below 1.45/1.52 are reported at 1.41: %q", ps)
+	}
+	v.check(inspect, 200, []byte(`{"Id":"sha256:1","Config":{"Cmd":null}}`), "1.56 inspect")
+	if ps := drain(); len(ps) != 1 || !strings.Contains(ps[0], "$.Config.Cmd: null") {
+		t.Errorf("Cmd null at 1.56 (Docker omits it from 1.52): %q", ps)
+	}
+
+	create, _ := classify(http.MethodPost, "/v1.56/images/create")
+	v.checkStream(create, []byte("{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1,\"total\":2,\"hidecounts\":true},\"id\":\"abc\"}\r\n{\"status\":\"x\",\"progress\":\"[==>]\"}\n"), "stream")
+	ps := drain()
+	slices.Sort(ps)
+	if len(ps) != 2 || !strings.Contains(ps[0], "not terminated") || !strings.Contains(ps[1], "$.progress: unknown") {
+		t.Errorf("stream with a bare \\n and the progress string Docker 29 no longer sends: %q", ps)
+	}
+	v.check(create, 404, []byte(`{"msg":"x"}`), "error")
+	if ps := drain(); !slices.ContainsFunc(ps, func(p string) bool { return strings.Contains(p, "$.message: required") }) {
+		t.Errorf("error body without message: %q", ps)
+	}
+}
