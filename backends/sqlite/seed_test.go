@@ -53,9 +53,10 @@ func (s *Store) seed(ctx context.Context, imgs []seedImage) error {
 	items := make([]entryToWrite, 0, len(imgs))
 	for _, si := range imgs {
 		src := memSource{Provider: si.img.Provider(), img: si.img}
-		b := &builder{src: src, best: s.best, unpacked: func(_ context.Context, desc ocispec.Descriptor) (int64, error) {
+		b := &builder{src: src, platform: s.platform, unpacked: func(_ context.Context, desc ocispec.Descriptor) (int64, error) {
 			blob, _ := si.img.Blob(desc.Digest)
-			return uncompressedSize(bytes.NewReader(blob.Data))
+			n, _, err := uncompressed(bytes.NewReader(blob.Data))
+			return n, err
 		}}
 		rec, det, err := b.build(ctx, si.img.Descriptor)
 		if err != nil {

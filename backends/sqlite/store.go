@@ -93,7 +93,6 @@ type Store struct {
 	log      *slog.Logger
 	now      func() time.Time
 	platform ocispec.Platform
-	best     platforms.MatchComparer // the host platform first, then anything
 
 	lock *os.File
 	wdb  *sql.DB // one connection, immediate transactions
@@ -141,7 +140,6 @@ func Open(root string, opts Options) (*Store, error) {
 		s.platform = platforms.DefaultSpec()
 	}
 	s.platform = platforms.Normalize(s.platform)
-	s.best = preferring(s.platform)
 
 	ok := false
 	defer func() {
