@@ -98,6 +98,13 @@ func (h *handler) importImage(w *responseWriter, r *http.Request, q url.Values, 
 	if body != nil && body.exceeded {
 		err = &bodyTooLargeError{limit: h.cfg.maxImport, err: err}
 	}
+	if err != nil && body != nil {
+		// With full duplex on, the server cannot drain a body the backend left unread: it
+		// closes the connection after the answer. Say so, so that the client does not
+		// reuse the connection and read a reset instead of the error. (A no-op once the
+		// stream has started.)
+		w.Header().Set("Connection", "close")
+	}
 	return h.finishStream(w, r, s, err)
 }
 

@@ -330,3 +330,29 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// refusingImport fails without reading the body, as a backend does for a bad archive.
+type refusingImport struct {
+	emptyService
+}
+
+func (refusingImport) Import(context.Context, imagesvc.ImportRequest, imagesvc.ProgressFunc) (digest.Digest, error) {
+	return "", errdefs.ErrInvalidArgument.WithMessage("archive/tar: invalid tar header")
+}
+
+// TestImportErrorClosesConnection: an import refused before its body is read is answered
+// with its status and "Connection: close", and the next request on a new connection works.
+func TestImportErrorClosesConnection(t *testing.T) {
+	srv := httptest.NewServer(httpadapter.New(refusingImport{}, httpadapter.Options{}))
+	defer srv.Close()
+	for range 3 {
+		resp, err := srv.Client().Post(srv.URL+"/v1.52/images/create?fromSrc=-", "", io.LimitReader(zeros{}, 1<<20))
+		require.NoError(t, err)
+		out, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.True(t, resp.Close, "the answer announces that the connection closes")
+		assert.Equal(t, `{"message":"archive/tar: invalid tar header"}`+"\n", string(out))
+	}
+}
