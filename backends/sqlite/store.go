@@ -157,6 +157,10 @@ func Open(root string, opts Options) (*Store, error) {
 	if s.content, err = newLabeledStore(filepath.Join(root, "content"), s.labels); err != nil {
 		return nil, fmt.Errorf("sqlite store: content store: %w", err)
 	}
+	// The local store creates blobs/ on the first commit, and fails to Walk without it.
+	if err := os.MkdirAll(filepath.Join(root, "content", "blobs"), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite store: content store: %w", err)
+	}
 	s.cache = newCache()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.cleanup(s.ctx); err != nil {
