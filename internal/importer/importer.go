@@ -65,7 +65,7 @@ type Options struct {
 	// Now returns the creation time of the image; nil means time.Now.
 	Now func() time.Time
 	// SourceSize is the size of the source when it is known (the Content-Length of a URL
-	// source), reported as the total of "Importing" progress; 0 when unknown.
+	// source), reported as the total of "Importing" progress; 0 or negative when unknown.
 	SourceSize int64
 }
 
@@ -148,7 +148,7 @@ func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportReques
 
 	var em *emitter
 	if progress != nil {
-		em = &emitter{fn: progress, total: opts.SourceSize}
+		em = &emitter{fn: progress, total: max(opts.SourceSize, 0)}
 		defer em.close()
 	}
 	src := &source{ctx: ctx, r: req.Source, limit: maxSize, em: em}

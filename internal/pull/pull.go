@@ -99,9 +99,10 @@ const progressInterval = 100 * time.Millisecond
 // Options configures a [Puller]. The zero value reaches every registry over HTTPS with
 // containerd's defaults and fetches the host's platform.
 type Options struct {
-	// HostsDir is the root of a containerd hosts directory (HostsDir/<host>/hosts.toml,
-	// with <host> as in "registry.example.com" or "localhost_5000_" for a port): mirrors,
-	// TLS, plain HTTP and headers per registry. "" uses the defaults: HTTPS, and
+	// HostsDir is the root of a containerd hosts directory: HostsDir/<host>/hosts.toml,
+	// where <host> is "registry.example.com", "host:port" or "host_port_", with
+	// HostsDir/_default/hosts.toml for every other host. It configures mirrors, TLS,
+	// plain HTTP and headers per registry. "" uses the defaults: HTTPS, and
 	// registry-1.docker.io for docker.io.
 	HostsDir string
 	// Insecure lists registries ("host" or "host:port") reached over plain HTTP, like
@@ -473,13 +474,13 @@ func (j *job) resolveError(ctx context.Context, err error, named reference.Named
 	}
 	var status remoteerrors.ErrUnexpectedStatus
 	if errdefs.IsNotFound(err) && !errors.As(err, &status) {
-		object := ""
+		object, caps := "", docker.HostCapabilityResolve
 		if c, ok := named.(reference.Canonical); ok {
-			object = c.Digest().String()
+			object, caps = c.Digest().String(), docker.HostCapabilityPull
 		} else if t, ok := named.(reference.Tagged); ok {
 			object = t.Tag()
 		}
-		resp, gerr := j.session.get(ctx, named, docker.HostCapabilityPull, "manifests/"+object)
+		resp, gerr := j.session.get(ctx, named, caps, "manifests/"+object)
 		if gerr == nil {
 			drain(resp)
 		} else if ctx.Err() != nil {
