@@ -113,3 +113,9 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 func ocispecDesc(d digest.Digest, n int) ocispec.Descriptor {
 	return ocispec.Descriptor{MediaType: "application/octet-stream", Digest: d, Size: int64(n)}
 }
+
+type ociPlatformT = ocispec.Platform
+
+func ociPlatform(os, arch, variant string) ocispec.Platform {
+	return ocispec.Platform{OS: os, Architecture: arch, Variant: variant}
+}
