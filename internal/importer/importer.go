@@ -89,8 +89,8 @@ type Result struct {
 // Import creates an image from the archive req.Source and writes its layer, config and
 // manifest to ing.
 //
-// The config has created = Now() (UTC), the platform of req.Platform or the default
-// (os, architecture, variant), rootfs.diff_ids = [DiffID], one history entry {created,
+// The config has created = Now() (UTC), the platform of req.Platform as given (an empty
+// OS or architecture taken from the default) or the default (os, architecture, variant), rootfs.diff_ids = [DiffID], one history entry {created,
 // comment: req.Message} (the message is also the legacy top-level comment), and as its
 // runtime config the result of req.Changes applied to an empty config, with Docker's
 // extensions (Healthcheck, OnBuild, Shell) inside "config".
@@ -110,7 +110,8 @@ type Result struct {
 //
 // Errors: InvalidArgument when req.URL is set (use FetchURL and pass the body), when
 // req.Source is nil, or when the source is not a tar archive in a supported compression,
-// or is truncated or corrupt; ResourceExhausted when it exceeds the size bound;
+// or is truncated, corrupt or empty (no bytes at all once decompressed; a tar holding
+// no entries is fine); ResourceExhausted when it exceeds the size bound;
 // NotImplemented for xz when the xz command is not installed; the class of the source's
 // own read error (a client that went away); the context's error when ctx ends.
 func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportRequest, opts Options, progress imagesvc.ProgressFunc) (Result, error) {
@@ -136,6 +137,7 @@ func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportReques
 		platform = platforms.DefaultSpec()
 	}
 	if req.Platform != nil {
+		// As given (the transport has parsed it): Normalize would drop arm64's "v8".
 		p := *req.Platform
 		if p.OS == "" {
 			p.OS = platform.OS
@@ -143,7 +145,7 @@ func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportReques
 		if p.Architecture == "" {
 			p.Architecture, p.Variant = platform.Architecture, platform.Variant
 		}
-		platform = platforms.Normalize(p)
+		platform = p
 	}
 
 	var em *emitter
@@ -370,6 +372,12 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 	}
 	if err != nil {
 		return ocispec.Descriptor{}, "", 0, archiveError(ctx, src, ul, err)
+	}
+	if ul.n == 0 {
+		if err := src.readErr(); err != nil {
+			return ocispec.Descriptor{}, "", 0, fmt.Errorf("import: reading the archive: %w", err)
+		}
+		return ocispec.Descriptor{}, "", 0, errdefs.ErrInvalidArgument.WithMessage("invalid tar archive: the archive is empty")
 	}
 	if err := gz.Close(); err != nil {
 		return ocispec.Descriptor{}, "", 0, fmt.Errorf("import: compressing the layer: %w", err)

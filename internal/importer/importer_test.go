@@ -208,7 +208,11 @@ func TestImportChangesMessagePlatform(t *testing.T) {
 	})
 	require.NoError(t, err)
 	arm := ocispec.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}
-	res, err := Import(t.Context(), cs, imagesvc.ImportRequest{
+	arm64v8 := ocispec.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
+	res, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(sampleTar()), Platform: &arm64v8}, Options{}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "v8", res.ConfigFile.Variant, "the platform is kept as given")
+	res, err = Import(t.Context(), cs, imagesvc.ImportRequest{
 		Source:   bytes.NewReader(gzipped(sampleTar())),
 		Message:  "my import",
 		Changes:  changes,
@@ -280,11 +284,23 @@ func TestImportRejectsBadArchives(t *testing.T) {
 }
 
 func TestImportEmptyArchive(t *testing.T) {
+	for name, body := range map[string][]byte{"nothing": nil, "gzip of nothing": gzipped(nil)} {
+		t.Run(name, func(t *testing.T) {
+			cs := newStore(t)
+			_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(body)}, Options{}, nil)
+			require.Error(t, err)
+			assert.True(t, errdefs.IsInvalidArgument(err), "%v", err)
+			assert.Equal(t, "invalid tar archive: the archive is empty", err.Error())
+			assertNoIngests(t, cs)
+		})
+	}
+	// A tar holding no entries is an empty layer.
 	cs := newStore(t)
-	res, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(nil)}, Options{}, nil)
+	empty := testimages.Tar(nil)
+	res, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(empty)}, Options{}, nil)
 	require.NoError(t, err)
-	assert.Zero(t, res.Unpacked)
-	assert.Empty(t, readLayer(t, cs, res.Layer))
+	assert.Equal(t, int64(len(empty)), res.Unpacked)
+	assert.Equal(t, empty, readLayer(t, cs, res.Layer))
 }
 
 func TestImportSizeBound(t *testing.T) {
