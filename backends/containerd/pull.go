@@ -1,0 +1,198 @@
+package containerd
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	client "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/pull"
+)
+
+// Pull fetches req.Ref through containerd: the pull engine (package internal/pull)
+// resolves the reference with containerd's resolver and hosts.toml configuration and
+// writes the content into containerd's content store, under a lease so that garbage
+// collection cannot remove it mid-pull; each tag's manifest is then unpacked into the
+// snapshotter, and only then is the image record created or moved, so that a pull that
+// fails leaves no image behind.
+//
+// Pulls of the same reference, platform and credentials share one download: each caller
+// receives every progress event and the result; a caller that gives up returns at once
+// without disturbing the others, and the download is cancelled when the last caller
+// leaves (or the Store closes).
+func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	if req.Ref == nil {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("no image reference to pull")
+	}
+	if reference.FamiliarName(req.Ref) == "scratch" {
+		return nil, errdefs.ErrPermissionDenied.WithMessage("'scratch' is a reserved name")
+	}
+	platform := s.platform
+	if req.Platform != nil {
+		platform = platforms.Normalize(*req.Platform)
+	}
+	req.Platform = &platform
+	key := req.Ref.String() + "\x00" + platforms.FormatAll(platform) + "\x00" + authKey(req.Auth)
+	return s.pulls.Do(ctx, key, progress, func(ctx context.Context, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+		return s.pull(ctx, req, progress)
+	})
+}
+
+// pull runs one shared pull.
+func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ctx, release, err := s.client.WithLease(ctx)
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
+	}
+	defer release(context.WithoutCancel(ctx))
+
+	var out []imagesvc.PulledImage
+	err = s.puller.FetchEach(ctx, s.client.ContentStore(), req, progress, func(t pull.Target) error {
+		s.labelSource(ctx, t.Name, t.Target, t.Manifest)
+		if err := s.unpack(ctx, t.Name.String(), t.Manifest); err != nil {
+			return err
+		}
+		updated, err := s.setName(ctx, t.Name.String(), t.Target)
+		s.cache.drop(t.Target.Digest)
+		if err != nil {
+			return err
+		}
+		name := reference.FamiliarString(t.Name)
+		progress.Report(imagesvc.PullStatus(name, updated))
+		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated})
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil && s.ctx.Err() != nil {
+			return nil, fmt.Errorf("containerd store: closed during the pull: %w", errdefs.ErrUnavailable)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// unpack unpacks the image manifest m into the snapshotter (layers already unpacked are
+// skipped). It also records containerd's labels: the uncompressed digest on each layer
+// and the snapshot GC reference on the config.
+func (s *Store) unpack(ctx context.Context, name string, m ocispec.Descriptor) error {
+	img := client.NewImageWithPlatform(s.client, images.Image{Name: name, Target: m}, platforms.All)
+	if err := img.Unpack(ctx, s.snapshotter); err != nil {
+		return ctxErr(ctx, fmt.Errorf("unpacking %s into %s: %w", name, s.snapshotter, err))
+	}
+	return nil
+}
+
+// labelSource records on the target and the manifest that they came from named's
+// repository, with containerd's distribution source label, which tells the image's
+// identity (and lets containerd mount blobs across repositories on push).
+func (s *Store) labelSource(ctx context.Context, named reference.Named, descs ...ocispec.Descriptor) {
+	key := labelDistributionSource + reference.Domain(named)
+	repo := reference.Path(named)
+	cs := s.client.ContentStore()
+	seen := map[digest.Digest]bool{}
+	for _, d := range descs {
+		if seen[d.Digest] {
+			continue
+		}
+		seen[d.Digest] = true
+		info, err := cs.Info(ctx, d.Digest)
+		if err != nil {
+			continue
+		}
+		repos := strings.Split(info.Labels[key], ",")
+		if slices.Contains(repos, repo) {
+			continue
+		}
+		value := repo
+		if v := info.Labels[key]; v != "" {
+			value = v + "," + repo
+		}
+		upd := content.Info{Digest: d.Digest, Labels: map[string]string{key: value}}
+		if _, err := cs.Update(ctx, upd, "labels."+key); err != nil {
+			s.log.Debug("not recording the distribution source", "digest", d.Digest.String(), "error", err)
+		}
+	}
+}
+
+// setName points the record name at target, creating the record if needed. It reports
+// whether the name is new or moved (false when it already pointed at target). As in
+// Docker, an image that loses its last name keeps a record named "moby-dangling@<digest>",
+// and that record is removed once the image has a name again.
+func (s *Store) setName(ctx context.Context, name string, target ocispec.Descriptor) (bool, error) {
+	is := s.client.ImageService()
+	updated := true
+	_, err := is.Create(ctx, images.Image{Name: name, Target: target})
+	if errdefs.IsAlreadyExists(err) {
+		old, gerr := is.Get(ctx, name)
+		switch {
+		case gerr != nil:
+			err = gerr
+		case old.Target.Digest == target.Digest:
+			updated, err = false, nil
+		default:
+			// Keep the image the name moves away from before it loses its last name, so
+			// that garbage collection never sees it unreferenced.
+			if err = s.keepDangling(ctx, name, old.Target); err == nil {
+				old.Target = target
+				_, err = is.Update(ctx, old, "target")
+			}
+		}
+	}
+	if err != nil {
+		return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", name, err))
+	}
+	if !isDangling(name) {
+		if derr := is.Delete(ctx, danglingName(target.Digest)); derr != nil && !errdefs.IsNotFound(derr) {
+			s.log.Debug("removing a dangling record", "digest", target.Digest.String(), "error", derr)
+		}
+	}
+	return updated, nil
+}
+
+// keepDangling gives the image target a dangling record when no record other than
+// leaving points at it.
+func (s *Store) keepDangling(ctx context.Context, leaving string, target ocispec.Descriptor) error {
+	is := s.client.ImageService()
+	recs, err := is.List(ctx, "target.digest=="+target.Digest.String())
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Name != leaving {
+			return nil
+		}
+	}
+	_, err = is.Create(ctx, images.Image{Name: danglingName(target.Digest), Target: target})
+	if errdefs.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+// authKey identifies credentials without holding them: a digest of their JSON form.
+func authKey(a *imagesvc.AuthConfig) string {
+	if a.Empty() {
+		return ""
+	}
+	b, _ := json.Marshal(a)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

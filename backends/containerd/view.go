@@ -1,0 +1,108 @@
+package containerd
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
+)
+
+// fillWalkThreshold is the number of images to describe above which a fill lists the
+// whole content store once instead of asking about each blob.
+const fillWalkThreshold = 8
+
+// records syncs the cache with containerd's events and lists the image records (one call
+// each). It returns the cache to use: the Store's when it is in sync, else a throwaway one
+// (work from scratch, keep nothing).
+func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
+	c := s.cache
+	if !s.events.sync(ctx) {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		c = newCache()
+	}
+	snap, err := s.listRecords(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, c, nil
+}
+
+// describeImages attaches its description to each image: from c when it holds one valid
+// for the image's records, else computed (concurrently, at most Options.FillConcurrency
+// at a time) and stored in c.
+func (s *Store) describeImages(ctx context.Context, c *cache, imgs []*image) error {
+	var missing []*image
+	for _, img := range imgs {
+		if img.info = c.lookup(img.target, img.key); img.info == nil {
+			missing = append(missing, img)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return s.fill(ctx, c, missing)
+}
+
+// view lists the image records and describes every image. Warm, it costs two containerd
+// calls: the barrier that syncs the cache with the events, and the record list.
+func (s *Store) view(ctx context.Context) (*snapshot, error) {
+	snap, c, err := s.records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.describeImages(ctx, c, snap.images); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// fill describes the images and stores the descriptions in c.
+func (s *Store) fill(ctx context.Context, c *cache, imgs []*image) error {
+	epoch, gen := c.begin()
+	defer c.end()
+	var p presence
+	if len(imgs) > fillWalkThreshold {
+		var err error
+		if p, err = s.walkContent(ctx); err != nil {
+			return ctxErr(ctx, err)
+		}
+	}
+	limit := s.opts.FillConcurrency
+	if limit <= 0 {
+		limit = DefaultFillConcurrency
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for _, img := range imgs {
+		g.Go(func() error {
+			// Concurrent views share one description of a target. It runs detached from
+			// the caller that started it (but not from Close), so that a caller giving up
+			// does not fail the others.
+			ch := s.describeGroup.DoChan(img.target.String(), func() (any, error) {
+				dctx, cancel := context.WithCancel(context.WithoutCancel(gctx))
+				defer cancel()
+				defer context.AfterFunc(s.ctx, cancel)()
+				return s.describe(dctx, c, img.records[0].Target, p, gen)
+			})
+			var res singleflight.Result
+			select {
+			case res = <-ch:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if res.Err != nil {
+				return res.Err
+			}
+			img.info = res.Val.(*targetInfo)
+			c.store(img.info, img.key, epoch, gen)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return ctxErr(ctx, fmt.Errorf("describing images: %w", err))
+	}
+	return nil
+}
