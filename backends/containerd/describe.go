@@ -56,7 +56,7 @@ type targetInfo struct {
 	blobs  []sizedDigest // distinct present blobs of the whole tree, for SharedSize
 	chains []sizedDigest // distinct present layer chains, with their own usage
 
-	touched []digest.Digest // every blob looked at: an event on one invalidates the entry
+	touched  []digest.Digest // every blob looked at: an event on one invalidates the entry
 	chainIDs []digest.Digest // every chain looked at
 }
 
