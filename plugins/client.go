@@ -176,8 +176,8 @@ func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 		}
 		return nil, fmt.Errorf("plugins: %w", err)
 	}
-	if st.IsDir() {
-		return nil, &launchError{msg: "plugins: " + path + " is a directory, not a plugin program", sentinel: ErrNotPlugin, class: errdefs.ErrInvalidArgument}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return nil, &launchError{msg: "plugins: " + path + " is not an executable program", sentinel: ErrNotPlugin, class: errdefs.ErrInvalidArgument}
 	}
 	c := newClient(path, opts)
 	c.launch = c.launchProcess
@@ -504,7 +504,7 @@ func (c *Client) launchProcess() (*instance, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		StartTimeout:     c.opts.StartTimeout,
-		Logger:           newHCLogger(c.logger),
+		Logger:           &hclogger{l: c.logger, omit: "plugin"},
 		Stderr:           stderr,
 		SyncStdout:       stdioLogger(c.logger, "stdout"),
 		SyncStderr:       stdioLogger(c.logger, "stderr"),
@@ -555,7 +555,10 @@ func (c *Client) connect(pc *plugin.Client) (*instance, error) {
 	return inst, nil
 }
 
-var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
+var (
+	pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
+	unrecognizedRE  = regexp.MustCompile(`Unrecognized remote plugin message: ([^\n]*)`)
+)
 
 // launchError explains a failed launch, with the path and what go-plugin said.
 func (c *Client) launchError(err error, stderr string) error {
@@ -596,11 +599,19 @@ func (c *Client) launchError(err error, stderr string) error {
 		}
 	case strings.Contains(msg, "plugin exited before we could connect"),
 		strings.Contains(msg, "Unrecognized remote plugin message"),
-		strings.Contains(msg, "unsupported plugin protocol"),
 		strings.Contains(msg, "Failed to read any lines"):
-		first, _, _ := strings.Cut(msg, "\n")
+		what := "it exited before the handshake"
+		if m := unrecognizedRE.FindStringSubmatch(msg); m != nil && strings.TrimSpace(m[1]) != "" {
+			what = fmt.Sprintf("it printed %q where the handshake was expected", strings.TrimSpace(m[1]))
+		}
 		return &launchError{
-			msg:      fmt.Sprintf("plugins: %s is not an imageapi plugin (speaking protocol version %d): %s%s", c.name(), ProtocolVersion, first, tail),
+			msg: fmt.Sprintf("plugins: %s is not an imageapi plugin (protocol version %d): %s%s",
+				c.name(), ProtocolVersion, what, tail),
+			sentinel: ErrNotPlugin, class: errdefs.ErrFailedPrecondition,
+		}
+	case strings.Contains(msg, "unsupported plugin protocol"):
+		return &launchError{
+			msg:      fmt.Sprintf("plugins: %s is not an imageapi plugin (protocol version %d): %s", c.name(), ProtocolVersion, msg),
 			sentinel: ErrNotPlugin, class: errdefs.ErrFailedPrecondition,
 		}
 	}

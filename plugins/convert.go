@@ -202,11 +202,10 @@ func encodeManifests(ms []imagesvc.ManifestSummary) []*pb.ManifestSummary {
 	return out
 }
 
-// decodeManifests decodes a manifest list; want reports whether the request asked for
-// manifests, in which case the result is never nil.
-func decodeManifests(ms []*pb.ManifestSummary, want bool) []imagesvc.ManifestSummary {
+// decodeManifests decodes a manifest list; present tells an empty list from none.
+func decodeManifests(ms []*pb.ManifestSummary, present bool) []imagesvc.ManifestSummary {
 	if len(ms) == 0 {
-		if want {
+		if present {
 			return []imagesvc.ManifestSummary{}
 		}
 		return nil
@@ -236,16 +235,17 @@ func decodeManifests(ms []*pb.ManifestSummary, want bool) []imagesvc.ManifestSum
 
 func encodeSummary(s *imagesvc.Summary) *pb.Summary {
 	m := &pb.Summary{
-		Id:          string(s.ID),
-		ParentId:    string(s.ParentID),
-		RepoTags:    s.RepoTags,
-		RepoDigests: s.RepoDigests,
-		Created:     encodeTime(s.Created),
-		Size:        s.Size,
-		SharedSize:  s.SharedSize,
-		Containers:  s.Containers,
-		Descriptor_: encodeDescriptor(s.Descriptor),
-		Manifests:   encodeManifests(s.Manifests),
+		Id:           string(s.ID),
+		ParentId:     string(s.ParentID),
+		RepoTags:     s.RepoTags,
+		RepoDigests:  s.RepoDigests,
+		Created:      encodeTime(s.Created),
+		Size:         s.Size,
+		SharedSize:   s.SharedSize,
+		Containers:   s.Containers,
+		Descriptor_:  encodeDescriptor(s.Descriptor),
+		Manifests:    encodeManifests(s.Manifests),
+		HasManifests: s.Manifests != nil,
 	}
 	if s.Labels != nil {
 		m.Labels = &pb.StringMap{Values: s.Labels}
@@ -253,7 +253,7 @@ func encodeSummary(s *imagesvc.Summary) *pb.Summary {
 	return m
 }
 
-func decodeSummary(m *pb.Summary, out *imagesvc.Summary, wantManifests bool) {
+func decodeSummary(m *pb.Summary, out *imagesvc.Summary) {
 	*out = imagesvc.Summary{
 		ID:          digest.Digest(m.GetId()),
 		ParentID:    digest.Digest(m.GetParentId()),
@@ -264,7 +264,7 @@ func decodeSummary(m *pb.Summary, out *imagesvc.Summary, wantManifests bool) {
 		SharedSize:  m.GetSharedSize(),
 		Containers:  m.GetContainers(),
 		Descriptor:  decodeDescriptor(m.GetDescriptor_()),
-		Manifests:   decodeManifests(m.GetManifests(), wantManifests),
+		Manifests:   decodeManifests(m.GetManifests(), m.GetHasManifests()),
 	}
 	if l := m.GetLabels(); l != nil {
 		out.Labels = l.GetValues()
@@ -379,11 +379,12 @@ func encodeImage(img *imagesvc.Image) *pb.Image {
 		LastTagTime:   encodeTime(img.LastTagTime),
 		Descriptor_:   encodeDescriptor(img.Descriptor),
 		Manifests:     encodeManifests(img.Manifests),
+		HasManifests:  img.Manifests != nil,
 		Identity:      encodeIdentity(img.Identity),
 	}
 }
 
-func decodeImage(m *pb.Image, wantManifests bool) *imagesvc.Image {
+func decodeImage(m *pb.Image) *imagesvc.Image {
 	return &imagesvc.Image{
 		ID:            digest.Digest(m.GetId()),
 		RepoTags:      nonNil(m.GetRepoTags()),
@@ -403,7 +404,7 @@ func decodeImage(m *pb.Image, wantManifests bool) *imagesvc.Image {
 		RootFS:        imagesvc.RootFS{Type: m.GetRootFs().GetType(), Layers: decodeDigests(m.GetRootFs().GetLayers())},
 		LastTagTime:   decodeTime(m.GetLastTagTime()),
 		Descriptor:    decodeDescriptor(m.GetDescriptor_()),
-		Manifests:     decodeManifests(m.GetManifests(), wantManifests),
+		Manifests:     decodeManifests(m.GetManifests(), m.GetHasManifests()),
 		Identity:      decodeIdentity(m.GetIdentity()),
 	}
 }

@@ -22,6 +22,7 @@ type hclogger struct {
 	l       *slog.Logger
 	name    string
 	implied []any
+	omit    string // a key that l already carries, which go-plugin repeats
 }
 
 func newHCLogger(l *slog.Logger) hclog.Logger {
@@ -64,11 +65,12 @@ func (h *hclogger) Log(level hclog.Level, msg string, args ...any) {
 	}
 	// go-plugin adds the plugin's own timestamp to each line it relays; the record's time
 	// says the same.
-	for i := 0; i+1 < len(args); i += 2 {
-		if k, ok := args[i].(string); ok && k == "timestamp" {
+	for i := 0; i+1 < len(args); {
+		if k, ok := args[i].(string); ok && (k == "timestamp" || (k == h.omit && h.omit != "")) {
 			args = append(args[:i:i], args[i+2:]...)
-			break
+			continue
 		}
+		i += 2
 	}
 	if h.name != "" {
 		args = append(args, "logger", h.name)
@@ -92,7 +94,7 @@ func (h *hclogger) IsError() bool             { return h.enabled(slog.LevelError
 func (h *hclogger) ImpliedArgs() []any { return h.implied }
 
 func (h *hclogger) With(args ...any) hclog.Logger {
-	return &hclogger{l: h.l.With(args...), name: h.name, implied: append(append([]any(nil), h.implied...), args...)}
+	return &hclogger{l: h.l.With(args...), name: h.name, implied: append(append([]any(nil), h.implied...), args...), omit: h.omit}
 }
 
 func (h *hclogger) Name() string { return h.name }
@@ -101,11 +103,11 @@ func (h *hclogger) Named(name string) hclog.Logger {
 	if h.name != "" {
 		name = h.name + "." + name
 	}
-	return &hclogger{l: h.l, name: name, implied: h.implied}
+	return &hclogger{l: h.l, name: name, implied: h.implied, omit: h.omit}
 }
 
 func (h *hclogger) ResetNamed(name string) hclog.Logger {
-	return &hclogger{l: h.l, name: name, implied: h.implied}
+	return &hclogger{l: h.l, name: name, implied: h.implied, omit: h.omit}
 }
 
 // SetLevel does nothing: the slog handler decides.

@@ -67,7 +67,7 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 	}
 	out := make([]imagesvc.Summary, len(resp.GetImages()))
 	for i, m := range resp.GetImages() {
-		decodeSummary(m, &out[i], opts.Manifests)
+		decodeSummary(m, &out[i])
 	}
 	return out, nil
 }
@@ -84,7 +84,7 @@ func (c *conn) inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 	if resp.GetImage() == nil {
 		return nil, errdefs.ErrInternal.WithMessage("the plugin returned no image")
 	}
-	return decodeImage(resp.GetImage(), opts.Manifests), nil
+	return decodeImage(resp.GetImage()), nil
 }
 
 // errNoResult is the error of a stream that ended well but without its result.

@@ -59,13 +59,12 @@ func Serve(impl imagesvc.Service, opts ServeOptions) error {
 	if impl == nil {
 		return errors.New("plugins: Serve needs a service")
 	}
-	if os.Getenv(MagicCookieKey) != MagicCookieValue {
+	if !Launched() {
 		return ErrNotLaunched
 	}
 	logger := opts.Logger
 	if logger == nil {
-		// os.Stderr is captured now: go-plugin replaces it with a pipe once it serves.
-		logger = slog.New(newStderrHandler(os.Stderr, parseLevel(os.Getenv(LogLevelEnv))))
+		logger = DefaultLogger()
 	}
 	srv := newServer(impl, opts, logger)
 	defer srv.close()
@@ -76,6 +75,21 @@ func Serve(impl imagesvc.Service, opts ServeOptions) error {
 		Logger:          newHCLogger(logger.With("component", "go-plugin")),
 	})
 	return nil
+}
+
+// Launched reports whether a host launched this program as a plugin. A plugin program
+// checks it before any costly setup, since [Serve] would refuse to run anyway.
+func Launched() bool {
+	return os.Getenv(MagicCookieKey) == MagicCookieValue
+}
+
+// DefaultLogger returns the logger [Serve] uses when [ServeOptions.Logger] is nil: JSON
+// lines on the process's standard error, in the shape go-plugin relays to the host's
+// logger with their levels, at the level the host asks for ([LogLevelEnv]; info when
+// unset). A backend logs through it too. Call it before Serve, which replaces os.Stderr
+// with a pipe that loses the levels.
+func DefaultLogger() *slog.Logger {
+	return slog.New(newStderrHandler(os.Stderr, parseLevel(os.Getenv(LogLevelEnv))))
 }
 
 // grpcPlugin is go-plugin's view of the protocol: on the plugin side it registers the

@@ -684,7 +684,9 @@ type Summary struct {
 	Containers  int64       `protobuf:"varint,9,opt,name=containers,proto3" json:"containers,omitempty"`
 	Descriptor_ *Descriptor `protobuf:"bytes,10,opt,name=descriptor,proto3" json:"descriptor,omitempty"`
 	// manifests are filled when the request asked for them.
-	Manifests     []*ManifestSummary `protobuf:"bytes,11,rep,name=manifests,proto3" json:"manifests,omitempty"`
+	Manifests []*ManifestSummary `protobuf:"bytes,11,rep,name=manifests,proto3" json:"manifests,omitempty"`
+	// has_manifests tells an empty manifests list (true) from none at all.
+	HasManifests  bool `protobuf:"varint,12,opt,name=has_manifests,json=hasManifests,proto3" json:"has_manifests,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -794,6 +796,13 @@ func (x *Summary) GetManifests() []*ManifestSummary {
 		return x.Manifests
 	}
 	return nil
+}
+
+func (x *Summary) GetHasManifests() bool {
+	if x != nil {
+		return x.HasManifests
+	}
+	return false
 }
 
 type ManifestSummary struct {
@@ -1289,8 +1298,10 @@ type Image struct {
 	LastTagTime   *Time                  `protobuf:"bytes,17,opt,name=last_tag_time,json=lastTagTime,proto3" json:"last_tag_time,omitempty"`
 	Descriptor_   *Descriptor            `protobuf:"bytes,18,opt,name=descriptor,proto3" json:"descriptor,omitempty"`
 	// manifests are filled when the request asked for them.
-	Manifests     []*ManifestSummary `protobuf:"bytes,19,rep,name=manifests,proto3" json:"manifests,omitempty"`
-	Identity      *Identity          `protobuf:"bytes,20,opt,name=identity,proto3" json:"identity,omitempty"`
+	Manifests []*ManifestSummary `protobuf:"bytes,19,rep,name=manifests,proto3" json:"manifests,omitempty"`
+	Identity  *Identity          `protobuf:"bytes,20,opt,name=identity,proto3" json:"identity,omitempty"`
+	// has_manifests tells an empty manifests list (true) from none at all.
+	HasManifests  bool `protobuf:"varint,21,opt,name=has_manifests,json=hasManifests,proto3" json:"has_manifests,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1463,6 +1474,13 @@ func (x *Image) GetIdentity() *Identity {
 		return x.Identity
 	}
 	return nil
+}
+
+func (x *Image) GetHasManifests() bool {
+	if x != nil {
+		return x.HasManifests
+	}
+	return false
 }
 
 type RootFS struct {
@@ -2815,7 +2833,7 @@ const file_backend_proto_rawDesc = "" +
 	"\tmanifests\x18\x04 \x01(\bR\tmanifests\x12\x1a\n" +
 	"\bidentity\x18\x05 \x01(\bR\bidentity\"C\n" +
 	"\fListResponse\x123\n" +
-	"\x06images\x18\x01 \x03(\v2\x1b.imageapi.plugin.v1.SummaryR\x06images\"\xb9\x03\n" +
+	"\x06images\x18\x01 \x03(\v2\x1b.imageapi.plugin.v1.SummaryR\x06images\"\xde\x03\n" +
 	"\aSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\x12\x1b\n" +
@@ -2833,7 +2851,8 @@ const file_backend_proto_rawDesc = "" +
 	"descriptor\x18\n" +
 	" \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\n" +
 	"descriptor\x12A\n" +
-	"\tmanifests\x18\v \x03(\v2#.imageapi.plugin.v1.ManifestSummaryR\tmanifests\"\xe3\x02\n" +
+	"\tmanifests\x18\v \x03(\v2#.imageapi.plugin.v1.ManifestSummaryR\tmanifests\x12#\n" +
+	"\rhas_manifests\x18\f \x01(\bR\fhasManifests\"\xe3\x02\n" +
 	"\x0fManifestSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12>\n" +
 	"\n" +
@@ -2872,7 +2891,7 @@ const file_backend_proto_rawDesc = "" +
 	"\tmanifests\x18\x02 \x01(\bR\tmanifests\x128\n" +
 	"\bplatform\x18\x03 \x01(\v2\x1c.imageapi.plugin.v1.PlatformR\bplatform\"B\n" +
 	"\x0fInspectResponse\x12/\n" +
-	"\x05image\x18\x01 \x01(\v2\x19.imageapi.plugin.v1.ImageR\x05image\"\xfe\x05\n" +
+	"\x05image\x18\x01 \x01(\v2\x19.imageapi.plugin.v1.ImageR\x05image\"\xa3\x06\n" +
 	"\x05Image\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\trepo_tags\x18\x02 \x03(\tR\brepoTags\x12!\n" +
@@ -2897,7 +2916,8 @@ const file_backend_proto_rawDesc = "" +
 	"descriptor\x18\x12 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\n" +
 	"descriptor\x12A\n" +
 	"\tmanifests\x18\x13 \x03(\v2#.imageapi.plugin.v1.ManifestSummaryR\tmanifests\x128\n" +
-	"\bidentity\x18\x14 \x01(\v2\x1c.imageapi.plugin.v1.IdentityR\bidentity\"4\n" +
+	"\bidentity\x18\x14 \x01(\v2\x1c.imageapi.plugin.v1.IdentityR\bidentity\x12#\n" +
+	"\rhas_manifests\x18\x15 \x01(\bR\fhasManifests\"4\n" +
 	"\x06RootFS\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
 	"\x06layers\x18\x02 \x03(\tR\x06layers\"\xfe\x03\n" +
