@@ -326,7 +326,9 @@ func TestNoProcessOutlivesClose(t *testing.T) {
 	_, err := clients[0].List(context.Background(), imagesvc.ListOptions{})
 	require.NoError(t, err)
 	_, _ = clients[1].Inspect(context.Background(), mustRef(t, "crash"), imagesvc.InspectOptions{})
-	go func() { _, _ = clients[2].Inspect(context.Background(), mustRef(t, "block"), imagesvc.InspectOptions{}) }()
+	go func() {
+		_, _ = clients[2].Inspect(context.Background(), mustRef(t, "block"), imagesvc.InspectOptions{})
+	}()
 	time.Sleep(100 * time.Millisecond)
 	for _, c := range clients {
 		require.NoError(t, c.Close())
