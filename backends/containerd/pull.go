@@ -138,6 +138,16 @@ func (s *Store) labelSource(ctx context.Context, named reference.Named, descs ..
 // and that record is removed once the image has a name again.
 func (s *Store) setName(ctx context.Context, name string, target ocispec.Descriptor) (bool, error) {
 	is := s.client.ImageService()
+	if isDangling(name) {
+		// An image without a name needs no dangling record when it has another one.
+		recs, err := is.List(ctx, "target.digest=="+target.Digest.String())
+		if err != nil {
+			return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", name, err))
+		}
+		if len(recs) > 0 {
+			return false, nil
+		}
+	}
 	updated := true
 	_, err := is.Create(ctx, images.Image{Name: name, Target: target})
 	if errdefs.IsAlreadyExists(err) {
