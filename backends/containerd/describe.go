@@ -85,18 +85,6 @@ func (t *targetInfo) bestManifest() *manifestInfo {
 	return &t.manifests[t.best]
 }
 
-// identity returns the identity of manifest m (its pull sources), or nil.
-func identityOf(sources []string) *imagesvc.Identity {
-	if len(sources) == 0 {
-		return nil
-	}
-	id := &imagesvc.Identity{}
-	for _, s := range sources {
-		id.Pull = append(id.Pull, imagesvc.PullIdentity{Repository: s})
-	}
-	return id
-}
-
 // presence is a snapshot of the content store taken with one Walk: every blob and its
 // labels. It answers Info for a cache fill that describes many images at once.
 type presence map[digest.Digest]content.Info

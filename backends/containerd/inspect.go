@@ -99,7 +99,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 			out.Parent = cfg.Parent
 		}
 		if m.Available {
-			out.Identity = identityOf(m.sources)
+			out.Identity = img.identity(m.sources)
 		}
 	}
 	if opts.Manifests {
@@ -107,7 +107,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 		if err != nil {
 			return nil, err
 		}
-		out.Manifests = manifestSummaries(info, usage, true)
+		out.Manifests = manifestSummaries(img, usage, true)
 	}
 	return out, nil
 }

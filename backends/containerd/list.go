@@ -150,7 +150,7 @@ func summarize(sum *imagesvc.Summary, img *image, m *filters.Matcher, refs bool,
 		sum.Containers = int64(len(containersOf(img, usage)))
 	}
 	if opts.Manifests {
-		sum.Manifests = manifestSummaries(info, usage, opts.Identity)
+		sum.Manifests = manifestSummaries(img, usage, opts.Identity)
 	}
 }
 
@@ -171,7 +171,8 @@ func containersOf(img *image, usage map[digest.Digest][]string) []string {
 }
 
 // manifestSummaries describes the manifests of info.
-func manifestSummaries(info *targetInfo, usage map[digest.Digest][]string, identity bool) []imagesvc.ManifestSummary {
+func manifestSummaries(img *image, usage map[digest.Digest][]string, identity bool) []imagesvc.ManifestSummary {
+	info := img.info
 	out := make([]imagesvc.ManifestSummary, len(info.manifests))
 	for i := range info.manifests {
 		m := &info.manifests[i]
@@ -183,7 +184,7 @@ func manifestSummaries(info *targetInfo, usage map[digest.Digest][]string, ident
 				d.Containers = slices.Clone(c)
 			}
 			if identity && m.Available {
-				d.Identity = identityOf(m.sources)
+				d.Identity = img.identity(m.sources)
 			}
 		}
 		out[i] = ms

@@ -189,3 +189,34 @@ func (snap *snapshot) resolve(ref imagesvc.ImageRef) (*image, error) {
 	}
 	return nil, ref.NotFound()
 }
+
+// identity returns the identity of a manifest pulled from the repositories sources
+// ("host[:port]/path"), or nil. containerd's own tools record the source host without its
+// port; such a source is completed from the image's names when one of them is the same
+// repository on a port of that host.
+func (img *image) identity(sources []string) *imagesvc.Identity {
+	if len(sources) == 0 {
+		return nil
+	}
+	id := &imagesvc.Identity{}
+	for _, src := range sources {
+		repo := src
+		if host, path, ok := strings.Cut(src, "/"); ok && !strings.Contains(host, ":") {
+			for _, r := range img.records {
+				ref, err := reference.ParseNormalizedNamed(r.Name)
+				if err != nil {
+					continue
+				}
+				domain := reference.Domain(ref)
+				if h, _, ok := strings.Cut(domain, ":"); ok && h == host && reference.Path(ref) == path {
+					repo = domain + "/" + path
+					break
+				}
+			}
+		}
+		if !slices.ContainsFunc(id.Pull, func(p imagesvc.PullIdentity) bool { return p.Repository == repo }) {
+			id.Pull = append(id.Pull, imagesvc.PullIdentity{Repository: repo})
+		}
+	}
+	return id
+}
