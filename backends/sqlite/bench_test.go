@@ -2,10 +2,15 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,4 +207,82 @@ func BenchmarkPull200MB(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(total*float64(b.N)/1e6/pullTime.Seconds(), "MB/s")
 	b.ReportMetric(total*float64(b.N)/1e6/skopeoTime.Seconds(), "skopeo-MB/s")
+}
+
+// BenchmarkImagedIdleRSS10k measures the resident memory of examples/imaged serving the
+// 10,000-image catalog, idle after answering one list of every image (which fills the
+// cache of decoded rows). Target: under 100 MB.
+func BenchmarkImagedIdleRSS10k(b *testing.B) {
+	root := filepath.Join(b.TempDir(), "data")
+	s, err := Open(root, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.seed(context.Background(), benchImages(b, benchImageCount)); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(b.TempDir(), "imaged")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/imageapi/imageapi/examples/imaged").CombinedOutput(); err != nil {
+		b.Fatalf("building imaged: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	var rss float64
+	for b.Loop() {
+		cmd := exec.Command(bin, "--data-root", root, "-H", "tcp://"+addr, "--log-level", "error")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		var resp *http.Response
+		for range 200 {
+			if resp, err = http.Get("http://" + addr + "/images/json"); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			b.Fatal(err)
+		}
+		var sums []json.RawMessage
+		err = json.NewDecoder(resp.Body).Decode(&sums)
+		resp.Body.Close()
+		if err != nil || len(sums) != benchImageCount {
+			cmd.Process.Kill()
+			cmd.Wait()
+			b.Fatalf("listed %d images (%v), want %d", len(sums), err, benchImageCount)
+		}
+		time.Sleep(3 * time.Second) // idle: let the runtime return what the list used
+		rss = residentMB(b, cmd.Process.Pid)
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}
+	b.ReportMetric(rss, "RSS-MB")
+}
+
+// residentMB reads VmRSS of a process, in MB.
+func residentMB(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
+			return kb * 1024 / 1e6
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
 }

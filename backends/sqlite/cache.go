@@ -8,50 +8,55 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/filters"
+	"github.com/imageapi/imageapi/imagesvc"
 )
 
 // nameRow is one name of an image.
 type nameRow struct {
-	name     string // canonical: docker.io/library/alpine:3.20
 	familiar string // alpine:3.20
-	repo     string // docker.io/library/alpine
-	updated  int64  // Unix ns
+	updated  int64  // Unix ns: when the name was created or last moved
 }
 
 // entry is the decoded catalog row of one image and its names, at one revision. It is
 // immutable once built and shared by concurrent lists and inspects: callers copy what they
-// hand out.
+// hand out. It holds what List needs and no more (see record), with repeated strings
+// interned, so that the cache of a large catalog stays small.
 type entry struct {
 	rowid int64
 	rev   int64
 	id    digest.Digest
 	rec   *record
-	names []nameRow // sorted by name
 
-	familiar      []string  // the familiar names (RepoTags), in the order of names
+	familiar      []string  // the familiar names (RepoTags), in the order of the canonical names
+	lastTag       int64     // the latest updated_at of the names, Unix ns; 0 without names
 	repoDigest    string    // the list's RepoDigests entry; "" when dangling
 	recordCreated time.Time // when the image row was first written
 	match         filters.Image
 
 	detailsOnce sync.Once
-	details     []byte // raw images.details, read on first inspect
+	details     []byte // raw image_data.details, read on first inspect
 	detailsErr  error
 }
 
 // newEntry decodes a catalog row and its names.
 func newEntry(rowid, rev int64, id string, recordCreated int64, summary []byte, names []nameRow) (*entry, error) {
-	e := &entry{rowid: rowid, rev: rev, id: digest.Digest(id), names: names, recordCreated: time.Unix(0, recordCreated)}
+	e := &entry{rowid: rowid, rev: rev, id: digest.Digest(id), recordCreated: time.Unix(0, recordCreated)}
 	e.rec = &record{}
 	if err := json.Unmarshal(summary, e.rec); err != nil {
 		return nil, fmt.Errorf("catalog: image %s: %w", id, err)
 	}
+	e.rec.intern(e.id)
+	e.rec.setLabels()
 	e.familiar = make([]string, len(names))
 	for i, n := range names {
 		e.familiar[i] = n.familiar
+		e.lastTag = max(e.lastTag, n.updated)
 	}
 	if len(names) > 0 {
 		e.repoDigest = repoDigest(names[len(names)-1].familiar, e.id)
@@ -73,6 +78,39 @@ func newEntry(rowid, rev int64, id string, recordCreated int64, summary []byte, 
 		e.match.Created = *e.rec.Created
 	}
 	return e, nil
+}
+
+// intern replaces the strings that repeat across images (media types, platforms, label
+// keys, the image's own digest) by shared copies.
+func (r *record) intern(id digest.Digest) {
+	in := func(s string) string { return unique.Make(s).Value() }
+	desc := func(d *ocispec.Descriptor) {
+		d.MediaType = in(d.MediaType)
+		if d.Digest == id {
+			d.Digest = id
+		}
+	}
+	desc(&r.Target)
+	for i := range r.Manifests {
+		m := &r.Manifests[i]
+		desc(&m.Descriptor)
+		m.Kind = imagesvc.ManifestKind(in(string(m.Kind)))
+		for _, p := range []*ocispec.Platform{m.Platform, m.Descriptor.Platform} {
+			if p != nil {
+				p.OS, p.Architecture, p.Variant = in(p.OS), in(p.Architecture), in(p.Variant)
+			}
+		}
+		if len(m.Labels) > 0 {
+			labels := make(map[string]string, len(m.Labels))
+			for k, v := range m.Labels {
+				labels[in(k)] = v
+			}
+			m.Labels = labels
+		}
+	}
+	for i, src := range r.Sources {
+		r.Sources[i] = in(src)
+	}
 }
 
 // familiarRepo returns the repository of a familiar reference: "alpine" for
@@ -176,7 +214,7 @@ func jsonInts(ids []int64) string {
 func loadEntries(ctx context.Context, q querier, ids []int64) (map[int64]*entry, error) {
 	param := jsonInts(ids)
 	names := make(map[int64][]nameRow, len(ids))
-	rows, err := q.QueryContext(ctx, `SELECT image, name, familiar, repo, updated_at FROM names
+	rows, err := q.QueryContext(ctx, `SELECT image, familiar, updated_at FROM names
 		WHERE image IN (SELECT value FROM json_each(?)) ORDER BY image, name`, param)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
@@ -186,7 +224,7 @@ func loadEntries(ctx context.Context, q querier, ids []int64) (map[int64]*entry,
 			image int64
 			n     nameRow
 		)
-		if err := rows.Scan(&image, &n.name, &n.familiar, &n.repo, &n.updated); err != nil {
+		if err := rows.Scan(&image, &n.familiar, &n.updated); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("catalog: %w", err)
 		}

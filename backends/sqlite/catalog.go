@@ -99,6 +99,10 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 	if err != nil {
 		return 0, err
 	}
+	share, err := json.Marshal(rec.Sharing)
+	if err != nil {
+		return 0, err
+	}
 	var created any
 	if rec.Created != nil {
 		created = unixNano(*rec.Created)
@@ -114,9 +118,9 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 	if err != nil {
 		return 0, fmt.Errorf("catalog: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO image_data (image, summary, details) VALUES (?, ?, ?)
-		ON CONFLICT (image) DO UPDATE SET summary = excluded.summary, details = excluded.details`,
-		rowid, summary, detail); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO image_data (image, summary, details, sharing) VALUES (?, ?, ?, ?)
+		ON CONFLICT (image) DO UPDATE SET summary = excluded.summary, details = excluded.details, sharing = excluded.sharing`,
+		rowid, summary, detail, share); err != nil {
 		return 0, fmt.Errorf("catalog: %w", err)
 	}
 
@@ -133,7 +137,7 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 	if _, err := tx.ExecContext(ctx, "DELETE FROM image_blobs WHERE image = ?", rowid); err != nil {
 		return 0, fmt.Errorf("catalog: %w", err)
 	}
-	for _, b := range rec.Blobs {
+	for _, b := range rec.Sharing.Blobs {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO image_blobs (digest, image) VALUES (?, ?)", b.Digest.String(), rowid); err != nil {
 			return 0, fmt.Errorf("catalog: %w", err)
 		}

@@ -42,10 +42,8 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 	if img.RepoTags == nil {
 		img.RepoTags = []string{}
 	}
-	for _, n := range e.names {
-		if t := time.Unix(0, n.updated); t.After(img.LastTagTime) {
-			img.LastTagTime = t
-		}
+	if t := time.Unix(0, e.lastTag); e.lastTag != 0 && t.After(img.LastTagTime) {
+		img.LastTagTime = t
 	}
 
 	idx := rec.Best
@@ -98,9 +96,9 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 // inspectDigests returns the RepoDigests of an inspect: for each name, the name itself
 // when it is a digest reference, otherwise "<repo>@<id>"; without duplicates.
 func inspectDigests(e *entry) []string {
-	out := make([]string, 0, len(e.names))
-	for _, n := range e.names {
-		d := n.familiar
+	out := make([]string, 0, len(e.familiar))
+	for _, n := range e.familiar {
+		d := n
 		if !hasDigest(d) {
 			d = repoDigest(d, e.id)
 		}

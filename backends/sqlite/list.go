@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -50,7 +51,9 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 		s.summarize(&out[i], e, m, refs, opts, usage)
 	}
 	if opts.SharedSize {
-		sharedSizes(out, kept)
+		if err := s.sharedSizes(ctx, out, kept); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -304,32 +307,62 @@ func identityOf(rec *record) *imagesvc.Identity {
 
 // sharedSizes sets SharedSize as Docker's containerd store does, counting only across the
 // listed images: the size of every blob and the unpacked size of every layer chain that
-// another listed image uses too.
-func sharedSizes(out []imagesvc.Summary, entries []*entry) {
+// another listed image uses too. It reads the blobs and chains of the listed images from
+// the catalog, as only this option needs them.
+func (s *Store) sharedSizes(ctx context.Context, out []imagesvc.Summary, entries []*entry) error {
+	shares := make([]sharing, len(entries))
+	index := make(map[int64]int, len(entries))
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		index[e.rowid] = i
+		ids[i] = e.rowid
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT image, sharing FROM image_data WHERE image IN (SELECT value FROM json_each(?))", jsonInts(ids))
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			rowid int64
+			data  []byte
+		)
+		if err := rows.Scan(&rowid, &data); err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		if err := json.Unmarshal(data, &shares[index[rowid]]); err != nil {
+			return fmt.Errorf("catalog: image row %d: %w", rowid, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+
 	blobs := map[digest.Digest]int{}
 	chains := map[digest.Digest]int{}
-	for _, e := range entries {
-		for _, b := range e.rec.Blobs {
+	for _, sh := range shares {
+		for _, b := range sh.Blobs {
 			blobs[b.Digest]++
 		}
-		for _, c := range e.rec.Chains {
+		for _, c := range sh.Chains {
 			chains[c.Digest]++
 		}
 	}
-	for i, e := range entries {
+	for i, sh := range shares {
 		var n int64
-		for _, b := range e.rec.Blobs {
+		for _, b := range sh.Blobs {
 			if blobs[b.Digest] > 1 {
 				n += b.Size
 			}
 		}
-		for _, c := range e.rec.Chains {
+		for _, c := range sh.Chains {
 			if chains[c.Digest] > 1 {
 				n += c.Size
 			}
 		}
 		out[i].SharedSize = n
 	}
+	return nil
 }
 
 // cloneDescriptor copies d deeply enough that callers may modify the result.

@@ -37,15 +37,13 @@ const (
 	labelUnpackedSize = pull.LabelUnpackedSize
 )
 
-// record is what the catalog stores for an image (images.summary): everything List needs
-// except the names, computed once when content arrives.
+// record is what the catalog stores for an image (image_data.summary): everything List
+// needs except the names, computed once when content arrives.
 type record struct {
 	// Target is the image's target descriptor; its digest is the image ID.
 	Target ocispec.Descriptor `json:"target"`
 	// Created is the best manifest's config creation time.
 	Created *time.Time `json:"created,omitempty"`
-	// Labels are the best manifest's config labels; nil when there is no image manifest.
-	Labels map[string]string `json:"labels,omitempty"`
 	// Parent is the label org.mobyproject.image.parent of the best config.
 	Parent digest.Digest `json:"parent,omitempty"`
 	// Size is the total over all manifests of content plus unpacked sizes.
@@ -54,13 +52,34 @@ type record struct {
 	Best int `json:"best"`
 	// Manifests are the image's manifests in index order.
 	Manifests []manifestRecord `json:"manifests"`
+	// Sources are the canonical repositories the image was pulled from.
+	Sources []string `json:"sources,omitempty"`
+
+	// Labels are the best manifest's config labels ({} when it has none); nil when there
+	// is no image manifest. They are not stored: they are Manifests[Best].Labels.
+	Labels map[string]string `json:"-"`
+	// Sharing is stored apart (image_data.sharing) and read only for SharedSize.
+	Sharing sharing `json:"-"`
+}
+
+// sharing is what SharedSize needs of an image (image_data.sharing).
+type sharing struct {
 	// Blobs are the distinct blobs present in the image's tree, with their sizes.
 	Blobs []sized `json:"blobs,omitempty"`
 	// Chains are the distinct layer chain IDs of the available image manifests, with the
 	// uncompressed size of the chain's top layer.
 	Chains []sized `json:"chains,omitempty"`
-	// Sources are the canonical repositories the image was pulled from.
-	Sources []string `json:"sources,omitempty"`
+}
+
+// setLabels sets Labels from the best manifest.
+func (r *record) setLabels() {
+	r.Labels = nil
+	if r.Best >= 0 && r.Best < len(r.Manifests) {
+		r.Labels = r.Manifests[r.Best].Labels
+		if r.Labels == nil {
+			r.Labels = map[string]string{}
+		}
+	}
 }
 
 // sized is a digest and a size.
@@ -202,19 +221,15 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 			}
 		}
 	}
+	rec.setLabels()
 	if rec.Best >= 0 {
-		m := &rec.Manifests[rec.Best]
-		rec.Labels = m.Labels
-		if rec.Labels == nil {
-			rec.Labels = map[string]string{}
-		}
 		rec.Created = det.Manifests[rec.Best].Created
 		rec.Parent = digest.Digest(rec.Labels[labelParent])
 	}
 	for d, n := range b.blobs {
-		rec.Blobs = append(rec.Blobs, sized{Digest: d, Size: n})
+		rec.Sharing.Blobs = append(rec.Sharing.Blobs, sized{Digest: d, Size: n})
 	}
-	slices.SortFunc(rec.Blobs, func(x, y sized) int { return strings.Compare(string(x.Digest), string(y.Digest)) })
+	slices.SortFunc(rec.Sharing.Blobs, func(x, y sized) int { return strings.Compare(string(x.Digest), string(y.Digest)) })
 	return rec, det, nil
 }
 
@@ -234,7 +249,7 @@ func (b *builder) addChains(rec *record, seen map[digest.Digest]bool, layers []o
 	for i, id := range ids {
 		if !seen[id] {
 			seen[id] = true
-			rec.Chains = append(rec.Chains, sized{Digest: id, Size: b.layers[known[i].Digest]})
+			rec.Sharing.Chains = append(rec.Sharing.Chains, sized{Digest: id, Size: b.layers[known[i].Digest]})
 		}
 	}
 }

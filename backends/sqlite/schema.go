@@ -35,7 +35,8 @@ var migrations = []string{
 	CREATE TABLE image_data (
 		image   INTEGER PRIMARY KEY REFERENCES images(rowid),
 		summary BLOB    NOT NULL,         -- JSON record: everything List needs but the names
-		details BLOB    NOT NULL          -- JSON: the inspect payload of each platform
+		details BLOB    NOT NULL,         -- JSON: the inspect payload of each platform
+		sharing BLOB    NOT NULL          -- JSON: blobs and layer chains, for SharedSize
 	);
 
 	-- One row per name: a canonical reference in tag or digest form.
