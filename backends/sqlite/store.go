@@ -98,9 +98,10 @@ type Store struct {
 	wdb  *sql.DB // one connection, immediate transactions
 	rdb  *sql.DB // read-only pool
 
-	content *labeledStore
-	labels  *labelStore
-	cache   *cache
+	content    *labeledStore
+	httpClient *http.Client // URL imports
+	labels     *labelStore
+	cache      *cache
 
 	// ctx is cancelled by Close; every operation in flight derives from it.
 	ctx    context.Context
@@ -162,6 +163,9 @@ func Open(root string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: content store: %w", err)
 	}
 	s.cache = newCache()
+	if s.httpClient = opts.HTTPClient; s.httpClient == nil {
+		s.httpClient = defaultHTTPClient()
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.cleanup(s.ctx); err != nil {
 		return nil, fmt.Errorf("sqlite store: cleaning up: %w", err)
@@ -237,6 +241,9 @@ func (s *Store) release() error {
 	}
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if s.httpClient != nil && s.opts.HTTPClient == nil {
+		s.httpClient.CloseIdleConnections()
 	}
 	if s.lock != nil {
 		errs = append(errs, s.lock.Close())
