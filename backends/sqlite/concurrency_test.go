@@ -81,14 +81,30 @@ type pullOutcome struct {
 	err    error
 }
 
-func startPull(ctx context.Context, s *Store, req imagesvc.PullRequest) <-chan pullOutcome {
+// startPull pulls in the background. The returned channel joined is closed when the
+// caller received its first progress event, so it is surely part of the operation.
+func startPull(ctx context.Context, s *Store, req imagesvc.PullRequest) (res <-chan pullOutcome, joined <-chan struct{}) {
 	ch := make(chan pullOutcome, 1)
+	first := make(chan struct{})
 	go func() {
 		var n atomic.Int32
-		pulled, err := s.Pull(ctx, req, func(imagesvc.ProgressEvent) { n.Add(1) })
+		pulled, err := s.Pull(ctx, req, func(imagesvc.ProgressEvent) {
+			if n.Add(1) == 1 {
+				close(first)
+			}
+		})
 		ch <- pullOutcome{pulled: pulled, events: int(n.Load()), err: err}
 	}()
-	return ch
+	return ch, first
+}
+
+func waitJoined(t *testing.T, joined <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-joined:
+	case <-time.After(time.Minute):
+		t.Fatal("the caller never received progress")
+	}
 }
 
 func TestSharedPullSurvivesACallerLeaving(t *testing.T) {
@@ -96,9 +112,10 @@ func TestSharedPullSurvivesACallerLeaving(t *testing.T) {
 	s := openTest(t, Options{HostsDir: h.hosts})
 
 	ctx1, cancel1 := context.WithCancel(context.Background())
-	first := startPull(ctx1, s, h.ref)
+	first, _ := startPull(ctx1, s, h.ref)
 	h.waitStarted(t)
-	second := startPull(context.Background(), s, h.ref)
+	second, joined := startPull(context.Background(), s, h.ref)
+	waitJoined(t, joined)
 
 	// Lists and inspects do not wait for the pull.
 	done := make(chan error, 1)
@@ -140,10 +157,10 @@ func TestSharedPullCancelledByTheLastCaller(t *testing.T) {
 	s := openTest(t, Options{HostsDir: h.hosts})
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	first := startPull(ctx1, s, h.ref)
+	first, _ := startPull(ctx1, s, h.ref)
 	h.waitStarted(t)
-	second := startPull(ctx2, s, h.ref)
-	time.Sleep(50 * time.Millisecond)
+	second, joined := startPull(ctx2, s, h.ref)
+	waitJoined(t, joined)
 	cancel1()
 	cancel2()
 	assert.True(t, errdefs.IsCanceled((<-first).err))
@@ -162,7 +179,7 @@ func TestCloseCancelsPulls(t *testing.T) {
 	h := newHeldRegistry(t)
 	s, err := Open(t.TempDir(), Options{HostsDir: h.hosts})
 	require.NoError(t, err)
-	res := startPull(context.Background(), s, h.ref)
+	res, _ := startPull(context.Background(), s, h.ref)
 	h.waitStarted(t)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()

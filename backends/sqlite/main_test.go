@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/containerd/log"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
@@ -12,5 +14,12 @@ func TestMain(m *testing.M) {
 	_ = log.SetLevel("error")
 	code := m.Run()
 	closeBench()
+	if code == 0 {
+		// Every store the tests opened is closed: nothing may be left running.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines leaked:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
