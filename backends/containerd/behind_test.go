@@ -183,7 +183,7 @@ func ociArchive(t *testing.T, img *testimages.Image, name string) []byte {
 	desc := img.Descriptor
 	tag := name[strings.LastIndex(name, ":")+1:]
 	desc.Annotations = map[string]string{
-		"io.containerd.image.name":         name,
+		"io.containerd.image.name":          name,
 		"org.opencontainers.image.ref.name": tag,
 	}
 	idx, err := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{desc}})

@@ -114,10 +114,23 @@ func (l *eventLoop) follow() error {
 	defer cancel()
 	ch, errs := l.s.client.Subscribe(ctx, l.filters()...)
 
-	// The subscription is in place once a barrier published now comes back.
+	// The subscription is in place once a barrier published after it comes back. The
+	// call that subscribes may return before the daemon registered the subscriber, and a
+	// barrier published before that is never seen: publish again, more and more slowly,
+	// until one comes back.
 	want := l.seq.Add(1)
-	pubErr := make(chan error, 1)
-	go func() { pubErr <- l.publish(ctx, want) }()
+	pubErr := make(chan error, 4)
+	republish := func(seq uint64) {
+		go func() {
+			if err := l.publish(ctx, seq); err != nil && ctx.Err() == nil {
+				pubErr <- err
+			}
+		}()
+	}
+	republish(want)
+	retry := 20 * time.Millisecond
+	retryTimer := time.NewTimer(retry)
+	defer retryTimer.Stop()
 	confirm := time.NewTimer(barrierTimeout)
 	defer confirm.Stop()
 	confirmed := false
@@ -131,6 +144,7 @@ func (l *eventLoop) follow() error {
 				if !confirmed && seq >= want {
 					confirmed = true
 					confirm.Stop()
+					retryTimer.Stop()
 					l.s.cache.reset()
 					if l.s.opts.Usage == nil {
 						if err := l.loadContainers(ctx); err != nil {
@@ -150,8 +164,12 @@ func (l *eventLoop) follow() error {
 			}
 			return err
 		case err := <-pubErr:
-			if err != nil {
-				return fmt.Errorf("publishing a barrier: %w", err)
+			return fmt.Errorf("publishing a barrier: %w", err)
+		case <-retryTimer.C:
+			if !confirmed {
+				republish(l.seq.Add(1))
+				retry = min(2*retry, 500*time.Millisecond)
+				retryTimer.Reset(retry)
 			}
 		case <-confirm.C:
 			if !confirmed {
@@ -247,6 +265,27 @@ func (l *eventLoop) handle(env *events.Envelope) {
 // 2.0 do not say which snapshotter).
 func (l *eventLoop) ours(snapshotter string) bool {
 	return snapshotter == "" || snapshotter == l.s.snapshotter
+}
+
+// waitLive waits until the subscription is live, at most for timeout.
+func (l *eventLoop) waitLive(ctx context.Context, timeout time.Duration) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		live, ch := l.live, l.ackCh
+		l.mu.Unlock()
+		if live {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 func (l *eventLoop) setLive(live bool) {

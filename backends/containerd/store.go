@@ -201,6 +201,8 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	s.cache = newCache()
 	s.events = newEventLoop(s)
 	s.events.start()
+	// Give the subscription a moment, so that the first List already fills the cache.
+	s.events.waitLive(ctx, 2*time.Second)
 	return s, nil
 }
 
