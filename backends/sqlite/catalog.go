@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
-	"github.com/opencontainers/go-digest"
 )
 
 // entryToWrite is one image to record: its computed record and details, the names to
@@ -180,11 +179,4 @@ func unixNano(t time.Time) int64 {
 		return math.MinInt64
 	}
 	return sec*1e9 + int64(t.Nanosecond())
-}
-
-// imageID returns the digest string of a rowid's image; for tests and logs.
-func (s *Store) imageID(ctx context.Context, rowid int64) (digest.Digest, error) {
-	var id string
-	err := s.rdb.QueryRowContext(ctx, "SELECT id FROM images WHERE rowid = ?", rowid).Scan(&id)
-	return digest.Digest(id), err
 }

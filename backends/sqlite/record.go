@@ -128,12 +128,9 @@ type configDetails struct {
 	RootFS        imagesvc.RootFS      `json:"rootfs"`
 }
 
-// source is where the record builder reads content from.
-type source = pull.Store
-
 // builder computes the record and details of an image from its content.
 type builder struct {
-	src      source
+	src      pull.Store
 	platform ocispec.Platform // the host's, for the best manifest
 	log      *slog.Logger
 	// unpacked returns the uncompressed size and digest of a present layer blob that has
