@@ -17,6 +17,9 @@ import (
 
 // Inspect returns the image ref resolves to, from the catalog (no blob is read).
 func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@ import (
 // filters that narrow the work are pushed down into indexed SQL (see listQuery) and every
 // candidate is then matched exactly in Go. No blob is read.
 func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}

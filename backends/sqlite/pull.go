@@ -46,13 +46,16 @@ func (s *Store) initPuller() error {
 // finds them ("Already exists"); those no image ends up referencing are deleted the next
 // time the store is opened.
 func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
 	if req.Ref == nil {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("no image reference to pull")
 	}
 	if reference.FamiliarName(req.Ref) == "scratch" {
 		return nil, errdefs.ErrPermissionDenied.WithMessage("'scratch' is a reserved name")
 	}
-	platform := s.platform
+	platform := platforms.Normalize(s.platform)
 	if req.Platform != nil {
 		platform = platforms.Normalize(*req.Platform)
 	}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -106,8 +107,8 @@ type Store struct {
 	// ctx is cancelled by Close; every operation in flight derives from it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	mu     sync.Mutex // guards closed and the wg.Add calls
-	closed bool
+	mu     sync.Mutex  // orders Close against begin's wg.Add
+	closed atomic.Bool // set by Close
 	wg     sync.WaitGroup
 
 	puller *pull.Puller
@@ -140,7 +141,6 @@ func Open(root string, opts Options) (*Store, error) {
 	if s.platform.OS == "" && s.platform.Architecture == "" {
 		s.platform = platforms.DefaultSpec()
 	}
-	s.platform = platforms.Normalize(s.platform)
 
 	ok := false
 	defer func() {
@@ -219,11 +219,11 @@ func escapeURIPath(p string) string {
 // with class Unavailable. Close is idempotent.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closed = true
+	s.closed.Store(true)
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
@@ -257,8 +257,8 @@ func (s *Store) release() error {
 func (s *Store) begin(ctx context.Context) (context.Context, func(), error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, nil, errdefs.ErrUnavailable.WithMessage("sqlite store: closed")
+	if s.closed.Load() {
+		return nil, nil, errClosed
 	}
 	s.wg.Add(1)
 	ctx, cancel := context.WithCancel(ctx)
@@ -268,6 +268,17 @@ func (s *Store) begin(ctx context.Context) (context.Context, func(), error) {
 		cancel()
 		s.wg.Done()
 	}, nil
+}
+
+// errClosed is the error of every operation on a closed store.
+var errClosed = errdefs.ErrUnavailable.WithMessage("sqlite store: closed")
+
+// checkOpen fails with errClosed once the store is closed.
+func (s *Store) checkOpen() error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	return nil
 }
 
 // Content returns the store's content store: containerd's local store with its labels in
