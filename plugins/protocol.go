@@ -46,7 +46,8 @@ func handshake() plugin.HandshakeConfig {
 // newGRPCServer creates the gRPC servers of both sides (the plugin's backend server and
 // the host's usage server) with raised message-size limits.
 func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.MaxRecvMsgSize(maxMessageSize), grpc.MaxSendMsgSize(maxMessageSize))
+	opts = append(opts, grpc.MaxRecvMsgSize(maxMessageSize), grpc.MaxSendMsgSize(maxMessageSize),
+		grpc.ForceServerCodecV2(newCodec()))
 	return grpc.NewServer(opts...)
 }
 

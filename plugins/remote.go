@@ -22,6 +22,7 @@ type hostPlugin struct {
 
 // conn is the host's connection to one plugin process.
 type conn struct {
+	cc  *grpc.ClientConn
 	rpc pb.BackendClient
 
 	usageID   uint32        // broker ID of the usage service; 0 without one
@@ -29,7 +30,7 @@ type conn struct {
 }
 
 func (h *hostPlugin) connect(_ context.Context, broker *plugin.GRPCBroker, cc *grpc.ClientConn) *conn {
-	c := &conn{rpc: pb.NewBackendClient(cc)}
+	c := &conn{cc: cc, rpc: pb.NewBackendClient(cc)}
 	if h.usage != nil {
 		c.usageID = broker.NextId()
 		c.usageDone = make(chan struct{})
@@ -55,19 +56,20 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 	if err != nil {
 		return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
 	}
-	resp, err := c.rpc.List(ctx, &pb.ListRequest{
+	req := &pb.ListRequest{
 		All:        opts.All,
 		Filters:    fj,
 		SharedSize: opts.SharedSize,
 		Manifests:  opts.Manifests,
 		Identity:   opts.Identity,
-	})
-	if err != nil {
+	}
+	var resp listPayload
+	if err := c.cc.Invoke(ctx, pb.Backend_List_FullMethodName, req, &resp, grpc.ForceCodecV2(newCodec())); err != nil {
 		return nil, err
 	}
-	out := make([]imagesvc.Summary, len(resp.GetImages()))
-	for i, m := range resp.GetImages() {
-		decodeSummary(m, &out[i])
+	out, err := decodeList(resp.s)
+	if err != nil {
+		return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
 	}
 	return out, nil
 }

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/imageapi/imageapi/imagesvc"
-	pb "github.com/imageapi/imageapi/internal/pluginproto"
 )
 
 // ServeOptions configure [Serve]. The zero value is ready to use.
@@ -106,7 +105,7 @@ func (p *grpcPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error
 		return errors.New("plugins: no server")
 	}
 	p.server.broker = broker
-	pb.RegisterBackendServer(s, p.server)
+	s.RegisterService(backendServiceDesc(), p.server)
 	return nil
 }
 

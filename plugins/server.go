@@ -82,7 +82,30 @@ func (s *server) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitRespons
 	return &pb.InitResponse{ProtocolVersion: ProtocolVersion, Name: s.name, Version: s.version}, nil
 }
 
+// List is served by listEncoded (the fast path, see fastlist.go); this generated-type
+// version is what other implementations of the protocol do.
 func (s *server) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, error) {
+	sums, err := s.list(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := &pb.ListResponse{Images: make([]*pb.Summary, len(sums))}
+	for i := range sums {
+		resp.Images[i] = encodeSummary(&sums[i])
+	}
+	return resp, nil
+}
+
+func (s *server) listEncoded(ctx context.Context, req *pb.ListRequest) (*encodedList, error) {
+	sums, err := s.list(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	b := encodeList(sums)
+	return &b, nil
+}
+
+func (s *server) list(ctx context.Context, req *pb.ListRequest) ([]imagesvc.Summary, error) {
 	args, err := filters.FromJSON(req.GetFilters())
 	if err != nil {
 		return nil, toStatus(err)
@@ -97,11 +120,7 @@ func (s *server) List(ctx context.Context, req *pb.ListRequest) (*pb.ListRespons
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	resp := &pb.ListResponse{Images: make([]*pb.Summary, len(sums))}
-	for i := range sums {
-		resp.Images[i] = encodeSummary(&sums[i])
-	}
-	return resp, nil
+	return sums, nil
 }
 
 func (s *server) Inspect(ctx context.Context, req *pb.InspectRequest) (*pb.InspectResponse, error) {

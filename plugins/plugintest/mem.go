@@ -42,6 +42,7 @@ func (m *MemService) Seed(n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	seeded := make([]imagesvc.Image, n, n+len(m.images))
 	for i := range n {
 		id := digest.FromString(fmt.Sprintf("seed-%d-%d", len(m.images), i))
 		name := fmt.Sprintf("docker.io/library/seed%d", i)
@@ -64,8 +65,9 @@ func (m *MemService) Seed(n int) {
 				Size:      528,
 			},
 		}
-		m.images = append([]imagesvc.Image{img}, m.images...)
+		seeded[n-1-i] = img // newest first
 	}
+	m.images = append(seeded, m.images...)
 }
 
 // Len returns the number of images.

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -57,10 +58,17 @@ func main() {
 		})
 		return
 	}
+	if path := os.Getenv("TESTPLUGIN_CPUPROFILE"); path != "" {
+		if fh, err := os.Create(path); err == nil {
+			_ = pprof.StartCPUProfile(fh)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	mem := plugintest.NewMemService()
 	mem.Seed(*seed)
 	if err := plugins.Serve(&faulty{MemService: mem}, plugins.ServeOptions{Name: "testplugin", Version: "0.0.1"}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -1,0 +1,724 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	pb "github.com/imageapi/imageapi/internal/pluginproto"
+)
+
+// The fast path of List.
+//
+// A list of 10,000 images is a message of several megabytes. Building it as generated
+// protobuf structs on one side and converting them back on the other costs several times
+// what the backend spends producing the list. So the List response is written directly
+// from []imagesvc.Summary in the wire format of ListResponse (backend.proto), and read
+// directly into []imagesvc.Summary, with every string of the list a substring of one
+// string holding the whole message: a single allocation for all the text. The bytes on the
+// wire are exactly those of ListResponse; plugins in other languages use their generated
+// code. fastlist_test.go checks both directions against the generated code.
+
+// encodedList is a ListResponse already in wire format.
+type encodedList []byte
+
+// listPayload receives a ListResponse in wire format, as one string.
+type listPayload struct{ s string }
+
+// codec is the gRPC codec of both sides: protobuf, except that encodedList is sent as is
+// and listPayload received as is.
+type codec struct{ proto encoding.CodecV2 }
+
+func newCodec() codec { return codec{proto: encoding.GetCodecV2("proto")} }
+
+func (c codec) Marshal(v any) (mem.BufferSlice, error) {
+	if b, ok := v.(*encodedList); ok {
+		return mem.BufferSlice{mem.SliceBuffer(*b)}, nil
+	}
+	return c.proto.Marshal(v)
+}
+
+func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
+	if p, ok := v.(*listPayload); ok {
+		var sb strings.Builder
+		sb.Grow(data.Len())
+		for _, b := range data {
+			sb.Write(b.ReadOnlyData())
+		}
+		p.s = sb.String()
+		return nil
+	}
+	return c.proto.Unmarshal(data, v)
+}
+
+// Name is "proto": the content is protobuf, whatever wrote it.
+func (codec) Name() string { return "proto" }
+
+// backendServiceDesc is the generated service description with List answered by the fast
+// path.
+func backendServiceDesc() *grpc.ServiceDesc {
+	desc := pb.Backend_ServiceDesc
+	desc.Methods = append([]grpc.MethodDesc(nil), desc.Methods...)
+	for i := range desc.Methods {
+		if desc.Methods[i].MethodName == "List" {
+			desc.Methods[i].Handler = listHandler
+		}
+	}
+	return &desc
+}
+
+func listHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	in := new(pb.ListRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	s := srv.(*server)
+	if interceptor == nil {
+		return s.listEncoded(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: pb.Backend_List_FullMethodName}
+	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return s.listEncoded(ctx, req.(*pb.ListRequest))
+	})
+}
+
+// ---- Encoding
+
+// appendMessage appends field num as a length-delimited message written by enc. It
+// reserves one byte for the length and moves the message when that was not enough.
+func appendMessage(b []byte, num protowire.Number, enc func([]byte) []byte) []byte {
+	return appendMessageN(b, num, 1, enc)
+}
+
+// appendMessageN is appendMessage reserving reserve bytes for the length: 2 for messages
+// that are usually 128 bytes to 16 KiB long, so that they are written in place.
+func appendMessageN(b []byte, num protowire.Number, reserve int, enc func([]byte) []byte) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	at := len(b)
+	for range reserve {
+		b = append(b, 0)
+	}
+	b = enc(b)
+	n := len(b) - at - reserve
+	size := protowire.SizeVarint(uint64(n))
+	switch {
+	case size > reserve:
+		b = append(b, make([]byte, size-reserve)...)
+		copy(b[at+size:], b[at+reserve:at+reserve+n])
+	case size < reserve:
+		copy(b[at+size:], b[at+reserve:at+reserve+n])
+		b = b[:at+size+n]
+	}
+	protowire.AppendVarint(b[at:at], uint64(n))
+	return b
+}
+
+func appendString(b []byte, num protowire.Number, s string) []byte {
+	if s == "" {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendString(b, s)
+}
+
+func appendRepeatedString(b []byte, num protowire.Number, ss []string) []byte {
+	for _, s := range ss {
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		b = protowire.AppendString(b, s)
+	}
+	return b
+}
+
+func appendInt64(b []byte, num protowire.Number, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.VarintType)
+	return protowire.AppendVarint(b, uint64(v))
+}
+
+func appendBool(b []byte, num protowire.Number, v bool) []byte {
+	if !v {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.VarintType)
+	return append(b, 1)
+}
+
+func appendStringMap(b []byte, num protowire.Number, m map[string]string) []byte {
+	for k, v := range m {
+		b = appendMessage(b, num, func(b []byte) []byte {
+			b = appendString(b, 1, k)
+			return appendString(b, 2, v)
+		})
+	}
+	return b
+}
+
+func appendTime(b []byte, num protowire.Number, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	return appendMessage(b, num, func(b []byte) []byte {
+		_, off := t.Zone()
+		b = appendInt64(b, 1, t.Unix())
+		b = appendInt64(b, 2, int64(t.Nanosecond()))
+		return appendInt64(b, 3, int64(off))
+	})
+}
+
+func appendPlatform(b []byte, num protowire.Number, p *ocispec.Platform) []byte {
+	return appendMessage(b, num, func(b []byte) []byte {
+		b = appendString(b, 1, p.Architecture)
+		b = appendString(b, 2, p.OS)
+		b = appendString(b, 3, p.OSVersion)
+		b = appendRepeatedString(b, 4, p.OSFeatures)
+		return appendString(b, 5, p.Variant)
+	})
+}
+
+func appendDescriptor(b []byte, num protowire.Number, d *ocispec.Descriptor) []byte {
+	return appendMessageN(b, num, 2, func(b []byte) []byte {
+		b = appendString(b, 1, d.MediaType)
+		b = appendString(b, 2, string(d.Digest))
+		b = appendInt64(b, 3, d.Size)
+		b = appendRepeatedString(b, 4, d.URLs)
+		b = appendStringMap(b, 5, d.Annotations)
+		if len(d.Data) > 0 {
+			b = protowire.AppendTag(b, 6, protowire.BytesType)
+			b = protowire.AppendBytes(b, d.Data)
+		}
+		if d.Platform != nil {
+			b = appendPlatform(b, 7, d.Platform)
+		}
+		return appendString(b, 8, d.ArtifactType)
+	})
+}
+
+func appendIdentity(b []byte, num protowire.Number, id *imagesvc.Identity) []byte {
+	return appendMessage(b, num, func(b []byte) []byte {
+		for _, p := range id.Pull {
+			b = appendMessage(b, 1, func(b []byte) []byte { return appendString(b, 1, p.Repository) })
+		}
+		for _, bi := range id.Build {
+			b = appendMessage(b, 2, func(b []byte) []byte {
+				b = appendString(b, 1, bi.Ref)
+				return appendTime(b, 2, bi.CreatedAt)
+			})
+		}
+		return b
+	})
+}
+
+func appendManifest(b []byte, num protowire.Number, m *imagesvc.ManifestSummary) []byte {
+	return appendMessageN(b, num, 2, func(b []byte) []byte {
+		b = appendString(b, 1, string(m.ID))
+		b = appendDescriptor(b, 2, &m.Descriptor)
+		b = appendBool(b, 3, m.Available)
+		b = appendInt64(b, 4, m.Size.Content)
+		b = appendInt64(b, 5, m.Size.Total)
+		b = appendString(b, 6, string(m.Kind))
+		if d := m.ImageData; d != nil {
+			b = appendMessage(b, 7, func(b []byte) []byte {
+				b = appendPlatform(b, 1, &d.Platform)
+				if d.Identity != nil {
+					b = appendIdentity(b, 2, d.Identity)
+				}
+				b = appendInt64(b, 3, d.Unpacked)
+				return appendRepeatedString(b, 4, d.Containers)
+			})
+		}
+		if d := m.AttestationData; d != nil {
+			b = appendMessage(b, 8, func(b []byte) []byte { return appendString(b, 1, string(d.For)) })
+		}
+		return b
+	})
+}
+
+func appendSummary(b []byte, s *imagesvc.Summary) []byte {
+	return appendMessageN(b, 1, 2, func(b []byte) []byte {
+		b = appendString(b, 1, string(s.ID))
+		b = appendString(b, 2, string(s.ParentID))
+		b = appendRepeatedString(b, 3, s.RepoTags)
+		b = appendRepeatedString(b, 4, s.RepoDigests)
+		b = appendTime(b, 5, s.Created)
+		b = appendInt64(b, 6, s.Size)
+		b = appendInt64(b, 7, s.SharedSize)
+		if s.Labels != nil {
+			b = appendMessage(b, 8, func(b []byte) []byte { return appendStringMap(b, 1, s.Labels) })
+		}
+		b = appendInt64(b, 9, s.Containers)
+		b = appendDescriptor(b, 10, &s.Descriptor)
+		for i := range s.Manifests {
+			b = appendManifest(b, 11, &s.Manifests[i])
+		}
+		return appendBool(b, 12, s.Manifests != nil)
+	})
+}
+
+// encodeList writes sums as a ListResponse.
+func encodeList(sums []imagesvc.Summary) encodedList {
+	b := make([]byte, 0, 64+len(sums)*512)
+	for i := range sums {
+		b = appendSummary(b, &sums[i])
+	}
+	return b
+}
+
+// ---- Decoding
+
+var errMalformed = errors.New("malformed ListResponse")
+
+// reader reads protobuf wire format from a string.
+type reader struct {
+	s   string
+	err error
+}
+
+func (r *reader) done() bool { return r.err != nil || len(r.s) == 0 }
+
+func (r *reader) fail() {
+	if r.err == nil {
+		r.err = errMalformed
+	}
+	r.s = ""
+}
+
+func (r *reader) varint() uint64 {
+	var v uint64
+	for i := 0; i < 10; i++ {
+		if i >= len(r.s) {
+			break
+		}
+		c := r.s[i]
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			r.s = r.s[i+1:]
+			return v
+		}
+	}
+	r.fail()
+	return 0
+}
+
+// field reads a tag.
+func (r *reader) field() (protowire.Number, protowire.Type) {
+	t := r.varint()
+	if t>>3 == 0 || t>>3 > math.MaxInt32 {
+		r.fail()
+		return 0, 0
+	}
+	return protowire.Number(t >> 3), protowire.Type(t & 7)
+}
+
+// bytes reads a length-delimited value, as a substring.
+func (r *reader) bytes() string {
+	n := r.varint()
+	if n > uint64(len(r.s)) {
+		r.fail()
+		return ""
+	}
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v
+}
+
+// skip skips a value of type t.
+func (r *reader) skip(t protowire.Type) {
+	switch t {
+	case protowire.VarintType:
+		r.varint()
+	case protowire.Fixed64Type:
+		if len(r.s) < 8 {
+			r.fail()
+			return
+		}
+		r.s = r.s[8:]
+	case protowire.Fixed32Type:
+		if len(r.s) < 4 {
+			r.fail()
+			return
+		}
+		r.s = r.s[4:]
+	case protowire.BytesType:
+		r.bytes()
+	default:
+		r.fail() // groups are not part of this protocol
+	}
+}
+
+// sub reads a length-delimited value as a reader of its own.
+func (r *reader) sub() reader { return reader{s: r.bytes()} }
+
+// child propagates the error of a sub-reader.
+func (r *reader) child(c *reader) {
+	if c.err != nil {
+		r.fail()
+	}
+}
+
+// decoder decodes one list: it shares label maps that are equal, byte for byte.
+type decoder struct {
+	labelMaps map[string]map[string]string
+	zones     map[int32]*time.Location
+}
+
+func (d *decoder) stringMapEntry(r *reader, m map[string]string) {
+	e := r.sub()
+	var k, v string
+	for !e.done() {
+		num, typ := e.field()
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			k = e.bytes()
+		case num == 2 && typ == protowire.BytesType:
+			v = e.bytes()
+		default:
+			e.skip(typ)
+		}
+	}
+	r.child(&e)
+	m[k] = v
+}
+
+func (d *decoder) time(r *reader) time.Time {
+	t := r.sub()
+	var sec, nsec, off int64
+	for !t.done() {
+		num, typ := t.field()
+		if typ != protowire.VarintType {
+			t.skip(typ)
+			continue
+		}
+		v := int64(t.varint())
+		switch num {
+		case 1:
+			sec = v
+		case 2:
+			nsec = int64(int32(v))
+		case 3:
+			off = int64(int32(v))
+		}
+	}
+	r.child(&t)
+	tm := time.Unix(sec, nsec)
+	if off == 0 {
+		return tm.UTC()
+	}
+	loc, ok := d.zones[int32(off)]
+	if !ok {
+		loc = time.FixedZone("", int(off))
+		if d.zones == nil {
+			d.zones = map[int32]*time.Location{}
+		}
+		d.zones[int32(off)] = loc
+	}
+	return tm.In(loc)
+}
+
+func (d *decoder) platform(r *reader) ocispec.Platform {
+	p := r.sub()
+	var out ocispec.Platform
+	for !p.done() {
+		num, typ := p.field()
+		if typ != protowire.BytesType {
+			p.skip(typ)
+			continue
+		}
+		v := p.bytes()
+		switch num {
+		case 1:
+			out.Architecture = v
+		case 2:
+			out.OS = v
+		case 3:
+			out.OSVersion = v
+		case 4:
+			out.OSFeatures = append(out.OSFeatures, v)
+		case 5:
+			out.Variant = v
+		}
+	}
+	r.child(&p)
+	return out
+}
+
+func (d *decoder) descriptor(r *reader) ocispec.Descriptor {
+	x := r.sub()
+	var out ocispec.Descriptor
+	for !x.done() {
+		num, typ := x.field()
+		if num == 3 && typ == protowire.VarintType {
+			out.Size = int64(x.varint())
+			continue
+		}
+		if typ != protowire.BytesType {
+			x.skip(typ)
+			continue
+		}
+		switch num {
+		case 1:
+			out.MediaType = x.bytes()
+		case 2:
+			out.Digest = digest.Digest(x.bytes())
+		case 4:
+			out.URLs = append(out.URLs, x.bytes())
+		case 5:
+			if out.Annotations == nil {
+				out.Annotations = map[string]string{}
+			}
+			d.stringMapEntry(&x, out.Annotations)
+		case 6:
+			if v := x.bytes(); v != "" {
+				out.Data = []byte(v)
+			}
+		case 7:
+			p := d.platform(&x)
+			out.Platform = &p
+		case 8:
+			out.ArtifactType = x.bytes()
+		default:
+			x.bytes()
+		}
+	}
+	r.child(&x)
+	return out
+}
+
+func (d *decoder) identity(r *reader) *imagesvc.Identity {
+	x := r.sub()
+	out := &imagesvc.Identity{}
+	for !x.done() {
+		num, typ := x.field()
+		if typ != protowire.BytesType {
+			x.skip(typ)
+			continue
+		}
+		e := x.sub()
+		switch num {
+		case 1:
+			var p imagesvc.PullIdentity
+			for !e.done() {
+				n, t := e.field()
+				if n == 1 && t == protowire.BytesType {
+					p.Repository = e.bytes()
+				} else {
+					e.skip(t)
+				}
+			}
+			out.Pull = append(out.Pull, p)
+		case 2:
+			var bi imagesvc.BuildIdentity
+			for !e.done() {
+				n, t := e.field()
+				switch {
+				case n == 1 && t == protowire.BytesType:
+					bi.Ref = e.bytes()
+				case n == 2 && t == protowire.BytesType:
+					bi.CreatedAt = d.time(&e)
+				default:
+					e.skip(t)
+				}
+			}
+			out.Build = append(out.Build, bi)
+		}
+		x.child(&e)
+	}
+	r.child(&x)
+	return out
+}
+
+func (d *decoder) manifest(r *reader) imagesvc.ManifestSummary {
+	x := r.sub()
+	var out imagesvc.ManifestSummary
+	for !x.done() {
+		num, typ := x.field()
+		if typ == protowire.VarintType {
+			v := x.varint()
+			switch num {
+			case 3:
+				out.Available = v != 0
+			case 4:
+				out.Size.Content = int64(v)
+			case 5:
+				out.Size.Total = int64(v)
+			}
+			continue
+		}
+		if typ != protowire.BytesType {
+			x.skip(typ)
+			continue
+		}
+		switch num {
+		case 1:
+			out.ID = digest.Digest(x.bytes())
+		case 2:
+			out.Descriptor = d.descriptor(&x)
+		case 6:
+			out.Kind = imagesvc.ManifestKind(x.bytes())
+		case 7:
+			e := x.sub()
+			data := &imagesvc.ImageData{}
+			for !e.done() {
+				n, t := e.field()
+				switch {
+				case n == 1 && t == protowire.BytesType:
+					data.Platform = d.platform(&e)
+				case n == 2 && t == protowire.BytesType:
+					data.Identity = d.identity(&e)
+				case n == 3 && t == protowire.VarintType:
+					data.Unpacked = int64(e.varint())
+				case n == 4 && t == protowire.BytesType:
+					data.Containers = append(data.Containers, e.bytes())
+				default:
+					e.skip(t)
+				}
+			}
+			x.child(&e)
+			out.ImageData = data
+		case 8:
+			e := x.sub()
+			data := &imagesvc.AttestationData{}
+			for !e.done() {
+				n, t := e.field()
+				if n == 1 && t == protowire.BytesType {
+					data.For = digest.Digest(e.bytes())
+				} else {
+					e.skip(t)
+				}
+			}
+			x.child(&e)
+			out.AttestationData = data
+		default:
+			x.bytes()
+		}
+	}
+	r.child(&x)
+	return out
+}
+
+// labels decodes a StringMap. Each summary gets a map of its own, as from a backend in
+// process, but equal label sets (byte for byte) are decoded once and cloned: the first
+// summary gets the map that the later ones are cloned from, all before decodeList returns.
+func (d *decoder) labels(r *reader) map[string]string {
+	raw := r.bytes()
+	if m, ok := d.labelMaps[raw]; ok {
+		return maps.Clone(m)
+	}
+	x := reader{s: raw}
+	m := map[string]string{}
+	for !x.done() {
+		num, typ := x.field()
+		if num == 1 && typ == protowire.BytesType {
+			d.stringMapEntry(&x, m)
+		} else {
+			x.skip(typ)
+		}
+	}
+	r.child(&x)
+	if d.labelMaps == nil {
+		d.labelMaps = map[string]map[string]string{}
+	}
+	d.labelMaps[raw] = m
+	return m
+}
+
+func (d *decoder) summary(r *reader, out *imagesvc.Summary, tags, digests *[]string) {
+	x := r.sub()
+	hasManifests := false
+	t0, d0 := len(*tags), len(*digests)
+	for !x.done() {
+		num, typ := x.field()
+		if typ == protowire.VarintType {
+			v := x.varint()
+			switch num {
+			case 6:
+				out.Size = int64(v)
+			case 7:
+				out.SharedSize = int64(v)
+			case 9:
+				out.Containers = int64(v)
+			case 12:
+				hasManifests = v != 0
+			}
+			continue
+		}
+		if typ != protowire.BytesType {
+			x.skip(typ)
+			continue
+		}
+		switch num {
+		case 1:
+			out.ID = digest.Digest(x.bytes())
+		case 2:
+			out.ParentID = digest.Digest(x.bytes())
+		case 3:
+			*tags = append(*tags, x.bytes())
+		case 4:
+			*digests = append(*digests, x.bytes())
+		case 5:
+			out.Created = d.time(&x)
+		case 8:
+			out.Labels = d.labels(&x)
+		case 10:
+			out.Descriptor = d.descriptor(&x)
+		case 11:
+			out.Manifests = append(out.Manifests, d.manifest(&x))
+		default:
+			x.bytes()
+		}
+	}
+	r.child(&x)
+	// The names live in slabs shared by the whole list; the capacity limits keep an append
+	// by the caller from overwriting the next image's names.
+	out.RepoTags = (*tags)[t0:len(*tags):len(*tags)]
+	out.RepoDigests = (*digests)[d0:len(*digests):len(*digests)]
+	if hasManifests && out.Manifests == nil {
+		out.Manifests = []imagesvc.ManifestSummary{}
+	}
+}
+
+// decodeList reads a ListResponse.
+func decodeList(s string) ([]imagesvc.Summary, error) {
+	// Count the images first, for one allocation of the result.
+	n := 0
+	for r := (reader{s: s}); !r.done(); {
+		num, typ := r.field()
+		if num == 1 && typ == protowire.BytesType {
+			n++
+		}
+		r.skip(typ)
+		if r.err != nil {
+			return nil, r.err
+		}
+	}
+	out := make([]imagesvc.Summary, 0, n)
+	tags := make([]string, 0, 2*n)
+	digests := make([]string, 0, n)
+	var d decoder
+	r := reader{s: s}
+	for !r.done() {
+		num, typ := r.field()
+		if num != 1 || typ != protowire.BytesType {
+			r.skip(typ)
+			continue
+		}
+		out = append(out, imagesvc.Summary{})
+		d.summary(&r, &out[len(out)-1], &tags, &digests)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
+}

@@ -1,0 +1,165 @@
+package plugins
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	pb "github.com/imageapi/imageapi/internal/pluginproto"
+)
+
+// sampleSummaries covers every field of the list, with the edge cases of the encoding:
+// negative numbers, zone offsets both ways, empty and absent maps and lists, messages
+// shorter than 128 bytes and longer than 16 KiB.
+func sampleSummaries() []imagesvc.Summary {
+	d := func(s string) digest.Digest { return digest.FromString(s) }
+	desc := ocispec.Descriptor{
+		MediaType: ocispec.MediaTypeImageIndex, Digest: d("idx"), Size: 1 << 40,
+		URLs: []string{"u1", "u2"}, Annotations: map[string]string{"a": "1", "b": ""},
+		Data: []byte{0, 1, 2}, Platform: &ocispec.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0", OSFeatures: []string{"win32k"}},
+		ArtifactType: "x",
+	}
+	many := make([]imagesvc.ManifestSummary, 200)
+	for i := range many {
+		many[i] = imagesvc.ManifestSummary{
+			ID: d(fmt.Sprint("m", i)), Descriptor: desc, Available: i%2 == 0,
+			Size: imagesvc.ManifestSize{Content: int64(i), Total: int64(2 * i)}, Kind: imagesvc.KindImage,
+			ImageData: &imagesvc.ImageData{
+				Platform:   ocispec.Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
+				Identity:   &imagesvc.Identity{Pull: []imagesvc.PullIdentity{{Repository: "r"}}, Build: []imagesvc.BuildIdentity{{Ref: "b", CreatedAt: time.Unix(5, 6).In(time.FixedZone("", -5*3600))}}},
+				Unpacked:   7,
+				Containers: []string{"c"},
+			},
+		}
+	}
+	many[1] = imagesvc.ManifestSummary{ID: d("att"), Kind: imagesvc.KindAttestation, AttestationData: &imagesvc.AttestationData{For: d("m0")}}
+	many[2] = imagesvc.ManifestSummary{Kind: imagesvc.KindUnknown}
+	return []imagesvc.Summary{
+		{ID: d("empty"), RepoTags: []string{}, RepoDigests: []string{}, SharedSize: -1},
+		{
+			ID: d("full"), ParentID: d("parent"), RepoTags: []string{"a:1", "b:2", strings.Repeat("x", 300)},
+			RepoDigests: []string{"a@" + d("full").String()}, Created: time.Date(2001, 2, 3, 4, 5, 6, 7, time.FixedZone("", 3600+1800)),
+			Size: -5, SharedSize: 1234567, Labels: map[string]string{"k": "v", "": "empty key", "e": ""}, Containers: 3,
+			Descriptor: desc, Manifests: many,
+		},
+		{ID: d("labels-empty"), RepoTags: []string{}, RepoDigests: []string{}, Labels: map[string]string{}, Manifests: []imagesvc.ManifestSummary{}},
+		{ID: d("old"), RepoTags: []string{"old:1"}, RepoDigests: []string{}, Created: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
+		{ID: d("same-labels-1"), RepoTags: []string{}, RepoDigests: []string{}, Labels: map[string]string{"k": "v"}},
+		{ID: d("same-labels-2"), RepoTags: []string{}, RepoDigests: []string{}, Labels: map[string]string{"k": "v"}},
+	}
+}
+
+// The hand-written encoder writes what the generated code reads, and the hand-written
+// decoder reads what the generated code writes.
+func TestFastListMatchesGeneratedCode(t *testing.T) {
+	sums := sampleSummaries()
+
+	// Fast encoder -> generated decoder -> slow conversion.
+	var resp pb.ListResponse
+	require.NoError(t, proto.Unmarshal(encodeList(sums), &resp))
+	require.Len(t, resp.Images, len(sums))
+	for i, m := range resp.Images {
+		var got imagesvc.Summary
+		decodeSummary(m, &got)
+		assertSameSummary(t, sums[i], got)
+	}
+
+	// Slow conversion -> generated encoder -> fast decoder.
+	slow := &pb.ListResponse{}
+	for i := range sums {
+		slow.Images = append(slow.Images, encodeSummary(&sums[i]))
+	}
+	b, err := proto.Marshal(slow)
+	require.NoError(t, err)
+	got, err := decodeList(string(b))
+	require.NoError(t, err)
+	require.Len(t, got, len(sums))
+	for i := range sums {
+		assertSameSummary(t, sums[i], got[i])
+	}
+
+	// Fast both ways.
+	got, err = decodeList(string(encodeList(sums)))
+	require.NoError(t, err)
+	for i := range sums {
+		assertSameSummary(t, sums[i], got[i])
+	}
+	// Every summary owns its label map, even when equal to another's.
+	got[4].Labels["k"] = "changed"
+	assert.Equal(t, "v", got[5].Labels["k"])
+	// Appending to one image's names does not touch the next image's.
+	got[3].RepoTags = append(got[3].RepoTags, "new:1")
+	assert.Empty(t, got[4].RepoTags)
+}
+
+func assertSameSummary(t *testing.T, want, got imagesvc.Summary) {
+	t.Helper()
+	assert.True(t, want.Created.Equal(got.Created), "Created %v, want %v", got.Created, want.Created)
+	_, wo := want.Created.Zone()
+	_, gotOff := got.Created.Zone()
+	assert.Equal(t, wo, gotOff)
+	for i := range want.Manifests {
+		if id := want.Manifests[i].ImageData; id != nil && id.Identity != nil {
+			for j, b := range id.Identity.Build {
+				gb := got.Manifests[i].ImageData.Identity.Build[j]
+				assert.True(t, b.CreatedAt.Equal(gb.CreatedAt))
+				gb.CreatedAt = b.CreatedAt
+				got.Manifests[i].ImageData.Identity.Build[j] = gb
+			}
+		}
+	}
+	want.Created, got.Created = time.Time{}, time.Time{}
+	assert.Equal(t, want, got)
+}
+
+func TestFastListRejectsGarbage(t *testing.T) {
+	for _, s := range []string{"\x0a", "\x0a\x05ab", "\x0a\x02\x0a\x09", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "\x0b"} {
+		_, err := decodeList(s)
+		assert.Error(t, err, "%q", s)
+	}
+	got, err := decodeList("")
+	require.NoError(t, err)
+	assert.NotNil(t, got)
+	assert.Empty(t, got)
+}
+
+func BenchmarkEncodeList10k(b *testing.B) {
+	sums := benchSummaries(10_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		encodeList(sums)
+	}
+}
+
+func BenchmarkDecodeList10k(b *testing.B) {
+	s := string(encodeList(benchSummaries(10_000)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeList(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchSummaries(n int) []imagesvc.Summary {
+	out := make([]imagesvc.Summary, n)
+	for i := range out {
+		id := digest.FromString(fmt.Sprint(i))
+		out[i] = imagesvc.Summary{
+			ID: id, RepoTags: []string{fmt.Sprintf("example.com/r%04d/app:v1", i), fmt.Sprintf("example.com/r%04d/app:latest", i)},
+			RepoDigests: []string{fmt.Sprintf("example.com/r%04d/app@%s", i, id)},
+			Created:     time.Unix(int64(1700000000+i), 0).UTC(), Size: 1234567, SharedSize: -1,
+			Labels:     map[string]string{"com.example.quarter": fmt.Sprint(i % 4), "org.opencontainers.image.source": "https://example.com/src"},
+			Descriptor: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: id, Size: 1000},
+		}
+	}
+	return out
+}
