@@ -131,8 +131,8 @@ func seededNamespace(tb testing.TB, n int) (string, *containerdtest.Daemon) {
 	return ns, d
 }
 
-// TestWarmListCalls checks the cost of a warm List: two containerd calls (the barrier
-// that syncs the cache with the events, and the record list), whatever the number of
+// TestWarmListCalls checks the cost of a warm List: at most two containerd calls (in
+// fact one: the barrier that syncs the cache with the events), whatever the number of
 // images, and that the cache answers the same as a cold List.
 func TestWarmListCalls(t *testing.T) {
 	const n = 200

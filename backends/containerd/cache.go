@@ -1,9 +1,12 @@
 package containerd
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/images"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -34,6 +37,13 @@ type cache struct {
 	containers       map[string]string // container ID -> image name
 	containersLoaded bool
 
+	// The image records, kept from image events: a name an event mentions is dirty until
+	// a view reads its record again.
+	records       map[string]images.Image
+	recordsLoaded bool
+	dirty         map[string]uint64 // name -> generation of its last event
+	recordGen     uint64
+
 	inflight int
 	recent   []invalidation
 }
@@ -62,6 +72,9 @@ func (c *cache) clear() {
 	c.usages = map[digest.Digest]int64{}
 	c.containers = map[string]string{}
 	c.containersLoaded = false
+	c.records = map[string]images.Image{}
+	c.recordsLoaded = false
+	c.dirty = map[string]uint64{}
 }
 
 // reset forgets everything: the event stream was lost or (re)established.
@@ -284,4 +297,62 @@ func (c *cache) containerImages() (map[string]string, bool) {
 		out[id] = img
 	}
 	return out, true
+}
+
+// imageEvent records that the record name was created, updated or deleted.
+func (c *cache) imageEvent(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recordGen++
+	c.dirty[name] = c.recordGen
+}
+
+// recordState returns whether the records are loaded, the dirty names, and the
+// generation to pass to applyRecords.
+func (c *cache) recordState() (loaded bool, dirty []string, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for n := range c.dirty {
+		dirty = append(dirty, n)
+	}
+	return c.recordsLoaded, dirty, c.recordGen
+}
+
+// applyRecords stores records read after the generation gen: the whole list when full,
+// else the records of the names read (a nil record: the name does not exist). Names
+// whose events came after gen stay dirty.
+func (c *cache) applyRecords(full bool, recs map[string]*images.Image, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if full {
+		c.records = make(map[string]images.Image, len(recs))
+		c.recordsLoaded = true
+	}
+	for name, r := range recs {
+		if r == nil {
+			delete(c.records, name)
+		} else {
+			c.records[name] = *r
+		}
+	}
+	for name, g := range c.dirty {
+		if g > gen {
+			continue
+		}
+		if _, read := recs[name]; read || full {
+			delete(c.dirty, name)
+		}
+	}
+}
+
+// recordList returns the records, sorted by name as containerd lists them.
+func (c *cache) recordList() []images.Image {
+	c.mu.Lock()
+	out := make([]images.Image, 0, len(c.records))
+	for _, r := range c.records {
+		out = append(out, r)
+	}
+	c.mu.Unlock()
+	slices.SortFunc(out, func(a, b images.Image) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

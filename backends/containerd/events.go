@@ -76,7 +76,7 @@ func (l *eventLoop) stop() {
 func (l *eventLoop) filters() []string {
 	ns := strconv.Quote(l.s.ns)
 	var out []string
-	for _, prefix := range []string{"/content/", "/snapshot/", "/containers/", barrierTopic} {
+	for _, prefix := range []string{"/images/", "/content/", "/snapshot/", "/containers/", barrierTopic} {
 		out = append(out, fmt.Sprintf(`namespace==%s,topic~=%s`, ns, strconv.Quote("^"+prefix)))
 	}
 	return out
@@ -223,6 +223,21 @@ func (l *eventLoop) handle(env *events.Envelope) {
 	}
 	c := l.s.cache
 	switch env.Topic {
+	case "/images/create":
+		var ev eventstypes.ImageCreate
+		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
+			c.imageEvent(ev.Name)
+		}
+	case "/images/update":
+		var ev eventstypes.ImageUpdate
+		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
+			c.imageEvent(ev.Name)
+		}
+	case "/images/delete":
+		var ev eventstypes.ImageDelete
+		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
+			c.imageEvent(ev.Name)
+		}
 	case "/content/delete":
 		var ev eventstypes.ContentDelete
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil {

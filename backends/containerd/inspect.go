@@ -42,7 +42,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 	out := &imagesvc.Image{
 		ID:          img.target,
 		RepoTags:    slices.Clone(img.names),
-		RepoDigests: inspectRepoDigests(img),
+		RepoDigests: snap.inspectRepoDigests(img),
 		Parent:      parentOf(img),
 		Size:        info.size,
 		Driver:      s.snapshotter,
@@ -99,7 +99,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 			out.Parent = cfg.Parent
 		}
 		if m.Available {
-			out.Identity = img.identity(m.sources)
+			out.Identity = snap.identity(img, m.sources)
 		}
 	}
 	if opts.Manifests {
@@ -107,7 +107,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 		if err != nil {
 			return nil, err
 		}
-		out.Manifests = manifestSummaries(img, usage, true)
+		out.Manifests = manifestSummaries(snap, img, usage, true)
 	}
 	return out, nil
 }

@@ -79,7 +79,7 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 	refs := len(m.References()) > 0
 	out := make([]imagesvc.Summary, len(kept))
 	for i, img := range kept {
-		summarize(&out[i], img, m, refs, opts, usage)
+		summarize(snap, &out[i], img, m, refs, opts, usage)
 	}
 	if opts.SharedSize {
 		sharedSizes(out, kept)
@@ -116,7 +116,7 @@ func parentOf(img *image) digest.Digest {
 }
 
 // summarize fills sum from img.
-func summarize(sum *imagesvc.Summary, img *image, m *filters.Matcher, refs bool, opts imagesvc.ListOptions, usage map[digest.Digest][]string) {
+func summarize(snap *snapshot, sum *imagesvc.Summary, img *image, m *filters.Matcher, refs bool, opts imagesvc.ListOptions, usage map[digest.Digest][]string) {
 	info := img.info
 	sum.ID = img.target
 	sum.ParentID = parentOf(img)
@@ -138,7 +138,7 @@ func summarize(sum *imagesvc.Summary, img *image, m *filters.Matcher, refs bool,
 		sum.RepoDigests = []string{img.target.String()}
 	default:
 		sum.RepoDigests = []string{}
-		if rd := listRepoDigest(names, img.target); rd != "" {
+		if rd := snap.listRepoDigest(names, img.target); rd != "" {
 			sum.RepoDigests = []string{rd}
 		}
 		sum.Labels = maps.Clone(info.labels)
@@ -150,7 +150,7 @@ func summarize(sum *imagesvc.Summary, img *image, m *filters.Matcher, refs bool,
 		sum.Containers = int64(len(containersOf(img, usage)))
 	}
 	if opts.Manifests {
-		sum.Manifests = manifestSummaries(img, usage, opts.Identity)
+		sum.Manifests = manifestSummaries(snap, img, usage, opts.Identity)
 	}
 }
 
@@ -171,7 +171,7 @@ func containersOf(img *image, usage map[digest.Digest][]string) []string {
 }
 
 // manifestSummaries describes the manifests of info.
-func manifestSummaries(img *image, usage map[digest.Digest][]string, identity bool) []imagesvc.ManifestSummary {
+func manifestSummaries(snap *snapshot, img *image, usage map[digest.Digest][]string, identity bool) []imagesvc.ManifestSummary {
 	info := img.info
 	out := make([]imagesvc.ManifestSummary, len(info.manifests))
 	for i := range info.manifests {
@@ -184,7 +184,7 @@ func manifestSummaries(img *image, usage map[digest.Digest][]string, identity bo
 				d.Containers = slices.Clone(c)
 			}
 			if identity && m.Available {
-				d.Identity = img.identity(m.sources)
+				d.Identity = snap.identity(img, m.sources)
 			}
 		}
 		out[i] = ms

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/images"
@@ -34,6 +35,7 @@ type snapshot struct {
 	images   []*image // in order of first record
 	byTarget map[digest.Digest]*image
 	byName   map[string]*image
+	names    *nameCache
 }
 
 // listRecords lists every image record of the namespace (one call) and groups them.
@@ -42,7 +44,8 @@ func (s *Store) listRecords(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("listing images: %w", err))
 	}
-	return group(recs), nil
+	s.names.prune(len(recs))
+	return group(recs, &s.names), nil
 }
 
 // isDangling reports whether a record name is Docker's name for an image without names.
@@ -51,19 +54,65 @@ func isDangling(name string) bool { return strings.HasPrefix(name, danglingPrefi
 // danglingName returns Docker's record name for the image without names whose target is d.
 func danglingName(d digest.Digest) string { return danglingPrefix + d.String() }
 
-// familiar returns the familiar form of a record name, or the name itself when it does
-// not parse as a reference.
-func familiar(name string) string {
-	ref, err := reference.ParseNormalizedNamed(name)
-	if err != nil {
-		return name
+// parsedName is what the list needs to know about a record name, parsed once.
+type parsedName struct {
+	ok       bool   // the name parses as a reference
+	familiar string // the familiar form ("alpine:3.20"), or the name itself
+	repo     string // the canonical repository ("docker.io/library/alpine")
+	famRepo  string // the familiar repository ("alpine")
+	digested bool   // the name has a digest
+	domain   string // the registry host ("docker.io", "localhost:5000")
+	path     string // the repository path ("library/alpine")
+}
+
+// nameCache remembers parsed record names: reference parsing is regular-expression work,
+// and names are immutable strings.
+type nameCache struct {
+	mu sync.RWMutex
+	m  map[string]*parsedName
+}
+
+func (c *nameCache) get(name string) *parsedName {
+	c.mu.RLock()
+	p := c.m[name]
+	c.mu.RUnlock()
+	if p != nil {
+		return p
 	}
-	return reference.FamiliarString(ref)
+	p = &parsedName{familiar: name}
+	if ref, err := reference.ParseNormalizedNamed(name); err == nil {
+		_, digested := ref.(reference.Canonical)
+		p = &parsedName{
+			ok:       true,
+			familiar: reference.FamiliarString(ref),
+			repo:     ref.Name(),
+			famRepo:  reference.FamiliarName(ref),
+			digested: digested,
+			domain:   reference.Domain(ref),
+			path:     reference.Path(ref),
+		}
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*parsedName{}
+	}
+	c.m[name] = p
+	c.mu.Unlock()
+	return p
+}
+
+// prune forgets everything when the cache holds many more names than there are records.
+func (c *nameCache) prune(records int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 4096 && len(c.m) > 4*records {
+		c.m = nil
+	}
 }
 
 // group groups records by target.
-func group(recs []images.Image) *snapshot {
-	snap := &snapshot{byTarget: map[digest.Digest]*image{}, byName: make(map[string]*image, len(recs))}
+func group(recs []images.Image, names *nameCache) *snapshot {
+	snap := &snapshot{byTarget: map[digest.Digest]*image{}, byName: make(map[string]*image, len(recs)), names: names}
 	for _, r := range recs {
 		d := r.Target.Digest
 		img := snap.byTarget[d]
@@ -90,7 +139,7 @@ func group(recs []images.Image) *snapshot {
 			continue
 		}
 		img.dangling = false
-		if f := familiar(r.Name); !slices.Contains(img.names, f) {
+		if f := names.get(r.Name).familiar; !slices.Contains(img.names, f) {
 			img.names = append(img.names, f)
 		}
 	}
@@ -99,23 +148,19 @@ func group(recs []images.Image) *snapshot {
 
 // repoDigest returns "<familiar repository of name>@<d>", or "" when name has no
 // repository (it does not parse).
-func repoDigest(name string, d digest.Digest) string {
-	ref, err := reference.ParseNormalizedNamed(name)
-	if err != nil {
+func (snap *snapshot) repoDigest(name string, d digest.Digest) string {
+	p := snap.names.get(name)
+	if !p.ok {
 		return ""
 	}
-	c, err := reference.WithDigest(reference.TrimNamed(ref), d)
-	if err != nil {
-		return ""
-	}
-	return reference.FamiliarString(c)
+	return p.famRepo + "@" + d.String()
 }
 
 // listRepoDigest returns the RepoDigests entry of a list: the repository of the last
 // name (Docker keeps the last record seen) with the target digest.
-func listRepoDigest(names []string, d digest.Digest) string {
+func (snap *snapshot) listRepoDigest(names []string, d digest.Digest) string {
 	for i := len(names) - 1; i >= 0; i-- {
-		if rd := repoDigest(names[i], d); rd != "" {
+		if rd := snap.repoDigest(names[i], d); rd != "" {
 			return rd
 		}
 	}
@@ -124,23 +169,21 @@ func listRepoDigest(names []string, d digest.Digest) string {
 
 // inspectRepoDigests returns the RepoDigests of an inspect: for each name, the name itself
 // when it is digested, else its repository with the target digest; deduplicated.
-func inspectRepoDigests(img *image) []string {
+func (snap *snapshot) inspectRepoDigests(img *image) []string {
 	out := []string{}
 	for _, r := range img.records {
 		if isDangling(r.Name) {
 			continue
 		}
-		ref, err := reference.ParseNormalizedNamed(r.Name)
-		if err != nil {
+		p := snap.names.get(r.Name)
+		if !p.ok {
 			continue
 		}
-		var s string
-		if c, ok := ref.(reference.Canonical); ok {
-			s = reference.FamiliarString(c)
-		} else {
-			s = repoDigest(r.Name, img.target)
+		s := p.famRepo + "@" + img.target.String()
+		if p.digested {
+			s = p.familiar
 		}
-		if s != "" && !slices.Contains(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -155,12 +198,12 @@ func (snap *snapshot) resolve(ref imagesvc.ImageRef) (*image, error) {
 			return nil, ref.NotFound()
 		}
 		if named := ref.Named(); named != nil {
-			repo := reference.TrimNamed(named).String()
+			repo := named.Name()
 			for _, r := range img.records {
 				if isDangling(r.Name) {
 					continue
 				}
-				if rr, err := reference.ParseNormalizedNamed(r.Name); err == nil && reference.TrimNamed(rr).String() == repo {
+				if p := snap.names.get(r.Name); p.ok && p.repo == repo {
 					return img, nil
 				}
 			}
@@ -194,7 +237,7 @@ func (snap *snapshot) resolve(ref imagesvc.ImageRef) (*image, error) {
 // ("host[:port]/path"), or nil. containerd's own tools record the source host without its
 // port; such a source is completed from the image's names when one of them is the same
 // repository on a port of that host.
-func (img *image) identity(sources []string) *imagesvc.Identity {
+func (snap *snapshot) identity(img *image, sources []string) *imagesvc.Identity {
 	if len(sources) == 0 {
 		return nil
 	}
@@ -203,13 +246,9 @@ func (img *image) identity(sources []string) *imagesvc.Identity {
 		repo := src
 		if host, path, ok := strings.Cut(src, "/"); ok && !strings.Contains(host, ":") {
 			for _, r := range img.records {
-				ref, err := reference.ParseNormalizedNamed(r.Name)
-				if err != nil {
-					continue
-				}
-				domain := reference.Domain(ref)
-				if h, _, ok := strings.Cut(domain, ":"); ok && h == host && reference.Path(ref) == path {
-					repo = domain + "/" + path
+				p := snap.names.get(r.Name)
+				if h, _, ok := strings.Cut(p.domain, ":"); ok && h == host && p.path == path {
+					repo = p.domain + "/" + path
 					break
 				}
 			}

@@ -127,6 +127,7 @@ type Store struct {
 	cache         *cache
 	events        *eventLoop
 	describeGroup singleflight.Group
+	names         nameCache
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc

@@ -3,7 +3,10 @@ package containerd
 import (
 	"context"
 	"fmt"
+	"sync"
 
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/errdefs"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 )
@@ -12,22 +15,79 @@ import (
 // whole content store once instead of asking about each blob.
 const fillWalkThreshold = 8
 
-// records syncs the cache with containerd's events and lists the image records (one call
-// each). It returns the cache to use: the Store's when it is in sync, else a throwaway one
+// records syncs the cache with containerd's events (one call: a barrier) and returns the
+// image records with the cache to use. In sync, the records come from the cache, kept by
+// image events: only the records named by events since the last view are read again (all
+// of them at first). Out of sync, every record is listed and a throwaway cache returned
 // (work from scratch, keep nothing).
 func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
-	c := s.cache
 	if !s.events.sync(ctx) {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		c = newCache()
+		snap, err := s.listRecords(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return snap, newCache(), nil
 	}
-	snap, err := s.listRecords(ctx)
-	if err != nil {
-		return nil, nil, err
+	c := s.cache
+	loaded, dirty, gen := c.recordState()
+	switch {
+	case !loaded || len(dirty) > maxRecordGets:
+		recs, err := s.client.ImageService().List(ctx)
+		if err != nil {
+			return nil, nil, ctxErr(ctx, fmt.Errorf("listing images: %w", err))
+		}
+		m := make(map[string]*images.Image, len(recs))
+		for i := range recs {
+			m[recs[i].Name] = &recs[i]
+		}
+		c.applyRecords(true, m, gen)
+	case len(dirty) > 0:
+		m, err := s.getRecords(ctx, dirty)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.applyRecords(false, m, gen)
 	}
-	return snap, c, nil
+	recs := c.recordList()
+	s.names.prune(len(recs))
+	return group(recs, &s.names), c, nil
+}
+
+// maxRecordGets is the number of changed records above which a view lists every record
+// rather than reading the changed ones.
+const maxRecordGets = 32
+
+// getRecords reads the records of names (nil for those that do not exist).
+func (s *Store) getRecords(ctx context.Context, names []string) (map[string]*images.Image, error) {
+	var mu sync.Mutex
+	out := make(map[string]*images.Image, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, name := range names {
+		g.Go(func() error {
+			r, err := s.client.ImageService().Get(gctx, name)
+			switch {
+			case err == nil:
+				mu.Lock()
+				out[name] = &r
+				mu.Unlock()
+			case errdefs.IsNotFound(err):
+				mu.Lock()
+				out[name] = nil
+				mu.Unlock()
+			default:
+				return fmt.Errorf("reading image %s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	return out, nil
 }
 
 // describeImages attaches its description to each image: from c when it holds one valid
@@ -46,8 +106,8 @@ func (s *Store) describeImages(ctx context.Context, c *cache, imgs []*image) err
 	return s.fill(ctx, c, missing)
 }
 
-// view lists the image records and describes every image. Warm, it costs two containerd
-// calls: the barrier that syncs the cache with the events, and the record list.
+// view lists the image records and describes every image. Warm, it costs one containerd
+// call: the barrier that syncs the cache with the events.
 func (s *Store) view(ctx context.Context) (*snapshot, error) {
 	snap, c, err := s.records(ctx)
 	if err != nil {
