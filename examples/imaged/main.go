@@ -27,9 +27,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/imageapi/imageapi/backends/containerd"
 	"github.com/imageapi/imageapi/backends/sqlite"
 	"github.com/imageapi/imageapi/httpadapter"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/plugins"
 )
 
 func main() {
@@ -105,7 +107,7 @@ type backend interface {
 	Close() error
 }
 
-func openBackend(c *config, log *slog.Logger) (backend, error) {
+func openBackend(ctx context.Context, c *config, log *slog.Logger) (backend, error) {
 	switch c.backend {
 	case "sqlite":
 		return sqlite.Open(c.dataRoot, sqlite.Options{
@@ -114,8 +116,32 @@ func openBackend(c *config, log *slog.Logger) (backend, error) {
 			AllowURLImport: c.allowURLImport,
 			Logger:         log.With("component", "sqlite"),
 		})
-	case "containerd", "plugin":
-		return nil, fmt.Errorf("--backend %s is not available in this build yet", c.backend)
+	case "containerd":
+		return containerd.New(ctx, containerd.Options{
+			Address:        c.containerd,
+			Namespace:      c.namespace,
+			HostsDir:       c.registryConfig,
+			Insecure:       c.insecure,
+			AllowURLImport: c.allowURLImport,
+			Logger:         log.With("component", "containerd"),
+		})
+	case "plugin":
+		if c.plugin == "" {
+			return nil, errors.New("--backend plugin needs --plugin PATH")
+		}
+		// The plugin configures its own backend: it gets the same store and registry
+		// flags as imaged (examples/plugin-sqlite understands them).
+		args := []string{"--data-root", c.dataRoot}
+		if c.registryConfig != "" {
+			args = append(args, "--registry-config", c.registryConfig)
+		}
+		for _, h := range c.insecure {
+			args = append(args, "--insecure-registry", h)
+		}
+		if c.allowURLImport {
+			args = append(args, "--allow-url-import")
+		}
+		return plugins.Open(ctx, c.plugin, plugins.Options{Args: args, Logger: log.With("component", "plugin")})
 	default:
 		return nil, fmt.Errorf("--backend %q: want sqlite, containerd or plugin", c.backend)
 	}
@@ -174,7 +200,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func([]net.
 	if err := os.MkdirAll(c.dataRoot, 0o700); err != nil {
 		return err
 	}
-	svc, err := openBackend(c, log)
+	svc, err := openBackend(ctx, c, log)
 	if err != nil {
 		return err
 	}
