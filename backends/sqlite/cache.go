@@ -38,10 +38,6 @@ type entry struct {
 	repoDigest    string    // the list's RepoDigests entry; "" when dangling
 	recordCreated time.Time // when the image row was first written
 	match         filters.Image
-
-	detailsOnce sync.Once
-	details     []byte // raw image_data.details, read on first inspect
-	detailsErr  error
 }
 
 // newEntry decodes a catalog row and its names.

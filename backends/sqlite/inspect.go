@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -80,9 +82,9 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		}
 		img.DockerVersion = d.DockerVersion
 		img.Author = d.Author
-		img.Config = d.Config
+		img.Config = cloneConfig(d.Config)
 		img.Architecture, img.Variant, img.OS, img.OSVersion = d.Architecture, d.Variant, d.OS, d.OSVersion
-		img.RootFS = d.RootFS
+		img.RootFS = imagesvc.RootFS{Type: d.RootFS.Type, Layers: slices.Clone(d.RootFS.Layers)}
 	}
 	if opts.Manifests {
 		var usage map[digest.Digest][]string
@@ -121,35 +123,81 @@ func hasDigest(familiar string) bool {
 	return false
 }
 
-// details decodes the inspect payload of e, reading it from the catalog the first time.
-// Every call returns a fresh value the caller may keep.
+// details returns the decoded inspect payload of e, from a small cache of the images
+// inspected last or else from the catalog. The result is shared: callers copy what they
+// hand out (cloneConfig).
 func (s *Store) details(ctx context.Context, e *entry) (*details, error) {
-	e.detailsOnce.Do(func() {
-		err := s.rdb.QueryRowContext(ctx, "SELECT details FROM image_data WHERE image = ?", e.rowid).Scan(&e.details)
-		if err != nil {
-			e.detailsErr = fmt.Errorf("catalog: %w", err)
-		}
-	})
-	if e.detailsErr != nil {
-		err := e.detailsErr
-		// Do not keep a failure (a cancelled context) in the shared entry.
-		s.cache.forget(e)
-		return nil, err
+	if det := s.detailsCache.get(e.rowid, e.rev); det != nil {
+		return det, nil
+	}
+	var raw []byte
+	if err := s.rdb.QueryRowContext(ctx, "SELECT details FROM image_data WHERE image = ?", e.rowid).Scan(&raw); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	det := &details{}
-	if err := json.Unmarshal(e.details, det); err != nil {
+	if err := json.Unmarshal(raw, det); err != nil {
 		return nil, fmt.Errorf("catalog: image %s: %w", e.id, err)
 	}
+	s.detailsCache.put(e.rowid, e.rev, det)
 	return det, nil
 }
 
-// forget drops e from the cache, if it is still the cached entry of its row.
-func (c *cache) forget(e *entry) {
+// detailsCache holds the decoded inspect payloads of a bounded number of images, so that
+// repeated inspects do not decode JSON and a store that was asked about every image does
+// not hold them all.
+type detailsCache struct {
+	mu sync.Mutex
+	m  map[int64]detailsItem
+}
+
+type detailsItem struct {
+	rev int64
+	det *details
+}
+
+// maxDetails bounds the detailsCache.
+const maxDetails = 1024
+
+func (c *detailsCache) get(rowid, rev int64) *details {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m[e.rowid] == e {
-		delete(c.m, e.rowid)
+	if it, ok := c.m[rowid]; ok && it.rev == rev {
+		return it.det
 	}
+	return nil
+}
+
+func (c *detailsCache) put(rowid, rev int64, det *details) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[int64]detailsItem)
+	}
+	if _, ok := c.m[rowid]; !ok && len(c.m) >= maxDetails {
+		for k := range c.m { // evict one, at random
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[rowid] = detailsItem{rev: rev, det: det}
+}
+
+// cloneConfig copies c deeply enough that callers may modify the result.
+func cloneConfig(c imagesvc.ImageConfig) imagesvc.ImageConfig {
+	c.ExposedPorts = maps.Clone(c.ExposedPorts)
+	c.Env = slices.Clone(c.Env)
+	c.Entrypoint = slices.Clone(c.Entrypoint)
+	c.Cmd = slices.Clone(c.Cmd)
+	c.Volumes = maps.Clone(c.Volumes)
+	c.Labels = maps.Clone(c.Labels)
+	c.OnBuild = slices.Clone(c.OnBuild)
+	c.Shell = slices.Clone(c.Shell)
+	if c.Healthcheck != nil {
+		h := *c.Healthcheck
+		h.Test = slices.Clone(h.Test)
+		c.Healthcheck = &h
+	}
+	return c
 }
 
 // resolve finds the image ref names, in the order of [imagesvc.ImageRef]: a digest (with
@@ -175,8 +223,12 @@ func (s *Store) resolve(ctx context.Context, ref imagesvc.ImageRef) (*entry, err
 	default:
 		err = sql.ErrNoRows
 		if t := ref.Tagged(); t != nil {
-			err = s.rdb.QueryRowContext(ctx, `SELECT i.rowid, i.rev FROM names n JOIN images i ON i.rowid = n.image
-				WHERE n.name = ?`, t.String()).Scan(&r.rowid, &r.rev)
+			// Two single-table lookups are cheaper than a join, above all for the misses
+			// of short IDs, which are also names ("docker.io/library/<hex>:latest").
+			err = s.rdb.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", t.String()).Scan(&r.rowid)
+			if err == nil {
+				err = s.rdb.QueryRowContext(ctx, "SELECT rev FROM images WHERE rowid = ?", r.rowid).Scan(&r.rev)
+			}
 		}
 		if errors.Is(err, sql.ErrNoRows) && ref.ShortID() != "" {
 			r, err = s.resolveShortID(ctx, ref.ShortID())

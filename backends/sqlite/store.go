@@ -99,10 +99,11 @@ type Store struct {
 	wdb  *sql.DB // one connection, immediate transactions
 	rdb  *sql.DB // read-only pool
 
-	content    *labeledStore
-	httpClient *http.Client // URL imports
-	labels     *labelStore
-	cache      *cache
+	content      *labeledStore
+	httpClient   *http.Client // URL imports
+	labels       *labelStore
+	cache        *cache
+	detailsCache detailsCache
 
 	// ctx is cancelled by Close; every operation in flight derives from it.
 	ctx    context.Context

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -170,4 +171,58 @@ func TestReopenKeepsTheCatalogAndCleansLeftovers(t *testing.T) {
 	if err == nil {
 		assert.Empty(t, entries)
 	}
+}
+
+// TestResultsAreCopies checks that callers may modify what List and Inspect return
+// without changing what the next call returns (the store caches decoded rows).
+func TestResultsAreCopies(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	require.NoError(t, s.seed(ctx, benchImages(t, 3)))
+	ref := mustRef(t, "example.com/r0000/app:t0a")
+
+	img, err := s.Inspect(ctx, ref, imagesvc.InspectOptions{Manifests: true})
+	require.NoError(t, err)
+	want := *img
+	want.Config.Env = slices.Clone(img.Config.Env)
+	img.Config.Env[0] = "CHANGED=1"
+	img.Config.Labels["com.example.quarter"] = "changed"
+	img.RepoTags[0] = "changed"
+	img.RootFS.Layers[0] = ""
+	img.Manifests[0].ImageData.Platform.OS = "changed"
+	again, err := s.Inspect(ctx, ref, imagesvc.InspectOptions{Manifests: true})
+	require.NoError(t, err)
+	assert.Equal(t, want.Config.Env, again.Config.Env)
+	assert.Equal(t, "0", again.Config.Labels["com.example.quarter"])
+	assert.NotEqual(t, "changed", again.RepoTags[0])
+	assert.NotEmpty(t, again.RootFS.Layers[0])
+	assert.Equal(t, "linux", again.Manifests[0].ImageData.Platform.OS)
+
+	sums, err := s.List(ctx, imagesvc.ListOptions{Manifests: true})
+	require.NoError(t, err)
+	for i := range sums {
+		sums[i].Labels["com.example.quarter"] = "changed"
+		sums[i].RepoTags[0] = "changed"
+		sums[i].RepoDigests[0] = "changed"
+		sums[i].Manifests[0].Descriptor.MediaType = "changed"
+	}
+	sums, err = s.List(ctx, imagesvc.ListOptions{Manifests: true})
+	require.NoError(t, err)
+	for _, sum := range sums {
+		assert.NotEqual(t, "changed", sum.Labels["com.example.quarter"])
+		assert.NotEqual(t, "changed", sum.RepoTags[0])
+		assert.NotEqual(t, "changed", sum.RepoDigests[0])
+		assert.NotEqual(t, "changed", sum.Manifests[0].Descriptor.MediaType)
+	}
+}
+
+func TestDetailsCacheIsBounded(t *testing.T) {
+	var c detailsCache
+	for i := range int64(maxDetails + 10) {
+		c.put(i, 1, &details{})
+	}
+	assert.Len(t, c.m, maxDetails)
+	c.put(5000, 1, &details{})
+	assert.NotNil(t, c.get(5000, 1))
+	assert.Nil(t, c.get(5000, 2), "another revision is a miss")
 }
