@@ -65,8 +65,11 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 	defer release(context.WithoutCancel(ctx))
 
 	var out []imagesvc.PulledImage
-	err = s.puller.FetchEach(ctx, s.client.ContentStore(), req, progress, func(t pull.Target) error {
+	store := s.newPullStore(ctx)
+	defer store.close()
+	err = s.puller.FetchEach(ctx, store, req, progress, func(t pull.Target) error {
 		s.labelSource(ctx, t.Name, t.Target, t.Manifest)
+		store.waitUnpack(ctx, t.Manifest.Digest)
 		if err := s.unpack(ctx, t.Name.String(), t.Manifest); err != nil {
 			return err
 		}
