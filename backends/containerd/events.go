@@ -41,7 +41,8 @@ type eventLoop struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	seq atomic.Uint64 // barriers published
+	seq           atomic.Uint64 // barriers published
+	subscriptions atomic.Int64  // subscriptions confirmed, for tests
 
 	mu    sync.Mutex
 	live  bool
@@ -145,6 +146,7 @@ func (l *eventLoop) follow() error {
 					confirmed = true
 					confirm.Stop()
 					retryTimer.Stop()
+					l.subscriptions.Add(1)
 					l.s.cache.reset()
 					if l.s.opts.Usage == nil {
 						if err := l.loadContainers(ctx); err != nil {

@@ -83,9 +83,11 @@ type Daemon struct {
 	dir         string
 	address     string
 	snapshotter string
-	cmd         *exec.Cmd
 	logPath     string
-	exited      chan struct{}
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
 
 	tmpfs    bool
 	stopOnce sync.Once
@@ -368,32 +370,13 @@ func launch(bin string, opts Options) (*Daemon, error) {
 		dir:     dir,
 		address: filepath.Join(dir, "containerd.sock"),
 		logPath: filepath.Join(dir, "containerd.log"),
-		exited:  make(chan struct{}),
 	}
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(d.config()), 0o644); err != nil {
 		d.Stop()
 		return nil, err
 	}
-	logf, err := os.Create(d.logPath)
-	if err != nil {
-		d.Stop()
-		return nil, err
-	}
-	defer logf.Close()
-	d.cmd = exec.Command(bin, "--config", cfg, "--log-level", "info")
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
-		d.cmd = nil
-		d.Stop()
-		return nil, err
-	}
-	go func() {
-		_ = d.cmd.Wait()
-		close(d.exited)
-	}()
-	if err := d.waitServing(30 * time.Second); err != nil {
+	if err := d.startProcess(); err != nil {
 		log := d.Log()
 		d.Stop()
 		return nil, fmt.Errorf("%v\ndaemon log:\n%s", err, log)
@@ -403,6 +386,61 @@ func launch(bin string, opts Options) (*Daemon, error) {
 		d.snapshotter = d.pickSnapshotter()
 	}
 	return d, nil
+}
+
+// startProcess starts the daemon process on d's configuration and waits until it serves.
+func (d *Daemon) startProcess() error {
+	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(d.binary, "--config", filepath.Join(d.dir, "config.toml"), "--log-level", "info")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	d.mu.Lock()
+	d.cmd, d.exited = cmd, exited
+	d.mu.Unlock()
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	return d.waitServing(30 * time.Second)
+}
+
+// stopProcess stops the daemon process: SIGTERM to its process group, SIGKILL after 10
+// seconds.
+func (d *Daemon) stopProcess() {
+	d.mu.Lock()
+	cmd, exited := d.cmd, d.exited
+	d.cmd = nil
+	d.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-exited
+	}
+}
+
+// Restart stops the daemon and starts it again on the same root, state and socket, as a
+// daemon upgrade or crash recovery would. Clients see their connections and event
+// streams break, then the daemon serve again.
+func (d *Daemon) Restart() error {
+	d.stopProcess()
+	if err := d.startProcess(); err != nil {
+		return fmt.Errorf("%v\ndaemon log:\n%s", err, d.Log())
+	}
+	return nil
 }
 
 // config returns the daemon's config.toml.
@@ -431,9 +469,12 @@ func (d *Daemon) config() string {
 // waitServing waits until the daemon answers on its socket.
 func (d *Daemon) waitServing(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	d.mu.Lock()
+	exited := d.exited
+	d.mu.Unlock()
 	for {
 		select {
-		case <-d.exited:
+		case <-exited:
 			return errors.New("containerd exited during start-up")
 		default:
 		}
@@ -506,16 +547,7 @@ func overlayWorks(dir string) bool {
 // removes its directories. It is idempotent.
 func (d *Daemon) Stop() error {
 	d.stopOnce.Do(func() {
-		if d.cmd != nil && d.cmd.Process != nil {
-			pgid := d.cmd.Process.Pid
-			_ = syscall.Kill(-pgid, syscall.SIGTERM)
-			select {
-			case <-d.exited:
-			case <-time.After(10 * time.Second):
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				<-d.exited
-			}
-		}
+		d.stopProcess()
 		unmountUnder(d.dir)
 		if d.tmpfs {
 			_ = syscall.Unmount(d.dir, syscall.MNT_DETACH)

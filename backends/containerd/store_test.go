@@ -1,0 +1,99 @@
+package containerd
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/containerdtest"
+	"github.com/imageapi/imageapi/internal/testimages"
+	"github.com/imageapi/imageapi/internal/testregistry"
+)
+
+func importTar(t *testing.T, s *Store, repoTag string) {
+	t.Helper()
+	ref, err := imagesvc.ParseImportReference(repoTag, "")
+	require.NoError(t, err)
+	body := testimages.Tar([]testimages.File{{Name: "etc/hostname", Data: []byte(repoTag + "\n")}})
+	_, err = s.Import(context.Background(), imagesvc.ImportRequest{Source: bytes.NewReader(body), Ref: ref, Message: "Imported from -"}, nil)
+	require.NoError(t, err)
+}
+
+func names(t *testing.T, s *Store) []string {
+	t.Helper()
+	sums, err := s.List(context.Background(), imagesvc.ListOptions{All: true})
+	require.NoError(t, err)
+	var out []string
+	for _, sum := range sums {
+		out = append(out, sum.RepoTags...)
+	}
+	return out
+}
+
+// TestDaemonRestart restarts containerd under a Store with a warm cache, changes the
+// store before the Store has subscribed again, and checks that lists stay right: the
+// cache is bypassed while the event stream is down, and reset when it is back.
+func TestDaemonRestart(t *testing.T) {
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			d := containerdtest.Start(t, containerdtest.Options{Version: v})
+			var calls callCounter
+			s, _ := open(t, v, Options{Address: d.Address(), Snapshotter: d.Snapshotter(), DialOptions: calls.dialOptions()})
+			importTar(t, s, "restart:1")
+			assert.Equal(t, []string{"restart:1"}, names(t, s))
+			require.True(t, s.events.waitLive(context.Background(), 5*time.Second))
+
+			require.NoError(t, d.Restart())
+			d.Ctr(t, s.Namespace(), "images", "tag", "docker.io/library/restart:1", "docker.io/library/restart:2")
+			assert.ElementsMatch(t, []string{"restart:1", "restart:2"}, names(t, s), "right while the stream is down or just back")
+
+			require.Eventually(t, func() bool { return s.events.subscriptions.Load() == 2 }, 15*time.Second, 10*time.Millisecond,
+				"the Store subscribes again")
+			require.True(t, s.events.waitLive(context.Background(), 5*time.Second))
+			assert.ElementsMatch(t, []string{"restart:1", "restart:2"}, names(t, s))
+			before := calls.n.Load()
+			assert.ElementsMatch(t, []string{"restart:1", "restart:2"}, names(t, s))
+			assert.LessOrEqual(t, calls.n.Load()-before, int64(2), "the cache is warm again")
+			d.Ctr(t, s.Namespace(), "images", "rm", "docker.io/library/restart:1")
+			assert.Equal(t, []string{"restart:2"}, names(t, s))
+		})
+	}
+}
+
+// TestUnpackFailureLeavesNothing makes the unpack fail (a snapshotter the daemon does not
+// have): imports and pulls fail and leave no image record behind, where Docker 29 leaves
+// a broken one.
+func TestUnpackFailureLeavesNothing(t *testing.T) {
+	reg := testregistry.New(t, testregistry.Options{})
+	img, err := testimages.OCIManifest(testimages.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 5})
+	require.NoError(t, err)
+	require.NoError(t, reg.Put("library/x", "1", img))
+	hosts := t.TempDir()
+	require.NoError(t, reg.WriteHostsDir(hosts))
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{Snapshotter: "nosuch", HostsDir: hosts})
+			ref, err := imagesvc.ParseImportReference("broken:1", "")
+			require.NoError(t, err)
+			body := testimages.Tar([]testimages.File{{Name: "f", Data: []byte("x")}})
+			_, err = s.Import(context.Background(), imagesvc.ImportRequest{Source: bytes.NewReader(body), Ref: ref}, nil)
+			require.Error(t, err)
+
+			named, err := imagesvc.ParsePullReference(reg.Host()+"/library/x", "1", "")
+			require.NoError(t, err)
+			_, err = s.Pull(context.Background(), imagesvc.PullRequest{Ref: named}, nil)
+			require.Error(t, err)
+
+			recs, err := s.client.ImageService().List(s.nsContext(context.Background()))
+			require.NoError(t, err)
+			assert.Empty(t, recs, "no image record")
+			assert.Empty(t, names(t, s))
+		})
+	}
+}
