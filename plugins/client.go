@@ -17,7 +17,6 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/hashicorp/go-plugin"
 	"github.com/opencontainers/go-digest"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -508,7 +507,7 @@ func (c *Client) launchProcess() (*instance, error) {
 		Stderr:           stderr,
 		SyncStdout:       stdioLogger(c.logger, "stdout"),
 		SyncStderr:       stdioLogger(c.logger, "stderr"),
-		GRPCDialOptions:  []grpc.DialOption{callOptions()},
+		GRPCDialOptions:  dialOptions(),
 	}
 	if len(c.opts.Checksum) > 0 {
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: c.opts.Checksum, Hash: sha256.New()}

@@ -1,7 +1,6 @@
 package plugins
 
 import (
-	"context"
 	"errors"
 	"maps"
 	"math"
@@ -69,29 +68,28 @@ func (codec) Name() string { return "proto" }
 // path.
 func backendServiceDesc() *grpc.ServiceDesc {
 	desc := pb.Backend_ServiceDesc
-	desc.Methods = append([]grpc.MethodDesc(nil), desc.Methods...)
-	for i := range desc.Methods {
-		if desc.Methods[i].MethodName == "List" {
-			desc.Methods[i].Handler = listHandler
+	desc.Streams = append([]grpc.StreamDesc(nil), desc.Streams...)
+	for i := range desc.Streams {
+		if desc.Streams[i].StreamName == "List" {
+			desc.Streams[i].Handler = listHandler
 		}
 	}
 	return &desc
 }
 
-func listHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+// listStreamDesc describes List for the client.
+var listStreamDesc = grpc.StreamDesc{StreamName: "List", ServerStreams: true}
+
+func listHandler(srv any, stream grpc.ServerStream) error {
 	in := new(pb.ListRequest)
-	if err := dec(in); err != nil {
-		return nil, err
+	if err := stream.RecvMsg(in); err != nil {
+		return err
 	}
-	s := srv.(*server)
-	if interceptor == nil {
-		return s.listEncoded(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: pb.Backend_List_FullMethodName}
-	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-		return s.listEncoded(ctx, req.(*pb.ListRequest))
-	})
+	return srv.(*server).listEncoded(in, stream)
 }
+
+// listChunk is the size past which a ListResponse is sent and the next one started.
+const listChunk = 256 << 10
 
 // ---- Encoding
 
@@ -267,13 +265,28 @@ func appendSummary(b []byte, s *imagesvc.Summary) []byte {
 	})
 }
 
-// encodeList writes sums as a ListResponse.
-func encodeList(sums []imagesvc.Summary) encodedList {
-	b := make([]byte, 0, 64+len(sums)*512)
+// encodeList writes sums as ListResponse messages of about listChunk bytes, the first
+// with the total, and calls send with each. Each message has a buffer of its own: gRPC
+// writes it out after SendMsg returns.
+func encodeList(sums []imagesvc.Summary, send func(encodedList) error) error {
+	b := make([]byte, 0, listChunk+64<<10)
+	if len(sums) > 0 {
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(len(sums)))
+	}
 	for i := range sums {
 		b = appendSummary(b, &sums[i])
+		if len(b) >= listChunk {
+			if err := send(b); err != nil {
+				return err
+			}
+			b = make([]byte, 0, listChunk+64<<10)
+		}
 	}
-	return b
+	if len(b) > 0 {
+		return send(b)
+	}
+	return nil
 }
 
 // ---- Decoding
@@ -682,43 +695,56 @@ func (d *decoder) summary(r *reader, out *imagesvc.Summary, tags, digests *[]str
 	r.child(&x)
 	// The names live in slabs shared by the whole list; the capacity limits keep an append
 	// by the caller from overwriting the next image's names.
-	out.RepoTags = (*tags)[t0:len(*tags):len(*tags)]
-	out.RepoDigests = (*digests)[d0:len(*digests):len(*digests)]
+	out.RepoTags = nonNil((*tags)[t0:len(*tags):len(*tags)])
+	out.RepoDigests = nonNil((*digests)[d0:len(*digests):len(*digests)])
 	if hasManifests && out.Manifests == nil {
 		out.Manifests = []imagesvc.ManifestSummary{}
 	}
 }
 
-// decodeList reads a ListResponse.
-func decodeList(s string) ([]imagesvc.Summary, error) {
-	// Count the images first, for one allocation of the result.
-	n := 0
-	for r := (reader{s: s}); !r.done(); {
-		num, typ := r.field()
-		if num == 1 && typ == protowire.BytesType {
-			n++
-		}
-		r.skip(typ)
-		if r.err != nil {
-			return nil, r.err
-		}
-	}
-	out := make([]imagesvc.Summary, 0, n)
-	tags := make([]string, 0, 2*n)
-	digests := make([]string, 0, n)
-	var d decoder
+// listDecoder decodes the ListResponse messages of one list.
+type listDecoder struct {
+	decoder
+	out     []imagesvc.Summary
+	tags    []string
+	digests []string
+}
+
+// add decodes one ListResponse.
+func (l *listDecoder) add(s string) error {
 	r := reader{s: s}
 	for !r.done() {
 		num, typ := r.field()
-		if num != 1 || typ != protowire.BytesType {
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			l.out = append(l.out, imagesvc.Summary{})
+			l.summary(&r, &l.out[len(l.out)-1], &l.tags, &l.digests)
+		case num == 2 && typ == protowire.VarintType:
+			if total := r.varint(); total <= 1<<24 && l.out == nil {
+				l.out = make([]imagesvc.Summary, 0, total)
+				l.tags = make([]string, 0, 2*total)
+				l.digests = make([]string, 0, total)
+			}
+		default:
 			r.skip(typ)
-			continue
 		}
-		out = append(out, imagesvc.Summary{})
-		d.summary(&r, &out[len(out)-1], &tags, &digests)
 	}
-	if r.err != nil {
-		return nil, r.err
+	return r.err
+}
+
+// result returns the list: never nil.
+func (l *listDecoder) result() []imagesvc.Summary {
+	if l.out == nil {
+		return []imagesvc.Summary{}
 	}
-	return out, nil
+	return l.out
+}
+
+// decodeList reads one ListResponse holding a whole list.
+func decodeList(s string) ([]imagesvc.Summary, error) {
+	var l listDecoder
+	if err := l.add(s); err != nil {
+		return nil, err
+	}
+	return l.result(), nil
 }

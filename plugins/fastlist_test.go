@@ -60,13 +60,29 @@ func sampleSummaries() []imagesvc.Summary {
 // The hand-written encoder writes what the generated code reads, and the hand-written
 // decoder reads what the generated code writes.
 func TestFastListMatchesGeneratedCode(t *testing.T) {
-	sums := sampleSummaries()
+	var sums []imagesvc.Summary
+	for range 10 { // several messages' worth
+		sums = append(sums, sampleSummaries()...)
+	}
 
 	// Fast encoder -> generated decoder -> slow conversion.
-	var resp pb.ListResponse
-	require.NoError(t, proto.Unmarshal(encodeList(sums), &resp))
-	require.Len(t, resp.Images, len(sums))
-	for i, m := range resp.Images {
+	var images []*pb.Summary
+	var chunks []string
+	require.NoError(t, encodeList(sums, func(b encodedList) error {
+		var resp pb.ListResponse
+		if err := proto.Unmarshal(b, &resp); err != nil {
+			return err
+		}
+		if len(chunks) == 0 {
+			assert.Equal(t, uint32(len(sums)), resp.Total)
+		}
+		images = append(images, resp.Images...)
+		chunks = append(chunks, string(b))
+		return nil
+	}))
+	require.Len(t, images, len(sums))
+	require.Greater(t, len(chunks), 1)
+	for i, m := range images {
 		var got imagesvc.Summary
 		decodeSummary(m, &got)
 		assertSameSummary(t, sums[i], got)
@@ -86,14 +102,19 @@ func TestFastListMatchesGeneratedCode(t *testing.T) {
 		assertSameSummary(t, sums[i], got[i])
 	}
 
-	// Fast both ways.
-	got, err = decodeList(string(encodeList(sums)))
-	require.NoError(t, err)
+	// Fast both ways, in several messages.
+	var l listDecoder
+	for _, c := range chunks {
+		require.NoError(t, l.add(c))
+	}
+	got = l.result()
+	require.Len(t, got, len(sums))
 	for i := range sums {
 		assertSameSummary(t, sums[i], got[i])
 	}
 	// Every summary owns its label map, even when equal to another's.
 	got[4].Labels["k"] = "changed"
+	assert.Equal(t, "v", got[10].Labels["k"])
 	assert.Equal(t, "v", got[5].Labels["k"])
 	// Appending to one image's names does not touch the next image's.
 	got[3].RepoTags = append(got[3].RepoTags, "new:1")
@@ -135,16 +156,20 @@ func BenchmarkEncodeList10k(b *testing.B) {
 	sums := benchSummaries(10_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		encodeList(sums)
+		_ = encodeList(sums, func(encodedList) error { return nil })
 	}
 }
 
 func BenchmarkDecodeList10k(b *testing.B) {
-	s := string(encodeList(benchSummaries(10_000)))
+	var chunks []string
+	_ = encodeList(benchSummaries(10_000), func(e encodedList) error { chunks = append(chunks, string(e)); return nil })
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeList(s); err != nil {
-			b.Fatal(err)
+		var l listDecoder
+		for _, c := range chunks {
+			if err := l.add(c); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
-	"google.golang.org/grpc"
 
 	"github.com/imageapi/imageapi/imagesvc"
 )
@@ -53,7 +52,7 @@ func (c *Client) launchInProcess(impl imagesvc.Service) (*instance, error) {
 		Reattach:         rc,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           newHCLogger(c.logger),
-		GRPCDialOptions:  []grpc.DialOption{callOptions()},
+		GRPCDialOptions:  dialOptions(),
 	})
 	inst, err := c.connect(pc)
 	if err != nil {

@@ -47,10 +47,24 @@ func handshake() plugin.HandshakeConfig {
 // the host's usage server) with raised message-size limits.
 func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 	opts = append(opts, grpc.MaxRecvMsgSize(maxMessageSize), grpc.MaxSendMsgSize(maxMessageSize),
-		grpc.ForceServerCodecV2(newCodec()))
+		grpc.ForceServerCodecV2(newCodec()),
+		grpc.InitialWindowSize(windowSize), grpc.InitialConnWindowSize(windowSize),
+		grpc.WriteBufferSize(ioBufferSize), grpc.ReadBufferSize(ioBufferSize))
 	return grpc.NewServer(opts...)
 }
 
-func callOptions() grpc.DialOption {
-	return grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize))
+// Flow control and buffers: both ends are on one machine, so a window of a few megabytes
+// lets a list or an import chunk cross without waiting for window updates, and large
+// buffers cut the system calls.
+const (
+	windowSize   = 16 << 20
+	ioBufferSize = 256 << 10
+)
+
+func dialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)),
+		grpc.WithInitialWindowSize(windowSize), grpc.WithInitialConnWindowSize(windowSize),
+		grpc.WithWriteBufferSize(ioBufferSize), grpc.WithReadBufferSize(ioBufferSize),
+	}
 }

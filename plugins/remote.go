@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/opencontainers/go-digest"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	pb "github.com/imageapi/imageapi/internal/pluginproto"
@@ -63,15 +64,32 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 		Manifests:  opts.Manifests,
 		Identity:   opts.Identity,
 	}
-	var resp listPayload
-	if err := c.cc.Invoke(ctx, pb.Backend_List_FullMethodName, req, &resp, grpc.ForceCodecV2(newCodec())); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.cc.NewStream(ctx, &listStreamDesc, pb.Backend_List_FullMethodName, grpc.ForceCodecV2(newCodec()))
+	if err != nil {
 		return nil, err
 	}
-	out, err := decodeList(resp.s)
-	if err != nil {
-		return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
+	if err := stream.SendMsg(req); err != nil {
+		return nil, recvError(stream, err)
 	}
-	return out, nil
+	if err := stream.CloseSend(); err != nil {
+		return nil, recvError(stream, err)
+	}
+	var dec listDecoder
+	for {
+		var chunk listPayload
+		err := stream.RecvMsg(&chunk)
+		if err == io.EOF {
+			return dec.result(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := dec.add(chunk.s); err != nil {
+			return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
+		}
+	}
 }
 
 func (c *conn) inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
@@ -219,7 +237,7 @@ func recvError(stream interface{ RecvMsg(any) error }, sendErr error) error {
 		return sendErr
 	}
 	for {
-		if err := stream.RecvMsg(new(pb.ImportEvent)); err != nil {
+		if err := stream.RecvMsg(new(emptypb.Empty)); err != nil {
 			if err == io.EOF {
 				return errNoResult
 			}

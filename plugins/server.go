@@ -66,7 +66,7 @@ func (s *server) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitRespons
 			"the host speaks plugin protocol version %d; this plugin serves version %d", v, ProtocolVersion)))
 	}
 	if id := req.GetUsageBrokerId(); id != 0 && s.broker != nil {
-		conn, err := s.broker.DialWithOptions(id, callOptions())
+		conn, err := s.broker.DialWithOptions(id, dialOptions()...)
 		if err != nil {
 			return nil, toStatus(fmt.Errorf("connecting to the host's usage service: %w", errdefs.ErrUnavailable.WithMessage(err.Error())))
 		}
@@ -82,27 +82,35 @@ func (s *server) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitRespons
 	return &pb.InitResponse{ProtocolVersion: ProtocolVersion, Name: s.name, Version: s.version}, nil
 }
 
-// List is served by listEncoded (the fast path, see fastlist.go); this generated-type
-// version is what other implementations of the protocol do.
-func (s *server) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, error) {
-	sums, err := s.list(ctx, req)
+// List is served by listEncoded (the fast path, see fastlist.go); this version with the
+// generated types is what other implementations of the protocol do.
+func (s *server) List(req *pb.ListRequest, stream grpc.ServerStreamingServer[pb.ListResponse]) error {
+	sums, err := s.list(stream.Context(), req)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	resp := &pb.ListResponse{Images: make([]*pb.Summary, len(sums))}
-	for i := range sums {
-		resp.Images[i] = encodeSummary(&sums[i])
+	const per = 500
+	for i := 0; i < len(sums); i += per {
+		resp := &pb.ListResponse{}
+		if i == 0 {
+			resp.Total = uint32(len(sums))
+		}
+		for j := i; j < min(i+per, len(sums)); j++ {
+			resp.Images = append(resp.Images, encodeSummary(&sums[j]))
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
 	}
-	return resp, nil
+	return nil
 }
 
-func (s *server) listEncoded(ctx context.Context, req *pb.ListRequest) (*encodedList, error) {
-	sums, err := s.list(ctx, req)
+func (s *server) listEncoded(req *pb.ListRequest, stream grpc.ServerStream) error {
+	sums, err := s.list(stream.Context(), req)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	b := encodeList(sums)
-	return &b, nil
+	return encodeList(sums, func(b encodedList) error { return stream.SendMsg(&b) })
 }
 
 func (s *server) list(ctx context.Context, req *pb.ListRequest) ([]imagesvc.Summary, error) {

@@ -625,8 +625,11 @@ func (x *ListRequest) GetIdentity() bool {
 
 type ListResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// images are newest first.
-	Images        []*Summary `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
+	// images are the next images of the list, which is newest first.
+	Images []*Summary `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
+	// total is the number of images of the whole list, in the first message; 0 when not
+	// known. The host uses it to size the result.
+	Total         uint32 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -666,6 +669,13 @@ func (x *ListResponse) GetImages() []*Summary {
 		return x.Images
 	}
 	return nil
+}
+
+func (x *ListResponse) GetTotal() uint32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
 }
 
 // Summary is one entry of a list.
@@ -2831,9 +2841,10 @@ const file_backend_proto_rawDesc = "" +
 	"\vshared_size\x18\x03 \x01(\bR\n" +
 	"sharedSize\x12\x1c\n" +
 	"\tmanifests\x18\x04 \x01(\bR\tmanifests\x12\x1a\n" +
-	"\bidentity\x18\x05 \x01(\bR\bidentity\"C\n" +
+	"\bidentity\x18\x05 \x01(\bR\bidentity\"Y\n" +
 	"\fListResponse\x123\n" +
-	"\x06images\x18\x01 \x03(\v2\x1b.imageapi.plugin.v1.SummaryR\x06images\"\xde\x03\n" +
+	"\x06images\x18\x01 \x03(\v2\x1b.imageapi.plugin.v1.SummaryR\x06images\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\rR\x05total\"\xde\x03\n" +
 	"\aSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\x12\x1b\n" +
@@ -3018,10 +3029,10 @@ const file_backend_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x126\n" +
 	"\x05value\x18\x02 \x01(\v2 .imageapi.plugin.v1.ContainerIDsR\x05value:\x028\x01\" \n" +
 	"\fContainerIDs\x12\x10\n" +
-	"\x03ids\x18\x01 \x03(\tR\x03ids2\x8f\x03\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids2\x91\x03\n" +
 	"\aBackend\x12I\n" +
-	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12I\n" +
-	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse\x12R\n" +
+	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12K\n" +
+	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse0\x01\x12R\n" +
 	"\aInspect\x12\".imageapi.plugin.v1.InspectRequest\x1a#.imageapi.plugin.v1.InspectResponse\x12H\n" +
 	"\x04Pull\x12\x1f.imageapi.plugin.v1.PullRequest\x1a\x1d.imageapi.plugin.v1.PullEvent0\x01\x12P\n" +
 	"\x06Import\x12!.imageapi.plugin.v1.ImportMessage\x1a\x1f.imageapi.plugin.v1.ImportEvent(\x010\x012s\n" +

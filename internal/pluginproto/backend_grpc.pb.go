@@ -87,8 +87,11 @@ type BackendClient interface {
 	// protocol version the host speaks and where to reach the host's Usage
 	// service, and returns what the plugin is.
 	Init(ctx context.Context, in *InitRequest, opts ...grpc.CallOption) (*InitResponse, error)
-	// List lists images (GET /images/json).
-	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
+	// List lists images (GET /images/json). The plugin streams the images, in order, in
+	// one or more ListResponse messages (of a few hundred kilobytes each, so that the host
+	// decodes one while the plugin encodes the next), then ends the call with OK. An empty
+	// list may be no message at all.
+	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListResponse], error)
 	// Inspect inspects one image (GET /images/{name}/json).
 	Inspect(ctx context.Context, in *InspectRequest, opts ...grpc.CallOption) (*InspectResponse, error)
 	// Pull fetches an image from its registry. The plugin streams progress
@@ -125,15 +128,24 @@ func (c *backendClient) Init(ctx context.Context, in *InitRequest, opts ...grpc.
 	return out, nil
 }
 
-func (c *backendClient) List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error) {
+func (c *backendClient) List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListResponse)
-	err := c.cc.Invoke(ctx, Backend_List_FullMethodName, in, out, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[0], Backend_List_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	x := &grpc.GenericClientStream[ListRequest, ListResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_ListClient = grpc.ServerStreamingClient[ListResponse]
 
 func (c *backendClient) Inspect(ctx context.Context, in *InspectRequest, opts ...grpc.CallOption) (*InspectResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -147,7 +159,7 @@ func (c *backendClient) Inspect(ctx context.Context, in *InspectRequest, opts ..
 
 func (c *backendClient) Pull(ctx context.Context, in *PullRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PullEvent], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[0], Backend_Pull_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[1], Backend_Pull_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +178,7 @@ type Backend_PullClient = grpc.ServerStreamingClient[PullEvent]
 
 func (c *backendClient) Import(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ImportMessage, ImportEvent], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[1], Backend_Import_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[2], Backend_Import_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +199,11 @@ type BackendServer interface {
 	// protocol version the host speaks and where to reach the host's Usage
 	// service, and returns what the plugin is.
 	Init(context.Context, *InitRequest) (*InitResponse, error)
-	// List lists images (GET /images/json).
-	List(context.Context, *ListRequest) (*ListResponse, error)
+	// List lists images (GET /images/json). The plugin streams the images, in order, in
+	// one or more ListResponse messages (of a few hundred kilobytes each, so that the host
+	// decodes one while the plugin encodes the next), then ends the call with OK. An empty
+	// list may be no message at all.
+	List(*ListRequest, grpc.ServerStreamingServer[ListResponse]) error
 	// Inspect inspects one image (GET /images/{name}/json).
 	Inspect(context.Context, *InspectRequest) (*InspectResponse, error)
 	// Pull fetches an image from its registry. The plugin streams progress
@@ -218,8 +233,8 @@ type UnimplementedBackendServer struct{}
 func (UnimplementedBackendServer) Init(context.Context, *InitRequest) (*InitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Init not implemented")
 }
-func (UnimplementedBackendServer) List(context.Context, *ListRequest) (*ListResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method List not implemented")
+func (UnimplementedBackendServer) List(*ListRequest, grpc.ServerStreamingServer[ListResponse]) error {
+	return status.Error(codes.Unimplemented, "method List not implemented")
 }
 func (UnimplementedBackendServer) Inspect(context.Context, *InspectRequest) (*InspectResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Inspect not implemented")
@@ -269,23 +284,16 @@ func _Backend_Init_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Backend_List_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListRequest)
-	if err := dec(in); err != nil {
-		return nil, err
+func _Backend_List_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ListRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
 	}
-	if interceptor == nil {
-		return srv.(BackendServer).List(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Backend_List_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(BackendServer).List(ctx, req.(*ListRequest))
-	}
-	return interceptor(ctx, in, info, handler)
+	return srv.(BackendServer).List(m, &grpc.GenericServerStream[ListRequest, ListResponse]{ServerStream: stream})
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_ListServer = grpc.ServerStreamingServer[ListResponse]
 
 func _Backend_Inspect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(InspectRequest)
@@ -335,15 +343,16 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Backend_Init_Handler,
 		},
 		{
-			MethodName: "List",
-			Handler:    _Backend_List_Handler,
-		},
-		{
 			MethodName: "Inspect",
 			Handler:    _Backend_Inspect_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "List",
+			Handler:       _Backend_List_Handler,
+			ServerStreams: true,
+		},
 		{
 			StreamName:    "Pull",
 			Handler:       _Backend_Pull_Handler,
