@@ -32,8 +32,8 @@ const benchImages = 10_000
 
 var catalog struct {
 	once sync.Once
-	dir string
-	err error
+	dir  string
+	err  error
 }
 
 // seededRoot returns a store root holding benchImages images, each with one tag and two
