@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -218,14 +219,20 @@ func BenchmarkList(b *testing.B) {
 }
 
 // BenchmarkPull pulls a 200 MB image of 8 layers from a registry on 127.0.0.1 into an
-// empty namespace, through the Store and with ctr pull (Debian's ctr, which fetches and
-// then unpacks) into the same containerd, in the same run: each iteration does both, in
-// alternating order, so that the load of the machine weighs on both alike. Both unpack
-// into the same snapshotter. It reports the mean wall time of each (store-s/op,
-// ctr-s/op) and their ratio (store/ctr).
+// empty namespace of the same containerd 2.x, in the same run, three ways: through the
+// Store; with Debian's ctr 1.6 (which fetches through the client, then unpacks); and with
+// ctr 2.x at the daemon's version (which pulls through the daemon's transfer service,
+// unpacking while it fetches). Each iteration does all three, in rotating order, so that
+// the load of the machine weighs on each alike; all unpack into the same snapshotter. It
+// reports the mean wall time of each (store-s/op, ctr16-s/op, ctr2-s/op) and the ratios
+// store/ctr16 and store/ctr2.
 func BenchmarkPull(b *testing.B) {
 	d := containerdtest.Shared(b, containerdtest.Options{Version: containerdtest.Version2})
-	ctr := containerdtest.CtrBinary(b)
+	ctr16 := containerdtest.CtrBinary(b)
+	ctr2, err := containerdtest.BuildCtr()
+	if err != nil {
+		b.Fatal(err)
+	}
 	sizes := make([]int64, 8)
 	for i := range sizes {
 		sizes[i] = 25 << 20
@@ -254,9 +261,8 @@ func BenchmarkPull(b *testing.B) {
 	}
 	defer c.Close()
 
-	var storeTime, ctrTime time.Duration
-	n := 0
-	pullStore := func() {
+	var times [3]time.Duration
+	pullStore := func() time.Duration {
 		s, err := New(ctx, Options{Address: d.Address(), Namespace: namespace(b), Snapshotter: d.Snapshotter(), HostsDir: hosts})
 		if err != nil {
 			b.Fatal(err)
@@ -266,34 +272,41 @@ func BenchmarkPull(b *testing.B) {
 		if _, err := s.Pull(ctx, imagesvc.PullRequest{Ref: named}, nil); err != nil {
 			b.Fatal(err)
 		}
-		storeTime += time.Since(start)
+		elapsed := time.Since(start)
 		removeAll(b, c, s.Namespace())
+		checkGone(b, d, img)
+		return elapsed
 	}
-	pullCtr := func() {
-		ns := namespace(b)
-		start := time.Now()
-		out, err := exec.Command(ctr, "--address", d.Address(), "--namespace", ns, "images", "pull",
-			"--plain-http", "--snapshotter", d.Snapshotter(), ref).CombinedOutput()
-		if err != nil {
-			b.Fatalf("ctr pull: %v\n%s", err, out)
+	pullCtr := func(ctr string) func() time.Duration {
+		return func() time.Duration {
+			ns := namespace(b)
+			start := time.Now()
+			out, err := exec.Command(ctr, "--address", d.Address(), "--namespace", ns, "images", "pull",
+				"--plain-http", "--snapshotter", d.Snapshotter(), ref).CombinedOutput()
+			if err != nil {
+				b.Fatalf("%s pull: %v\n%s", ctr, err, out)
+			}
+			elapsed := time.Since(start)
+			removeAll(b, c, ns)
+			checkGone(b, d, img)
+			return elapsed
 		}
-		ctrTime += time.Since(start)
-		removeAll(b, c, ns)
 	}
+	pulls := []func() time.Duration{pullStore, pullCtr(ctr16), pullCtr(ctr2)}
+	n := 0
 	for b.Loop() {
-		if n%2 == 0 {
-			pullStore()
-			pullCtr()
-		} else {
-			pullCtr()
-			pullStore()
+		for k := range pulls {
+			i := (n + k) % len(pulls)
+			times[i] += pulls[i]()
 		}
 		n++
 	}
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(storeTime.Seconds()/float64(n), "store-s/op")
-	b.ReportMetric(ctrTime.Seconds()/float64(n), "ctr-s/op")
-	b.ReportMetric(storeTime.Seconds()/ctrTime.Seconds(), "store/ctr")
+	b.ReportMetric(times[0].Seconds()/float64(n), "store-s/op")
+	b.ReportMetric(times[1].Seconds()/float64(n), "ctr16-s/op")
+	b.ReportMetric(times[2].Seconds()/float64(n), "ctr2-s/op")
+	b.ReportMetric(times[0].Seconds()/times[1].Seconds(), "store/ctr16")
+	b.ReportMetric(times[0].Seconds()/times[2].Seconds(), "store/ctr2")
 }
 
 // removeAll deletes every image of the namespace, collecting the garbage at once, so
@@ -312,6 +325,18 @@ func removeAll(tb testing.TB, c *client.Client, ns string) {
 		}
 		if err := c.ImageService().Delete(ctx, r.Name, opts...); err != nil {
 			tb.Fatal(err)
+		}
+	}
+}
+
+// checkGone fails when a blob of img is still in the daemon's content store, where the
+// next pull, in any namespace, would find it instead of downloading it.
+func checkGone(tb testing.TB, d *containerdtest.Daemon, img *testimages.Image) {
+	tb.Helper()
+	for _, dg := range img.Digests() {
+		p := filepath.Join(d.Root(), "io.containerd.content.v1.content", "blobs", "sha256", dg.Encoded())
+		if _, err := os.Stat(p); err == nil {
+			tb.Fatalf("blob %s is still in the content store after the cleanup", dg)
 		}
 	}
 }

@@ -252,7 +252,14 @@ func (d *Daemon) CtrErr(t testing.TB, ns string, args ...string) (string, error)
 // Build returns the path of a containerd 2.x binary at the version of the client module
 // this module requires, building it from the module cache on first use (once per machine;
 // concurrent callers wait for one build).
-func Build() (string, error) {
+func Build() (string, error) { return buildCommand("containerd") }
+
+// BuildCtr returns the path of ctr 2.x at the same version, built like [Build]. Unlike
+// Debian's ctr 1.6, it pulls through the daemon's transfer service by default.
+func BuildCtr() (string, error) { return buildCommand("ctr") }
+
+// buildCommand builds ./cmd/<name> of the client module at its version, once per machine.
+func buildCommand(name string) (string, error) {
 	version := moduleVersion()
 	if version == "" {
 		return "", errors.New("cannot tell the version of " + clientModule)
@@ -265,7 +272,7 @@ func Build() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "containerd-"+version)
+	bin := filepath.Join(dir, name+"-"+version)
 	if ok := executable(bin); ok {
 		return bin, nil
 	}
@@ -289,11 +296,11 @@ func Build() (string, error) {
 	defer cancel()
 	tmp := bin + ".tmp"
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "no_btrfs",
-		"-ldflags", "-X "+clientModule+"/version.Version="+version, "-o", tmp, "./cmd/containerd")
+		"-ldflags", "-X "+clientModule+"/version.Version="+version, "-o", tmp, "./cmd/"+name)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building containerd %s in %s: %v\n%s", version, src, err, out)
+		return "", fmt.Errorf("building %s %s in %s: %v\n%s", name, version, src, err, out)
 	}
 	if err := os.Rename(tmp, bin); err != nil {
 		return "", err
