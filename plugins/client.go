@@ -493,8 +493,10 @@ func (c *Client) Import(ctx context.Context, req imagesvc.ImportRequest, progres
 // launchProcess starts the plugin program and connects to it.
 func (c *Client) launchProcess() (*instance, error) {
 	cmd := exec.Command(c.path, c.opts.Args...)
+	// The host's environment, then Options.Env, which wins (go-plugin would put the host's
+	// last), then go-plugin's handshake variables.
+	cmd.Env = append(os.Environ(), LogLevelEnv+"="+levelName(c.logger))
 	cmd.Env = append(cmd.Env, c.opts.Env...)
-	cmd.Env = append(cmd.Env, LogLevelEnv+"="+levelName(c.logger))
 	stderr := &tailBuffer{max: 4 << 10}
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  handshake(),
@@ -502,6 +504,7 @@ func (c *Client) launchProcess() (*instance, error) {
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
+		SkipHostEnv:      true, // already in cmd.Env
 		StartTimeout:     c.opts.StartTimeout,
 		Logger:           &hclogger{l: c.logger, omit: "plugin"},
 		Stderr:           stderr,
