@@ -16,9 +16,10 @@ import (
 )
 
 // List returns the images that match opts, newest first, with the semantics of Docker's
-// containerd image store (spec §2). Warm, it costs two containerd calls (see view); the
-// descriptions of images that are new, or whose content or snapshots changed, are
-// computed and cached.
+// containerd image store (spec §2). Warm, it costs one containerd call (the barrier that
+// syncs the cache with the events; see the package documentation); records named by
+// events since the last list are read again, and the descriptions of images that are new,
+// or whose content or snapshots changed, are computed and cached.
 func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err

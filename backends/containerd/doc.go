@@ -1,0 +1,87 @@
+// Package containerd is the imageapi backend that serves Docker's image endpoints from a
+// containerd daemon's image store, with the semantics of Docker Engine's containerd image
+// store (the "containerd" columns of the spec). It implements [imagesvc.Service].
+//
+// [New] connects to a daemon (an address, or an existing client) and works in one
+// namespace ("default" unless told otherwise; "moby" is where Docker Engine 29 keeps its
+// images, so a Store there reads and writes what Docker sees) and one snapshotter
+// ("overlayfs" unless told otherwise).
+//
+// # The model
+//
+// An image is the set of containerd image records that share a target (an index, a
+// manifest list or a manifest); its ID is the target's digest. Record names are the
+// image's RepoTags (in familiar form); a record named "moby-dangling@<digest>", as Docker
+// writes for an image that lost its last name, makes an image without names. Everything
+// else comes from the content store and the snapshotter, as Docker computes it:
+// per-manifest summaries with availability and kinds (image, attestation, unknown), the
+// best manifest for the host's platform (Created, Labels, Inspect's config), sizes (the
+// present blobs plus the snapshotter's disk usage of each unpacked platform),
+// SharedSize across the listed images, the parent label (on the record, else on the best
+// config), LastTagTime from the records' update times, and pull identities from
+// containerd's distribution source labels.
+//
+// Containers: a [imagesvc.UsageProvider] given in [Options.Usage] answers which
+// containers use which images. Without one, containerd's own container records count: a
+// container uses the image its Image field names, on the manifest that image's best
+// platform selects.
+//
+// # Lists cost one call
+//
+// Docker Engine 29 asks containerd for the records, then walks each image's content and
+// snapshots on every list (about 40 calls per image). This backend keeps what it learns
+// in a cache and keeps the cache right with containerd's events instead:
+//
+//   - image records, from /images/ events: a record an event names is read again (one
+//     Get) at the next list; all of them are listed once at start;
+//   - image descriptions (everything that comes from content and snapshots), keyed by
+//     target digest and valid for the records (name and update time) they were computed
+//     for; a /content/ event on any blob a description looked at, or a /snapshot/ event
+//     on any of its layer chains, drops it;
+//   - snapshot usage by snapshot name, and the container records (/containers/ events).
+//
+// A list must not miss a change made just before it: containerd delivers a subscriber's
+// events in the order they were published, so each list publishes a barrier event of its
+// own on the topic /imageapi/barrier and waits for it to come back before it reads the
+// cache. A warm list therefore costs exactly one containerd call (the barrier) whatever
+// the number of images, plus one Get per record changed since the last list. Images that
+// are new or changed are described with a few calls each (a manifest and a config read,
+// one snapshot usage per layer chain), at most [Options.FillConcurrency] at a time; a fill
+// of many images first lists the whole content store with one call.
+//
+// The cache is trusted only while the subscription is live. When the event stream breaks
+// (a daemon restart, a lost connection) the Store subscribes again with back-off, lists
+// bypass the cache meanwhile (computing everything from scratch, as Docker does), and the
+// cache is emptied once the new subscription is confirmed by a barrier. The barrier also
+// bounds the wait: a daemon that does not return it within 5 seconds is treated as a lost
+// stream.
+//
+// Daemons before 2.0 publish no event when content is created, only when it is deleted:
+// with them, content added behind the Store's back to an image whose records do not change
+// (ctr content fetch of a missing platform) shows up once the image's records change, or
+// after the next reconnection. Records, deletions, snapshots and containers are followed
+// on every version.
+//
+// # Pulls and imports
+//
+// [Store.Pull] uses the shared pull engine (package internal/pull: containerd's resolver,
+// hosts.toml configuration, credentials, platform selection, Docker's progress stream and
+// error texts) to write the content into containerd's content store under a lease, so that
+// garbage collection cannot remove it mid-pull. Layers are decompressed and digested as
+// they stream in, so that their diff ID and size labels are ready when they are committed,
+// and they are unpacked into the snapshotter as they arrive, in order, while the others
+// still download. Only once the platform's manifest is fully unpacked is the image record
+// created or moved (an image that loses its last name to the pull keeps a dangling record, as in
+// Docker). Identical concurrent pulls share one download (package internal/flight).
+//
+// [Store.Import] writes the layer, config and manifest (package internal/importer), unpacks
+// the layer, and only then creates the record. A pull or an import that fails leaves no
+// record behind (Docker 29 leaves a broken one when the unpack fails); its content goes
+// with its lease.
+//
+// # Supported daemons
+//
+// The client is containerd's v2 client; the tests run against containerd 2.x at the same
+// version and against Debian's containerd 1.6, the oldest supported daemon. Test daemons
+// are started by package internal/containerdtest.
+package containerd
