@@ -356,3 +356,24 @@ func (c *cache) recordList() []images.Image {
 	slices.SortFunc(out, func(a, b images.Image) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
+
+// prune forgets the descriptions of targets no record points at any more, and the usage
+// of snapshots no remaining description looks at, once they outnumber the live ones.
+func (c *cache) prune(live map[digest.Digest]*image) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.targets) <= 2*len(live)+64 && len(c.usages) <= 4*len(live)+256 {
+		return
+	}
+	for d, e := range c.targets {
+		if live[d] == nil {
+			c.unindex(d, e.info)
+			delete(c.targets, d)
+		}
+	}
+	for ch := range c.usages {
+		if len(c.byChain[ch]) == 0 {
+			delete(c.usages, ch)
+		}
+	}
+}

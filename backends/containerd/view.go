@@ -53,7 +53,9 @@ func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
 	}
 	recs := c.recordList()
 	s.names.prune(len(recs))
-	return group(recs, &s.names), c, nil
+	snap := group(recs, &s.names)
+	c.prune(snap.byTarget)
+	return snap, c, nil
 }
 
 // maxRecordGets is the number of changed records above which a view lists every record
