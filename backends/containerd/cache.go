@@ -39,10 +39,12 @@ type cache struct {
 
 	// The image records, kept from image events: a name an event mentions is dirty until
 	// a view reads its record again.
-	records       map[string]images.Image
-	recordsLoaded bool
-	dirty         map[string]uint64 // name -> generation of its last event
-	recordGen     uint64
+	records        map[string]images.Image
+	recordsLoaded  bool
+	dirty          map[string]uint64 // name -> generation of its last event
+	recordGen      uint64
+	recordsVersion uint64    // bumped whenever records change
+	snap           *snapshot // records grouped, for recordsVersion; nil when stale
 
 	inflight int
 	recent   []invalidation
@@ -75,6 +77,8 @@ func (c *cache) clear() {
 	c.records = map[string]images.Image{}
 	c.recordsLoaded = false
 	c.dirty = map[string]uint64{}
+	c.recordsVersion++
+	c.snap = nil
 }
 
 // reset forgets everything: the event stream was lost or (re)established.
@@ -324,16 +328,24 @@ func (c *cache) recordState() (loaded bool, dirty []string, gen uint64) {
 func (c *cache) applyRecords(full bool, recs map[string]*images.Image, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	changed := full
 	if full {
 		c.records = make(map[string]images.Image, len(recs))
 		c.recordsLoaded = true
 	}
 	for name, r := range recs {
+		old, had := c.records[name]
 		if r == nil {
 			delete(c.records, name)
-		} else {
-			c.records[name] = *r
+			changed = changed || had
+			continue
 		}
+		c.records[name] = *r
+		changed = changed || !had || !sameRecord(old, *r)
+	}
+	if changed {
+		c.recordsVersion++
+		c.snap = nil
 	}
 	for name, g := range c.dirty {
 		if g > gen {
@@ -343,6 +355,37 @@ func (c *cache) applyRecords(full bool, recs map[string]*images.Image, gen uint6
 			delete(c.dirty, name)
 		}
 	}
+}
+
+// sameRecord reports whether two reads of a record are the same version.
+func sameRecord(a, b images.Image) bool {
+	return a.Target.Digest == b.Target.Digest && a.UpdatedAt.Equal(b.UpdatedAt) && a.CreatedAt.Equal(b.CreatedAt)
+}
+
+// snapshot returns the records grouped by target, grouping them again only when they
+// changed since the last call. Callers clone it before describing its images.
+func (c *cache) snapshot(names *nameCache) *snapshot {
+	c.mu.Lock()
+	if c.snap != nil {
+		snap := c.snap
+		c.mu.Unlock()
+		return snap
+	}
+	version := c.recordsVersion
+	recs := make([]images.Image, 0, len(c.records))
+	for _, r := range c.records {
+		recs = append(recs, r)
+	}
+	c.mu.Unlock()
+	slices.SortFunc(recs, func(a, b images.Image) int { return strings.Compare(a.Name, b.Name) })
+	names.prune(len(recs))
+	snap := group(recs, names)
+	c.mu.Lock()
+	if c.recordsVersion == version {
+		c.snap = snap
+	}
+	c.mu.Unlock()
+	return snap
 }
 
 // recordList returns the records, sorted by name as containerd lists them.
@@ -359,14 +402,14 @@ func (c *cache) recordList() []images.Image {
 
 // prune forgets the descriptions of targets no record points at any more, and the usage
 // of snapshots no remaining description looks at, once they outnumber the live ones.
-func (c *cache) prune(live map[digest.Digest]*image) {
+func (c *cache) prune(live map[digest.Digest]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.targets) <= 2*len(live)+64 && len(c.usages) <= 4*len(live)+256 {
 		return
 	}
 	for d, e := range c.targets {
-		if live[d] == nil {
+		if _, ok := live[d]; !ok {
 			c.unindex(d, e.info)
 			delete(c.targets, d)
 		}

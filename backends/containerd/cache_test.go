@@ -106,14 +106,14 @@ func TestCacheRecords(t *testing.T) {
 
 func TestCachePrune(t *testing.T) {
 	c := newCache()
-	live := map[digest.Digest]*image{}
+	live := map[digest.Digest]int{}
 	for i := range 200 {
 		target := digest.FromString(string(rune(i)))
 		epoch, gen := c.begin()
 		c.store(testInfo(target, digest.FromString("b"+string(rune(i))), digest.FromString("c"+string(rune(i)))), nil, epoch, gen)
 		c.end()
 		if i < 10 {
-			live[target] = &image{}
+			live[target] = i
 		}
 	}
 	c.prune(live)

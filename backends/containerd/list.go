@@ -264,7 +264,7 @@ func (s *Store) containerUsage(ctx context.Context, snap *snapshot, imgs []*imag
 	u := map[digest.Digest][]string{}
 	ids := slices.Sorted(maps.Keys(records))
 	for _, id := range ids {
-		img := snap.byName[records[id]]
+		img := snap.named(records[id])
 		if img == nil || img.info == nil {
 			continue
 		}

@@ -32,9 +32,9 @@ type image struct {
 
 // snapshot is the image records of the namespace at one moment, grouped by target.
 type snapshot struct {
-	images   []*image // in order of first record
-	byTarget map[digest.Digest]*image
-	byName   map[string]*image
+	images   []*image              // in order of first record
+	byTarget map[digest.Digest]int // index in images; shared by clones
+	byName   map[string]int        // index in images; shared by clones
 	names    *nameCache
 }
 
@@ -112,18 +112,19 @@ func (c *nameCache) prune(records int) {
 
 // group groups records by target.
 func group(recs []images.Image, names *nameCache) *snapshot {
-	snap := &snapshot{byTarget: map[digest.Digest]*image{}, byName: make(map[string]*image, len(recs)), names: names}
+	snap := &snapshot{byTarget: map[digest.Digest]int{}, byName: make(map[string]int, len(recs)), names: names}
 	for _, r := range recs {
 		d := r.Target.Digest
-		img := snap.byTarget[d]
-		if img == nil {
-			img = &image{target: d, dangling: true, key: map[string]time.Time{}}
-			snap.byTarget[d] = img
-			snap.images = append(snap.images, img)
+		i, ok := snap.byTarget[d]
+		if !ok {
+			i = len(snap.images)
+			snap.byTarget[d] = i
+			snap.images = append(snap.images, &image{target: d, dangling: true, key: map[string]time.Time{}})
 		}
+		img := snap.images[i]
 		img.records = append(img.records, r)
 		img.key[r.Name] = r.UpdatedAt
-		snap.byName[r.Name] = img
+		snap.byName[r.Name] = i
 		if img.created.IsZero() || r.CreatedAt.Before(img.created) {
 			img.created = r.CreatedAt
 		}
@@ -144,6 +145,37 @@ func group(recs []images.Image, names *nameCache) *snapshot {
 		}
 	}
 	return snap
+}
+
+// target returns the image whose target is d, or nil.
+func (snap *snapshot) target(d digest.Digest) *image {
+	if i, ok := snap.byTarget[d]; ok {
+		return snap.images[i]
+	}
+	return nil
+}
+
+// named returns the image with a record named name, or nil.
+func (snap *snapshot) named(name string) *image {
+	if i, ok := snap.byName[name]; ok {
+		return snap.images[i]
+	}
+	return nil
+}
+
+// clone returns a copy of snap whose images can be described without touching snap's:
+// the images are copied without their descriptions; the indexes and the records, which
+// nothing modifies, are shared.
+func (snap *snapshot) clone() *snapshot {
+	out := *snap
+	vals := make([]image, len(snap.images))
+	out.images = make([]*image, len(snap.images))
+	for i, img := range snap.images {
+		vals[i] = *img
+		vals[i].info = nil
+		out.images[i] = &vals[i]
+	}
+	return &out
 }
 
 // repoDigest returns "<familiar repository of name>@<d>", or "" when name has no
@@ -193,7 +225,7 @@ func (snap *snapshot) inspectRepoDigests(img *image) []string {
 // resolve finds the image ref names in snap, in the order of [imagesvc.ImageRef].
 func (snap *snapshot) resolve(ref imagesvc.ImageRef) (*image, error) {
 	if d := ref.Digest(); d != "" {
-		img := snap.byTarget[d]
+		img := snap.target(d)
 		if img == nil {
 			return nil, ref.NotFound()
 		}
@@ -212,7 +244,7 @@ func (snap *snapshot) resolve(ref imagesvc.ImageRef) (*image, error) {
 		return img, nil
 	}
 	if tagged := ref.Tagged(); tagged != nil {
-		if img := snap.byName[tagged.String()]; img != nil {
+		if img := snap.named(tagged.String()); img != nil {
 			return img, nil
 		}
 	}

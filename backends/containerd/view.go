@@ -51,11 +51,9 @@ func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
 		}
 		c.applyRecords(false, m, gen)
 	}
-	recs := c.recordList()
-	s.names.prune(len(recs))
-	snap := group(recs, &s.names)
+	snap := c.snapshot(&s.names)
 	c.prune(snap.byTarget)
-	return snap, c, nil
+	return snap.clone(), c, nil
 }
 
 // maxRecordGets is the number of changed records above which a view lists every record
