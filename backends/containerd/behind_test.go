@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/testimages"
 	"github.com/imageapi/imageapi/internal/testregistry"
@@ -145,8 +146,28 @@ func testBehindItsBack(t *testing.T, v string) {
 	assert.Equal(t, map[string]string{"com.example.imported": "ctr"}, imp.Labels)
 	assert.True(t, imp.Manifests[0].Available)
 
+	// Docker's own records: a parent label on the record, and an image kept without a name
+	// as "moby-dangling@<digest>".
+	d.Ctr(t, ns, "images", "label", "docker.io/library/imported:ctr", "org.mobyproject.image.parent="+id.String())
+	imp = findSummary(ls(), other.Descriptor.Digest)
+	require.NotNil(t, imp)
+	assert.Equal(t, id, imp.ParentID)
+	d.Ctr(t, ns, "images", "tag", "docker.io/library/imported:ctr", "moby-dangling@"+other.Descriptor.Digest.String())
+	d.Ctr(t, ns, "images", "rm", "docker.io/library/imported:ctr")
+	imp = findSummary(ls(), other.Descriptor.Digest)
+	require.NotNil(t, imp, "a dangling image is listed")
+	assert.Empty(t, imp.RepoTags)
+	assert.Empty(t, imp.RepoDigests)
+	var dangling filters.Args
+	dangling.Add("dangling", "true")
+	only, err := s.List(ctx, imagesvc.ListOptions{Filters: dangling})
+	require.NoError(t, err)
+	require.Len(t, only, 1)
+	assert.Equal(t, other.Descriptor.Digest, only[0].ID)
+	d.Ctr(t, ns, "images", "rm", "moby-dangling@"+other.Descriptor.Digest.String())
+
 	// Everything removed.
-	d.Ctr(t, ns, "images", "rm", reg.Host()+"/library/alpha:2", "docker.io/library/imported:ctr")
+	d.Ctr(t, ns, "images", "rm", reg.Host()+"/library/alpha:2")
 	assert.Empty(t, ls())
 	_, err = s.Inspect(ctx, mustRef(t, id.String()), imagesvc.InspectOptions{})
 	assert.Error(t, err)
