@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -29,8 +30,34 @@ import (
 // wire are exactly those of ListResponse; plugins in other languages use their generated
 // code. fastlist_test.go checks both directions against the generated code.
 
-// encodedList is a ListResponse already in wire format.
-type encodedList []byte
+// encodedList is a ListResponse already in wire format, in a buffer of listPool that
+// gRPC returns to the pool once it has written it out.
+type encodedList struct{ buf *[]byte }
+
+// listPool recycles the buffers of encodedList.
+var listPool = &bufferPool{size: listChunk + 64<<10}
+
+type bufferPool struct {
+	size int
+	pool sync.Pool
+}
+
+// Get returns an empty buffer (the length argument of mem.BufferPool is ignored: the
+// buffers are appended to).
+func (p *bufferPool) Get(int) *[]byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, p.size)
+	return &b
+}
+
+func (p *bufferPool) Put(b *[]byte) {
+	if cap(*b) == p.size {
+		p.pool.Put(b)
+	}
+}
 
 // listPayload receives a ListResponse in wire format, as one string.
 type listPayload struct{ s string }
@@ -42,8 +69,8 @@ type codec struct{ proto encoding.CodecV2 }
 func newCodec() codec { return codec{proto: encoding.GetCodecV2("proto")} }
 
 func (c codec) Marshal(v any) (mem.BufferSlice, error) {
-	if b, ok := v.(*encodedList); ok {
-		return mem.BufferSlice{mem.SliceBuffer(*b)}, nil
+	if e, ok := v.(*encodedList); ok {
+		return mem.BufferSlice{mem.NewBuffer(e.buf, listPool)}, nil
 	}
 	return c.proto.Marshal(v)
 }
@@ -266,10 +293,11 @@ func appendSummary(b []byte, s *imagesvc.Summary) []byte {
 }
 
 // encodeList writes sums as ListResponse messages of about listChunk bytes, the first
-// with the total, and calls send with each. Each message has a buffer of its own: gRPC
-// writes it out after SendMsg returns.
+// with the total, and calls send with each. Each message has a buffer of its own from
+// listPool, which send owns: gRPC writes it out after SendMsg returns, then frees it.
 func encodeList(sums []imagesvc.Summary, send func(encodedList) error) error {
-	b := make([]byte, 0, listChunk+64<<10)
+	p := listPool.Get(0)
+	b := *p
 	if len(sums) > 0 {
 		b = protowire.AppendTag(b, 2, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(len(sums)))
@@ -277,15 +305,19 @@ func encodeList(sums []imagesvc.Summary, send func(encodedList) error) error {
 	for i := range sums {
 		b = appendSummary(b, &sums[i])
 		if len(b) >= listChunk {
-			if err := send(b); err != nil {
+			*p = b
+			if err := send(encodedList{p}); err != nil {
 				return err
 			}
-			b = make([]byte, 0, listChunk+64<<10)
+			p = listPool.Get(0)
+			b = *p
 		}
 	}
 	if len(b) > 0 {
-		return send(b)
+		*p = b
+		return send(encodedList{p})
 	}
+	listPool.Put(p)
 	return nil
 }
 

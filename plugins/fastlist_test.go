@@ -68,7 +68,8 @@ func TestFastListMatchesGeneratedCode(t *testing.T) {
 	// Fast encoder -> generated decoder -> slow conversion.
 	var images []*pb.Summary
 	var chunks []string
-	require.NoError(t, encodeList(sums, func(b encodedList) error {
+	require.NoError(t, encodeList(sums, func(e encodedList) error {
+		b := *e.buf
 		var resp pb.ListResponse
 		if err := proto.Unmarshal(b, &resp); err != nil {
 			return err
@@ -156,13 +157,13 @@ func BenchmarkEncodeList10k(b *testing.B) {
 	sums := benchSummaries(10_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = encodeList(sums, func(encodedList) error { return nil })
+		_ = encodeList(sums, func(e encodedList) error { listPool.Put(e.buf); return nil })
 	}
 }
 
 func BenchmarkDecodeList10k(b *testing.B) {
 	var chunks []string
-	_ = encodeList(benchSummaries(10_000), func(e encodedList) error { chunks = append(chunks, string(e)); return nil })
+	_ = encodeList(benchSummaries(10_000), func(e encodedList) error { chunks = append(chunks, string(*e.buf)); return nil })
 	b.ReportAllocs()
 	for b.Loop() {
 		var l listDecoder

@@ -110,7 +110,7 @@ func (s *server) listEncoded(req *pb.ListRequest, stream grpc.ServerStream) erro
 	if err != nil {
 		return err
 	}
-	return encodeList(sums, func(b encodedList) error { return stream.SendMsg(&b) })
+	return encodeList(sums, func(e encodedList) error { return stream.SendMsg(&e) })
 }
 
 func (s *server) list(ctx context.Context, req *pb.ListRequest) ([]imagesvc.Summary, error) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+
+	"github.com/containerd/log"
 	"testing"
 
 	"github.com/imageapi/imageapi/backends/sqlite"
@@ -12,6 +14,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// containerd's content store warns on every Open that fsverity is not supported.
+	_ = log.SetLevel("error")
 	code := m.Run()
 	plugintest.Cleanup()
 	os.Exit(code)
