@@ -2,21 +2,26 @@ package containerd
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 
 	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/diff"
 	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
 	"github.com/containerd/containerd/v2/pkg/rootfs"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"google.golang.org/grpc"
 
@@ -24,21 +29,25 @@ import (
 )
 
 // pullStore is containerd's content store as the pull engine sees it, made cheaper for a
-// store at the other end of a socket:
+// store at the other end of a socket. The engine records, on each layer, its diff ID and
+// unpacked size (labels it reads back after the download, or computes by reading the
+// layer back through the socket when they are missing); here they come for free:
 //
-//   - a layer is decompressed and digested on its way in, concurrently with the
-//     download, and its diff ID and unpacked size are recorded as labels when it is
-//     committed, where the engine looks for them: it then never reads a layer back to
-//     compute them;
 //   - once a manifest and its config have been written, its layers are unpacked into the
 //     snapshotter as they arrive, in order, while the others are still downloading
-//     (containerd's own transfer service does the same); the unpack that follows the
-//     fetch then finds them done;
+//     (containerd's own transfer service does the same). containerd's applier reports the
+//     diff ID and size of what it unpacked, which become the layer's labels; the engine's
+//     look at a layer it has just written waits for them. The unpack that follows the
+//     fetch finds the layers done, and "Pull complete" comes after the extraction, as in
+//     Docker;
+//   - a layer that no such unpack covers is decompressed and digested on its way in,
+//     concurrently with the download, and labelled when it is committed;
 //   - reads are sequential streams (one Read call for a whole blob) instead of one call
 //     per ReadAt.
 //
-// The early unpack is an optimization only: it gives up quietly on any error, and the
-// unpack after the fetch does (or redoes) whatever it left.
+// The early unpack is an optimization only: it gives up quietly on any error (releasing
+// whoever waits for its labels), and the unpack after the fetch does (or redoes) whatever
+// it left.
 type pullStore struct {
 	content.Store
 	s   *Store
@@ -49,6 +58,8 @@ type pullStore struct {
 	meta      map[digest.Digest][]byte          // manifests and configs written
 	configs   map[digest.Digest]waitingManifest // manifests waiting for their config, by config digest
 	committed map[digest.Digest]chan struct{}   // layers: closed once committed
+	written   map[digest.Digest]bool            // layers committed through this store
+	labelled  map[digest.Digest]chan struct{}   // layers an early unpack labels: closed once labelled or given up
 	unpacks   map[digest.Digest]chan struct{}   // by manifest: closed when its early unpack ends
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -70,6 +81,8 @@ func (s *Store) newPullStore(ctx context.Context) *pullStore {
 		meta:      map[digest.Digest][]byte{},
 		configs:   map[digest.Digest]waitingManifest{},
 		committed: map[digest.Digest]chan struct{}{},
+		written:   map[digest.Digest]bool{},
+		labelled:  map[digest.Digest]chan struct{}{},
 		unpacks:   map[digest.Digest]chan struct{}{},
 		closed:    make(chan struct{}),
 	}
@@ -109,6 +122,7 @@ func (p *pullStore) waitUnpack(ctx context.Context, m digest.Digest) {
 func (p *pullStore) layerCommitted(d digest.Digest) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.written[d] = true
 	ch := p.committed[d]
 	if ch == nil {
 		ch = make(chan struct{})
@@ -162,30 +176,132 @@ func (p *pullStore) startUnpack(md digest.Digest, m ocispec.Manifest, cfgData []
 	}
 	done := make(chan struct{})
 	p.unpacks[md] = done
+	mine := map[digest.Digest]chan struct{}{}
+	for _, l := range m.Layers {
+		if _, taken := p.labelled[l.Digest]; !taken {
+			ch := make(chan struct{})
+			p.labelled[l.Digest] = ch
+			mine[l.Digest] = ch
+		}
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		defer close(done)
-		p.unpackEarly(m, cfg.RootFS.DiffIDs)
+		defer func() {
+			// Release whoever waits for labels this unpack did not record.
+			p.mu.Lock()
+			for _, ch := range mine {
+				select {
+				case <-ch:
+				default:
+					close(ch)
+				}
+			}
+			p.mu.Unlock()
+		}()
+		p.unpackEarly(m, cfg.RootFS.DiffIDs, mine)
 	}()
 }
 
-// unpackEarly applies the layers of m in order, each once it is in the store.
-func (p *pullStore) unpackEarly(m ocispec.Manifest, diffIDs []digest.Digest) {
+// unpackEarly applies the layers of m in order, each once it is in the store, and labels
+// the layers in mine with what the applier reports.
+func (p *pullStore) unpackEarly(m ocispec.Manifest, diffIDs []digest.Digest, mine map[digest.Digest]chan struct{}) {
 	sn := p.s.client.SnapshotService(p.s.snapshotter)
 	applier := p.s.client.DiffService()
+	cs := p.Store
 	var chain []digest.Digest
 	for i, l := range m.Layers {
 		if !p.waitLayer(l.Digest) {
 			return
 		}
 		layer := rootfs.Layer{Blob: l, Diff: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: diffIDs[i]}}
-		if _, err := rootfs.ApplyLayerWithOpts(p.ctx, layer, chain, sn, applier, nil, nil); err != nil {
+		applied, ok, err := applyLayer(p.ctx, sn, applier, layer, chain)
+		if err != nil {
 			p.s.log.Debug("early unpack stopped", "layer", l.Digest.String(), "error", err)
 			return
 		}
 		chain = append(chain, diffIDs[i])
+		ch := mine[l.Digest]
+		if ch == nil {
+			continue
+		}
+		if ok {
+			upd := content.Info{Digest: l.Digest, Labels: map[string]string{
+				pull.LabelUncompressed: applied.Digest.String(),
+				pull.LabelUnpackedSize: strconv.FormatInt(applied.Size, 10),
+			}}
+			if _, err := cs.Update(p.ctx, upd, "labels."+pull.LabelUncompressed, "labels."+pull.LabelUnpackedSize); err != nil {
+				p.s.log.Debug("not labelling an unpacked layer", "layer", l.Digest.String(), "error", err)
+			}
+		}
+		p.mu.Lock()
+		select {
+		case <-ch:
+		default:
+			close(ch)
+		}
+		p.mu.Unlock()
 	}
+}
+
+// applyLayer unpacks layer on top of chain, as containerd's rootfs.ApplyLayer does, and
+// returns what the applier reports (the diff ID and the uncompressed size); ok is false
+// when the snapshot existed already.
+func applyLayer(ctx context.Context, sn snapshots.Snapshotter, a diff.Applier, layer rootfs.Layer, chain []digest.Digest) (ocispec.Descriptor, bool, error) {
+	chainID := identity.ChainID(append(slices.Clip(chain), layer.Diff.Digest)).String()
+	if _, err := sn.Stat(ctx, chainID); err == nil {
+		return ocispec.Descriptor{}, false, nil
+	} else if !errdefs.IsNotFound(err) {
+		return ocispec.Descriptor{}, false, err
+	}
+	parent := ""
+	if len(chain) > 0 {
+		parent = identity.ChainID(chain).String()
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	key := fmt.Sprintf("extract-%x %s", rnd, chainID)
+	mounts, err := sn.Prepare(ctx, key, parent)
+	if err != nil {
+		if errdefs.IsAlreadyExists(err) {
+			return ocispec.Descriptor{}, false, nil
+		}
+		return ocispec.Descriptor{}, false, err
+	}
+	applied, err := a.Apply(ctx, layer.Blob, mounts)
+	if err == nil && applied.Digest != layer.Diff.Digest {
+		err = fmt.Errorf("layer %s unpacks to %s, not to the diff ID %s", layer.Blob.Digest, applied.Digest, layer.Diff.Digest)
+	}
+	if err != nil {
+		_ = sn.Remove(context.WithoutCancel(ctx), key)
+		return ocispec.Descriptor{}, false, err
+	}
+	if err := sn.Commit(ctx, chainID, key); err != nil {
+		_ = sn.Remove(context.WithoutCancel(ctx), key)
+		if errdefs.IsAlreadyExists(err) {
+			return ocispec.Descriptor{}, false, nil
+		}
+		return ocispec.Descriptor{}, false, err
+	}
+	return applied, true, nil
+}
+
+// Info implements content.InfoProvider. For a layer written through this store that an
+// early unpack labels, it waits for the labels, so that the engine finds them.
+func (p *pullStore) Info(ctx context.Context, d digest.Digest) (content.Info, error) {
+	p.mu.Lock()
+	ch := p.labelled[d]
+	wait := ch != nil && p.written[d]
+	p.mu.Unlock()
+	if wait {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return content.Info{}, ctx.Err()
+		}
+	}
+	return p.Store.Info(ctx, d)
 }
 
 // waitLayer waits until layer d is in the store; false when the pull ended first.
@@ -230,9 +346,13 @@ func (p *pullStore) Writer(ctx context.Context, opts ...content.WriterOpt) (cont
 	desc := wo.Desc
 	switch {
 	case images.IsLayerType(desc.MediaType):
+		p.mu.Lock()
+		_, covered := p.labelled[desc.Digest]
+		p.mu.Unlock()
 		st, err := w.Status()
-		if err != nil || st.Offset != 0 {
-			// A resumed ingest: the engine computes the labels itself.
+		if covered || err != nil || st.Offset != 0 {
+			// Labelled by the early unpack, or a resumed ingest (the engine computes the
+			// labels itself).
 			return &commitWatch{Writer: w, onCommit: func() { p.layerCommitted(desc.Digest) }}, nil
 		}
 		lw := newLayerWriter(w)
