@@ -67,10 +67,11 @@
 // [Store.Pull] uses the shared pull engine (package internal/pull: containerd's resolver,
 // hosts.toml configuration, credentials, platform selection, Docker's progress stream and
 // error texts) to write the content into containerd's content store under a lease, so that
-// garbage collection cannot remove it mid-pull. Layers are decompressed and digested as
-// they stream in, so that their diff ID and size labels are ready when they are committed,
-// and they are unpacked into the snapshotter as they arrive, in order, while the others
-// still download. Only once the platform's manifest is fully unpacked is the image record
+// garbage collection cannot remove it mid-pull. Layers are unpacked into the snapshotter
+// as they arrive, in order, while the others still download, and the diff ID and size
+// containerd's applier reports become the layer labels the engine needs (so that it never
+// reads a layer back through the socket). Only once the platform's manifest is fully
+// unpacked is the image record
 // created or moved (an image that loses its last name to the pull keeps a dangling record, as in
 // Docker). Identical concurrent pulls share one download (package internal/flight).
 //

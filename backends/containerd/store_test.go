@@ -2,7 +2,10 @@ package containerd
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
+	"strconv"
 	"testing"
 	"time"
 
@@ -96,4 +99,59 @@ func TestUnpackFailureLeavesNothing(t *testing.T) {
 			assert.Empty(t, names(t, s))
 		})
 	}
+}
+
+// TestPullLabelsLayers checks the labels a pull leaves on layers, which come from what
+// containerd's applier unpacked: the diff ID and the uncompressed size.
+func TestPullLabelsLayers(t *testing.T) {
+	img, err := testimages.OCIManifest(testimages.Config{
+		Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 11,
+		Layers: [][]testimages.File{
+			{{Name: "a", Data: bytes.Repeat([]byte("a"), 10000)}},
+			{{Name: "b", Data: bytes.Repeat([]byte("b"), 20000)}},
+			{{Name: "c", Data: []byte("c")}},
+		},
+	})
+	require.NoError(t, err)
+	reg := testregistry.New(t, testregistry.Options{})
+	require.NoError(t, reg.Put("library/labels", "1", img))
+	hosts := t.TempDir()
+	require.NoError(t, reg.WriteHostsDir(hosts))
+	man, cfg, err := img.Manifest(img.Descriptor.Digest)
+	require.NoError(t, err)
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{HostsDir: hosts})
+			named, err := imagesvc.ParsePullReference(reg.Host()+"/library/labels", "1", "")
+			require.NoError(t, err)
+			var events []imagesvc.ProgressEvent
+			_, err = s.Pull(context.Background(), imagesvc.PullRequest{Ref: named}, func(ev imagesvc.ProgressEvent) { events = append(events, ev) })
+			require.NoError(t, err)
+			ctx := s.nsContext(context.Background())
+			for i, l := range man.Layers {
+				info, err := s.client.ContentStore().Info(ctx, l.Digest)
+				require.NoError(t, err)
+				assert.Equal(t, cfg.RootFS.DiffIDs[i].String(), info.Labels["containerd.io/uncompressed"])
+				gz, err := gzip.NewReader(bytes.NewReader(img.Blobs[l.Digest].Data))
+				require.NoError(t, err)
+				n, err := io.Copy(io.Discard, gz)
+				require.NoError(t, err)
+				assert.Equal(t, strconv.FormatInt(n, 10), info.Labels["imageapi.io/unpacked-size"])
+				assert.True(t, hasStatus(events, l.Digest.Encoded()[:12], imagesvc.StatusPullComplete))
+			}
+			sums, err := s.List(context.Background(), imagesvc.ListOptions{Manifests: true})
+			require.NoError(t, err)
+			require.Len(t, sums, 1)
+			assert.Positive(t, sums[0].Manifests[0].ImageData.Unpacked)
+		})
+	}
+}
+
+func hasStatus(events []imagesvc.ProgressEvent, id, status string) bool {
+	for _, ev := range events {
+		if ev.ID == id && ev.Status == status {
+			return true
+		}
+	}
+	return false
 }
