@@ -388,18 +388,6 @@ func (c *cache) snapshot(names *nameCache) *snapshot {
 	return snap
 }
 
-// recordList returns the records, sorted by name as containerd lists them.
-func (c *cache) recordList() []images.Image {
-	c.mu.Lock()
-	out := make([]images.Image, 0, len(c.records))
-	for _, r := range c.records {
-		out = append(out, r)
-	}
-	c.mu.Unlock()
-	slices.SortFunc(out, func(a, b images.Image) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
 // prune forgets the descriptions of targets no record points at any more, and the usage
 // of snapshots no remaining description looks at, once they outnumber the live ones.
 func (c *cache) prune(live map[digest.Digest]int) {

@@ -1,6 +1,8 @@
 package containerd
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,4 +121,16 @@ func TestCachePrune(t *testing.T) {
 	c.prune(live)
 	assert.Len(t, c.targets, 10)
 	assert.LessOrEqual(t, len(c.byBlob), 20)
+}
+
+// recordList returns the records, sorted by name as containerd lists them.
+func (c *cache) recordList() []images.Image {
+	c.mu.Lock()
+	out := make([]images.Image, 0, len(c.records))
+	for _, r := range c.records {
+		out = append(out, r)
+	}
+	c.mu.Unlock()
+	slices.SortFunc(out, func(a, b images.Image) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

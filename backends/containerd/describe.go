@@ -13,7 +13,6 @@ import (
 
 	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/opencontainers/go-digest"
@@ -378,6 +377,3 @@ func (s *Store) chainUsage(ctx context.Context, c *cache, chain digest.Digest, g
 	c.setUsage(chain, n, gen)
 	return n, nil
 }
-
-// isIndex reports whether a media type is an index or manifest list.
-func isIndex(mt string) bool { return images.IsIndexType(mt) }
