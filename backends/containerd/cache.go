@@ -88,6 +88,9 @@ func (c *cache) reset() {
 	c.epoch++
 	c.gen++
 	c.clear()
+	if c.inflight > 0 {
+		c.recent = append(c.recent, invalidation{gen: c.gen}) // touches everything
+	}
 }
 
 // begin marks the start of a computation and returns the generation to pass to store.
@@ -263,7 +266,7 @@ func (c *cache) setUsage(chain digest.Digest, n int64, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, inv := range c.recent {
-		if inv.gen > gen && inv.chain && inv.d == chain {
+		if inv.gen > gen && (inv.d == "" || (inv.chain && inv.d == chain)) {
 			return
 		}
 	}
@@ -312,22 +315,26 @@ func (c *cache) imageEvent(name string) {
 }
 
 // recordState returns whether the records are loaded, the dirty names, and the
-// generation to pass to applyRecords.
-func (c *cache) recordState() (loaded bool, dirty []string, gen uint64) {
+// generation and epoch to pass to applyRecords.
+func (c *cache) recordState() (loaded bool, dirty []string, gen, epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for n := range c.dirty {
 		dirty = append(dirty, n)
 	}
-	return c.recordsLoaded, dirty, c.recordGen
+	return c.recordsLoaded, dirty, c.recordGen, c.epoch
 }
 
 // applyRecords stores records read after the generation gen: the whole list when full,
 // else the records of the names read (a nil record: the name does not exist). Names
-// whose events came after gen stay dirty.
-func (c *cache) applyRecords(full bool, recs map[string]*images.Image, gen uint64) {
+// whose events came after gen stay dirty. It returns false, storing nothing, when the
+// cache was reset since epoch (events may have been lost in between).
+func (c *cache) applyRecords(full bool, recs map[string]*images.Image, gen, epoch uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return false
+	}
 	changed := full
 	if full {
 		c.records = make(map[string]images.Image, len(recs))
@@ -355,6 +362,7 @@ func (c *cache) applyRecords(full bool, recs map[string]*images.Image, gen uint6
 			delete(c.dirty, name)
 		}
 	}
+	return true
 }
 
 // sameRecord reports whether two reads of a record are the same version.

@@ -77,33 +77,46 @@ func TestCacheValidity(t *testing.T) {
 	n, ok := c.usage(chain)
 	assert.True(t, ok)
 	assert.Equal(t, int64(10), n)
+	_, gen = c.begin()
+	c.reset()
+	c.setUsage(chain, 11, gen)
+	c.end()
+	_, ok = c.usage(chain)
+	assert.False(t, ok, "not kept across a reset")
 }
 
 func TestCacheRecords(t *testing.T) {
 	c := newCache()
-	loaded, dirty, gen := c.recordState()
+	loaded, dirty, gen, epoch := c.recordState()
 	assert.False(t, loaded)
 	assert.Empty(t, dirty)
 	r1 := images.Image{Name: "b", Target: ocispec.Descriptor{Digest: digest.FromString("1")}}
 	r2 := images.Image{Name: "a", Target: ocispec.Descriptor{Digest: digest.FromString("2")}}
-	c.applyRecords(true, map[string]*images.Image{"b": &r1, "a": &r2}, gen)
+	require.True(t, c.applyRecords(true, map[string]*images.Image{"b": &r1, "a": &r2}, gen, epoch))
 	recs := c.recordList()
 	require.Len(t, recs, 2)
 	assert.Equal(t, "a", recs[0].Name, "sorted by name, as containerd lists")
 
 	c.imageEvent("a")
 	c.imageEvent("c")
-	loaded, dirty, gen = c.recordState()
+	loaded, dirty, gen, epoch = c.recordState()
 	assert.True(t, loaded)
 	assert.ElementsMatch(t, []string{"a", "c"}, dirty)
 	c.imageEvent("c") // again, after the read began: stays dirty
 	r3 := images.Image{Name: "c", Target: ocispec.Descriptor{Digest: digest.FromString("3")}}
-	c.applyRecords(false, map[string]*images.Image{"a": nil, "c": &r3}, gen)
-	_, dirty, _ = c.recordState()
+	require.True(t, c.applyRecords(false, map[string]*images.Image{"a": nil, "c": &r3}, gen, epoch))
+	_, dirty, _, _ = c.recordState()
 	assert.Equal(t, []string{"c"}, dirty)
 	recs = c.recordList()
 	require.Len(t, recs, 2)
 	assert.Equal(t, []string{"b", "c"}, []string{recs[0].Name, recs[1].Name})
+
+	// Records read before a reset are not kept.
+	_, _, gen, epoch = c.recordState()
+	c.reset()
+	assert.False(t, c.applyRecords(true, map[string]*images.Image{"b": &r1}, gen, epoch))
+	loaded, _, _, _ = c.recordState()
+	assert.False(t, loaded)
 }
 
 func TestCachePrune(t *testing.T) {

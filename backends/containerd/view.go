@@ -32,9 +32,18 @@ func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
 		return snap, newCache(), nil
 	}
 	c := s.cache
-	loaded, dirty, gen := c.recordState()
-	switch {
-	case !loaded || len(dirty) > maxRecordGets:
+	loaded, dirty, gen, epoch := c.recordState()
+	var full []images.Image
+	if loaded && len(dirty) > 0 && len(dirty) <= maxRecordGets {
+		m, err := s.getRecords(ctx, dirty)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !c.applyRecords(false, m, gen, epoch) {
+			loaded = false // the cache was reset meanwhile: list everything
+		}
+	}
+	if !loaded || len(dirty) > maxRecordGets {
 		recs, err := s.client.ImageService().List(ctx)
 		if err != nil {
 			return nil, nil, ctxErr(ctx, fmt.Errorf("listing images: %w", err))
@@ -43,13 +52,14 @@ func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
 		for i := range recs {
 			m[recs[i].Name] = &recs[i]
 		}
-		c.applyRecords(true, m, gen)
-	case len(dirty) > 0:
-		m, err := s.getRecords(ctx, dirty)
-		if err != nil {
-			return nil, nil, err
+		if !c.applyRecords(true, m, gen, epoch) {
+			full = recs
 		}
-		c.applyRecords(false, m, gen)
+	}
+	if full != nil {
+		// The cache was reset while the records were read: events may have been lost
+		// in between, so nothing read now may be kept.
+		return group(full, &s.names), newCache(), nil
 	}
 	snap := c.snapshot(&s.names)
 	c.prune(snap.byTarget)
