@@ -44,7 +44,7 @@ func namespace(t testing.TB) string {
 // open returns a Store on the shared daemon of version v, in a fresh namespace.
 func open(t testing.TB, v string, opts Options) (*Store, *containerdtest.Daemon) {
 	t.Helper()
-	d := containerdtest.Shared(t, containerdtest.Options{Version: v})
+	d := containerdtest.Shared(t, containerdtest.Options{Version: v, OnDisk: os.Getenv("CONTAINERD_ON_DISK") != ""})
 	if opts.Address == "" && opts.Client == nil {
 		opts.Address = d.Address()
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	"github.com/containerd/containerd/v2/core/content"
@@ -304,7 +305,9 @@ func (p *pullStore) Info(ctx context.Context, d digest.Digest) (content.Info, er
 	return p.Store.Info(ctx, d)
 }
 
-// waitLayer waits until layer d is in the store; false when the pull ended first.
+// waitLayer waits until layer d is in the store; false when the pull ended first. The
+// layer may also arrive without this store seeing it written (another pull writing the
+// same blob makes this one skip it), so its presence is polled too.
 func (p *pullStore) waitLayer(d digest.Digest) bool {
 	p.mu.Lock()
 	ch := p.committed[d]
@@ -313,21 +316,30 @@ func (p *pullStore) waitLayer(d digest.Digest) bool {
 		p.committed[d] = ch
 	}
 	p.mu.Unlock()
-	select {
-	case <-ch:
-		return true
-	default:
-	}
-	if _, err := p.Store.Info(p.ctx, d); err == nil {
-		return true
-	}
-	select {
-	case <-ch:
-		return true
-	case <-p.closed:
-		return false
-	case <-p.ctx.Done():
-		return false
+	poll := 20 * time.Millisecond
+	for {
+		select {
+		case <-ch:
+			return true
+		default:
+		}
+		if _, err := p.Store.Info(p.ctx, d); err == nil {
+			return true
+		}
+		timer := time.NewTimer(poll)
+		select {
+		case <-ch:
+			timer.Stop()
+			return true
+		case <-timer.C:
+			poll = min(2*poll, time.Second)
+		case <-p.closed:
+			timer.Stop()
+			return false
+		case <-p.ctx.Done():
+			timer.Stop()
+			return false
+		}
 	}
 }
 
