@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,4 +156,74 @@ func hasStatus(events []imagesvc.ProgressEvent, id, status string) bool {
 		}
 	}
 	return false
+}
+
+// TestConcurrentPullsShareLayers pulls two images that share their base layer at the same
+// time, the shared layer held back at the registry so that both pulls want it at once:
+// one writes it, the other finds it written by the first, and both unpack and finish.
+func TestConcurrentPullsShareLayers(t *testing.T) {
+	base := []testimages.File{{Name: "base", Data: bytes.Repeat([]byte("shared base layer "), 50000)}}
+	amd64 := ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	a, err := testimages.OCIManifest(testimages.Config{Platform: amd64, Layers: [][]testimages.File{base, {{Name: "a", Data: []byte("a")}}}})
+	require.NoError(t, err)
+	b, err := testimages.OCIManifest(testimages.Config{Platform: amd64, Layers: [][]testimages.File{base, {{Name: "b", Data: []byte("b")}}}})
+	require.NoError(t, err)
+	man, _, err := a.Manifest(a.Descriptor.Digest)
+	require.NoError(t, err)
+	shared := man.Layers[0].Digest
+
+	reg := testregistry.New(t, testregistry.Options{})
+	require.NoError(t, reg.Put("library/a", "1", a))
+	require.NoError(t, reg.Put("library/b", "1", b))
+	hosts := t.TempDir()
+	require.NoError(t, reg.WriteHostsDir(hosts))
+	var mu sync.Mutex
+	release := make(chan struct{})
+	held := func() chan struct{} {
+		mu.Lock()
+		defer mu.Unlock()
+		return release
+	}
+	reg.SetHook(func(w http.ResponseWriter, req *http.Request, next http.Handler) {
+		if d, ok := testregistry.BlobRequest(req); ok && d == shared && req.Method == http.MethodGet {
+			select {
+			case <-held():
+			case <-req.Context().Done():
+				return
+			}
+		}
+		next.ServeHTTP(w, req)
+	})
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{HostsDir: hosts})
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			errs := make(chan error, 2)
+			for _, repo := range []string{"library/a", "library/b"} {
+				go func() {
+					named, err := imagesvc.ParsePullReference(reg.Host()+"/"+repo, "1", "")
+					if err == nil {
+						_, err = s.Pull(ctx, imagesvc.PullRequest{Ref: named}, nil)
+					}
+					errs <- err
+				}()
+			}
+			time.Sleep(300 * time.Millisecond) // both pulls wait for the shared layer
+			close(held())
+			for range 2 {
+				require.NoError(t, <-errs)
+			}
+			sums, err := s.List(context.Background(), imagesvc.ListOptions{Manifests: true})
+			require.NoError(t, err)
+			require.Len(t, sums, 2)
+			for _, sum := range sums {
+				assert.True(t, sum.Manifests[0].Available)
+				assert.Positive(t, sum.Manifests[0].ImageData.Unpacked)
+			}
+			mu.Lock()
+			release = make(chan struct{})
+			mu.Unlock()
+		})
+	}
 }
