@@ -38,6 +38,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/imageapi/imageapi/internal/containerdtest"
 	"github.com/imageapi/imageapi/internal/testenv"
 	"github.com/imageapi/imageapi/internal/testimages"
 )
@@ -56,6 +57,7 @@ func (e errUnavailable) Error() string { return e.msg }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	containerdtest.StopShared()
 	if fx != nil {
 		if err := fx.stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping the e2e fixture:", err)

@@ -62,6 +62,7 @@ type config struct {
 	backend        string
 	containerd     string
 	namespace      string
+	storageDriver  string
 	plugin         string
 	allowURLImport bool
 }
@@ -79,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.backend, "backend", "sqlite", "image backend: sqlite, containerd or plugin")
 	fs.StringVar(&c.containerd, "containerd", "/run/containerd/containerd.sock", "containerd address (--backend containerd)")
 	fs.StringVar(&c.namespace, "containerd-namespace", "default", "containerd namespace (--backend containerd)")
+	fs.StringVar(&c.storageDriver, "storage-driver", "", "containerd snapshotter images are unpacked into (--backend containerd; default overlayfs)")
 	fs.StringVar(&c.plugin, "plugin", "", "path of a backend plugin binary (--backend plugin)")
 	fs.BoolVar(&c.allowURLImport, "allow-url-import", false, "let imports fetch archives from URLs (fromSrc=<URL>)")
 	if err := fs.Parse(args); err != nil {
@@ -120,6 +122,7 @@ func openBackend(ctx context.Context, c *config, log *slog.Logger) (backend, err
 		return containerd.New(ctx, containerd.Options{
 			Address:        c.containerd,
 			Namespace:      c.namespace,
+			Snapshotter:    c.storageDriver,
 			HostsDir:       c.registryConfig,
 			Insecure:       c.insecure,
 			AllowURLImport: c.allowURLImport,
