@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -341,6 +342,11 @@ func (r *reader) fail() {
 }
 
 func (r *reader) varint() uint64 {
+	if len(r.s) > 0 && r.s[0] < 0x80 { // most tags and lengths
+		v := uint64(r.s[0])
+		r.s = r.s[1:]
+		return v
+	}
 	var v uint64
 	for i := 0; i < 10; i++ {
 		if i >= len(r.s) {
@@ -734,49 +740,144 @@ func (d *decoder) summary(r *reader, out *imagesvc.Summary, tags, digests *[]str
 	}
 }
 
-// listDecoder decodes the ListResponse messages of one list.
+// listDecoder decodes the ListResponse messages of one list. Once the first message has
+// given the total, each message is handed to one of up to decodeWorkers goroutines, which
+// decode it into its place in one preallocated result while the next messages arrive.
+// Without a total, or past it, messages are decoded in order by add itself.
 type listDecoder struct {
+	out  []imagesvc.Summary // preallocated from the total
+	n    int                // summaries of out handed to workers
+	more []imagesvc.Summary // decoded in order, after out[:n]
+	seq  chunkDecoder
+
+	jobs chan listJob
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+}
+
+// decodeWorkers bounds the goroutines that decode one list.
+const decodeWorkers = 2
+
+type listJob struct {
+	s   string
+	out []imagesvc.Summary
+}
+
+// chunkDecoder is the state of one decoding goroutine: its label maps and its slabs of
+// names.
+type chunkDecoder struct {
 	decoder
-	out     []imagesvc.Summary
 	tags    []string
 	digests []string
 }
 
-// add decodes one ListResponse.
-func (l *listDecoder) add(s string) error {
+// scanList counts the images of a ListResponse and reads its total.
+func scanList(s string) (count int, total uint64, err error) {
 	r := reader{s: s}
 	for !r.done() {
 		num, typ := r.field()
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			l.out = append(l.out, imagesvc.Summary{})
-			l.summary(&r, &l.out[len(l.out)-1], &l.tags, &l.digests)
+			count++
+			r.skip(typ)
 		case num == 2 && typ == protowire.VarintType:
-			if total := r.varint(); total <= 1<<24 && l.out == nil {
-				l.out = make([]imagesvc.Summary, 0, total)
-				l.tags = make([]string, 0, 2*total)
-				l.digests = make([]string, 0, total)
-			}
+			total = r.varint()
 		default:
 			r.skip(typ)
 		}
 	}
-	return r.err
+	return count, total, r.err
 }
 
-// result returns the list: never nil.
-func (l *listDecoder) result() []imagesvc.Summary {
-	if l.out == nil {
-		return []imagesvc.Summary{}
+// decode decodes the images of a ListResponse, appending them to out.
+func (d *chunkDecoder) decode(s string, out []imagesvc.Summary) ([]imagesvc.Summary, error) {
+	// Room for two tags and one digest per image of a full message, in fresh slabs when
+	// the current ones are short (the images decoded so far keep theirs).
+	if room := cap(out) - len(out); room > 0 {
+		if cap(d.tags)-len(d.tags) < 2*room {
+			d.tags = make([]string, 0, max(2*room, 256))
+		}
+		if cap(d.digests)-len(d.digests) < room {
+			d.digests = make([]string, 0, max(room, 128))
+		}
 	}
-	return l.out
+	r := reader{s: s}
+	for !r.done() {
+		num, typ := r.field()
+		if num != 1 || typ != protowire.BytesType {
+			r.skip(typ)
+			continue
+		}
+		out = append(out, imagesvc.Summary{})
+		d.summary(&r, &out[len(out)-1], &d.tags, &d.digests)
+	}
+	return out, r.err
+}
+
+// add decodes one ListResponse, or hands it to a worker.
+func (l *listDecoder) add(s string) error {
+	count, total, err := scanList(s)
+	if err != nil {
+		return err
+	}
+	if l.out == nil && l.n == 0 && len(l.more) == 0 && total > 0 && total <= 1<<24 {
+		l.out = make([]imagesvc.Summary, total)
+		l.jobs = make(chan listJob, 64)
+		for range min(decodeWorkers, runtime.GOMAXPROCS(0)) {
+			l.wg.Add(1)
+			go l.work()
+		}
+	}
+	if l.jobs != nil && len(l.more) == 0 && l.n+count <= len(l.out) {
+		l.jobs <- listJob{s: s, out: l.out[l.n : l.n : l.n+count]}
+		l.n += count
+		return nil
+	}
+	l.more, err = l.seq.decode(s, l.more)
+	return err
+}
+
+func (l *listDecoder) work() {
+	defer l.wg.Done()
+	var d chunkDecoder
+	for j := range l.jobs {
+		if _, err := d.decode(j.s, j.out); err != nil {
+			l.mu.Lock()
+			if l.err == nil {
+				l.err = err
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+// finish waits for the workers and returns the list: never nil. It must be called once
+// after the last add, whatever happened.
+func (l *listDecoder) finish() ([]imagesvc.Summary, error) {
+	if l.jobs != nil {
+		close(l.jobs)
+		l.wg.Wait()
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	out := l.out[:l.n]
+	if len(l.more) > 0 {
+		out = append(out, l.more...)
+	}
+	if out == nil {
+		out = []imagesvc.Summary{}
+	}
+	return out, nil
 }
 
 // decodeList reads one ListResponse holding a whole list.
 func decodeList(s string) ([]imagesvc.Summary, error) {
 	var l listDecoder
 	if err := l.add(s); err != nil {
+		_, _ = l.finish()
 		return nil, err
 	}
-	return l.result(), nil
+	return l.finish()
 }

@@ -108,7 +108,8 @@ func TestFastListMatchesGeneratedCode(t *testing.T) {
 	for _, c := range chunks {
 		require.NoError(t, l.add(c))
 	}
-	got = l.result()
+	got, err = l.finish()
+	require.NoError(t, err)
 	require.Len(t, got, len(sums))
 	for i := range sums {
 		assertSameSummary(t, sums[i], got[i])
@@ -142,6 +143,32 @@ func assertSameSummary(t *testing.T, want, got imagesvc.Summary) {
 	assert.Equal(t, want, got)
 }
 
+// A total that does not match the images is only a hint.
+func TestFastListWrongTotal(t *testing.T) {
+	sums := benchSummaries(3000)
+	for _, total := range []uint32{1, 2000, 5000} {
+		var l listDecoder
+		for i := 0; i < len(sums); i += 700 {
+			resp := &pb.ListResponse{}
+			if i == 0 {
+				resp.Total = total
+			}
+			for j := i; j < min(i+700, len(sums)); j++ {
+				resp.Images = append(resp.Images, encodeSummary(&sums[j]))
+			}
+			b, err := proto.Marshal(resp)
+			require.NoError(t, err)
+			require.NoError(t, l.add(string(b)))
+		}
+		got, err := l.finish()
+		require.NoError(t, err)
+		require.Len(t, got, len(sums), "total %d", total)
+		for i := range sums {
+			assert.Equal(t, sums[i].ID, got[i].ID, "total %d, image %d", total, i)
+		}
+	}
+}
+
 func TestFastListRejectsGarbage(t *testing.T) {
 	for _, s := range []string{"\x0a", "\x0a\x05ab", "\x0a\x02\x0a\x09", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "\x0b"} {
 		_, err := decodeList(s)
@@ -171,6 +198,9 @@ func BenchmarkDecodeList10k(b *testing.B) {
 			if err := l.add(c); err != nil {
 				b.Fatal(err)
 			}
+		}
+		if _, err := l.finish(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package plugins
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -31,6 +32,10 @@ func (c *Client) launchInProcess(impl imagesvc.Service) (*instance, error) {
 		cancel()
 		<-closed
 		srv.close()
+		// go-plugin's test mode makes two pipes for a stdio it never uses and copies
+		// them in two goroutines that end only when the pipes are closed, which their
+		// finalizers do once Serve has dropped them: collect them now.
+		runtime.GC()
 	}
 	var rc *plugin.ReattachConfig
 	select {

@@ -81,15 +81,22 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 		var chunk listPayload
 		err := stream.RecvMsg(&chunk)
 		if err == io.EOF {
-			return dec.result(), nil
+			break
 		}
 		if err != nil {
+			_, _ = dec.finish()
 			return nil, err
 		}
 		if err := dec.add(chunk.s); err != nil {
+			_, _ = dec.finish()
 			return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
 		}
 	}
+	out, err := dec.finish()
+	if err != nil {
+		return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
+	}
+	return out, nil
 }
 
 func (c *conn) inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {

@@ -105,13 +105,46 @@ func (s *server) List(req *pb.ListRequest, stream grpc.ServerStreamingServer[pb.
 	return nil
 }
 
+// listEncoded answers List with the fast path: the list is encoded by one goroutine while
+// this one sends, since gRPC's SendMsg waits until most of a message is written out.
 func (s *server) listEncoded(req *pb.ListRequest, stream grpc.ServerStream) error {
 	sums, err := s.list(stream.Context(), req)
 	if err != nil {
 		return err
 	}
-	return encodeList(sums, func(e encodedList) error { return stream.SendMsg(&e) })
+	chunks := make(chan encodedList, 8)
+	stop := make(chan struct{})
+	encoded := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		encoded <- encodeList(sums, func(e encodedList) error {
+			select {
+			case chunks <- e:
+				return nil
+			case <-stop:
+				listPool.Put(e.buf)
+				return errStopped
+			}
+		})
+	}()
+	var sendErr error
+	for e := range chunks {
+		if sendErr != nil {
+			listPool.Put(e.buf)
+			continue
+		}
+		if sendErr = stream.SendMsg(&e); sendErr != nil {
+			close(stop)
+		}
+	}
+	if err := <-encoded; sendErr == nil && err != nil {
+		return err
+	}
+	return sendErr
 }
+
+// errStopped ends an encoding whose sending failed.
+var errStopped = errors.New("stopped")
 
 func (s *server) list(ctx context.Context, req *pb.ListRequest) ([]imagesvc.Summary, error) {
 	args, err := filters.FromJSON(req.GetFilters())
