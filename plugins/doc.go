@@ -15,15 +15,15 @@
 // Close method:
 //
 //	svc, err := plugins.Open(ctx, "/usr/libexec/imageapi/plugin-sqlite", plugins.Options{
-//		Args:   []string{"--root", "/var/lib/imaged"},
-//		Usage:  myRuntime,           // optional: which containers use which images
-//		Logger: slog.Default(),      // go-plugin's and the plugin's logs
+//		Args:   []string{"--data-root", "/var/lib/imaged"}, // the plugin's own flags
+//		Usage:  myRuntime,      // optional: which containers use which images
+//		Logger: slog.Default(), // go-plugin's and the plugin's logs
 //	})
 //	if err != nil {
 //		return err
 //	}
 //	defer svc.Close()
-//	handler := httpadapter.New(svc, ...)
+//	handler := httpadapter.New(svc, httpadapter.Options{})
 //
 // Every method and option of imagesvc crosses the boundary intact: progress is streamed
 // as it happens, import archives are streamed in chunks of at most [ImportChunkSize],
@@ -50,8 +50,9 @@
 //	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 //	go generate ./plugins
 //
-// Pull is a server-streaming call (progress events, then the result); Import is a
-// bidirectional stream (a header and the archive's chunks go one way, progress and the
+// List is a server-streaming call (the images in messages of a few hundred kilobytes, which
+// the host decodes while the plugin encodes the next); Pull is a server-streaming call
+// (progress events, then the result); Import is a bidirectional stream (a header and the archive's chunks go one way, progress and the
 // result the other); the host's usage provider is a gRPC service the host serves to the
 // plugin through go-plugin's GRPCBroker. Errors carry their errdefs class in an ErrorInfo
 // detail, so that classes gRPC codes cannot tell apart (Conflict and FailedPrecondition)
