@@ -331,32 +331,34 @@ func (c *Client) acquire(ctx context.Context) (*instance, error) {
 				return nil, ctx.Err()
 			}
 		}
+		// Launch in the background: the caller (and any other) waits as long as its context
+		// lets it, and a launch that outlives them serves the next call.
 		w := &launchWait{done: make(chan struct{})}
 		c.starting = w
 		c.mu.Unlock()
-
-		c.logger.Info("relaunching the plugin", "failures", c.failures.Load())
-		inst, err := c.launch()
-
-		c.mu.Lock()
-		c.starting = nil
-		if err != nil {
-			w.err = withClass(err, errdefs.ErrUnavailable)
-			c.noteFailureLocked()
-		} else if c.closed {
-			w.err = c.closedError()
-			c.killing.Add(1)
-			go func() { defer c.killing.Done(); inst.kill() }()
-		} else {
-			c.cur = inst
-		}
-		close(w.done)
-		c.mu.Unlock()
-		if w.err != nil {
-			return nil, w.err
-		}
-		return inst, nil
+		go c.relaunch(w)
 	}
+}
+
+// relaunch launches a new instance for acquire and publishes the result in w.
+func (c *Client) relaunch(w *launchWait) {
+	c.logger.Info("relaunching the plugin", "failures", c.failures.Load())
+	inst, err := c.launch()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.starting = nil
+	if err != nil {
+		w.err = withClass(err, errdefs.ErrUnavailable)
+		c.noteFailureLocked()
+	} else if c.closed {
+		w.err = c.closedError()
+		c.killing.Add(1)
+		go func() { defer c.killing.Done(); inst.kill() }()
+	} else {
+		c.cur = inst
+	}
+	close(w.done)
 }
 
 func (c *Client) closedError() error {
