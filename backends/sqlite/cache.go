@@ -143,8 +143,8 @@ type cache struct {
 
 func newCache() *cache { return &cache{m: map[int64]*entry{}} }
 
-// rowRev is a row and the revision a query saw.
-type rowRev struct{ rowid, rev int64 }
+// rowRev is a row and the revision a query saw; created orders the rows of a list.
+type rowRev struct{ rowid, rev, created int64 }
 
 // entries returns the entries of rows, in order, reading through q those that the cache
 // lacks or holds at another revision.

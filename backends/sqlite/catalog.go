@@ -60,6 +60,8 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 		}
 		return nil
 	})
+	// Bumped after the commit: a list that starts from now on sees the write.
+	s.gen.Add(1)
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,18 @@
 package sqlite
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -62,36 +67,128 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 }
 
 // candidates runs the list query and returns the entries of the rows it selects, newest
-// first.
+// first. The rows a query selected are remembered until the next write to the catalog
+// (see queryCache): a list repeated while nothing changes runs no SQL at all.
 func (s *Store) candidates(ctx context.Context, m *filters.Matcher, all bool) ([]*entry, error) {
 	query, args := listQuery(m, all)
+	key := queryKey(query, args)
+	gen := s.gen.Load()
+	if rr, ok := s.queries.get(key, gen); ok {
+		return s.cache.entries(ctx, s.rdb, rr)
+	}
+
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	defer tx.Rollback()
+	var packed sql.RawBytes
+	var rr []rowRev
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
-	var rr []rowRev
-	for rows.Next() {
-		var r rowRev
-		if err := rows.Scan(&r.rowid, &r.rev); err != nil {
+	if rows.Next() {
+		if err := rows.Scan(&packed); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
-		rr = append(rr, r)
+		if rr, err = unpackRows(packed); err != nil {
+			rows.Close()
+			return nil, err
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
+	s.queries.put(key, gen, rr)
 	return s.cache.entries(ctx, tx, rr)
 }
 
-// listQuery builds the SQL that selects the candidate rows (rowid, rev) of a list, newest
-// first. It pushes down what an index narrows:
+// unpackRows parses "rowid rev created rowid rev created ..." and returns the rows newest
+// first.
+func unpackRows(b []byte) ([]rowRev, error) {
+	rr := make([]rowRev, 0, bytes.Count(b, []byte{' '})/3+1)
+	for len(b) > 0 {
+		var nums [3]int64
+		for k := range nums {
+			field, rest, _ := bytes.Cut(b, []byte{' '})
+			n, err := strconv.ParseInt(string(field), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("catalog: the rows of a list: %w", err)
+			}
+			nums[k], b = n, rest
+		}
+		rr = append(rr, rowRev{rowid: nums[0], rev: nums[1], created: nums[2]})
+	}
+	newestFirst := func(x, y rowRev) int { return cmp.Compare(y.created, x.created) }
+	if !slices.IsSortedFunc(rr, newestFirst) {
+		slices.SortStableFunc(rr, newestFirst)
+	}
+	return rr, nil
+}
+
+// queryKey identifies a list query and its arguments.
+func queryKey(query string, args []any) string {
+	var b strings.Builder
+	b.WriteString(query)
+	for _, a := range args {
+		b.WriteByte(0)
+		fmt.Fprint(&b, a)
+	}
+	return b.String()
+}
+
+// queryCache remembers the rows the last few list queries selected, each with the catalog
+// generation it ran at. The store is the only writer of its catalog (the root is locked)
+// and bumps the generation after every committed write, so a result of the current
+// generation is exactly what the query would select again.
+type queryCache struct {
+	mu    sync.Mutex
+	items map[string]queryResult
+}
+
+type queryResult struct {
+	gen  uint64
+	rows []rowRev
+}
+
+// maxQueries bounds the queryCache.
+const maxQueries = 8
+
+func (c *queryCache) get(key string, gen uint64) ([]rowRev, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.items[key]
+	if !ok || r.gen != gen {
+		return nil, false
+	}
+	return r.rows, true
+}
+
+func (c *queryCache) put(key string, gen uint64, rows []rowRev) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.items == nil {
+		c.items = make(map[string]queryResult)
+	}
+	for k, r := range c.items { // drop what a write made stale
+		if r.gen != gen {
+			delete(c.items, k)
+		}
+	}
+	if _, ok := c.items[key]; !ok && len(c.items) >= maxQueries {
+		for k := range c.items { // evict one, at random
+			delete(c.items, k)
+			break
+		}
+	}
+	c.items[key] = queryResult{gen: gen, rows: rows}
+}
+
+// listQuery builds the SQL that selects the candidate rows of a list, newest first, as one
+// text of "rowid rev" pairs (see unpackRows). It pushes down what an index narrows:
 //
 //   - dangling: the images.dangling column (a partial index holds the dangling ones);
 //   - before and since: the config creation time (images.created, indexed);
@@ -162,11 +259,15 @@ func listQuery(m *filters.Matcher, all bool) (string, []any) {
 	if !all {
 		where = append(where, "NOT (i.dangling = 1 AND EXISTS (SELECT 1 FROM images c WHERE c.parent = i.id AND c.parent <> ''))")
 	}
-	q := "SELECT i.rowid, i.rev FROM images i"
+	// The rows come back as one text of "rowid rev created" triples: one row to step
+	// through instead of thousands. The inner ORDER BY lets SQLite walk the created index;
+	// unpackRows checks the order and sorts if SQLite did not keep it.
+	q := "SELECT i.rowid, i.rev, coalesce(i.created, " + strconv.FormatInt(math.MinInt64, 10) + ") AS c FROM images i"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return q + " ORDER BY i.created DESC", args
+	q += " ORDER BY i.created DESC"
+	return "SELECT group_concat(rowid || ' ' || rev || ' ' || c, ' ') FROM (" + q + ")", args
 }
 
 // literalPrefix returns the text of a path.Match pattern before its first special

@@ -104,6 +104,8 @@ type Store struct {
 	labels       *labelStore
 	cache        *cache
 	detailsCache detailsCache
+	queries      queryCache
+	gen          atomic.Uint64 // bumped after every committed write to the catalog
 
 	// ctx is cancelled by Close; every operation in flight derives from it.
 	ctx    context.Context

@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imageapi/imageapi/filters"
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+func TestUnpackRows(t *testing.T) {
+	rr, err := unpackRows([]byte("3 1 300 1 7 -9223372036854775808 2 2 100 4 1 300"))
+	require.NoError(t, err)
+	assert.Equal(t, []rowRev{
+		{rowid: 3, rev: 1, created: 300}, {rowid: 4, rev: 1, created: 300},
+		{rowid: 2, rev: 2, created: 100}, {rowid: 1, rev: 7, created: -9223372036854775808},
+	}, rr, "newest first, ties in the order given, no creation time last")
+	rr, err = unpackRows(nil)
+	require.NoError(t, err)
+	assert.Empty(t, rr)
+	for _, bad := range []string{"1 2", "1 x 3", "1 2 3 4"} {
+		_, err := unpackRows([]byte(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestLiteralPrefix(t *testing.T) {
+	for pattern, want := range map[string]string{
+		"example.com/r0001/app":   "example.com/r0001/app",
+		"example.com/r*/app:v1":   "example.com/r",
+		"*/app":                   "",
+		"ex?mple":                 "ex",
+		"[ab]cd":                  "",
+		`a\*b`:                    "a",
+		"docker.io/library/tags:": "docker.io/library/tags:",
+	} {
+		assert.Equal(t, want, literalPrefix(pattern), pattern)
+	}
+}
+
+// TestListQueryCache checks that a repeated list is answered from the remembered rows
+// until a write, and that a write is seen at once.
+func TestListQueryCache(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	imgs := benchImages(t, 6)
+	require.NoError(t, s.seed(ctx, imgs[:3]))
+	var args filters.Args
+	args.Add("label", "com.example.quarter=1")
+	count := func(opts imagesvc.ListOptions) int {
+		sums, err := s.List(ctx, opts)
+		require.NoError(t, err)
+		return len(sums)
+	}
+	assert.Equal(t, 3, count(imagesvc.ListOptions{}))
+	assert.Equal(t, 1, count(imagesvc.ListOptions{Filters: args}))
+	assert.Len(t, s.queries.items, 2)
+	assert.Equal(t, 3, count(imagesvc.ListOptions{}))
+
+	require.NoError(t, s.seed(ctx, imgs[3:]))
+	assert.Equal(t, 6, count(imagesvc.ListOptions{}), "a write is seen by the next list")
+	assert.Equal(t, 2, count(imagesvc.ListOptions{Filters: args}))
+	assert.Len(t, s.queries.items, 2, "results of older generations are dropped")
+}
