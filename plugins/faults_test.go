@@ -180,6 +180,29 @@ func TestRestartBackoff(t *testing.T) {
 	assert.True(t, errdefs.IsUnavailable(err) || errdefs.IsDeadlineExceeded(err), "%v", err)
 }
 
+// A relaunch that hangs holds callers only as long as their contexts allow, then fails as
+// a start timeout with class Unavailable.
+func TestRelaunchHangs(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "started")
+	c := plugintest.Open(t, testPlugin(t), plugins.Options{Args: []string{"-hang-after", marker}, StartTimeout: 2 * time.Second})
+	_, err := c.Inspect(context.Background(), mustRef(t, "crash"), imagesvc.InspectOptions{})
+	require.True(t, errdefs.IsUnavailable(err), "%v", err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.List(ctx, imagesvc.ListOptions{})
+	assert.True(t, errdefs.IsDeadlineExceeded(err), "%v", err)
+	assert.Less(t, time.Since(start), time.Second, "the caller waited for its deadline only")
+
+	_, err = c.List(context.Background(), imagesvc.ListOptions{})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, plugins.ErrStartTimeout)
+	assert.True(t, errdefs.IsUnavailable(err), "%v", err)
+	require.NoError(t, c.Close())
+	plugintest.WaitNoChildren(t, 5*time.Second)
+}
+
 // Close fails the calls in progress as Unavailable and leaves no process behind.
 func TestCloseDuringCall(t *testing.T) {
 	c, err := plugins.Open(context.Background(), testPlugin(t), plugins.Options{})

@@ -10,7 +10,8 @@
 //
 // Its -mode flag makes it misbehave at start: "hang" never completes the handshake,
 // "version2" serves protocol version 2 only, "notplugin" prints a line and exits, "exit"
-// exits with an error at once.
+// exits with an error at once. With -hang-after FILE it serves the first time and hangs
+// at every later start.
 package main
 
 import (
@@ -36,7 +37,15 @@ import (
 func main() {
 	mode := flag.String("mode", "serve", "serve, hang, version2, notplugin or exit")
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
+	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
 	flag.Parse()
+	if *hangAfter != "" {
+		if _, err := os.Stat(*hangAfter); err == nil {
+			*mode = "hang"
+		} else {
+			_ = os.WriteFile(*hangAfter, nil, 0o600)
+		}
+	}
 	switch *mode {
 	case "hang":
 		time.Sleep(time.Hour)
