@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -182,8 +183,20 @@ func appendBool(b []byte, num protowire.Number, v bool) []byte {
 	return append(b, 1)
 }
 
+// appendStringMap appends the entries of m in the order of their keys, so that equal maps
+// encode to equal bytes (which the decoder's cache of label maps relies on).
 func appendStringMap(b []byte, num protowire.Number, m map[string]string) []byte {
-	for k, v := range m {
+	var small [8]string
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := m[k]
 		b = appendMessage(b, num, func(b []byte) []byte {
 			b = appendString(b, 1, k)
 			return appendString(b, 2, v)
