@@ -280,6 +280,10 @@ func BenchmarkImagedIdleRSS10k(b *testing.B) {
 		}
 		time.Sleep(3 * time.Second) // idle: let the runtime return what the list used
 		rss = residentMB(b, cmd.Process.Pid)
+		if d, _ := time.ParseDuration(os.Getenv("SQLITE_BENCH_IDLE")); d > 0 {
+			time.Sleep(d)
+			b.Logf("RSS after %s more: %.1f MB", d, residentMB(b, cmd.Process.Pid))
+		}
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +39,6 @@ type entry struct {
 	lastTag       int64     // the latest updated_at of the names, Unix ns; 0 without names
 	repoDigest    string    // the list's RepoDigests entry; "" when dangling
 	recordCreated time.Time // when the image row was first written
-	match         filters.Image
 }
 
 // newEntry decodes a catalog row and its names.
@@ -47,8 +48,7 @@ func newEntry(rowid, rev int64, id string, recordCreated int64, summary []byte, 
 	if err := json.Unmarshal(summary, e.rec); err != nil {
 		return nil, fmt.Errorf("catalog: image %s: %w", id, err)
 	}
-	e.rec.intern(e.id)
-	e.rec.setLabels()
+	e.rec.compact(e.id)
 	e.familiar = make([]string, len(names))
 	for i, n := range names {
 		e.familiar[i] = n.familiar
@@ -57,28 +57,68 @@ func newEntry(rowid, rev int64, id string, recordCreated int64, summary []byte, 
 	if len(names) > 0 {
 		e.repoDigest = repoDigest(names[len(names)-1].familiar, e.id)
 	}
-	var labels []map[string]string
-	for _, m := range e.rec.Manifests {
-		if m.HasConfig {
-			labels = append(labels, m.Labels)
-		}
-	}
-	e.match = filters.Image{
-		ID:            e.id,
-		Names:         e.familiar,
-		Dangling:      len(names) == 0,
-		Labels:        labels,
-		RecordCreated: e.recordCreated,
-	}
-	if e.rec.Created != nil {
-		e.match.Created = *e.rec.Created
-	}
 	return e, nil
 }
 
-// intern replaces the strings that repeat across images (media types, platforms, label
-// keys, the image's own digest) by shared copies.
-func (r *record) intern(id digest.Digest) {
+// filterImage describes e to a filters.Matcher; the label maps of its configs are built
+// only when withLabels is set (the matcher has label checks).
+func (e *entry) filterImage(withLabels bool) filters.Image {
+	img := filters.Image{
+		ID:            e.id,
+		Names:         e.familiar,
+		Dangling:      len(e.familiar) == 0,
+		Created:       e.created(),
+		RecordCreated: e.recordCreated,
+	}
+	if withLabels {
+		for _, m := range e.rec.Manifests {
+			if m.HasConfig {
+				img.Labels = append(img.Labels, m.pairs.Map())
+			}
+		}
+	}
+	return img
+}
+
+// labelPairs are labels in compact form: keys and values alternating, sorted by key.
+type labelPairs []string
+
+// pairsOf returns the labels m in compact form, with interned keys.
+func pairsOf(m map[string]string) labelPairs {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	p := make(labelPairs, 0, 2*len(keys))
+	for _, k := range keys {
+		p = append(p, unique.Make(k).Value(), m[k])
+	}
+	return p
+}
+
+// Map returns the labels as a new map, {} when there are none.
+func (p labelPairs) Map() map[string]string {
+	m := make(map[string]string, len(p)/2)
+	for i := 0; i+1 < len(p); i += 2 {
+		m[p[i]] = p[i+1]
+	}
+	return m
+}
+
+// Get returns the value of label k.
+func (p labelPairs) Get(k string) string {
+	for i := 0; i+1 < len(p); i += 2 {
+		if p[i] == k {
+			return p[i+1]
+		}
+	}
+	return ""
+}
+
+// compact makes a decoded record small for the cache: the strings that repeat across
+// images (media types, platforms, the image's own digest) are shared, and label maps
+// become labelPairs.
+func (r *record) compact(id digest.Digest) {
 	in := func(s string) string { return unique.Make(s).Value() }
 	desc := func(d *ocispec.Descriptor) {
 		d.MediaType = in(d.MediaType)
@@ -96,13 +136,7 @@ func (r *record) intern(id digest.Digest) {
 				p.OS, p.Architecture, p.Variant = in(p.OS), in(p.Architecture), in(p.Variant)
 			}
 		}
-		if len(m.Labels) > 0 {
-			labels := make(map[string]string, len(m.Labels))
-			for k, v := range m.Labels {
-				labels[in(k)] = v
-			}
-			m.Labels = labels
-		}
+		m.pairs, m.Labels = pairsOf(m.Labels), nil
 	}
 	for i, src := range r.Sources {
 		r.Sources[i] = in(src)

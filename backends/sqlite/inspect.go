@@ -71,7 +71,7 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		m := &rec.Manifests[idx]
 		img.ID = m.Descriptor.Digest
 		img.Descriptor = cloneDescriptor(m.Descriptor)
-		img.Parent = digest.Digest(m.Labels[labelParent])
+		img.Parent = digest.Digest(m.pairs.Get(labelParent))
 	}
 	if idx >= 0 && idx < len(det.Manifests) && det.Manifests[idx] != nil {
 		d := det.Manifests[idx]

@@ -42,8 +42,10 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 	}
 
 	kept := entries[:0]
+	labels := len(m.Labels()) > 0
 	for _, e := range entries {
-		if m.Match(&e.match) {
+		img := e.filterImage(labels)
+		if m.Match(&img) {
 			kept = append(kept, e)
 		}
 	}
@@ -315,10 +317,7 @@ func (s *Store) summarize(sum *imagesvc.Summary, e *entry, m *filters.Matcher, r
 		sum.RepoDigests = []string{}
 	}
 	if rec.Best >= 0 {
-		sum.Labels = maps.Clone(rec.Labels)
-		if sum.Labels == nil {
-			sum.Labels = map[string]string{}
-		}
+		sum.Labels = rec.bestLabels().Map()
 	}
 	if usage != nil {
 		sum.Containers = int64(len(containersOf(e, usage)))

@@ -55,9 +55,6 @@ type record struct {
 	// Sources are the canonical repositories the image was pulled from.
 	Sources []string `json:"sources,omitempty"`
 
-	// Labels are the best manifest's config labels ({} when it has none); nil when there
-	// is no image manifest. They are not stored: they are Manifests[Best].Labels.
-	Labels map[string]string `json:"-"`
 	// Sharing is stored apart (image_data.sharing) and read only for SharedSize.
 	Sharing sharing `json:"-"`
 }
@@ -71,15 +68,13 @@ type sharing struct {
 	Chains []sized `json:"chains,omitempty"`
 }
 
-// setLabels sets Labels from the best manifest.
-func (r *record) setLabels() {
-	r.Labels = nil
-	if r.Best >= 0 && r.Best < len(r.Manifests) {
-		r.Labels = r.Manifests[r.Best].Labels
-		if r.Labels == nil {
-			r.Labels = map[string]string{}
-		}
+// bestLabels returns the labels of the best manifest's config, nil when there is no image
+// manifest. It reads the compact form of a cached record (see entry).
+func (r *record) bestLabels() labelPairs {
+	if r.Best < 0 || r.Best >= len(r.Manifests) {
+		return nil
 	}
+	return r.Manifests[r.Best].pairs
 }
 
 // sized is a digest and a size.
@@ -103,6 +98,10 @@ type manifestRecord struct {
 	// of the manifest are stored.
 	HasConfig bool              `json:"hasConfig,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
+
+	// pairs are the Labels of a cached record, in compact form (see entry.compact);
+	// Labels is then nil.
+	pairs labelPairs
 }
 
 // total is the manifest's Size.Total.
@@ -218,10 +217,9 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 			}
 		}
 	}
-	rec.setLabels()
 	if rec.Best >= 0 {
 		rec.Created = det.Manifests[rec.Best].Created
-		rec.Parent = digest.Digest(rec.Labels[labelParent])
+		rec.Parent = digest.Digest(rec.Manifests[rec.Best].Labels[labelParent])
 	}
 	for d, n := range b.blobs {
 		rec.Sharing.Blobs = append(rec.Sharing.Blobs, sized{Digest: d, Size: n})
