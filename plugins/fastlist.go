@@ -5,7 +5,6 @@ import (
 	"maps"
 	"math"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -131,7 +130,7 @@ func appendMessage(b []byte, num protowire.Number, enc func([]byte) []byte) []by
 // appendMessageN is appendMessage reserving reserve bytes for the length: 2 for messages
 // that are usually 128 bytes to 16 KiB long, so that they are written in place.
 func appendMessageN(b []byte, num protowire.Number, reserve int, enc func([]byte) []byte) []byte {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = appendTag(b, num, protowire.BytesType)
 	at := len(b)
 	for range reserve {
 		b = append(b, 0)
@@ -155,14 +154,16 @@ func appendString(b []byte, num protowire.Number, s string) []byte {
 	if s == "" {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendString(b, s)
+	b = appendTag(b, num, protowire.BytesType)
+	b = appendVarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 func appendRepeatedString(b []byte, num protowire.Number, ss []string) []byte {
 	for _, s := range ss {
-		b = protowire.AppendTag(b, num, protowire.BytesType)
-		b = protowire.AppendString(b, s)
+		b = appendTag(b, num, protowire.BytesType)
+		b = appendVarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
 	return b
 }
@@ -171,38 +172,58 @@ func appendInt64(b []byte, num protowire.Number, v int64) []byte {
 	if v == 0 {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.VarintType)
-	return protowire.AppendVarint(b, uint64(v))
+	b = appendTag(b, num, protowire.VarintType)
+	return appendVarint(b, uint64(v))
 }
 
 func appendBool(b []byte, num protowire.Number, v bool) []byte {
 	if !v {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.VarintType)
+	b = appendTag(b, num, protowire.VarintType)
 	return append(b, 1)
 }
 
 // appendStringMap appends the entries of m in the order of their keys, so that equal maps
 // encode to equal bytes (which the decoder's cache of label maps relies on).
 func appendStringMap(b []byte, num protowire.Number, m map[string]string) []byte {
-	var small [8]string
-	keys := small[:0]
+	if len(m) == 0 {
+		return b
+	}
+	type entry struct{ k, v string }
+	var small [8]entry
+	entries := small[:0]
 	if len(m) > len(small) {
-		keys = make([]string, 0, len(m))
+		entries = make([]entry, 0, len(m))
 	}
-	for k := range m {
-		keys = append(keys, k)
+	for k, v := range m {
+		entries = append(entries, entry{k, v})
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		v := m[k]
+	// Insertion sort: label sets are small.
+	for i := 1; i < len(entries); i++ {
+		for j := i; j > 0 && entries[j].k < entries[j-1].k; j-- {
+			entries[j], entries[j-1] = entries[j-1], entries[j]
+		}
+	}
+	for _, e := range entries {
 		b = appendMessage(b, num, func(b []byte) []byte {
-			b = appendString(b, 1, k)
-			return appendString(b, 2, v)
+			b = appendString(b, 1, e.k)
+			return appendString(b, 2, e.v)
 		})
 	}
 	return b
+}
+
+// appendTag and appendVarint are protowire's, with the one-byte case inlined.
+func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
+	return appendVarint(b, uint64(num)<<3|uint64(typ&7))
+}
+
+func appendVarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return protowire.AppendVarint(b, v)
 }
 
 func appendTime(b []byte, num protowire.Number, t time.Time) []byte {
@@ -235,7 +256,7 @@ func appendDescriptor(b []byte, num protowire.Number, d *ocispec.Descriptor) []b
 		b = appendRepeatedString(b, 4, d.URLs)
 		b = appendStringMap(b, 5, d.Annotations)
 		if len(d.Data) > 0 {
-			b = protowire.AppendTag(b, 6, protowire.BytesType)
+			b = appendTag(b, 6, protowire.BytesType)
 			b = protowire.AppendBytes(b, d.Data)
 		}
 		if d.Platform != nil {
@@ -313,7 +334,7 @@ func encodeList(sums []imagesvc.Summary, send func(encodedList) error) error {
 	p := listPool.Get(0)
 	b := *p
 	if len(sums) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = appendTag(b, 2, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(len(sums)))
 	}
 	for i := range sums {
