@@ -60,24 +60,37 @@ func newEntry(rowid, rev int64, id string, recordCreated int64, summary []byte, 
 	return e, nil
 }
 
-// filterImage describes e to a filters.Matcher; the label maps of its configs are built
-// only when withLabels is set (the matcher has label checks).
-func (e *entry) filterImage(withLabels bool) filters.Image {
-	img := filters.Image{
+// filterImage describes e to a filters.Matcher, without labels (see configLabels).
+func (e *entry) filterImage() filters.Image {
+	return filters.Image{
 		ID:            e.id,
 		Names:         e.familiar,
 		Dangling:      len(e.familiar) == 0,
 		Created:       e.created(),
 		RecordCreated: e.recordCreated,
 	}
-	if withLabels {
-		for _, m := range e.rec.Manifests {
-			if m.HasConfig {
-				img.Labels = append(img.Labels, m.pairs.Map())
-			}
+}
+
+// configLabels returns the labels of each config of e as maps, for a filters.Matcher with
+// label checks. The maps are those of *scratch, cleared and refilled: they are valid
+// until the next call with the same scratch, which saves a map per image and list.
+func (e *entry) configLabels(scratch *[]map[string]string) []map[string]string {
+	n := 0
+	for _, m := range e.rec.Manifests {
+		if !m.HasConfig {
+			continue
 		}
+		if n == len(*scratch) {
+			*scratch = append(*scratch, map[string]string{})
+		}
+		l := (*scratch)[n]
+		clear(l)
+		for i := 0; i+1 < len(m.pairs); i += 2 {
+			l[m.pairs[i]] = m.pairs[i+1]
+		}
+		n++
 	}
-	return img
+	return (*scratch)[:n]
 }
 
 // labelPairs are labels in compact form: keys and values alternating, sorted by key.

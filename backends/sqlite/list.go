@@ -43,8 +43,12 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 
 	kept := entries[:0]
 	labels := len(m.Labels()) > 0
+	var scratch []map[string]string
 	for _, e := range entries {
-		img := e.filterImage(labels)
+		img := e.filterImage()
+		if labels {
+			img.Labels = e.configLabels(&scratch)
+		}
 		if m.Match(&img) {
 			kept = append(kept, e)
 		}
