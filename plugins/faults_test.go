@@ -150,7 +150,7 @@ func TestKilledWhileIdle(t *testing.T) {
 
 // A plugin that keeps crashing is relaunched with growing delays.
 func TestRestartBackoff(t *testing.T) {
-	const step = 300 * time.Millisecond
+	const step = time.Second // well above the time a launch takes, even on a loaded machine
 	c := plugintest.Open(t, testPlugin(t), plugins.Options{MinRestartDelay: step, MaxRestartDelay: 2 * step})
 	crash := func() {
 		_, err := c.Inspect(context.Background(), mustRef(t, "crash"), imagesvc.InspectOptions{})
