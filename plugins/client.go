@@ -416,7 +416,7 @@ func (c *Client) callError(ctx context.Context, inst *instance, method string, e
 		c.succeeded()
 		return native
 	}
-	if code == codes.Unavailable || code == codes.Canceled || code == codes.Internal || code == codes.Unknown {
+	if code == codes.Unavailable || code == codes.Canceled || inst.pc.Exited() {
 		c.mu.Lock()
 		closed := c.closed
 		if inst.lost.CompareAndSwap(false, true) && !closed {

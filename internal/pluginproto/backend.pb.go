@@ -14,9 +14,9 @@
 //     stderr. The host enables go-plugin's automatic mutual TLS.
 //   - The plugin serves the Backend service below, plus go-plugin's own
 //     services (health under the name "plugin", GRPCBroker, GRPCController,
-//     GRPCStdio). Message-size limits are raised: List responses can be tens
-//     of megabytes; a plugin must accept messages of at least 16 MiB and
-//     should accept up to 2 GiB - 1.
+//     GRPCStdio). Messages are normally small (lists and archives are
+//     streamed in pieces), but both sides raise gRPC's 4 MiB limit on message
+//     size for the odd large one: a plugin should accept up to 2 GiB - 1.
 //   - Logs go to stderr, one JSON object per line in hclog's shape
 //     ({"@level":"info","@message":"...","@timestamp":"2006-01-02T15:04:05.000000Z07:00",...}).
 //     Nothing but the handshake line may be written to stdout.
@@ -37,9 +37,9 @@
 // "No such image: foo:latest", must survive). The status code is the one the
 // class maps to (ErrorInfo documents the table); the host trusts the class.
 // A status without ErrorInfo is taken as a failure of the transport: an
-// UNAVAILABLE or CANCELLED status without it makes the host consider the
-// plugin process lost, fail the call as unavailable and launch a new process
-// for the next call.
+// UNAVAILABLE or CANCELLED status without it (or any status once the process
+// has exited) makes the host consider the plugin process lost, fail the call
+// as unavailable and launch a new process for the next call.
 //
 // # Encodings
 //
