@@ -254,7 +254,8 @@ func (c *Client) name() string {
 	return c.path
 }
 
-// Info describes the plugin process currently running, or the last one that ran.
+// Info describes the plugin process currently running; while none is (after a crash,
+// before the next call relaunches it), only Path and ProtocolVersion are set.
 func (c *Client) Info() Info {
 	c.mu.Lock()
 	defer c.mu.Unlock()
