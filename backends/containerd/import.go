@@ -2,11 +2,7 @@ package containerd
 
 import (
 	"context"
-	"io"
-	"math"
-	"net/url"
 
-	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -27,30 +23,17 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	switch {
-	case req.Source == nil && req.URL == nil:
-		return "", errdefs.ErrInvalidArgument.WithMessage("import: no archive to import")
-	case req.Source != nil && req.URL != nil:
-		return "", errdefs.ErrInvalidArgument.WithMessage("import: both an archive and a URL to import")
-	}
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer done()
-
-	var sourceSize int64
-	if req.URL != nil {
-		body, size, err := s.fetchURL(ctx, req.URL, progress)
-		if err != nil {
-			return "", err
-		}
-		defer body.Close()
-		req.Source, req.URL, sourceSize = body, nil, size
-	} else {
-		// Docker reports no progress for a request body.
-		progress = nil
+	src, err := importer.OpenSource(ctx, req, importer.SourceOptions{AllowURL: s.opts.AllowURLImport, Client: s.opts.HTTPClient}, progress)
+	if err != nil {
+		return "", err
 	}
+	defer src.Close()
+	req = src.Request
 
 	ctx, release, err := s.client.WithLease(ctx)
 	if err != nil {
@@ -58,18 +41,11 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	}
 	defer release(context.WithoutCancel(ctx))
 
-	maxSize := s.opts.MaxImportSize
-	switch {
-	case maxSize == 0:
-		maxSize = defaultMaxImportSize
-	case maxSize < 0:
-		maxSize = math.MaxInt64
-	}
 	res, err := importer.Import(ctx, s.client.ContentStore(), req, importer.Options{
-		MaxSize:    maxSize,
+		MaxSize:    importer.MaxSize(s.opts.MaxImportSize),
 		Platform:   s.platform,
-		SourceSize: sourceSize,
-	}, progress)
+		SourceSize: src.Size,
+	}, src.Progress)
 	if err != nil {
 		return "", ctxErr(ctx, err)
 	}
@@ -87,17 +63,4 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 		return "", err
 	}
 	return id, nil
-}
-
-// fetchURL starts the download of a URL source, when URL sources are allowed.
-func (s *Store) fetchURL(ctx context.Context, u *url.URL, progress imagesvc.ProgressFunc) (io.ReadCloser, int64, error) {
-	if !s.opts.AllowURLImport {
-		return nil, 0, errdefs.ErrPermissionDenied.WithMessage("importing from a URL is disabled on this server")
-	}
-	body, size, err := importer.FetchURL(ctx, s.opts.HTTPClient, u)
-	if err != nil {
-		return nil, 0, err
-	}
-	progress.Report(imagesvc.ProgressEvent{Status: "Downloading from " + u.String()})
-	return body, size, nil
 }

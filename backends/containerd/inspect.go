@@ -7,6 +7,7 @@ import (
 	"github.com/containerd/platforms"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/pull"
 )
 
 // Inspect returns the image ref resolves to, resolved as Docker's containerd store does
@@ -47,7 +48,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 		Size:        info.size,
 		Driver:      s.snapshotter,
 		LastTagTime: img.updated,
-		Descriptor:  cloneDescriptor(info.target),
+		Descriptor:  pull.CloneDescriptor(info.target),
 	}
 	if out.RepoTags == nil {
 		out.RepoTags = []string{}
@@ -70,7 +71,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 			return nil, imagesvc.PlatformNotFound(ref.String(), *opts.Platform)
 		}
 		out.ID = m.Descriptor.Digest
-		out.Descriptor = cloneDescriptor(m.Descriptor)
+		out.Descriptor = pull.CloneDescriptor(m.Descriptor)
 	}
 	if m != nil {
 		out.Size = m.summary().Size.Total

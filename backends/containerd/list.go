@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/pull"
 )
 
 // List returns the images that match opts, newest first, with the semantics of Docker's
@@ -124,7 +124,7 @@ func summarize(snap *snapshot, sum *imagesvc.Summary, img *image, m *filters.Mat
 	sum.Created = info.created
 	sum.Size = info.size
 	sum.SharedSize = -1
-	sum.Descriptor = cloneDescriptor(info.target)
+	sum.Descriptor = pull.CloneDescriptor(info.target)
 
 	names := img.names
 	if refs {
@@ -178,9 +178,9 @@ func manifestSummaries(snap *snapshot, img *image, usage map[digest.Digest][]str
 	for i := range info.manifests {
 		m := &info.manifests[i]
 		ms := m.summary()
-		ms.Descriptor = cloneDescriptor(ms.Descriptor)
+		ms.Descriptor = pull.CloneDescriptor(ms.Descriptor)
 		if d := ms.ImageData; d != nil {
-			d.Platform = clonePlatform(d.Platform)
+			d.Platform = pull.ClonePlatform(d.Platform)
 			if c := usage[m.Descriptor.Digest]; len(c) > 0 {
 				d.Containers = slices.Clone(c)
 			}
@@ -275,29 +275,4 @@ func (s *Store) containerUsage(ctx context.Context, snap *snapshot, imgs []*imag
 		u[d] = append(u[d], id)
 	}
 	return u, nil
-}
-
-// cloneDescriptor copies d deeply enough that callers may modify the result.
-func cloneDescriptor(d ocispec.Descriptor) ocispec.Descriptor {
-	if d.Annotations != nil {
-		d.Annotations = maps.Clone(d.Annotations)
-	}
-	if d.Platform != nil {
-		p := clonePlatform(*d.Platform)
-		d.Platform = &p
-	}
-	if d.URLs != nil {
-		d.URLs = slices.Clone(d.URLs)
-	}
-	if d.Data != nil {
-		d.Data = slices.Clone(d.Data)
-	}
-	return d
-}
-
-func clonePlatform(p ocispec.Platform) ocispec.Platform {
-	if p.OSFeatures != nil {
-		p.OSFeatures = slices.Clone(p.OSFeatures)
-	}
-	return p
 }

@@ -2,9 +2,6 @@ package containerd
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,18 +31,10 @@ import (
 // without disturbing the others, and the download is cancelled when the last caller
 // leaves (or the Store closes).
 func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
-	if req.Ref == nil {
-		return nil, errdefs.ErrInvalidArgument.WithMessage("no image reference to pull")
+	req, key, err := pull.Prepare(req, s.platform)
+	if err != nil {
+		return nil, err
 	}
-	if reference.FamiliarName(req.Ref) == "scratch" {
-		return nil, errdefs.ErrPermissionDenied.WithMessage("'scratch' is a reserved name")
-	}
-	platform := s.platform
-	if req.Platform != nil {
-		platform = platforms.Normalize(*req.Platform)
-	}
-	req.Platform = &platform
-	key := req.Ref.String() + "\x00" + platforms.FormatAll(platform) + "\x00" + authKey(req.Auth)
 	return s.pulls.Do(ctx, key, progress, func(ctx context.Context, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
 		return s.pull(ctx, req, progress)
 	})
@@ -198,14 +187,4 @@ func (s *Store) keepDangling(ctx context.Context, leaving string, target ocispec
 		return nil
 	}
 	return err
-}
-
-// authKey identifies credentials without holding them: a digest of their JSON form.
-func authKey(a *imagesvc.AuthConfig) string {
-	if a.Empty() {
-		return ""
-	}
-	b, _ := json.Marshal(a)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"math"
 
-	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 
@@ -24,48 +22,28 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	switch {
-	case req.Source == nil && req.URL == nil:
-		return "", errdefs.ErrInvalidArgument.WithMessage("import: no archive to import")
-	case req.Source != nil && req.URL != nil:
-		return "", errdefs.ErrInvalidArgument.WithMessage("import: both an archive and a URL to import")
-	}
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer done()
-
-	var sourceSize int64
-	if req.URL != nil {
-		body, size, err := s.fetchURL(ctx, req.URL, progress)
-		if err != nil {
-			return "", err
-		}
-		defer body.Close()
-		req.Source, req.URL, sourceSize = body, nil, size
-	} else {
-		// Docker reports no progress for a request body.
-		progress = nil
+	src, err := importer.OpenSource(ctx, req, importer.SourceOptions{AllowURL: s.opts.AllowURLImport, Client: s.httpClient}, progress)
+	if err != nil {
+		return "", err
 	}
+	defer src.Close()
+	req = src.Request
 
 	l := s.leases.new()
 	recorded := false
 	defer func() { l.release(context.WithoutCancel(ctx), s, !recorded) }()
 
-	maxSize := s.opts.MaxImportSize
-	switch {
-	case maxSize == 0:
-		maxSize = defaultMaxImportSize
-	case maxSize < 0:
-		maxSize = math.MaxInt64
-	}
 	res, err := importer.Import(ctx, s.leased(l), req, importer.Options{
-		MaxSize:    maxSize,
+		MaxSize:    importer.MaxSize(s.opts.MaxImportSize),
 		Platform:   s.platform,
 		Now:        s.now,
-		SourceSize: sourceSize,
-	}, progress)
+		SourceSize: src.Size,
+	}, src.Progress)
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/pull"
 )
 
 // Inspect returns the image ref resolves to, from the catalog (no blob is read).
@@ -40,7 +41,7 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		RepoDigests: inspectDigests(e),
 		Parent:      rec.Parent,
 		Size:        rec.Size,
-		Descriptor:  cloneDescriptor(rec.Target),
+		Descriptor:  pull.CloneDescriptor(rec.Target),
 		LastTagTime: e.recordCreated,
 		Identity:    identityOf(rec),
 	}
@@ -70,7 +71,7 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		}
 		m := &rec.Manifests[idx]
 		img.ID = m.Descriptor.Digest
-		img.Descriptor = cloneDescriptor(m.Descriptor)
+		img.Descriptor = pull.CloneDescriptor(m.Descriptor)
 		img.Parent = digest.Digest(m.pairs.Get(labelParent))
 	}
 	if idx >= 0 && idx < len(det.Manifests) && det.Manifests[idx] != nil {

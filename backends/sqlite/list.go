@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -16,10 +15,10 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/pull"
 )
 
 // List returns the images that match opts, newest first. It answers from the catalog: the
@@ -299,7 +298,7 @@ func (s *Store) summarize(sum *imagesvc.Summary, e *entry, m *filters.Matcher, r
 	sum.Created = e.created()
 	sum.Size = rec.Size
 	sum.SharedSize = -1
-	sum.Descriptor = cloneDescriptor(rec.Target)
+	sum.Descriptor = pull.CloneDescriptor(rec.Target)
 
 	names, rd := e.familiar, e.repoDigest
 	if refs {
@@ -376,7 +375,7 @@ func manifestSummaries(rec *record, usage map[digest.Digest][]string, identity b
 		m := &rec.Manifests[i]
 		ms := &out[i]
 		ms.ID = m.Descriptor.Digest
-		ms.Descriptor = cloneDescriptor(m.Descriptor)
+		ms.Descriptor = pull.CloneDescriptor(m.Descriptor)
 		ms.Available = m.Available
 		ms.Size = imagesvc.ManifestSize{Content: m.Content, Total: m.total()}
 		ms.Kind = m.Kind
@@ -384,7 +383,7 @@ func manifestSummaries(rec *record, usage map[digest.Digest][]string, identity b
 		case imagesvc.KindImage:
 			d := &imagesvc.ImageData{Unpacked: m.Unpacked}
 			if m.Platform != nil {
-				d.Platform = clonePlatform(*m.Platform)
+				d.Platform = pull.ClonePlatform(*m.Platform)
 			}
 			if c := usage[m.Descriptor.Digest]; len(c) > 0 {
 				d.Containers = slices.Clone(c)
@@ -470,31 +469,6 @@ func (s *Store) sharedSizes(ctx context.Context, out []imagesvc.Summary, entries
 		out[i].SharedSize = n
 	}
 	return nil
-}
-
-// cloneDescriptor copies d deeply enough that callers may modify the result.
-func cloneDescriptor(d ocispec.Descriptor) ocispec.Descriptor {
-	if d.Annotations != nil {
-		d.Annotations = maps.Clone(d.Annotations)
-	}
-	if d.Platform != nil {
-		p := clonePlatform(*d.Platform)
-		d.Platform = &p
-	}
-	if d.URLs != nil {
-		d.URLs = slices.Clone(d.URLs)
-	}
-	if d.Data != nil {
-		d.Data = slices.Clone(d.Data)
-	}
-	return d
-}
-
-func clonePlatform(p ocispec.Platform) ocispec.Platform {
-	if p.OSFeatures != nil {
-		p.OSFeatures = slices.Clone(p.OSFeatures)
-	}
-	return p
 }
 
 // resolveCreated resolves the value of a before or since filter to the config creation

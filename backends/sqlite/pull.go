@@ -2,13 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	"github.com/containerd/errdefs"
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -49,18 +45,10 @@ func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	if req.Ref == nil {
-		return nil, errdefs.ErrInvalidArgument.WithMessage("no image reference to pull")
+	req, key, err := pull.Prepare(req, s.platform)
+	if err != nil {
+		return nil, err
 	}
-	if reference.FamiliarName(req.Ref) == "scratch" {
-		return nil, errdefs.ErrPermissionDenied.WithMessage("'scratch' is a reserved name")
-	}
-	platform := platforms.Normalize(s.platform)
-	if req.Platform != nil {
-		platform = platforms.Normalize(*req.Platform)
-	}
-	req.Platform = &platform
-	key := req.Ref.String() + "\x00" + platforms.FormatAll(platform) + "\x00" + authKey(req.Auth)
 	return s.pulls.Do(ctx, key, progress, func(ctx context.Context, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
 		return s.pull(ctx, req, progress)
 	})
@@ -98,14 +86,4 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		return nil, err
 	}
 	return out, nil
-}
-
-// authKey identifies credentials without holding them: a digest of their JSON form.
-func authKey(a *imagesvc.AuthConfig) string {
-	if a.Empty() {
-		return ""
-	}
-	b, _ := json.Marshal(a)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
