@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"time"
 
+	clog "github.com/containerd/log"
+
 	"github.com/imageapi/imageapi/backends/containerd"
 	"github.com/imageapi/imageapi/backends/sqlite"
 	"github.com/imageapi/imageapi/httpadapter"
@@ -198,6 +200,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func([]net.
 	}
 	log, err := newLogger(c.logLevel, stderr)
 	if err != nil {
+		return err
+	}
+	// containerd's packages log through their own process-wide logger, at info level for
+	// routine events (a 404 while resolving a tag). A program may set it, a library may
+	// not: keep its details for --log-level debug.
+	ctrdLevel := "warn"
+	if c.logLevel == "debug" {
+		ctrdLevel = "debug"
+	}
+	if err := clog.SetLevel(ctrdLevel); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(c.dataRoot, 0o700); err != nil {
