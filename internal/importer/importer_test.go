@@ -10,19 +10,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
@@ -38,41 +35,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-type memLabels struct {
-	mu     sync.Mutex
-	labels map[digest.Digest]map[string]string
-}
-
-func (m *memLabels) Get(d digest.Digest) (map[string]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.labels[d]), nil
-}
-
-func (m *memLabels) Set(d digest.Digest, l map[string]string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.labels[d] = maps.Clone(l)
-	return nil
-}
-
-func (m *memLabels) Update(d digest.Digest, upd map[string]string) (map[string]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.labels[d] == nil {
-		m.labels[d] = map[string]string{}
-	}
-	maps.Copy(m.labels[d], upd)
-	return maps.Clone(m.labels[d]), nil
-}
-
-func newStore(t *testing.T) content.Store {
-	t.Helper()
-	cs, err := local.NewLabeledStore(t.TempDir(), &memLabels{labels: map[digest.Digest]map[string]string{}})
-	require.NoError(t, err)
-	return cs
 }
 
 var fixed = time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("X", 3600))
@@ -140,7 +102,7 @@ func TestImportCompressions(t *testing.T) {
 		"zstd":         viaCommand(t, "zstd", "-q", "-c"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			cs := newStore(t)
+			cs := testimages.NewContentStore(t)
 			body := compress(raw)
 			res, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(body), Message: "Imported from -"},
 				Options{Now: func() time.Time { return fixed }, Platform: platforms.MustParse("linux/arm64")}, nil)
@@ -195,7 +157,7 @@ func TestImportCompressions(t *testing.T) {
 }
 
 func TestImportChangesMessagePlatform(t *testing.T) {
-	cs := newStore(t)
+	cs := testimages.NewContentStore(t)
 	changes, err := imagesvc.ParseChanges([]string{
 		"ENV A=1 B=two",
 		`CMD ["sh", "-c", "echo hi"]`,
@@ -268,7 +230,7 @@ func TestImportRejectsBadArchives(t *testing.T) {
 		"corrupt bzip2":   append([]byte("BZh9"), bytes.Repeat([]byte("garbage!"), 200)...),
 	} {
 		t.Run(name, func(t *testing.T) {
-			cs := newStore(t)
+			cs := testimages.NewContentStore(t)
 			_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(body)}, Options{}, nil)
 			require.Error(t, err)
 			assert.True(t, errdefs.IsInvalidArgument(err), "want InvalidArgument, got %v", err)
@@ -286,7 +248,7 @@ func TestImportRejectsBadArchives(t *testing.T) {
 func TestImportEmptyArchive(t *testing.T) {
 	for name, body := range map[string][]byte{"nothing": nil, "gzip of nothing": gzipped(nil)} {
 		t.Run(name, func(t *testing.T) {
-			cs := newStore(t)
+			cs := testimages.NewContentStore(t)
 			_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(body)}, Options{}, nil)
 			require.Error(t, err)
 			assert.True(t, errdefs.IsInvalidArgument(err), "%v", err)
@@ -295,7 +257,7 @@ func TestImportEmptyArchive(t *testing.T) {
 		})
 	}
 	// A tar holding no entries is an empty layer.
-	cs := newStore(t)
+	cs := testimages.NewContentStore(t)
 	empty := testimages.Tar(nil)
 	res, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(empty)}, Options{}, nil)
 	require.NoError(t, err)
@@ -310,7 +272,7 @@ func TestImportSizeBound(t *testing.T) {
 		"bomb":  gzipped(raw), // small compressed, large uncompressed
 	} {
 		t.Run(name, func(t *testing.T) {
-			cs := newStore(t)
+			cs := testimages.NewContentStore(t)
 			_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(body)}, Options{MaxSize: 64 << 10}, nil)
 			require.Error(t, err)
 			assert.True(t, errdefs.IsResourceExhausted(err), "want ResourceExhausted, got %v", err)
@@ -318,12 +280,12 @@ func TestImportSizeBound(t *testing.T) {
 			assertNoIngests(t, cs)
 		})
 	}
-	_, err := Import(t.Context(), newStore(t), imagesvc.ImportRequest{Source: bytes.NewReader(raw)}, Options{MaxSize: 2 << 20}, nil)
+	_, err := Import(t.Context(), testimages.NewContentStore(t), imagesvc.ImportRequest{Source: bytes.NewReader(raw)}, Options{MaxSize: 2 << 20}, nil)
 	require.NoError(t, err)
 }
 
 func TestImportProgressAndRequest(t *testing.T) {
-	cs := newStore(t)
+	cs := testimages.NewContentStore(t)
 	raw := sampleTar()
 	var events []imagesvc.ProgressEvent
 	_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(raw)}, Options{SourceSize: int64(len(raw))},
@@ -364,7 +326,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestImportSourceError(t *testing.T) {
-	cs := newStore(t)
+	cs := testimages.NewContentStore(t)
 	gone := fmt.Errorf("client went away: %w", errdefs.ErrUnavailable)
 	_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: &failingReader{data: gzipped(sampleTar())[:100], err: gone}}, Options{}, nil)
 	require.Error(t, err)
@@ -402,7 +364,7 @@ func TestFetchURL(t *testing.T) {
 	body, size, err := FetchURL(t.Context(), srv.Client(), u("/ok.tar"))
 	require.NoError(t, err)
 	assert.Equal(t, int64(len(raw)), size)
-	cs := newStore(t)
+	cs := testimages.NewContentStore(t)
 	res, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: body}, Options{SourceSize: size}, nil)
 	require.NoError(t, body.Close())
 	require.NoError(t, err)

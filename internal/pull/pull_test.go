@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -33,50 +32,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// memLabels is an in-memory local.LabelStore.
-type memLabels struct {
-	mu     sync.Mutex
-	labels map[digest.Digest]map[string]string
-}
-
-func (m *memLabels) Get(d digest.Digest) (map[string]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.labels[d]), nil
-}
-
-func (m *memLabels) Set(d digest.Digest, l map[string]string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.labels[d] = maps.Clone(l)
-	return nil
-}
-
-func (m *memLabels) Update(d digest.Digest, upd map[string]string) (map[string]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l := m.labels[d]
-	if l == nil {
-		l = map[string]string{}
-	}
-	for k, v := range upd {
-		if v == "" {
-			delete(l, k)
-		} else {
-			l[k] = v
-		}
-	}
-	m.labels[d] = l
-	return maps.Clone(l), nil
-}
-
-func newStore(t *testing.T) content.Store {
-	t.Helper()
-	cs, err := local.NewLabeledStore(t.TempDir(), &memLabels{labels: map[digest.Digest]map[string]string{}})
-	require.NoError(t, err)
-	return cs
 }
 
 // events records progress, failing the test on concurrent calls.
@@ -130,7 +85,7 @@ func newFixture(t *testing.T, regOpts testregistry.Options, opts Options) *fixtu
 	opts.Insecure = append(opts.Insecure, reg.Host())
 	p, err := New(opts)
 	require.NoError(t, err)
-	return &fixture{reg: reg, puller: p, store: newStore(t)}
+	return &fixture{reg: reg, puller: p, store: testimages.NewContentStore(t)}
 }
 
 func (f *fixture) ref(t *testing.T, s string) reference.Named {
@@ -489,7 +444,7 @@ func TestCredentials(t *testing.T) {
 		"auth":     {Auth: base64.StdEncoding.EncodeToString([]byte("alice:secret"))},
 	} {
 		t.Run(name, func(t *testing.T) {
-			store := newStore(t)
+			store := testimages.NewContentStore(t)
 			targets, err := f.puller.Fetch(t.Context(), store, imagesvc.PullRequest{Ref: named, Auth: auth}, nil)
 			require.NoError(t, err)
 			assert.Equal(t, img.Descriptor.Digest, targets[0].Target.Digest)
@@ -521,7 +476,7 @@ func TestUnreachable(t *testing.T) {
 	named, err := reference.ParseNormalizedNamed(addr + "/library/app:v1")
 	require.NoError(t, err)
 	ev := &events{t: t}
-	_, err = p.Fetch(t.Context(), newStore(t), imagesvc.PullRequest{Ref: named}, ev.progress)
+	_, err = p.Fetch(t.Context(), testimages.NewContentStore(t), imagesvc.PullRequest{Ref: named}, ev.progress)
 	require.Error(t, err)
 	assert.True(t, errdefs.IsUnavailable(err), "want Unavailable, got %v", err)
 	assert.Contains(t, err.Error(), "connection refused")
@@ -538,7 +493,7 @@ func TestLoopbackIsNotInsecureByDefault(t *testing.T) {
 
 	p, err := New(Options{})
 	require.NoError(t, err)
-	_, err = p.Fetch(t.Context(), newStore(t), imagesvc.PullRequest{Ref: named}, nil)
+	_, err = p.Fetch(t.Context(), testimages.NewContentStore(t), imagesvc.PullRequest{Ref: named}, nil)
 	require.Error(t, err, "HTTPS to a plain HTTP registry")
 	assert.True(t, errdefs.IsUnavailable(err), "want Unavailable, got %v", err)
 
@@ -547,7 +502,7 @@ func TestLoopbackIsNotInsecureByDefault(t *testing.T) {
 	require.NoError(t, reg.WriteHostsDir(dir))
 	p, err = New(Options{HostsDir: dir})
 	require.NoError(t, err)
-	targets, err := p.Fetch(t.Context(), newStore(t), imagesvc.PullRequest{Ref: named}, nil)
+	targets, err := p.Fetch(t.Context(), testimages.NewContentStore(t), imagesvc.PullRequest{Ref: named}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, img.Descriptor.Digest, targets[0].Target.Digest)
 }
@@ -759,7 +714,7 @@ func TestNewValidates(t *testing.T) {
 	p, err := New(Options{})
 	require.NoError(t, err)
 	assert.Equal(t, platforms.DefaultSpec().OS, p.platform.OS)
-	_, err = p.Fetch(t.Context(), newStore(t), imagesvc.PullRequest{}, nil)
+	_, err = p.Fetch(t.Context(), testimages.NewContentStore(t), imagesvc.PullRequest{}, nil)
 	assert.True(t, errdefs.IsInvalidArgument(err))
 	assert.False(t, errors.Is(err, context.Canceled))
 }
