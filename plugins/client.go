@@ -133,7 +133,6 @@ var _ imagesvc.Service = (*Client)(nil)
 // launchWait lets concurrent callers share one launch.
 type launchWait struct {
 	done chan struct{}
-	inst *instance
 	err  error
 }
 

@@ -2,7 +2,6 @@ package plugins
 
 import (
 	"context"
-	"errors"
 
 	"github.com/containerd/errdefs"
 	"google.golang.org/grpc/codes"
@@ -141,9 +140,4 @@ func sourceError(m *pb.ImportSourceError) error {
 		msg = "reading the import archive failed"
 	}
 	return newClassError(c, msg)
-}
-
-// isContextErr reports whether err is a context's error.
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
