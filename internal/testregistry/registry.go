@@ -299,8 +299,9 @@ func (r *Registry) WriteHostsDir(dir string) error {
 	if err := os.MkdirAll(hostDir, 0o755); err != nil {
 		return err
 	}
-	toml := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\", \"push\"]\n",
-		"http://"+r.host, "http://"+r.host)
+	// One endpoint: the server entry with its capabilities at the top level. A [host]
+	// section for the same URL would make containerd try every failing request twice.
+	toml := fmt.Sprintf("server = %q\ncapabilities = [\"pull\", \"resolve\", \"push\"]\n", "http://"+r.host)
 	return os.WriteFile(filepath.Join(hostDir, "hosts.toml"), []byte(toml), 0o644)
 }
 
