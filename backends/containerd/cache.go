@@ -308,6 +308,9 @@ func (c *cache) containerImages() (map[string]string, bool) {
 
 // imageEvent records that the record name was created, updated or deleted.
 func (c *cache) imageEvent(name string) {
+	if isPullRecord(name) {
+		return // a transfer's temporary record: never listed (see transfer.go)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.recordGen++

@@ -66,13 +66,26 @@
 //
 // [Store.Pull] uses the shared pull engine (package internal/pull: containerd's resolver,
 // hosts.toml configuration, credentials, platform selection, Docker's progress stream and
-// error texts) to write the content into containerd's content store under a lease, so that
-// garbage collection cannot remove it mid-pull. Layers are unpacked into the snapshotter
-// as they arrive, in order, while the others still download, and the diff ID and size
-// containerd's applier reports become the layer labels the engine needs (so that it never
-// reads a layer back through the socket). Only once the platform's manifest is fully
-// unpacked is the image record
-// created or moved (an image that loses its last name to the pull keeps a dangling record, as in
+// error texts) under a lease, so that garbage collection cannot remove content mid-pull.
+// The engine resolves the reference and writes the index, manifest and config into
+// containerd's content store itself. The layers take one of two paths:
+//
+//   - containerd 2.x: the daemon's transfer service fetches the selected manifest's layers
+//     (by digest, with the same hosts directory and the pull's credentials) and unpacks
+//     them as they arrive, so that the bytes go from the registry into the daemon once,
+//     as with `ctr pull`. Its progress becomes Docker's layer statuses. The transfer ends
+//     by creating a record, under a temporary name that List and Inspect never show and
+//     that is deleted at once ([Options.LocalPull] turns this path off, for daemons that
+//     cannot read the hosts directory or reach the registry as this process does);
+//   - containerd 1.6 (no transfer service), registry tokens (which the transfer service
+//     cannot present) and LocalPull: the engine fetches the layers through this process,
+//     and they are unpacked into the snapshotter as they arrive, in order, while the
+//     others still download; the diff ID and size containerd's applier reports become the
+//     layer labels the engine needs (so that it never reads a layer back through the
+//     socket).
+//
+// Only once the platform's manifest is fully unpacked is the image record created or
+// moved (an image that loses its last name to the pull keeps a dangling record, as in
 // Docker). Identical concurrent pulls share one download (package internal/flight).
 //
 // [Store.Import] writes the layer, config and manifest (package internal/importer), unpacks

@@ -53,12 +53,27 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 	}
 	defer release(context.WithoutCancel(ctx))
 
-	var out []imagesvc.PulledImage
-	store := s.newPullStore(ctx)
-	defer store.close()
+	var (
+		out   []imagesvc.PulledImage
+		store content.Store
+		opts  []pull.FetchOption
+		wait  = func(digest.Digest) {}
+	)
+	if s.useTransfer(req) {
+		platform := s.platform
+		if req.Platform != nil {
+			platform = *req.Platform
+		}
+		store = s.client.ContentStore()
+		opts = append(opts, pull.WithLayerFetcher(s.transferLayers(platform)))
+	} else {
+		ps := s.newPullStore(ctx)
+		defer ps.close()
+		store, wait = ps, func(d digest.Digest) { ps.waitUnpack(ctx, d) }
+	}
 	err = s.puller.FetchEach(ctx, store, req, progress, func(t pull.Target) error {
 		s.labelSource(ctx, t.Name, t.Target, t.Manifest)
-		store.waitUnpack(ctx, t.Manifest.Digest)
+		wait(t.Manifest.Digest)
 		if err := s.unpack(ctx, t.Name.String(), t.Manifest); err != nil {
 			return err
 		}
@@ -71,7 +86,7 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		progress.Report(imagesvc.PullStatus(name, updated))
 		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated})
 		return nil
-	})
+	}, opts...)
 	if err != nil {
 		if ctx.Err() != nil && s.ctx.Err() != nil {
 			return nil, fmt.Errorf("containerd store: closed during the pull: %w", errdefs.ErrUnavailable)
@@ -79,6 +94,13 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		return nil, err
 	}
 	return out, nil
+}
+
+// useTransfer reports whether req's layers are fetched by containerd's transfer service
+// (see transfer.go): when the daemon has one, Options.LocalPull is not set, and the
+// credentials are not a registry token, which the transfer service cannot present.
+func (s *Store) useTransfer(req imagesvc.PullRequest) bool {
+	return s.transfer && (req.Auth == nil || req.Auth.RegistryToken == "")
 }
 
 // unpack unpacks the image manifest m into the snapshotter (layers already unpacked are

@@ -114,6 +114,9 @@ func (c *nameCache) prune(records int) {
 func group(recs []images.Image, names *nameCache) *snapshot {
 	snap := &snapshot{byTarget: map[digest.Digest]int{}, byName: make(map[string]int, len(recs)), names: names}
 	for _, r := range recs {
+		if isPullRecord(r.Name) {
+			continue // a transfer's temporary record (see transfer.go)
+		}
 		d := r.Target.Digest
 		i, ok := snap.byTarget[d]
 		if !ok {

@@ -71,6 +71,14 @@ type Options struct {
 	// It adds to HostsDir.
 	Insecure []string
 
+	// LocalPull makes pulls fetch every blob through this process and stream it into
+	// containerd. By default, when the daemon is containerd 2.x, the layers are fetched
+	// by the daemon's transfer service instead (as `ctr pull` does), which moves each byte
+	// once instead of twice; the daemon then reads HostsDir itself and connects to the
+	// registries from its own network. Set LocalPull when the daemon cannot do that (it
+	// runs on another host or in another mount or network namespace).
+	LocalPull bool
+
 	// Platform is the host's platform: pulled when a request names none, given to imported
 	// images when the request names none, and preferred when choosing the "best" manifest
 	// of a multi-platform image for List and Inspect. The zero value means the platform
@@ -121,8 +129,9 @@ type Store struct {
 	platform    ocispec.Platform
 	log         *slog.Logger
 
-	puller *pull.Puller
-	pulls  flight.Group[[]imagesvc.PulledImage]
+	puller   *pull.Puller
+	pulls    flight.Group[[]imagesvc.PulledImage]
+	transfer bool // layers are pulled through the daemon's transfer service
 
 	cache         *cache
 	events        *eventLoop
@@ -197,6 +206,10 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 			err = errors.New("not serving")
 		}
 		return nil, fmt.Errorf("containerd store: containerd at %s: %v: %w", opts.Address, err, errdefs.ErrUnavailable)
+	}
+	s.transfer = !opts.LocalPull && s.hasTransfer(cctx)
+	if s.transfer {
+		s.removePullRecords(cctx)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cache = newCache()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,7 +105,8 @@ func TestUnpackFailureLeavesNothing(t *testing.T) {
 }
 
 // TestPullLabelsLayers checks the labels a pull leaves on layers, which come from what
-// containerd's applier unpacked: the diff ID and the uncompressed size.
+// containerd's applier unpacked: the diff ID and, on the local path, the uncompressed size.
+// It also checks that containerd 2.x pulls through its transfer service and 1.6 does not.
 func TestPullLabelsLayers(t *testing.T) {
 	img, err := testimages.OCIManifest(testimages.Config{
 		Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 11,
@@ -124,6 +126,7 @@ func TestPullLabelsLayers(t *testing.T) {
 	for _, v := range daemons {
 		t.Run("containerd-"+v, func(t *testing.T) {
 			s, _ := open(t, v, Options{HostsDir: hosts})
+			assert.Equal(t, v == containerdtest.Version2, s.transfer, "pulls through the transfer service")
 			named, err := imagesvc.ParsePullReference(reg.Host()+"/library/labels", "1", "")
 			require.NoError(t, err)
 			var events []imagesvc.ProgressEvent
@@ -138,7 +141,13 @@ func TestPullLabelsLayers(t *testing.T) {
 				require.NoError(t, err)
 				n, err := io.Copy(io.Discard, gz)
 				require.NoError(t, err)
-				assert.Equal(t, strconv.FormatInt(n, 10), info.Labels["imageapi.io/unpacked-size"])
+				if s.transfer {
+					// The transfer service unpacked it: only containerd's label is there (the
+					// store takes sizes from the snapshotter, not from this label).
+					assert.NotContains(t, info.Labels, "imageapi.io/unpacked-size")
+				} else {
+					assert.Equal(t, strconv.FormatInt(n, 10), info.Labels["imageapi.io/unpacked-size"])
+				}
 				assert.True(t, hasStatus(events, l.Digest.Encoded()[:12], imagesvc.StatusPullComplete))
 			}
 			sums, err := s.List(context.Background(), imagesvc.ListOptions{Manifests: true})
@@ -224,6 +233,120 @@ func TestConcurrentPullsShareLayers(t *testing.T) {
 			mu.Lock()
 			release = make(chan struct{})
 			mu.Unlock()
+		})
+	}
+}
+
+// TestPullLayerFaults checks that a pull whose layer download fails (a corrupt blob, a
+// blob the registry lost, a registry error) fails with the class of the fault and leaves
+// no image record behind, on both pull paths: containerd 2.x's transfer service and
+// 1.6's local fetch.
+func TestPullLayerFaults(t *testing.T) {
+	img, err := testimages.OCIManifest(testimages.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 21})
+	require.NoError(t, err)
+	man, _, err := img.Manifest(img.Descriptor.Digest)
+	require.NoError(t, err)
+	layer := man.Layers[len(man.Layers)-1].Digest
+	failLayer := func(code int) testregistry.Hook {
+		return func(w http.ResponseWriter, req *http.Request, next http.Handler) {
+			if d, ok := testregistry.BlobRequest(req); ok && d == layer {
+				http.Error(w, `{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}`, code)
+				return
+			}
+			next.ServeHTTP(w, req)
+		}
+	}
+	cases := []struct {
+		name  string
+		setup func(*testregistry.Registry)
+		class func(error) bool
+	}{
+		{"Corrupt", func(r *testregistry.Registry) { r.CorruptBlob(layer) }, errdefs.IsDataLoss},
+		{"Lost", func(r *testregistry.Registry) { r.SetHook(failLayer(http.StatusNotFound)) }, errdefs.IsNotFound},
+		{"RegistryError", func(r *testregistry.Registry) { r.SetHook(failLayer(http.StatusServiceUnavailable)) }, errdefs.IsUnavailable},
+	}
+	for _, v := range daemons {
+		for _, tc := range cases {
+			t.Run("containerd-"+v+"/"+tc.name, func(t *testing.T) {
+				reg := testregistry.New(t, testregistry.Options{})
+				require.NoError(t, reg.Put("library/faulty", "1", img))
+				hosts := t.TempDir()
+				require.NoError(t, reg.WriteHostsDir(hosts))
+				tc.setup(reg)
+				s, _ := open(t, v, Options{HostsDir: hosts})
+				named, err := imagesvc.ParsePullReference(reg.Host()+"/library/faulty", "1", "")
+				require.NoError(t, err)
+				_, err = s.Pull(context.Background(), imagesvc.PullRequest{Ref: named}, nil)
+				require.Error(t, err)
+				assert.True(t, tc.class(err), "class of %v", err)
+
+				recs, err := s.client.ImageService().List(s.nsContext(context.Background()))
+				require.NoError(t, err)
+				assert.Empty(t, recs, "no image record, temporary or not")
+				assert.Empty(t, names(t, s))
+			})
+		}
+	}
+}
+
+// TestPullCanceledMidLayer cancels a pull while a layer is downloading: Pull returns the
+// context's error, the download stops (on containerd 2.x inside the daemon, whose request
+// the registry sees end) and no record is left.
+func TestPullCanceledMidLayer(t *testing.T) {
+	img, err := testimages.OCIManifest(testimages.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 22})
+	require.NoError(t, err)
+	man, _, err := img.Manifest(img.Descriptor.Digest)
+	require.NoError(t, err)
+	layer := man.Layers[0].Digest
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			reg := testregistry.New(t, testregistry.Options{})
+			require.NoError(t, reg.Put("library/slow", "1", img))
+			hosts := t.TempDir()
+			require.NoError(t, reg.WriteHostsDir(hosts))
+			started, ended := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			reg.SetHook(func(w http.ResponseWriter, req *http.Request, next http.Handler) {
+				if d, ok := testregistry.BlobRequest(req); ok && d == layer && req.Method == http.MethodGet {
+					once.Do(func() {
+						close(started)
+						<-req.Context().Done()
+						close(ended)
+					})
+					return
+				}
+				next.ServeHTTP(w, req)
+			})
+			s, _ := open(t, v, Options{HostsDir: hosts})
+			named, err := imagesvc.ParsePullReference(reg.Host()+"/library/slow", "1", "")
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			errs := make(chan error, 1)
+			go func() {
+				_, err := s.Pull(ctx, imagesvc.PullRequest{Ref: named}, nil)
+				errs <- err
+			}()
+			select {
+			case <-started:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the layer download never started")
+			}
+			cancel()
+			select {
+			case err := <-errs:
+				assert.True(t, errdefs.IsCanceled(err), "%v", err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("Pull did not return after its context was cancelled")
+			}
+			select {
+			case <-ended:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the layer download went on after the pull was cancelled")
+			}
+			recs, err := s.client.ImageService().List(s.nsContext(context.Background()))
+			require.NoError(t, err)
+			assert.Empty(t, recs, "no image record, temporary or not")
 		})
 	}
 }

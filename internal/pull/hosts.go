@@ -128,6 +128,22 @@ func credentials(a *imagesvc.AuthConfig) func(string) (string, string, error) {
 	return func(string) (string, string, error) { return user, secret, nil }
 }
 
+// Credentials returns the user name and secret a pull with auth presents, as containerd's
+// authorizer takes them (an identity token is a secret with an empty user name). ok is
+// false when auth holds none; a registry token is not such a pair and is not returned.
+func Credentials(auth *imagesvc.AuthConfig) (user, secret string, ok bool) {
+	f := credentials(auth)
+	if f == nil {
+		return "", "", false
+	}
+	user, secret, _ = f("")
+	return user, secret, true
+}
+
+// Insecure reports whether host ("host" or "host:port") is reached over plain HTTP
+// because [Options.Insecure] lists it.
+func (p *Puller) Insecure(host string) bool { return p.insecure[host] }
+
 func decodeAuth(s string) (string, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(strings.TrimSpace(s)); err == nil {

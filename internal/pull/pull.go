@@ -31,7 +31,14 @@
 //     ("containerd.io/gc.ref.content.m.<i>", ".config", ".l.<i>") for the children fetched.
 //
 // Stores without label support (local.NewStore) still work; [Target.Layers] carries the
-// same values for the backend to record itself.
+// same values for the backend to record itself. With a [LayerFetcher] the layers' labels
+// are whatever the fetcher records.
+//
+// # Delegated layers
+//
+// [WithLayerFetcher] leaves the layers to the backend (containerd's transfer service
+// fetches them inside the daemon): the Puller still resolves, selects the platform,
+// fetches the index, manifest and config, and reports the progress around the layers.
 //
 // # Progress
 //
@@ -187,6 +194,45 @@ type Target struct {
 	Layers []Layer
 }
 
+// LayerFetcher fetches the layers of one image manifest on behalf of the [Puller], for a
+// backend that can move the bytes better than this process can (containerd's transfer
+// service fetches them inside the daemon). The Puller has already resolved the reference,
+// fetched the index, manifest and config into the store, checked which layers are present
+// and reported "Pulling fs layer", "Waiting" or "Already exists" for each; the fetcher
+// reports the rest of each missing layer's progress with req.Report ("Downloading",
+// "Download complete", "Extracting", "Pull complete"; the Puller adds any "Pull complete"
+// left out). It returns one [Layer] per entry of req.Layers, with its DiffID (verified
+// here against the config) and, when known, its unpacked size. Its errors are returned
+// as they are, so they should carry errdefs classes.
+type LayerFetcher func(ctx context.Context, req LayerRequest) ([]Layer, error)
+
+// LayerRequest is what a [LayerFetcher] fetches.
+type LayerRequest struct {
+	// Name is the reference being pulled.
+	Name reference.Named
+	// Manifest is the platform manifest, already in the store.
+	Manifest ocispec.Descriptor
+	// Layers are the manifest's layers, in order.
+	Layers []ocispec.Descriptor
+	// DiffIDs are the config's diff IDs, one per layer; nil when the config has none.
+	DiffIDs []digest.Digest
+	// Missing are the distinct layers that were not in the store when the pull started:
+	// the ones whose progress the fetcher reports.
+	Missing []ocispec.Descriptor
+	// Auth is the pull's credentials, or nil.
+	Auth *imagesvc.AuthConfig
+	// Report reports progress; it is safe for concurrent use.
+	Report func(imagesvc.ProgressEvent)
+}
+
+// FetchOption changes one call of [Puller.FetchEach].
+type FetchOption func(*job)
+
+// WithLayerFetcher has f fetch the layers of each image instead of the Puller.
+func WithLayerFetcher(f LayerFetcher) FetchOption {
+	return func(j *job) { j.layers = f }
+}
+
 // Layer is one layer of a fetched manifest.
 type Layer struct {
 	// Descriptor is the layer as the manifest lists it.
@@ -256,7 +302,7 @@ func (p *Puller) Fetch(ctx context.Context, store content.Store, req imagesvc.Pu
 // goroutine while no other progress is reported, so it may report progress itself (the
 // backend's "Status:" line) with the same progress function. An error from fn stops the
 // pull and is returned as is.
-func (p *Puller) FetchEach(ctx context.Context, store content.Store, req imagesvc.PullRequest, progress imagesvc.ProgressFunc, fn func(Target) error) error {
+func (p *Puller) FetchEach(ctx context.Context, store content.Store, req imagesvc.PullRequest, progress imagesvc.ProgressFunc, fn func(Target) error, opts ...FetchOption) error {
 	if req.Ref == nil {
 		return errdefs.ErrInvalidArgument.WithMessage("no image reference to pull")
 	}
@@ -276,6 +322,10 @@ func (p *Puller) FetchEach(ctx context.Context, store content.Store, req imagesv
 		resolver: docker.NewResolver(docker.ResolverOptions{Hosts: s.RegistryHosts}),
 		platform: platform,
 		progress: &syncProgress{fn: progress},
+		auth:     req.Auth,
+	}
+	for _, o := range opts {
+		o(j)
 	}
 
 	var refs []reference.Named
@@ -351,6 +401,8 @@ type job struct {
 	resolver remotes.Resolver
 	platform ocispec.Platform
 	progress *syncProgress
+	auth     *imagesvc.AuthConfig
+	layers   LayerFetcher // nil: the layers are fetched here
 }
 
 // fetchOne fetches one tag or digest.
@@ -429,7 +481,7 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 	if cfg != nil && len(cfg.RootFS.DiffIDs) == len(m.Layers) {
 		diffIDs = cfg.RootFS.DiffIDs
 	}
-	if t.Layers, err = j.fetchLayers(ctx, fetcher, named, m.Layers, diffIDs); err != nil {
+	if t.Layers, err = j.fetchLayers(ctx, fetcher, named, t.Manifest, m.Layers, diffIDs); err != nil {
 		return Target{}, err
 	}
 
@@ -627,8 +679,9 @@ func parseManifest(data []byte, desc ocispec.Descriptor) (ocispec.Manifest, erro
 	return m, nil
 }
 
-// shortID is the progress ID of a blob: the first 12 hex digits of its (valid) digest.
-func shortID(d digest.Digest) string {
+// ShortID is the ID Docker's progress stream gives a layer: the first 12 hex digits of
+// its digest.
+func ShortID(d digest.Digest) string {
 	enc := d.Encoded()
 	if len(enc) > 12 {
 		enc = enc[:12]
@@ -639,13 +692,8 @@ func shortID(d digest.Digest) string {
 // fetchLayers fetches the layers with progress, at most j.p.concurrency at a time, and
 // returns their diff IDs and unpacked sizes. diffIDs, when not nil, are the config's diff
 // IDs to verify, one per layer.
-func (j *job) fetchLayers(ctx context.Context, fetcher remotes.Fetcher, named reference.Named, layers []ocispec.Descriptor, diffIDs []digest.Digest) ([]Layer, error) {
-	type item struct {
-		desc   ocispec.Descriptor
-		diffID digest.Digest // expected, or ""
-		exists bool
-		result Layer
-	}
+func (j *job) fetchLayers(ctx context.Context, fetcher remotes.Fetcher, named reference.Named, manifest ocispec.Descriptor, layers []ocispec.Descriptor, diffIDs []digest.Digest) ([]Layer, error) {
+	type item = layerItem
 	byDigest := map[digest.Digest]*item{}
 	var order []*item
 	for i, l := range layers {
@@ -669,16 +717,20 @@ func (j *job) fetchLayers(ctx context.Context, fetcher remotes.Fetcher, named re
 	var queued []*item
 	for _, it := range order {
 		if it.exists {
-			j.progress.report(imagesvc.ProgressEvent{ID: shortID(it.desc.Digest), Status: imagesvc.StatusAlreadyExists, Detail: &imagesvc.ProgressDetail{}})
+			j.progress.report(imagesvc.ProgressEvent{ID: ShortID(it.desc.Digest), Status: imagesvc.StatusAlreadyExists, Detail: &imagesvc.ProgressDetail{}})
 		} else {
-			j.progress.report(imagesvc.ProgressEvent{ID: shortID(it.desc.Digest), Status: imagesvc.StatusPullingFSLayer, Detail: &imagesvc.ProgressDetail{}})
+			j.progress.report(imagesvc.ProgressEvent{ID: ShortID(it.desc.Digest), Status: imagesvc.StatusPullingFSLayer, Detail: &imagesvc.ProgressDetail{}})
 			queued = append(queued, it)
 		}
 	}
 	for i, it := range queued {
 		if i >= j.p.concurrency {
-			j.progress.report(imagesvc.ProgressEvent{ID: shortID(it.desc.Digest), Status: imagesvc.StatusWaiting, Detail: &imagesvc.ProgressDetail{}})
+			j.progress.report(imagesvc.ProgressEvent{ID: ShortID(it.desc.Digest), Status: imagesvc.StatusWaiting, Detail: &imagesvc.ProgressDetail{}})
 		}
+	}
+
+	if j.layers != nil && len(queued) > 0 {
+		return j.delegateLayers(ctx, named, manifest, layers, diffIDs, queued)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -720,9 +772,74 @@ func (j *job) fetchLayers(ctx context.Context, fetcher remotes.Fetcher, named re
 	return out, nil
 }
 
+// layerItem is one distinct layer of a manifest being fetched.
+type layerItem struct {
+	desc   ocispec.Descriptor
+	diffID digest.Digest // expected, or ""
+	exists bool
+	result Layer
+}
+
+// delegateLayers has the job's LayerFetcher fetch the layers of manifest, then checks the
+// diff IDs it returns against the config's. Progress before the call ("Pulling fs layer",
+// "Waiting", "Already exists") is reported already; every layer of queued gets its
+// "Pull complete" here if the fetcher did not report it.
+func (j *job) delegateLayers(ctx context.Context, named reference.Named, manifest ocispec.Descriptor, layers []ocispec.Descriptor, diffIDs []digest.Digest, queued []*layerItem) ([]Layer, error) {
+	missing := make([]ocispec.Descriptor, len(queued))
+	complete := make(map[string]bool, len(queued))
+	for i, it := range queued {
+		missing[i] = it.desc
+		complete[ShortID(it.desc.Digest)] = false
+	}
+	var mu sync.Mutex
+	report := func(ev imagesvc.ProgressEvent) {
+		mu.Lock()
+		if done, ok := complete[ev.ID]; ok {
+			if done {
+				mu.Unlock()
+				return // nothing after "Pull complete"
+			}
+			complete[ev.ID] = ev.Status == imagesvc.StatusPullComplete
+		}
+		mu.Unlock()
+		j.progress.report(ev)
+	}
+	out, err := j.layers(ctx, LayerRequest{
+		Name:     named,
+		Manifest: manifest,
+		Layers:   layers,
+		DiffIDs:  diffIDs,
+		Missing:  missing,
+		Auth:     j.auth,
+		Report:   report,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if len(out) != len(layers) {
+		return nil, fmt.Errorf("layer fetcher returned %d layers for %d: %w", len(out), len(layers), errdefs.ErrInternal)
+	}
+	for i, l := range layers {
+		if !images.IsLayerType(l.MediaType) {
+			out[i] = Layer{}
+		} else if diffIDs != nil && out[i].DiffID != diffIDs[i] {
+			return nil, errdefs.ErrDataLoss.WithMessage(fmt.Sprintf(
+				"layer %s: its uncompressed digest %s does not match the diff ID %s in the image config", l.Digest, out[i].DiffID, diffIDs[i]))
+		}
+		out[i].Descriptor = l
+	}
+	for _, it := range queued {
+		report(imagesvc.ProgressEvent{ID: ShortID(it.desc.Digest), Status: imagesvc.StatusPullComplete, Detail: &imagesvc.ProgressDetail{HideCounts: true}})
+	}
+	return out, nil
+}
+
 // fetchLayer downloads one layer with progress and computes its unpacked size.
 func (j *job) fetchLayer(ctx context.Context, fetcher remotes.Fetcher, named reference.Named, desc ocispec.Descriptor, diffID digest.Digest) (Layer, error) {
-	id := shortID(desc.Digest)
+	id := ShortID(desc.Digest)
 	var last time.Time
 	onRead := func(pos int64) {
 		if now := time.Now(); now.Sub(last) >= j.p.interval {

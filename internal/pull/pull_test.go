@@ -718,3 +718,77 @@ func TestNewValidates(t *testing.T) {
 	assert.True(t, errdefs.IsInvalidArgument(err))
 	assert.False(t, errors.Is(err, context.Canceled))
 }
+
+// TestLayerFetcher checks the delegation of layers: the fetcher gets the manifest, the
+// layers and the missing ones after their "Pulling fs layer"; its progress is passed on,
+// every missing layer gets one "Pull complete", and its diff IDs are checked against the
+// config's.
+func TestLayerFetcher(t *testing.T) {
+	f := newFixture(t, testregistry.Options{}, Options{})
+	img, err := testimages.OCIManifest(testimages.Config{Seed: 31, Layers: [][]testimages.File{
+		{{Name: "a", Data: []byte("a")}},
+		{{Name: "b", Data: []byte("b")}},
+	}})
+	require.NoError(t, err)
+	require.NoError(t, f.reg.Put("library/delegated", "1", img))
+	m, cfg, err := img.Manifest(img.Descriptor.Digest)
+	require.NoError(t, err)
+	auth := &imagesvc.AuthConfig{Username: "u", Password: "p"}
+
+	var got LayerRequest
+	fetcher := func(ctx context.Context, req LayerRequest) ([]Layer, error) {
+		got = req
+		first := ShortID(req.Missing[0].Digest)
+		req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusDownloading, Detail: &imagesvc.ProgressDetail{Current: 1, Total: 2}})
+		req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusPullComplete})
+		req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusExtracting}) // dropped: after Pull complete
+		out := make([]Layer, len(req.Layers))
+		for i := range out {
+			out[i].DiffID = req.DiffIDs[i]
+		}
+		return out, nil
+	}
+	ev := &events{t: t}
+	var out []Target
+	err = f.puller.FetchEach(t.Context(), f.store, imagesvc.PullRequest{Ref: f.ref(t, "library/delegated:1"), Auth: auth}, ev.progress,
+		func(tg Target) error { out = append(out, tg); return nil }, WithLayerFetcher(fetcher))
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	assert.Equal(t, img.Descriptor.Digest, got.Manifest.Digest)
+	assert.Equal(t, m.Layers, got.Layers)
+	assert.Equal(t, m.Layers, got.Missing)
+	assert.Equal(t, cfg.RootFS.DiffIDs, got.DiffIDs)
+	assert.Same(t, auth, got.Auth)
+	for i, l := range out[0].Layers {
+		assert.Equal(t, m.Layers[i], l.Descriptor)
+		assert.Equal(t, cfg.RootFS.DiffIDs[i], l.DiffID)
+	}
+	assertAbsent(t, f.store, m.Layers[0].Digest, m.Layers[1].Digest) // the fetcher fetched nothing
+	ids := layerIDs(t, img, img.Descriptor.Digest)
+	assert.Equal(t, []string{
+		"1: Pulling from library/delegated",
+		ids[0] + ": Pulling fs layer",
+		ids[1] + ": Pulling fs layer",
+		ids[0] + ": Downloading",
+		ids[0] + ": Pull complete",
+		ids[1] + ": Pull complete",
+		"Digest: " + img.Descriptor.Digest.String(),
+	}, ev.lines())
+
+	t.Run("WrongDiffID", func(t *testing.T) {
+		f.store = testimages.NewContentStore(t)
+		bad := func(ctx context.Context, req LayerRequest) ([]Layer, error) {
+			return make([]Layer, len(req.Layers)), nil
+		}
+		err := f.puller.FetchEach(t.Context(), f.store, imagesvc.PullRequest{Ref: f.ref(t, "library/delegated:1")}, nil, nil, WithLayerFetcher(bad))
+		assert.True(t, errdefs.IsDataLoss(err), "%v", err)
+	})
+	t.Run("Error", func(t *testing.T) {
+		f.store = testimages.NewContentStore(t)
+		failing := func(ctx context.Context, req LayerRequest) ([]Layer, error) {
+			return nil, errdefs.ErrUnavailable.WithMessage("registry gone")
+		}
+		err := f.puller.FetchEach(t.Context(), f.store, imagesvc.PullRequest{Ref: f.ref(t, "library/delegated:1")}, nil, nil, WithLayerFetcher(failing))
+		assert.True(t, errdefs.IsUnavailable(err), "%v", err)
+	})
+}

@@ -1,0 +1,272 @@
+package containerd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/transfer"
+	transferimage "github.com/containerd/containerd/v2/core/transfer/image"
+	"github.com/containerd/containerd/v2/core/transfer/registry"
+	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/pull"
+)
+
+// Layers through containerd's transfer service.
+//
+// Fetched by this process, every layer byte crosses the process twice: from the registry
+// into this process, then over gRPC into containerd's content store. The transfer service
+// of containerd 2.x (what `ctr pull` uses) fetches inside the daemon instead. The pull
+// engine still resolves the reference, selects the platform and fetches the index,
+// manifest and config here (small blobs, and the errors Docker's clients expect); only the
+// layers of the selected manifest are left to the transfer service, by digest, and it
+// unpacks them as they arrive.
+//
+// The transfer service always ends by creating an image record. It is given a temporary
+// name that is not a Docker reference (pullRecordPrefix), which List and Inspect skip, and
+// which is deleted as soon as the transfer returns; the real name is set afterwards, as on
+// the local path, so that the name only ever points at a fully unpacked image. The record
+// also carries containerd's gc.expire label, so that one left behind by a crash does not
+// keep its content alive, and New removes such leftovers.
+
+// pullRecordPrefix starts the names of the temporary records of transfers.
+const pullRecordPrefix = "imageapi-pull@"
+
+// labelGCExpire is containerd's label after which an image record no longer holds its
+// content.
+const labelGCExpire = "containerd.io/gc.expire"
+
+// isPullRecord reports whether a record name is a temporary record of a transfer.
+func isPullRecord(name string) bool { return strings.HasPrefix(name, pullRecordPrefix) }
+
+// hasTransfer reports whether the daemon serves the transfer service (containerd 2.0 and
+// later; 1.7's experimental one is not used).
+func (s *Store) hasTransfer(ctx context.Context) bool {
+	v, err := s.client.Version(ctx)
+	if err != nil || !strings.HasPrefix(strings.TrimPrefix(v.Version, "v"), "2.") {
+		return false
+	}
+	resp, err := s.client.IntrospectionService().Plugins(ctx, `type=="io.containerd.transfer.v1"`)
+	if err != nil {
+		return false
+	}
+	for _, p := range resp.Plugins {
+		if p.InitErr == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// removePullRecords deletes the temporary records of transfers whose gc.expire has
+// passed: those a crashed process left behind (a live transfer's record is deleted within
+// moments of being created, with the expiry at its creation).
+func (s *Store) removePullRecords(ctx context.Context) {
+	recs, err := s.client.ImageService().List(ctx, `name~="^`+pullRecordPrefix+`"`)
+	if err != nil {
+		s.log.Debug("listing temporary pull records", "error", err)
+		return
+	}
+	for _, r := range recs {
+		exp, err := time.Parse(time.RFC3339, r.Labels[labelGCExpire])
+		if !isPullRecord(r.Name) || (err == nil && time.Since(exp) < time.Hour) {
+			continue
+		}
+		if err := s.client.ImageService().Delete(ctx, r.Name); err != nil && !errdefs.IsNotFound(err) {
+			s.log.Debug("removing a temporary pull record", "name", r.Name, "error", err)
+		}
+	}
+}
+
+// transferLayers is the pull engine's LayerFetcher that has containerd's transfer service
+// fetch and unpack the layers of req.Manifest into the Store's snapshotter.
+func (s *Store) transferLayers(platform ocispec.Platform) pull.LayerFetcher {
+	return func(ctx context.Context, req pull.LayerRequest) ([]pull.Layer, error) {
+		ref := reference.TrimNamed(req.Name).String() + "@" + req.Manifest.Digest.String()
+		var opts []registry.Opt
+		if s.opts.HostsDir != "" {
+			opts = append(opts, registry.WithHostDir(s.opts.HostsDir))
+		}
+		if s.puller.Insecure(reference.Domain(req.Name)) {
+			opts = append(opts, registry.WithDefaultScheme("http"))
+		}
+		if user, secret, ok := pull.Credentials(req.Auth); ok {
+			opts = append(opts, registry.WithCredentials(staticCredentials{user: user, secret: secret}))
+		}
+		src, err := registry.NewOCIRegistry(ctx, ref, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("fetching the layers of %s: %w", reference.FamiliarString(req.Name), err)
+		}
+		tmp, err := pullRecordName()
+		if err != nil {
+			return nil, err
+		}
+		dst := transferimage.NewStore(tmp,
+			transferimage.WithImageLabels(map[string]string{labelGCExpire: time.Now().UTC().Format(time.RFC3339)}),
+			transferimage.WithUnpack(platform, s.snapshotter))
+
+		pr := newTransferProgress(req)
+		err = s.client.Transfer(ctx, src, dst, transfer.WithProgress(pr.event))
+		pr.stop()
+		if derr := s.client.ImageService().Delete(context.WithoutCancel(ctx), tmp); derr != nil && !errdefs.IsNotFound(derr) {
+			s.log.Warn("removing a temporary pull record", "name", tmp, "error", derr)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, transferError(req.Name, err)
+		}
+		return s.layerDiffIDs(ctx, req)
+	}
+}
+
+// layerDiffIDs reads the diff ID of each layer of req from the uncompressed label the
+// unpacker records, or takes it from the config when the daemon did not unpack (the
+// snapshotter is not one its transfer service unpacks into): the unpack that follows then
+// verifies it.
+func (s *Store) layerDiffIDs(ctx context.Context, req pull.LayerRequest) ([]pull.Layer, error) {
+	out := make([]pull.Layer, len(req.Layers))
+	cs := s.client.ContentStore()
+	for i, l := range req.Layers {
+		if !images.IsLayerType(l.MediaType) {
+			continue
+		}
+		info, err := cs.Info(ctx, l.Digest)
+		if err != nil {
+			return nil, ctxErr(ctx, fmt.Errorf("layer %s: %w", l.Digest, err))
+		}
+		if d, err := digest.Parse(info.Labels[pull.LabelUncompressed]); err == nil {
+			out[i].DiffID = d
+		} else if req.DiffIDs != nil {
+			out[i].DiffID = req.DiffIDs[i]
+		}
+	}
+	return out, nil
+}
+
+// transferError classifies a failed transfer like the local path's failures. The
+// transfer service's errors keep their errdefs class across gRPC, but not the registry's
+// HTTP status nor the network failure behind them, which are read from the message.
+func transferError(named reference.Named, err error) error {
+	msg := fmt.Sprintf("failed to pull %s: %v", reference.FamiliarString(named), err)
+	text := err.Error()
+	if m := unexpectedStatus.FindStringSubmatch(text); m != nil {
+		switch code, _ := strconv.Atoi(m[1]); {
+		case code == http.StatusUnauthorized:
+			return errdefs.ErrUnauthenticated.WithMessage(msg)
+		case code == http.StatusForbidden:
+			return errdefs.ErrPermissionDenied.WithMessage(msg)
+		case code == http.StatusNotFound:
+			return errdefs.ErrNotFound.WithMessage(msg)
+		case code == http.StatusTooManyRequests:
+			return errdefs.ErrResourceExhausted.WithMessage(msg)
+		case code >= 500:
+			return errdefs.ErrUnavailable.WithMessage(msg)
+		}
+	}
+	switch {
+	case errdefs.IsFailedPrecondition(err) && strings.Contains(text, "unexpected commit digest"):
+		return errdefs.ErrDataLoss.WithMessage(msg)
+	case errdefs.IsNotFound(err):
+		return errdefs.ErrNotFound.WithMessage(msg)
+	case errdefs.IsUnauthorized(err):
+		return errdefs.ErrUnauthenticated.WithMessage(msg)
+	case networkFailure.MatchString(text):
+		return errdefs.ErrUnavailable.WithMessage(msg)
+	}
+	return fmt.Errorf("failed to pull %s: %w", reference.FamiliarString(named), err)
+}
+
+var (
+	// unexpectedStatus matches the message of containerd's remotes.ErrUnexpectedStatus.
+	unexpectedStatus = regexp.MustCompile(`unexpected status from [A-Z]+ request to \S+: (\d{3})`)
+	// networkFailure matches the messages of failures to reach a registry.
+	networkFailure = regexp.MustCompile(`connection refused|connection reset|no such host|i/o timeout|TLS handshake|unexpected EOF`)
+)
+
+// pullRecordName returns a new temporary record name.
+func pullRecordName() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return pullRecordPrefix + hex.EncodeToString(b[:]), nil
+}
+
+// staticCredentials answers the transfer service's credential requests with the pull's
+// credentials, for whichever host asks (as Docker sends them).
+type staticCredentials struct{ user, secret string }
+
+func (c staticCredentials) GetCredentials(context.Context, string, string) (registry.Credentials, error) {
+	return registry.Credentials{Username: c.user, Secret: c.secret}, nil
+}
+
+// transferProgress turns the transfer service's progress into Docker's layer statuses.
+// The transfer client can deliver events after Transfer returns; stop drops those.
+type transferProgress struct {
+	report  func(imagesvc.ProgressEvent)
+	missing map[digest.Digest]string // digest: short ID
+
+	mu      sync.Mutex
+	stopped bool
+}
+
+func newTransferProgress(req pull.LayerRequest) *transferProgress {
+	p := &transferProgress{report: req.Report, missing: make(map[digest.Digest]string, len(req.Missing))}
+	for _, d := range req.Missing {
+		p.missing[d.Digest] = pull.ShortID(d.Digest)
+	}
+	return p
+}
+
+func (p *transferProgress) stop() {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+}
+
+func (p *transferProgress) event(ev transfer.Progress) {
+	if ev.Desc == nil {
+		return
+	}
+	id, ok := p.missing[ev.Desc.Digest]
+	if !ok {
+		return
+	}
+	var out imagesvc.ProgressEvent
+	switch ev.Event {
+	case "downloading":
+		total := ev.Total
+		if total <= 0 {
+			total = ev.Desc.Size
+		}
+		out = imagesvc.ProgressEvent{ID: id, Status: imagesvc.StatusDownloading, Detail: &imagesvc.ProgressDetail{Current: ev.Progress, Total: total}}
+	case "complete", "already exists":
+		out = imagesvc.ProgressEvent{ID: id, Status: imagesvc.StatusDownloadComplete, Detail: &imagesvc.ProgressDetail{HideCounts: true}}
+	case "extracting":
+		out = imagesvc.ProgressEvent{ID: id, Status: imagesvc.StatusExtracting, Detail: &imagesvc.ProgressDetail{Current: ev.Progress, Total: ev.Total}}
+	case "extracted":
+		out = imagesvc.ProgressEvent{ID: id, Status: imagesvc.StatusPullComplete, Detail: &imagesvc.ProgressDetail{HideCounts: true}}
+	default:
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.stopped {
+		p.report(out)
+	}
+}
