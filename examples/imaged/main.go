@@ -63,6 +63,7 @@ type config struct {
 	logLevel       string
 	backend        string
 	containerd     string
+	localPull      bool
 	namespace      string
 	storageDriver  string
 	plugin         string
@@ -82,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.backend, "backend", "sqlite", "image backend: sqlite, containerd or plugin")
 	fs.StringVar(&c.containerd, "containerd", "/run/containerd/containerd.sock", "containerd address (--backend containerd)")
 	fs.StringVar(&c.namespace, "containerd-namespace", "default", "containerd namespace (--backend containerd)")
+	fs.BoolVar(&c.localPull, "containerd-local-pull", false, "fetch layers through imaged instead of containerd's transfer service (--backend containerd; for a daemon that cannot read --registry-config or reach the registries itself)")
 	fs.StringVar(&c.storageDriver, "storage-driver", "", "containerd snapshotter images are unpacked into (--backend containerd; default overlayfs)")
 	fs.StringVar(&c.plugin, "plugin", "", "path of a backend plugin binary (--backend plugin)")
 	fs.BoolVar(&c.allowURLImport, "allow-url-import", false, "let imports fetch archives from URLs (fromSrc=<URL>)")
@@ -123,6 +125,7 @@ func openBackend(ctx context.Context, c *config, log *slog.Logger) (backend, err
 	case "containerd":
 		return containerd.New(ctx, containerd.Options{
 			Address:        c.containerd,
+			LocalPull:      c.localPull,
 			Namespace:      c.namespace,
 			Snapshotter:    c.storageDriver,
 			HostsDir:       c.registryConfig,
