@@ -550,10 +550,16 @@ type ListRequest struct {
 	All   bool                   `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
 	// filters are the filter arguments in Docker's JSON shape
 	// {"key":{"value":true}}; empty for none.
-	Filters       string `protobuf:"bytes,2,opt,name=filters,proto3" json:"filters,omitempty"`
-	SharedSize    bool   `protobuf:"varint,3,opt,name=shared_size,json=sharedSize,proto3" json:"shared_size,omitempty"`
-	Manifests     bool   `protobuf:"varint,4,opt,name=manifests,proto3" json:"manifests,omitempty"`
-	Identity      bool   `protobuf:"varint,5,opt,name=identity,proto3" json:"identity,omitempty"`
+	Filters    string `protobuf:"bytes,2,opt,name=filters,proto3" json:"filters,omitempty"`
+	SharedSize bool   `protobuf:"varint,3,opt,name=shared_size,json=sharedSize,proto3" json:"shared_size,omitempty"`
+	Manifests  bool   `protobuf:"varint,4,opt,name=manifests,proto3" json:"manifests,omitempty"`
+	Identity   bool   `protobuf:"varint,5,opt,name=identity,proto3" json:"identity,omitempty"`
+	// if_none_match is the etag of the answer the host has for a list with these same
+	// options (the etag a ListResponse gave); empty when it has none. A plugin that can
+	// tell that its answer would be the one this etag names answers with not_modified; in
+	// any other case (an etag it does not know, of another request, of an older state of
+	// the catalog, or one it cannot check) it answers in full, as if the field were empty.
+	IfNoneMatch   string `protobuf:"bytes,6,opt,name=if_none_match,json=ifNoneMatch,proto3" json:"if_none_match,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -623,13 +629,32 @@ func (x *ListRequest) GetIdentity() bool {
 	return false
 }
 
+func (x *ListRequest) GetIfNoneMatch() string {
+	if x != nil {
+		return x.IfNoneMatch
+	}
+	return ""
+}
+
 type ListResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// images are the next images of the list, which is newest first.
+	// images are the next images of the list, which is newest first. A not_modified
+	// message carries none.
 	Images []*Summary `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
 	// total is the number of images of the whole list, in the first message; 0 when not
 	// known. The host uses it to size the result.
-	Total         uint32 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	Total uint32 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// etag labels the whole answer (see "Conditional lists" above), in the first message
+	// of a full answer (a plugin answering an empty list with an etag sends one message
+	// with only the etag), and in the not_modified message; empty when the plugin offers
+	// none, which it may always do. It is opaque: the host only compares it, byte for
+	// byte, and sends it back. A plugin keeps it short (tens of bytes).
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// not_modified answers a request whose if_none_match names the answer the plugin
+	// would send: the answer is the one the host already has. It is the only message of
+	// the call, with no images and no total, and the etag it confirms. A plugin sets it
+	// only in answer to a non-empty if_none_match.
+	NotModified   bool `protobuf:"varint,4,opt,name=not_modified,json=notModified,proto3" json:"not_modified,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -676,6 +701,20 @@ func (x *ListResponse) GetTotal() uint32 {
 		return x.Total
 	}
 	return 0
+}
+
+func (x *ListResponse) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *ListResponse) GetNotModified() bool {
+	if x != nil {
+		return x.NotModified
+	}
+	return false
 }
 
 // Summary is one entry of a list.
@@ -2834,17 +2873,20 @@ const file_backend_proto_rawDesc = "" +
 	"\x06values\x18\x01 \x03(\v2).imageapi.plugin.v1.StringMap.ValuesEntryR\x06values\x1a9\n" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb8\x01\n" +
 	"\vListRequest\x12\x10\n" +
 	"\x03all\x18\x01 \x01(\bR\x03all\x12\x18\n" +
 	"\afilters\x18\x02 \x01(\tR\afilters\x12\x1f\n" +
 	"\vshared_size\x18\x03 \x01(\bR\n" +
 	"sharedSize\x12\x1c\n" +
 	"\tmanifests\x18\x04 \x01(\bR\tmanifests\x12\x1a\n" +
-	"\bidentity\x18\x05 \x01(\bR\bidentity\"Y\n" +
+	"\bidentity\x18\x05 \x01(\bR\bidentity\x12\"\n" +
+	"\rif_none_match\x18\x06 \x01(\tR\vifNoneMatch\"\x90\x01\n" +
 	"\fListResponse\x123\n" +
 	"\x06images\x18\x01 \x03(\v2\x1b.imageapi.plugin.v1.SummaryR\x06images\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\rR\x05total\"\xde\x03\n" +
+	"\x05total\x18\x02 \x01(\rR\x05total\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12!\n" +
+	"\fnot_modified\x18\x04 \x01(\bR\vnotModified\"\xde\x03\n" +
 	"\aSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\x12\x1b\n" +

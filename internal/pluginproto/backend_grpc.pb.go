@@ -91,6 +91,10 @@ type BackendClient interface {
 	// one or more ListResponse messages (of a few hundred kilobytes each, so that the host
 	// decodes one while the plugin encodes the next), then ends the call with OK. An empty
 	// list may be no message at all.
+	//
+	// A list may be conditional (see ListRequest.if_none_match): when the host already has
+	// the answer, the plugin sends one ListResponse with not_modified set instead of the
+	// images.
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListResponse], error)
 	// Inspect inspects one image (GET /images/{name}/json).
 	Inspect(ctx context.Context, in *InspectRequest, opts ...grpc.CallOption) (*InspectResponse, error)
@@ -203,6 +207,10 @@ type BackendServer interface {
 	// one or more ListResponse messages (of a few hundred kilobytes each, so that the host
 	// decodes one while the plugin encodes the next), then ends the call with OK. An empty
 	// list may be no message at all.
+	//
+	// A list may be conditional (see ListRequest.if_none_match): when the host already has
+	// the answer, the plugin sends one ListResponse with not_modified set instead of the
+	// images.
 	List(*ListRequest, grpc.ServerStreamingServer[ListResponse]) error
 	// Inspect inspects one image (GET /images/{name}/json).
 	Inspect(context.Context, *InspectRequest) (*InspectResponse, error)
