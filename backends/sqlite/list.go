@@ -71,6 +71,26 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 	return out, nil
 }
 
+// ListVersion returns the generation of the catalog: a number that every committed write
+// to the catalog changes (pulls and imports, which add images, replace them, and move their
+// names), so that two lists with the same options, started at the same generation, answer
+// the same. It makes the store a plugins.ListVersioner: a plugin serving it answers a
+// repeated list by telling the host that the answer it has still holds. Two things change
+// a list without changing the generation, as that interface allows: the current time (the
+// until filter) and the containers that Options.Usage reports (a plugin gives the store
+// plugins.HostUsage, whose answers it accounts for itself). The generation starts again
+// at Open: it only tells apart the states of one open store. It fails with class
+// Unavailable once the store is closed.
+func (s *Store) ListVersion(ctx context.Context) (string, error) {
+	if err := s.checkOpen(); err != nil {
+		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return strconv.FormatUint(s.gen.Load(), 10), nil
+}
+
 // candidates runs the list query and returns the entries of the rows it selects, newest
 // first. The rows a query selected are remembered until the next write to the catalog
 // (see queryCache): a list repeated while nothing changes runs no SQL at all.

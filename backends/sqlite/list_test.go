@@ -1,14 +1,19 @@
 package sqlite
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"testing"
 
+	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/testimages"
+	"github.com/imageapi/imageapi/internal/testregistry"
 )
 
 func TestUnpackRows(t *testing.T) {
@@ -64,4 +69,65 @@ func TestListQueryCache(t *testing.T) {
 	assert.Equal(t, 6, count(imagesvc.ListOptions{}), "a write is seen by the next list")
 	assert.Equal(t, 2, count(imagesvc.ListOptions{Filters: args}))
 	assert.Len(t, s.queries.items, 2, "results of older generations are dropped")
+}
+
+// TestListVersion checks that the version changes with every write a list can see (an
+// import, a pull, a name moved to another image), stays while nothing is written, and
+// fails once the store is closed.
+func TestListVersion(t *testing.T) {
+	img, err := testimages.OCIManifest(testimages.Config{Layers: [][]testimages.File{{{Name: "f", Data: []byte("pulled")}}}})
+	require.NoError(t, err)
+	reg := testregistry.New(t, testregistry.Options{})
+	require.NoError(t, reg.Put("version/app", "v1", img))
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Insecure: []string{reg.Host()}})
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	seen := map[string]bool{}
+	version := func() string {
+		t.Helper()
+		v, err := s.ListVersion(ctx)
+		require.NoError(t, err)
+		return v
+	}
+	changed := func(what string) {
+		t.Helper()
+		v := version()
+		assert.False(t, seen[v], "%s: the version %s was seen before", what, v)
+		seen[v] = true
+		assert.Equal(t, v, version(), "%s: nothing written since", what)
+		_, err := s.List(ctx, imagesvc.ListOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, v, version(), "%s: a list writes nothing", what)
+	}
+	changed("open")
+
+	importTar := func(content, tag string) {
+		t.Helper()
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}))
+		_, err := tw.Write([]byte(content))
+		require.NoError(t, err)
+		require.NoError(t, tw.Close())
+		ref, err := imagesvc.ParseImportReference("example.com/version/imported", tag)
+		require.NoError(t, err)
+		_, err = s.Import(ctx, imagesvc.ImportRequest{Source: &buf, Ref: ref}, nil)
+		require.NoError(t, err)
+	}
+	importTar("one", "v1")
+	changed("import")
+	importTar("two", "v1")
+	changed("import moving the tag to another image")
+
+	ref, err := imagesvc.ParsePullReference(reg.Host()+"/version/app", "v1", "")
+	require.NoError(t, err)
+	_, err = s.Pull(ctx, imagesvc.PullRequest{Ref: ref}, nil)
+	require.NoError(t, err)
+	changed("pull")
+
+	require.NoError(t, s.Close())
+	_, err = s.ListVersion(ctx)
+	assert.True(t, errdefs.IsUnavailable(err), "closed: %v", err)
 }
