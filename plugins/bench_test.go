@@ -14,6 +14,10 @@ import (
 // comparison (the SQLite figures are in examples/plugin-sqlite). Run with
 //
 //	go test -run '^$' -bench . -benchmem ./plugins
+//
+// Loopback and Plugin hide the MemService's ListVersion, so that every list crosses in
+// full; LoopbackCached and PluginCached let the host answer repeated lists from its cache
+// (one round trip, then decoding the answer it kept).
 
 const benchImages = 10_000
 
@@ -56,12 +60,19 @@ func memSeeded(n int) *plugintest.MemService {
 func BenchmarkListMem10k(b *testing.B) {
 	b.Run("InProcess", func(b *testing.B) { benchList(b, memSeeded(benchImages)) })
 	b.Run("Loopback", func(b *testing.B) {
-		benchList(b, plugintest.InProcess(b, memSeeded(benchImages), plugins.Options{}))
+		benchList(b, plugintest.InProcess(b, unversioned{memSeeded(benchImages)}, plugins.Options{}))
 	})
 	b.Run("Plugin", func(b *testing.B) {
 		bin := plugintest.Build(b, testPluginPkg)
-		benchList(b, plugintest.Open(b, bin, plugins.Options{Args: []string{"-seed", "10000"},
+		benchList(b, plugintest.Open(b, bin, plugins.Options{Args: []string{"-seed", "10000", "-no-list-version"},
 			Env: []string{"TESTPLUGIN_CPUPROFILE=" + os.Getenv("TESTPLUGIN_CPUPROFILE")}}))
+	})
+	b.Run("LoopbackCached", func(b *testing.B) {
+		benchList(b, plugintest.InProcess(b, memSeeded(benchImages), plugins.Options{}))
+	})
+	b.Run("PluginCached", func(b *testing.B) {
+		bin := plugintest.Build(b, testPluginPkg)
+		benchList(b, plugintest.Open(b, bin, plugins.Options{Args: []string{"-seed", "10000"}}))
 	})
 }
 

@@ -625,6 +625,9 @@ func (c *Client) launchError(err error, stderr string) error {
 // kill stops the instance's process and waits for it and for its goroutines.
 func (i *instance) kill() {
 	i.lost.Store(true)
+	if i.conn != nil {
+		i.conn.lists.clear() // a relaunched process starts without them
+	}
 	i.pc.Kill()
 	if i.conn != nil && i.conn.usageDone != nil {
 		select {

@@ -7,7 +7,10 @@
 //
 // A plugin program builds its backend and hands it to [Serve] from main; a backend that
 // needs to know which containers use which images is given [HostUsage], which asks the
-// host. examples/plugin-sqlite serves the SQLite backend that way.
+// host. examples/plugin-sqlite serves the SQLite backend that way. A backend that can tell
+// cheaply when its lists change implements [ListVersioner]: the host then keeps the
+// answers of its last few lists, and a list repeated while nothing changed crosses the
+// boundary as a short "not modified" instead of the whole list.
 //
 // # Hosts
 //
@@ -51,7 +54,8 @@
 //	go generate ./plugins
 //
 // List is a server-streaming call (the images in messages of a few hundred kilobytes, which
-// the host decodes while the plugin encodes the next); Pull is a server-streaming call
+// the host decodes while the plugin encodes the next), conditional when the plugin labels
+// its answers with etags (backend.proto, "Conditional lists"); Pull is a server-streaming call
 // (progress events, then the result); Import is a bidirectional stream (a header and the archive's chunks go one way, progress and the
 // result the other); the host's usage provider is a gRPC service the host serves to the
 // plugin through go-plugin's GRPCBroker. Errors carry their errdefs class in an ErrorInfo

@@ -328,15 +328,17 @@ func appendSummary(b []byte, s *imagesvc.Summary) []byte {
 }
 
 // encodeList writes sums as ListResponse messages of about listChunk bytes, the first
-// with the total, and calls send with each. Each message has a buffer of its own from
-// listPool, which send owns: gRPC writes it out after SendMsg returns, then frees it.
-func encodeList(sums []imagesvc.Summary, send func(encodedList) error) error {
+// with the total and etag (when not empty), and calls send with each. Each message has a
+// buffer of its own from listPool, which send owns: gRPC writes it out after SendMsg
+// returns, then frees it. An empty list is no message at all, or one with only the etag.
+func encodeList(sums []imagesvc.Summary, etag string, send func(encodedList) error) error {
 	p := listPool.Get(0)
 	b := *p
 	if len(sums) > 0 {
 		b = appendTag(b, 2, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(len(sums)))
 	}
+	b = appendString(b, 3, etag)
 	for i := range sums {
 		b = appendSummary(b, &sums[i])
 		if len(b) >= listChunk {
@@ -354,6 +356,16 @@ func encodeList(sums []imagesvc.Summary, send func(encodedList) error) error {
 	}
 	listPool.Put(p)
 	return nil
+}
+
+// encodeNotModified writes the ListResponse that answers a conditional list whose etag
+// still holds.
+func encodeNotModified(etag string) encodedList {
+	p := listPool.Get(0)
+	b := appendString(*p, 3, etag)
+	b = appendBool(b, 4, true)
+	*p = b
+	return encodedList{p}
 }
 
 // ---- Decoding
@@ -784,6 +796,10 @@ type listDecoder struct {
 	more []imagesvc.Summary // decoded in order, after out[:n]
 	seq  chunkDecoder
 
+	etag        string // the first etag of the messages
+	notModified bool   // some message said not_modified
+	messages    int    // messages added
+
 	jobs chan listJob
 	wg   sync.WaitGroup
 	mu   sync.Mutex
@@ -806,22 +822,35 @@ type chunkDecoder struct {
 	digests []string
 }
 
-// scanList counts the images of a ListResponse and reads its total.
-func scanList(s string) (count int, total uint64, err error) {
+// listHeader is what scanList reads of a ListResponse: all but the images.
+type listHeader struct {
+	count       int // images
+	total       uint64
+	etag        string
+	notModified bool
+}
+
+// scanList counts the images of a ListResponse and reads its other fields.
+func scanList(s string) (listHeader, error) {
+	var h listHeader
 	r := reader{s: s}
 	for !r.done() {
 		num, typ := r.field()
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			count++
+			h.count++
 			r.skip(typ)
 		case num == 2 && typ == protowire.VarintType:
-			total = r.varint()
+			h.total = r.varint()
+		case num == 3 && typ == protowire.BytesType:
+			h.etag = r.bytes()
+		case num == 4 && typ == protowire.VarintType:
+			h.notModified = r.varint() != 0
 		default:
 			r.skip(typ)
 		}
 	}
-	return count, total, r.err
+	return h, r.err
 }
 
 // decode decodes the images of a ListResponse, appending them to out.
@@ -851,10 +880,16 @@ func (d *chunkDecoder) decode(s string, out []imagesvc.Summary) ([]imagesvc.Summ
 
 // add decodes one ListResponse, or hands it to a worker.
 func (l *listDecoder) add(s string) error {
-	count, total, err := scanList(s)
+	h, err := scanList(s)
 	if err != nil {
 		return err
 	}
+	l.messages++
+	if l.etag == "" {
+		l.etag = h.etag
+	}
+	l.notModified = l.notModified || h.notModified
+	count, total := h.count, h.total
 	if l.out == nil && l.n == 0 && len(l.more) == 0 && total > 0 && total <= 1<<24 {
 		l.out = make([]imagesvc.Summary, total)
 		l.jobs = make(chan listJob, 64)

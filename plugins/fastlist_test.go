@@ -68,7 +68,7 @@ func TestFastListMatchesGeneratedCode(t *testing.T) {
 	// Fast encoder -> generated decoder -> slow conversion.
 	var images []*pb.Summary
 	var chunks []string
-	require.NoError(t, encodeList(sums, func(e encodedList) error {
+	require.NoError(t, encodeList(sums, "etag-1", func(e encodedList) error {
 		b := *e.buf
 		var resp pb.ListResponse
 		if err := proto.Unmarshal(b, &resp); err != nil {
@@ -76,7 +76,11 @@ func TestFastListMatchesGeneratedCode(t *testing.T) {
 		}
 		if len(chunks) == 0 {
 			assert.Equal(t, uint32(len(sums)), resp.Total)
+			assert.Equal(t, "etag-1", resp.Etag, "the etag is in the first message")
+		} else {
+			assert.Empty(t, resp.Etag)
 		}
+		assert.False(t, resp.NotModified)
 		images = append(images, resp.Images...)
 		chunks = append(chunks, string(b))
 		return nil
@@ -89,15 +93,19 @@ func TestFastListMatchesGeneratedCode(t *testing.T) {
 		assertSameSummary(t, sums[i], got)
 	}
 
-	// Slow conversion -> generated encoder -> fast decoder.
-	slow := &pb.ListResponse{}
+	// Slow conversion -> generated encoder -> fast decoder, the etag last on the wire.
+	slow := &pb.ListResponse{Etag: "etag-2"}
 	for i := range sums {
 		slow.Images = append(slow.Images, encodeSummary(&sums[i]))
 	}
 	b, err := proto.Marshal(slow)
 	require.NoError(t, err)
-	got, err := decodeList(string(b))
+	var sl listDecoder
+	require.NoError(t, sl.add(string(b)))
+	got, err := sl.finish()
 	require.NoError(t, err)
+	assert.Equal(t, "etag-2", sl.etag)
+	assert.False(t, sl.notModified)
 	require.Len(t, got, len(sums))
 	for i := range sums {
 		assertSameSummary(t, sums[i], got[i])
@@ -110,6 +118,8 @@ func TestFastListMatchesGeneratedCode(t *testing.T) {
 	}
 	got, err = l.finish()
 	require.NoError(t, err)
+	assert.Equal(t, "etag-1", l.etag)
+	assert.Equal(t, len(chunks), l.messages)
 	require.Len(t, got, len(sums))
 	for i := range sums {
 		assertSameSummary(t, sums[i], got[i])
@@ -141,6 +151,56 @@ func assertSameSummary(t *testing.T, want, got imagesvc.Summary) {
 	}
 	want.Created, got.Created = time.Time{}, time.Time{}
 	assert.Equal(t, want, got)
+}
+
+// The other answers of a conditional list: an empty list with an etag, without one, and
+// not modified, both ways against the generated code.
+func TestFastListConditionalMatchesGeneratedCode(t *testing.T) {
+	// Fast encoder -> generated decoder.
+	var msgs []*pb.ListResponse
+	collect := func(e encodedList) error {
+		var resp pb.ListResponse
+		if err := proto.Unmarshal(*e.buf, &resp); err != nil {
+			return err
+		}
+		msgs = append(msgs, &resp)
+		return nil
+	}
+	require.NoError(t, encodeList(nil, "", collect))
+	assert.Empty(t, msgs, "an empty list without an etag is no message")
+	require.NoError(t, encodeList(nil, "e", collect))
+	require.Len(t, msgs, 1)
+	assert.True(t, proto.Equal(&pb.ListResponse{Etag: "e"}, msgs[0]), "%v", msgs[0])
+	msgs = nil
+	require.NoError(t, collect(encodeNotModified("e")))
+	require.Len(t, msgs, 1)
+	assert.True(t, proto.Equal(&pb.ListResponse{Etag: "e", NotModified: true}, msgs[0]), "%v", msgs[0])
+
+	// Generated encoder -> fast decoder.
+	for _, m := range []*pb.ListResponse{
+		{Etag: "e", NotModified: true},
+		{NotModified: true},
+		{Etag: "e"},
+	} {
+		b, err := proto.Marshal(m)
+		require.NoError(t, err)
+		var l listDecoder
+		require.NoError(t, l.add(string(b)))
+		got, err := l.finish()
+		require.NoError(t, err)
+		assert.Empty(t, got)
+		assert.Equal(t, m.Etag, l.etag)
+		assert.Equal(t, m.NotModified, l.notModified)
+		assert.Equal(t, 1, l.messages)
+	}
+
+	// The fields of the request cross as the generated code writes them.
+	req := &pb.ListRequest{All: true, Filters: `{"label":{"a":true}}`, IfNoneMatch: "e"}
+	b, err := proto.Marshal(req)
+	require.NoError(t, err)
+	var back pb.ListRequest
+	require.NoError(t, proto.Unmarshal(b, &back))
+	assert.Equal(t, "e", back.GetIfNoneMatch())
 }
 
 // A total that does not match the images is only a hint.
@@ -184,13 +244,13 @@ func BenchmarkEncodeList10k(b *testing.B) {
 	sums := benchSummaries(10_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = encodeList(sums, func(e encodedList) error { listPool.Put(e.buf); return nil })
+		_ = encodeList(sums, "", func(e encodedList) error { listPool.Put(e.buf); return nil })
 	}
 }
 
 func BenchmarkDecodeList10k(b *testing.B) {
 	var chunks []string
-	_ = encodeList(benchSummaries(10_000), func(e encodedList) error { chunks = append(chunks, string(*e.buf)); return nil })
+	_ = encodeList(benchSummaries(10_000), "", func(e encodedList) error { chunks = append(chunks, string(*e.buf)); return nil })
 	b.ReportAllocs()
 	for b.Loop() {
 		var l listDecoder

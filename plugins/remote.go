@@ -28,6 +28,8 @@ type conn struct {
 
 	usageID   uint32        // broker ID of the usage service; 0 without one
 	usageDone chan struct{} // closed when the usage service has stopped
+
+	lists listCache // the answers of the last lists that the plugin gave an etag
 }
 
 func (h *hostPlugin) connect(_ context.Context, broker *plugin.GRPCBroker, cc *grpc.ClientConn) *conn {
@@ -64,6 +66,11 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 		Manifests:  opts.Manifests,
 		Identity:   opts.Identity,
 	}
+	key := listKey(req)
+	cached := c.lists.get(key)
+	if cached != nil {
+		req.IfNoneMatch = cached.etag
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := c.cc.NewStream(ctx, &listStreamDesc, pb.Backend_List_FullMethodName, grpc.ForceCodecV2(newCodec()))
@@ -77,6 +84,7 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 		return nil, recvError(stream, err)
 	}
 	var dec listDecoder
+	var chunks []string // kept for the cache
 	for {
 		var chunk listPayload
 		err := stream.RecvMsg(&chunk)
@@ -91,10 +99,30 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 			_, _ = dec.finish()
 			return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
 		}
+		chunks = append(chunks, chunk.s)
 	}
 	out, err := dec.finish()
 	if err != nil {
 		return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
+	}
+	if dec.notModified {
+		switch {
+		case cached == nil:
+			return nil, errdefs.ErrInternal.WithMessage("the plugin answered a list as not modified, but the host asked for it in full")
+		case dec.messages != 1 || len(out) != 0:
+			return nil, errdefs.ErrInternal.WithMessage("the plugin answered a list as not modified, with images or in several messages")
+		case dec.etag != "" && dec.etag != cached.etag:
+			return nil, errdefs.ErrInternal.WithMessage("the plugin answered a list as not modified, with another etag than the host's")
+		}
+		if out, err = cached.decode(); err != nil {
+			return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
+		}
+		return out, nil
+	}
+	if dec.etag != "" {
+		c.lists.put(&cachedList{key: key, etag: dec.etag, chunks: chunks})
+	} else if cached != nil {
+		c.lists.drop(cached)
 	}
 	return out, nil
 }

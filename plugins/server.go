@@ -28,6 +28,7 @@ type server struct {
 	name    string
 	version string
 	logger  *slog.Logger
+	nonce   [16]byte // the random part of this process's etags (listversion.go)
 
 	mu        sync.Mutex
 	usage     pb.UsageClient
@@ -35,7 +36,7 @@ type server struct {
 }
 
 func newServer(impl imagesvc.Service, opts ServeOptions, logger *slog.Logger) *server {
-	return &server{impl: impl, name: opts.Name, version: opts.Version, logger: logger}
+	return &server{impl: impl, name: opts.Name, version: opts.Version, logger: logger, nonce: newNonce()}
 }
 
 // close releases the connection to the host's usage service.
@@ -49,15 +50,17 @@ func (s *server) close() {
 	}
 }
 
-// withHost puts the host's usage service in ctx, for [HostUsage].
-func (s *server) withHost(ctx context.Context) context.Context {
+// withHost puts the host's usage service in ctx, for [HostUsage]; the hostCall tells
+// whether the call used it.
+func (s *server) withHost(ctx context.Context) (context.Context, *hostCall) {
 	s.mu.Lock()
 	u := s.usage
 	s.mu.Unlock()
+	call := &hostCall{usage: u}
 	if u == nil {
-		return ctx
+		return ctx, call
 	}
-	return context.WithValue(ctx, usageKey{}, u)
+	return context.WithValue(ctx, usageKey{}, call), call
 }
 
 func (s *server) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitResponse, error) {
@@ -85,15 +88,23 @@ func (s *server) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitRespons
 // List is served by listEncoded (the fast path, see fastlist.go); this version with the
 // generated types is what other implementations of the protocol do.
 func (s *server) List(req *pb.ListRequest, stream grpc.ServerStreamingServer[pb.ListResponse]) error {
-	sums, err := s.list(stream.Context(), req)
+	ans, err := s.list(stream.Context(), req)
 	if err != nil {
 		return err
+	}
+	if ans.notModified {
+		return stream.Send(&pb.ListResponse{Etag: ans.etag, NotModified: true})
+	}
+	sums := ans.sums
+	if len(sums) == 0 && ans.etag != "" {
+		return stream.Send(&pb.ListResponse{Etag: ans.etag})
 	}
 	const per = 500
 	for i := 0; i < len(sums); i += per {
 		resp := &pb.ListResponse{}
 		if i == 0 {
 			resp.Total = uint32(len(sums))
+			resp.Etag = ans.etag
 		}
 		for j := i; j < min(i+per, len(sums)); j++ {
 			resp.Images = append(resp.Images, encodeSummary(&sums[j]))
@@ -108,16 +119,20 @@ func (s *server) List(req *pb.ListRequest, stream grpc.ServerStreamingServer[pb.
 // listEncoded answers List with the fast path: the list is encoded by one goroutine while
 // this one sends, since gRPC's SendMsg waits until most of a message is written out.
 func (s *server) listEncoded(req *pb.ListRequest, stream grpc.ServerStream) error {
-	sums, err := s.list(stream.Context(), req)
+	ans, err := s.list(stream.Context(), req)
 	if err != nil {
 		return err
+	}
+	if ans.notModified {
+		e := encodeNotModified(ans.etag)
+		return stream.SendMsg(&e)
 	}
 	chunks := make(chan encodedList, 8)
 	stop := make(chan struct{})
 	encoded := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		encoded <- encodeList(sums, func(e encodedList) error {
+		encoded <- encodeList(ans.sums, ans.etag, func(e encodedList) error {
 			select {
 			case chunks <- e:
 				return nil
@@ -146,12 +161,38 @@ func (s *server) listEncoded(req *pb.ListRequest, stream grpc.ServerStream) erro
 // errStopped ends an encoding whose sending failed.
 var errStopped = errors.New("stopped")
 
-func (s *server) list(ctx context.Context, req *pb.ListRequest) ([]imagesvc.Summary, error) {
+// listAnswer is the answer to a list: the images and their etag, or not modified.
+type listAnswer struct {
+	sums        []imagesvc.Summary
+	etag        string // "" for none
+	notModified bool   // the host's answer (req.if_none_match) still holds; no sums
+}
+
+// list answers a list request. When the backend is a [ListVersioner], the answer gets an
+// etag, unless it depends on more than the backend's version (an until filter, the host's
+// containers); a request whose if_none_match is that etag is answered not modified,
+// without listing.
+func (s *server) list(ctx context.Context, req *pb.ListRequest) (listAnswer, error) {
 	args, err := filters.FromJSON(req.GetFilters())
 	if err != nil {
-		return nil, toStatus(err)
+		return listAnswer{}, toStatus(err)
 	}
-	sums, err := s.impl.List(s.withHost(ctx), imagesvc.ListOptions{
+	var etag string
+	if v, ok := s.impl.(ListVersioner); ok && !args.Contains("until") {
+		// Read before listing: a write that races the list changes the version after
+		// this, so the etag can only name an older answer, never a newer one.
+		version, err := v.ListVersion(ctx)
+		if err == nil {
+			etag = s.etag(version, req)
+		} else if ctx.Err() == nil {
+			s.logger.Debug("the backend has no list version; answering in full", "error", err)
+		}
+	}
+	if etag != "" && req.GetIfNoneMatch() == etag {
+		return listAnswer{etag: etag, notModified: true}, nil
+	}
+	ctx, call := s.withHost(ctx)
+	sums, err := s.impl.List(ctx, imagesvc.ListOptions{
 		All:        req.GetAll(),
 		Filters:    args,
 		SharedSize: req.GetSharedSize(),
@@ -159,9 +200,12 @@ func (s *server) list(ctx context.Context, req *pb.ListRequest) ([]imagesvc.Summ
 		Identity:   req.GetIdentity(),
 	})
 	if err != nil {
-		return nil, toStatus(err)
+		return listAnswer{}, toStatus(err)
 	}
-	return sums, nil
+	if call.asked.Load() {
+		etag = "" // the host's containers change without a new version
+	}
+	return listAnswer{sums: sums, etag: etag}, nil
 }
 
 func (s *server) Inspect(ctx context.Context, req *pb.InspectRequest) (*pb.InspectResponse, error) {
@@ -172,7 +216,8 @@ func (s *server) Inspect(ctx context.Context, req *pb.InspectRequest) (*pb.Inspe
 			return nil, toStatus(err)
 		}
 	}
-	img, err := s.impl.Inspect(s.withHost(ctx), ref, imagesvc.InspectOptions{
+	hctx, _ := s.withHost(ctx)
+	img, err := s.impl.Inspect(hctx, ref, imagesvc.InspectOptions{
 		Manifests: req.GetManifests(),
 		Platform:  decodePlatform(req.GetPlatform()),
 	})
@@ -199,7 +244,8 @@ func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.
 		defer mu.Unlock()
 		_ = stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Progress{Progress: encodeProgress(ev)}})
 	}
-	pulled, err := s.impl.Pull(s.withHost(stream.Context()), imagesvc.PullRequest{
+	hctx, _ := s.withHost(stream.Context())
+	pulled, err := s.impl.Pull(hctx, imagesvc.PullRequest{
 		Ref:      ref,
 		Platform: decodePlatform(req.GetPlatform()),
 		Auth:     decodeAuth(req.GetAuth()),
@@ -264,7 +310,8 @@ func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.Imp
 		defer mu.Unlock()
 		_ = stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Progress{Progress: encodeProgress(ev)}})
 	}
-	id, err := s.impl.Import(s.withHost(stream.Context()), req, progress)
+	hctx, _ := s.withHost(stream.Context())
+	id, err := s.impl.Import(hctx, req, progress)
 	if err != nil {
 		return toStatus(err)
 	}

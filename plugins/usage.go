@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
 
@@ -11,23 +12,35 @@ import (
 
 type usageKey struct{}
 
+// hostCall is what the server puts in the context of a call from the host, for
+// [HostUsage]: the host's usage service, and whether the call has asked it something.
+type hostCall struct {
+	usage pb.UsageClient
+	// asked is set when a ContainersUsing request went to the host: the answer of the call
+	// then depends on the host's containers, which change without the backend knowing.
+	asked atomic.Bool
+}
+
 // HostUsage returns the [imagesvc.UsageProvider] that a plugin gives its backend: it asks
 // the host's provider ([Options.Usage]), across the process boundary, on behalf of the
 // call in progress. Outside a call from a host, or when the host has no provider, it
 // reports no containers.
 //
 // It finds the host through the context of the call, so the backend must pass on the
-// context it was given (as imagesvc's contract expects of it anyway).
+// context it was given (as imagesvc's contract expects of it anyway). A list for which it
+// asked the host is never answered from the host's cache of lists (see [ListVersioner]):
+// the host's containers change without the backend knowing.
 func HostUsage() imagesvc.UsageProvider { return hostUsage{} }
 
 type hostUsage struct{}
 
 func (hostUsage) ContainersUsing(ctx context.Context, digests []digest.Digest) (map[digest.Digest][]string, error) {
-	u, _ := ctx.Value(usageKey{}).(pb.UsageClient)
-	if u == nil || len(digests) == 0 {
+	call, _ := ctx.Value(usageKey{}).(*hostCall)
+	if call == nil || call.usage == nil || len(digests) == 0 {
 		return map[digest.Digest][]string{}, nil
 	}
-	resp, err := u.ContainersUsing(ctx, &pb.ContainersUsingRequest{Digests: encodeDigests(digests)})
+	call.asked.Store(true)
+	resp, err := call.usage.ContainersUsing(ctx, &pb.ContainersUsingRequest{Digests: encodeDigests(digests)})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

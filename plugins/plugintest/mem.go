@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,20 +17,26 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/plugins"
 )
 
 // MemService is a small in-memory [imagesvc.Service] for testing transports, not image
 // semantics: List returns every image (filters are validated, not applied), Inspect
 // resolves full IDs, short IDs and exact names, Pull makes up an image named after the
 // reference and reports a few progress events, and Import stores the archive's digest as
-// a new image. It copies what it returns, as a real backend does.
+// a new image. It copies what it returns, as a real backend does. It is a
+// [plugins.ListVersioner]: its version counts the changes to its images.
 type MemService struct {
-	mu     sync.Mutex
-	images []imagesvc.Image // newest first
-	now    func() time.Time
+	mu      sync.Mutex
+	images  []imagesvc.Image // newest first
+	now     func() time.Time
+	version uint64 // bumped by every change to images
 }
 
-var _ imagesvc.Service = (*MemService)(nil)
+var (
+	_ imagesvc.Service      = (*MemService)(nil)
+	_ plugins.ListVersioner = (*MemService)(nil)
+)
 
 // NewMemService returns an empty MemService.
 func NewMemService() *MemService {
@@ -68,6 +75,18 @@ func (m *MemService) Seed(n int) {
 		seeded[n-1-i] = img // newest first
 	}
 	m.images = append(seeded, m.images...)
+	m.version++
+}
+
+// ListVersion implements [plugins.ListVersioner]: it changes with every Seed, every Pull
+// that adds an image and every Import.
+func (m *MemService) ListVersion(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return strconv.FormatUint(m.version, 10), nil
 }
 
 // Len returns the number of images.
@@ -213,6 +232,7 @@ func (m *MemService) Pull(ctx context.Context, req imagesvc.PullRequest, progres
 			Architecture: "amd64", OS: "linux", RootFS: imagesvc.RootFS{Type: "layers"},
 			Descriptor: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: id, Size: 512},
 		}}, m.images...)
+		m.version++
 	}
 	m.mu.Unlock()
 	progress.Report(imagesvc.PullStatus(familiar, updated))
@@ -255,6 +275,7 @@ func (m *MemService) Import(ctx context.Context, req imagesvc.ImportRequest, pro
 	}
 	m.mu.Lock()
 	m.images = append([]imagesvc.Image{img}, m.images...)
+	m.version++
 	m.mu.Unlock()
 	return id, nil
 }

@@ -8,6 +8,8 @@
 //   - Import with the message "crash" reads the first chunk, then panics;
 //   - List fills Containers from the host's usage provider (plugins.HostUsage).
 //
+// The MemService is a plugins.ListVersioner, unless -no-list-version hides it.
+//
 // Its -mode flag makes it misbehave at start: "hang" never completes the handshake,
 // "version2" serves protocol version 2 only, "notplugin" prints a line and exits, "exit"
 // exits with an error at once. With -hang-after FILE it serves the first time and hangs
@@ -38,6 +40,7 @@ func main() {
 	mode := flag.String("mode", "serve", "serve, hang, version2, notplugin or exit")
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
 	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
+	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full)")
 	flag.Parse()
 	if *hangAfter != "" {
 		if _, err := os.Stat(*hangAfter); err == nil {
@@ -75,7 +78,11 @@ func main() {
 	}
 	mem := plugintest.NewMemService()
 	mem.Seed(*seed)
-	if err := plugins.Serve(&faulty{MemService: mem}, plugins.ServeOptions{Name: "testplugin", Version: "0.0.1"}); err != nil {
+	var svc imagesvc.Service = &faulty{MemService: mem}
+	if *noListVersion {
+		svc = unversioned{svc}
+	}
+	if err := plugins.Serve(svc, plugins.ServeOptions{Name: "testplugin", Version: "0.0.1"}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -93,6 +100,9 @@ func (version2) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn
 type faulty struct {
 	*plugintest.MemService
 }
+
+// unversioned hides the ListVersion of the backend it holds.
+type unversioned struct{ imagesvc.Service }
 
 func (f *faulty) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
 	sums, err := f.MemService.List(ctx, opts)
