@@ -11,7 +11,9 @@
 //	})
 //
 // Its flags are named as imaged's. The containers using each image are asked of the host
-// (plugins.HostUsage). Logs go to the host's logger.
+// (plugins.HostUsage). Logs go to the host's logger. A list repeated while the catalog is
+// unchanged (and for which the host's containers were not asked) is answered from what
+// the host kept of the previous one (sqlite.Store.ListVersion).
 package main
 
 import (
@@ -30,6 +32,10 @@ import (
 
 // version is the plugin's own version, reported to hosts.
 const version = "0.1.0"
+
+// The store is served as it is, so that the plugin finds its ListVersion and answers a
+// repeated list by telling the host that the answer it has still holds.
+var _ plugins.ListVersioner = (*sqlite.Store)(nil)
 
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
