@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	"github.com/containerd/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/containerdtest"
@@ -347,6 +349,69 @@ func TestPullCanceledMidLayer(t *testing.T) {
 			recs, err := s.client.ImageService().List(s.nsContext(context.Background()))
 			require.NoError(t, err)
 			assert.Empty(t, recs, "no image record, temporary or not")
+		})
+	}
+}
+
+// readWatch records the digests of the blobs a client reads from containerd's content
+// store.
+type readWatch struct {
+	mu   sync.Mutex
+	read map[string]bool
+}
+
+func (w *readWatch) dialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		return &watchedStream{ClientStream: cs, w: w}, err
+	})}
+}
+
+type watchedStream struct {
+	grpc.ClientStream
+	w *readWatch
+}
+
+func (s *watchedStream) SendMsg(m any) error {
+	if r, ok := m.(*contentapi.ReadContentRequest); ok {
+		s.w.mu.Lock()
+		s.w.read[r.Digest] = true
+		s.w.mu.Unlock()
+	}
+	return s.ClientStream.SendMsg(m)
+}
+
+// TestPullPresentLayersNotRead pulls an image, then the same image under another name: the
+// second pull finds every layer present and must not read any back through the socket
+// (to work out diff IDs or sizes), on either pull path.
+func TestPullPresentLayersNotRead(t *testing.T) {
+	img, err := testimages.OCIManifest(testimages.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 23})
+	require.NoError(t, err)
+	man, _, err := img.Manifest(img.Descriptor.Digest)
+	require.NoError(t, err)
+	reg := testregistry.New(t, testregistry.Options{})
+	require.NoError(t, reg.Put("library/first", "1", img))
+	require.NoError(t, reg.Put("library/second", "1", img))
+	hosts := t.TempDir()
+	require.NoError(t, reg.WriteHostsDir(hosts))
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			w := &readWatch{read: map[string]bool{}}
+			s, _ := open(t, v, Options{HostsDir: hosts, DialOptions: w.dialOptions()})
+			for i, repo := range []string{"library/first", "library/second"} {
+				named, err := imagesvc.ParsePullReference(reg.Host()+"/"+repo, "1", "")
+				require.NoError(t, err)
+				var events []imagesvc.ProgressEvent
+				_, err = s.Pull(context.Background(), imagesvc.PullRequest{Ref: named}, func(ev imagesvc.ProgressEvent) { events = append(events, ev) })
+				require.NoError(t, err)
+				if i == 1 {
+					for _, l := range man.Layers {
+						assert.True(t, hasStatus(events, l.Digest.Encoded()[:12], imagesvc.StatusAlreadyExists))
+						assert.False(t, w.read[l.Digest.String()], "layer %s read back", l.Digest)
+					}
+				}
+			}
+			assert.Len(t, names(t, s), 2)
 		})
 	}
 }

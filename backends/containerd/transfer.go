@@ -95,6 +95,9 @@ func (s *Store) removePullRecords(ctx context.Context) {
 // fetch and unpack the layers of req.Manifest into the Store's snapshotter.
 func (s *Store) transferLayers(platform ocispec.Platform) pull.LayerFetcher {
 	return func(ctx context.Context, req pull.LayerRequest) ([]pull.Layer, error) {
+		if len(req.Missing) == 0 {
+			return s.layerDiffIDs(ctx, req) // the unpack that follows checks the snapshots
+		}
 		ref := reference.TrimNamed(req.Name).String() + "@" + req.Manifest.Digest.String()
 		var opts []registry.Opt
 		if s.opts.HostsDir != "" {

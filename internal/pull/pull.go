@@ -198,10 +198,10 @@ type Target struct {
 // backend that can move the bytes better than this process can (containerd's transfer
 // service fetches them inside the daemon). The Puller has already resolved the reference,
 // fetched the index, manifest and config into the store, checked which layers are present
-// and reported "Pulling fs layer", "Waiting" or "Already exists" for each; the fetcher
+// and reported "Pulling fs layer", "Waiting" or "Already exists" for each. The fetcher
 // reports the rest of each missing layer's progress with req.Report ("Downloading",
 // "Download complete", "Extracting", "Pull complete"; the Puller adds any "Pull complete"
-// left out). It returns one [Layer] per entry of req.Layers, with its DiffID (verified
+// left out). It is called even when no layer is missing, for the layers' diff IDs. It returns one [Layer] per entry of req.Layers, with its DiffID (verified
 // here against the config) and, when known, its unpacked size. Its errors are returned
 // as they are, so they should carry errdefs classes.
 type LayerFetcher func(ctx context.Context, req LayerRequest) ([]Layer, error)
@@ -729,7 +729,7 @@ func (j *job) fetchLayers(ctx context.Context, fetcher remotes.Fetcher, named re
 		}
 	}
 
-	if j.layers != nil && len(queued) > 0 {
+	if j.layers != nil {
 		return j.delegateLayers(ctx, named, manifest, layers, diffIDs, queued)
 	}
 

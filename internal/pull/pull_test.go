@@ -1,6 +1,7 @@
 package pull
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -738,10 +739,12 @@ func TestLayerFetcher(t *testing.T) {
 	var got LayerRequest
 	fetcher := func(ctx context.Context, req LayerRequest) ([]Layer, error) {
 		got = req
-		first := ShortID(req.Missing[0].Digest)
-		req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusDownloading, Detail: &imagesvc.ProgressDetail{Current: 1, Total: 2}})
-		req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusPullComplete})
-		req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusExtracting}) // dropped: after Pull complete
+		if len(req.Missing) > 0 {
+			first := ShortID(req.Missing[0].Digest)
+			req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusDownloading, Detail: &imagesvc.ProgressDetail{Current: 1, Total: 2}})
+			req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusPullComplete})
+			req.Report(imagesvc.ProgressEvent{ID: first, Status: imagesvc.StatusExtracting}) // dropped: after Pull complete
+		}
 		out := make([]Layer, len(req.Layers))
 		for i := range out {
 			out[i].DiffID = req.DiffIDs[i]
@@ -775,6 +778,25 @@ func TestLayerFetcher(t *testing.T) {
 		"Digest: " + img.Descriptor.Digest.String(),
 	}, ev.lines())
 
+	t.Run("NothingMissing", func(t *testing.T) {
+		// The same image again into a store that has its layers (the fake fetcher
+		// above fetched nothing): the fetcher is still asked, for the diff IDs, with
+		// nothing to fetch.
+		for _, l := range m.Layers {
+			require.NoError(t, content.WriteBlob(t.Context(), f.store, l.Digest.String(), bytes.NewReader(img.Blobs[l.Digest].Data), l))
+		}
+		got = LayerRequest{}
+		calls := 0
+		counting := func(ctx context.Context, req LayerRequest) ([]Layer, error) {
+			calls++
+			return fetcher(ctx, req)
+		}
+		err := f.puller.FetchEach(t.Context(), f.store, imagesvc.PullRequest{Ref: f.ref(t, "library/delegated:1")}, nil, nil, WithLayerFetcher(counting))
+		require.NoError(t, err)
+		assert.Equal(t, 1, calls)
+		assert.Empty(t, got.Missing)
+		assert.Equal(t, m.Layers, got.Layers)
+	})
 	t.Run("WrongDiffID", func(t *testing.T) {
 		f.store = testimages.NewContentStore(t)
 		bad := func(ctx context.Context, req LayerRequest) ([]Layer, error) {
