@@ -158,7 +158,7 @@ func (s *Store) setName(ctx context.Context, name string, target ocispec.Descrip
 		if err != nil {
 			return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", name, err))
 		}
-		if len(recs) > 0 {
+		if len(withoutPullRecords(recs)) > 0 {
 			return false, nil
 		}
 	}
@@ -199,7 +199,7 @@ func (s *Store) keepDangling(ctx context.Context, leaving string, target ocispec
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
+	for _, r := range withoutPullRecords(recs) {
 		if r.Name != leaving {
 			return nil
 		}

@@ -44,6 +44,7 @@ func (s *Store) listRecords(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("listing images: %w", err))
 	}
+	recs = withoutPullRecords(recs)
 	s.names.prune(len(recs))
 	return group(recs, &s.names), nil
 }
@@ -114,9 +115,6 @@ func (c *nameCache) prune(records int) {
 func group(recs []images.Image, names *nameCache) *snapshot {
 	snap := &snapshot{byTarget: map[digest.Digest]int{}, byName: make(map[string]int, len(recs)), names: names}
 	for _, r := range recs {
-		if isPullRecord(r.Name) {
-			continue // a transfer's temporary record (see transfer.go)
-		}
 		d := r.Target.Digest
 		i, ok := snap.byTarget[d]
 		if !ok {

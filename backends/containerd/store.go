@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -64,7 +65,8 @@ type Options struct {
 
 	// HostsDir is a directory in containerd's hosts.toml layout (HostsDir/<host>/hosts.toml)
 	// that configures registry hosts: mirrors, plain-HTTP registries, CA files, client
-	// certificates. "" uses each registry's default endpoint over HTTPS.
+	// certificates. "" uses each registry's default endpoint over HTTPS. Unless LocalPull
+	// is set, containerd 2.x daemons read it too, at the same (absolute) path.
 	HostsDir string
 
 	// Insecure lists registry hosts ("localhost:5000") that may be reached over plain HTTP.
@@ -131,7 +133,8 @@ type Store struct {
 
 	puller   *pull.Puller
 	pulls    flight.Group[[]imagesvc.PulledImage]
-	transfer bool // layers are pulled through the daemon's transfer service
+	transfer bool   // layers are pulled through the daemon's transfer service
+	hostsDir string // Options.HostsDir made absolute, for the transfer service
 
 	cache         *cache
 	events        *eventLoop
@@ -207,7 +210,13 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("containerd store: containerd at %s: %v: %w", opts.Address, err, errdefs.ErrUnavailable)
 	}
-	s.transfer = !opts.LocalPull && s.hasTransfer(cctx)
+	if s.transfer = !opts.LocalPull && s.hasTransfer(cctx); s.transfer && opts.HostsDir != "" {
+		// The daemon resolves a relative path against its own directory.
+		if s.hostsDir, err = filepath.Abs(opts.HostsDir); err != nil {
+			s.release()
+			return nil, fmt.Errorf("containerd store: hosts directory %q: %v: %w", opts.HostsDir, err, errdefs.ErrInvalidArgument)
+		}
+	}
 	if s.transfer {
 		s.removePullRecords(cctx)
 	}

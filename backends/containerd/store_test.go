@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -13,6 +17,7 @@ import (
 
 	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -412,6 +417,80 @@ func TestPullPresentLayersNotRead(t *testing.T) {
 				}
 			}
 			assert.Len(t, names(t, s), 2)
+		})
+	}
+}
+
+// wrongDiffIDImage returns an image whose config lists a wrong diff ID for its first layer.
+func wrongDiffIDImage(t *testing.T) *testimages.Image {
+	t.Helper()
+	img, err := testimages.OCIManifest(testimages.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 24})
+	require.NoError(t, err)
+	man, cfg, err := img.Manifest(img.Descriptor.Digest)
+	require.NoError(t, err)
+	cfg.RootFS.DiffIDs[0] = digest.FromString("wrong")
+	replace := func(old ocispec.Descriptor, v any) ocispec.Descriptor {
+		data, err := json.Marshal(v)
+		require.NoError(t, err)
+		delete(img.Blobs, old.Digest)
+		d := ocispec.Descriptor{MediaType: old.MediaType, Digest: digest.FromBytes(data), Size: int64(len(data))}
+		img.Blobs[d.Digest] = testimages.Blob{Descriptor: d, Data: data}
+		return d
+	}
+	man.Config = replace(man.Config, cfg)
+	img.Descriptor = replace(img.Descriptor, man)
+	return img
+}
+
+// TestPullWrongDiffID pulls an image whose layer does not match the config's diff ID:
+// DataLoss and no record, on both pull paths.
+func TestPullWrongDiffID(t *testing.T) {
+	img := wrongDiffIDImage(t)
+	reg := testregistry.New(t, testregistry.Options{})
+	require.NoError(t, reg.Put("library/wrongdiff", "1", img))
+	hosts := t.TempDir()
+	require.NoError(t, reg.WriteHostsDir(hosts))
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{HostsDir: hosts})
+			named, err := imagesvc.ParsePullReference(reg.Host()+"/library/wrongdiff", "1", "")
+			require.NoError(t, err)
+			_, err = s.Pull(context.Background(), imagesvc.PullRequest{Ref: named}, nil)
+			require.Error(t, err)
+			assert.True(t, errdefs.IsDataLoss(err), "class of %v", err)
+			recs, err := s.client.ImageService().List(s.nsContext(context.Background()))
+			require.NoError(t, err)
+			assert.Empty(t, recs)
+		})
+	}
+}
+
+// TestPullRelativeHostsDir gives the hosts directory as a relative path: containerd 2.x's
+// transfer service, which resolves paths against its own directory, must get it absolute.
+func TestPullRelativeHostsDir(t *testing.T) {
+	img, err := testimages.OCIManifest(testimages.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 25})
+	require.NoError(t, err)
+	reg := testregistry.New(t, testregistry.Options{})
+	require.NoError(t, reg.Put("library/mirrored", "1", img))
+	for _, v := range daemons {
+		// Started (if not yet) before the change of directory, so that the daemons' working
+		// directory is not the one the relative path is relative to.
+		containerdtest.Shared(t, containerdtest.Options{Version: v, OnDisk: os.Getenv("CONTAINERD_ON_DISK") != ""})
+	}
+	t.Chdir(t.TempDir())
+	// An alias that only the hosts directory resolves, so that a daemon without it fails.
+	alias := "myregistry.invalid"
+	require.NoError(t, os.MkdirAll(filepath.Join("certs.d", alias), 0o755))
+	toml := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", "http://"+reg.Host(), "http://"+reg.Host())
+	require.NoError(t, os.WriteFile(filepath.Join("certs.d", alias, "hosts.toml"), []byte(toml), 0o644))
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{HostsDir: "certs.d"})
+			named, err := imagesvc.ParsePullReference(alias+"/library/mirrored", "1", "")
+			require.NoError(t, err)
+			_, err = s.Pull(context.Background(), imagesvc.PullRequest{Ref: named}, nil)
+			require.NoError(t, err)
+			assert.Len(t, names(t, s), 1)
 		})
 	}
 }

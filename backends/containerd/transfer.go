@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,23 +53,36 @@ const labelGCExpire = "containerd.io/gc.expire"
 // isPullRecord reports whether a record name is a temporary record of a transfer.
 func isPullRecord(name string) bool { return strings.HasPrefix(name, pullRecordPrefix) }
 
-// hasTransfer reports whether the daemon serves the transfer service (containerd 2.0 and
-// later; 1.7's experimental one is not used).
+// withoutPullRecords removes the temporary records of transfers from recs, in place:
+// every record list the Store reads goes through it (and their events are ignored), so
+// that nothing counts them as names of an image.
+func withoutPullRecords(recs []images.Image) []images.Image {
+	return slices.DeleteFunc(recs, func(r images.Image) bool { return isPullRecord(r.Name) })
+}
+
+// hasTransfer reports whether the daemon serves what pulls through the transfer service
+// need: containerd 2.x (1.7's experimental service is not used), with the transfer plugin
+// and the transfer and streaming gRPC services loaded.
 func (s *Store) hasTransfer(ctx context.Context) bool {
 	v, err := s.client.Version(ctx)
 	if err != nil || !strings.HasPrefix(strings.TrimPrefix(v.Version, "v"), "2.") {
 		return false
 	}
-	resp, err := s.client.IntrospectionService().Plugins(ctx, `type=="io.containerd.transfer.v1"`)
+	resp, err := s.client.IntrospectionService().Plugins(ctx,
+		`type=="io.containerd.transfer.v1"`, `type=="io.containerd.grpc.v1",id=="transfer"`, `type=="io.containerd.grpc.v1",id=="streaming"`)
 	if err != nil {
 		return false
 	}
+	loaded := map[string]bool{}
 	for _, p := range resp.Plugins {
 		if p.InitErr == nil {
-			return true
+			loaded[p.Type+"/"+p.ID] = true
+			if p.Type == "io.containerd.transfer.v1" {
+				loaded["transfer"] = true
+			}
 		}
 	}
-	return false
+	return loaded["transfer"] && loaded["io.containerd.grpc.v1/transfer"] && loaded["io.containerd.grpc.v1/streaming"]
 }
 
 // removePullRecords deletes the temporary records of transfers whose gc.expire has
@@ -100,8 +114,8 @@ func (s *Store) transferLayers(platform ocispec.Platform) pull.LayerFetcher {
 		}
 		ref := reference.TrimNamed(req.Name).String() + "@" + req.Manifest.Digest.String()
 		var opts []registry.Opt
-		if s.opts.HostsDir != "" {
-			opts = append(opts, registry.WithHostDir(s.opts.HostsDir))
+		if s.hostsDir != "" {
+			opts = append(opts, registry.WithHostDir(s.hostsDir))
 		}
 		if s.puller.Insecure(reference.Domain(req.Name)) {
 			opts = append(opts, registry.WithDefaultScheme("http"))
@@ -121,9 +135,16 @@ func (s *Store) transferLayers(platform ocispec.Platform) pull.LayerFetcher {
 			transferimage.WithImageLabels(map[string]string{labelGCExpire: time.Now().UTC().Format(time.RFC3339)}),
 			transferimage.WithUnpack(platform, s.snapshotter))
 
+		// The transfer's own context ends with it: the client keeps a goroutine and a
+		// stream open for the credentials, and one for the progress, until it does.
+		tctx, cancel := context.WithCancel(ctx)
 		pr := newTransferProgress(req)
-		err = s.client.Transfer(ctx, src, dst, transfer.WithProgress(pr.event))
+		err = s.client.Transfer(tctx, src, dst, transfer.WithProgress(pr.event))
+		if err == nil {
+			pr.settle()
+		}
 		pr.stop()
+		cancel()
 		if derr := s.client.ImageService().Delete(context.WithoutCancel(ctx), tmp); derr != nil && !errdefs.IsNotFound(derr) {
 			s.log.Warn("removing a temporary pull record", "name", tmp, "error", derr)
 		}
@@ -182,8 +203,10 @@ func transferError(named reference.Named, err error) error {
 		}
 	}
 	switch {
-	case errdefs.IsFailedPrecondition(err) && strings.Contains(text, "unexpected commit digest"):
+	case strings.Contains(text, "unexpected commit digest"), strings.Contains(text, "wrong diff id"):
 		return errdefs.ErrDataLoss.WithMessage(msg)
+	case undecompressable.MatchString(text):
+		return errdefs.ErrInvalidArgument.WithMessage(msg)
 	case errdefs.IsNotFound(err):
 		return errdefs.ErrNotFound.WithMessage(msg)
 	case errdefs.IsUnauthorized(err):
@@ -197,6 +220,9 @@ func transferError(named reference.Named, err error) error {
 var (
 	// unexpectedStatus matches the message of containerd's remotes.ErrUnexpectedStatus.
 	unexpectedStatus = regexp.MustCompile(`unexpected status from [A-Z]+ request to \S+: (\d{3})`)
+	// undecompressable matches the messages of layers that do not decompress or are not
+	// tar archives.
+	undecompressable = regexp.MustCompile(`gzip: invalid header|zstd: |invalid tar header|archive/tar: |failed to decompress|unsupported compression`)
 	// networkFailure matches the messages of failures to reach a registry.
 	networkFailure = regexp.MustCompile(`connection refused|connection reset|no such host|i/o timeout|TLS handshake|unexpected EOF`)
 )
@@ -224,18 +250,36 @@ type transferProgress struct {
 	report  func(imagesvc.ProgressEvent)
 	missing map[digest.Digest]string // digest: short ID
 
-	mu      sync.Mutex
-	stopped bool
+	mu         sync.Mutex
+	stopped    bool
+	downloaded map[digest.Digest]bool
+	allDone    chan struct{} // closed once every missing layer is downloaded
 }
 
 func newTransferProgress(req pull.LayerRequest) *transferProgress {
-	p := &transferProgress{report: req.Report, missing: make(map[digest.Digest]string, len(req.Missing))}
+	p := &transferProgress{report: req.Report, missing: make(map[digest.Digest]string, len(req.Missing)),
+		downloaded: map[digest.Digest]bool{}, allDone: make(chan struct{})}
 	for _, d := range req.Missing {
 		p.missing[d.Digest] = pull.ShortID(d.Digest)
 	}
 	return p
 }
 
+// settleTime bounds the wait for the progress still in flight after a transfer: the
+// daemon sends its last events on their own stream, which can arrive after the reply.
+const settleTime = 100 * time.Millisecond
+
+// settle waits, briefly, until every missing layer has reported its download.
+func (p *transferProgress) settle() {
+	t := time.NewTimer(settleTime)
+	defer t.Stop()
+	select {
+	case <-p.allDone:
+	case <-t.C:
+	}
+}
+
+// stop drops the events that arrive from now on.
 func (p *transferProgress) stop() {
 	p.mu.Lock()
 	p.stopped = true
@@ -269,7 +313,16 @@ func (p *transferProgress) event(ev transfer.Progress) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.stopped {
-		p.report(out)
+	if p.stopped {
+		return
+	}
+	p.report(out)
+	if out.Status == imagesvc.StatusDownloadComplete || out.Status == imagesvc.StatusPullComplete {
+		if !p.downloaded[ev.Desc.Digest] {
+			p.downloaded[ev.Desc.Digest] = true
+			if len(p.downloaded) == len(p.missing) {
+				close(p.allDone)
+			}
+		}
 	}
 }

@@ -48,6 +48,7 @@ func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
 		if err != nil {
 			return nil, nil, ctxErr(ctx, fmt.Errorf("listing images: %w", err))
 		}
+		recs = withoutPullRecords(recs)
 		m := make(map[string]*images.Image, len(recs))
 		for i := range recs {
 			m[recs[i].Name] = &recs[i]
