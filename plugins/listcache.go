@@ -25,6 +25,11 @@ import (
 // asks for few (the docker CLI's default list, with and without -a, a filter or two).
 const maxCachedLists = 4
 
+// maxCachedListBytes bounds the size of one kept answer (as received), so that the cache
+// holds at most 4 × 32 MiB: a list of 10,000 images is about 5 MiB, and larger answers
+// are taken across the boundary every time.
+const maxCachedListBytes = 32 << 20
+
 // listCache holds the last lists of one plugin process, most recently used first. Its
 // entries are never modified once stored.
 type listCache struct {

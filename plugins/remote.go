@@ -85,6 +85,7 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 	}
 	var dec listDecoder
 	var chunks []string // kept for the cache
+	size := 0
 	for {
 		var chunk listPayload
 		err := stream.RecvMsg(&chunk)
@@ -100,6 +101,7 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 			return nil, errdefs.ErrInternal.WithMessage("the plugin's list could not be read: " + err.Error())
 		}
 		chunks = append(chunks, chunk.s)
+		size += len(chunk.s)
 	}
 	out, err := dec.finish()
 	if err != nil {
@@ -119,7 +121,7 @@ func (c *conn) list(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.
 		}
 		return out, nil
 	}
-	if dec.etag != "" {
+	if dec.etag != "" && size <= maxCachedListBytes {
 		c.lists.put(&cachedList{key: key, etag: dec.etag, chunks: chunks})
 	} else if cached != nil {
 		c.lists.drop(cached)

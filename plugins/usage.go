@@ -34,6 +34,12 @@ func HostUsage() imagesvc.UsageProvider { return hostUsage{} }
 
 type hostUsage struct{}
 
+// UsageTrackedPerCall marks HostUsage as a provider whose answers the plugin accounts for
+// itself: a list that asked the host is never reused (see [ListVersioner]). A backend's
+// ListVersion may therefore ignore what this provider reports, as the SQLite backend's
+// does; with providers that lack this method it cannot.
+func (hostUsage) UsageTrackedPerCall() {}
+
 func (hostUsage) ContainersUsing(ctx context.Context, digests []digest.Digest) (map[digest.Digest][]string, error) {
 	call, _ := ctx.Value(usageKey{}).(*hostCall)
 	if call == nil || call.usage == nil || len(digests) == 0 {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/filters"
@@ -71,15 +72,20 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 	return out, nil
 }
 
-// ListVersion returns the generation of the catalog: a number that every committed write
+// ListVersion returns the generation of the catalog: a value that every committed write
 // to the catalog changes (pulls and imports, which add images, replace them, and move their
 // names), so that two lists with the same options, started at the same generation, answer
 // the same. It makes the store a plugins.ListVersioner: a plugin serving it answers a
-// repeated list by telling the host that the answer it has still holds. Two things change
-// a list without changing the generation, as that interface allows: the current time (the
-// until filter) and the containers that Options.Usage reports (a plugin gives the store
-// plugins.HostUsage, whose answers it accounts for itself). The generation starts again
-// at Open: it only tells apart the states of one open store. It fails with class
+// repeated list by telling the host that the answer it has still holds. The value is
+// unique to this open store (a random part is drawn at Open), so that another Store of
+// the same process never takes it.
+//
+// Two things change a list without changing the generation, as that interface allows:
+// the current time (the until filter) and the containers reported by a usage provider
+// whose answers the caller accounts for itself, which it tells by having a method
+// UsageTrackedPerCall (plugins.HostUsage does: the plugin does not reuse lists that asked
+// the host). With any other Options.Usage a list depends on containers the catalog knows
+// nothing of, and ListVersion fails with class NotImplemented. It fails with class
 // Unavailable once the store is closed.
 func (s *Store) ListVersion(ctx context.Context) (string, error) {
 	if err := s.checkOpen(); err != nil {
@@ -88,7 +94,10 @@ func (s *Store) ListVersion(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	return strconv.FormatUint(s.gen.Load(), 10), nil
+	if _, tracked := s.opts.Usage.(interface{ UsageTrackedPerCall() }); s.opts.Usage != nil && !tracked {
+		return "", errdefs.ErrNotImplemented.WithMessage("sqlite store: lists depend on Options.Usage, which has no version")
+	}
+	return s.epoch + "." + strconv.FormatUint(s.gen.Load(), 10), nil
 }
 
 // candidates runs the list query and returns the entries of the rows it selects, newest

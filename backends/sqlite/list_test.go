@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -130,4 +131,39 @@ func TestListVersion(t *testing.T) {
 	require.NoError(t, s.Close())
 	_, err = s.ListVersion(ctx)
 	assert.True(t, errdefs.IsUnavailable(err), "closed: %v", err)
+
+	// The same catalog opened again starts its generation again: the version must still
+	// differ from every one of the store before.
+	s, err = Open(dir, Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	changed("reopened")
+}
+
+// trackedUsage is a usage provider whose answers the caller of List accounts for, as
+// plugins.HostUsage.
+type trackedUsage struct{ imagesvc.UsageFunc }
+
+func (trackedUsage) UsageTrackedPerCall() {}
+
+// noContainers reports that no container uses any image.
+var noContainers imagesvc.UsageFunc = func(context.Context, []digest.Digest) (map[digest.Digest][]string, error) {
+	return map[digest.Digest][]string{}, nil
+}
+
+// TestListVersionWithUsage checks that a store whose lists depend on a usage provider has
+// no version, unless the provider's answers are tracked by the caller.
+func TestListVersionWithUsage(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{Usage: noContainers})
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.ListVersion(ctx)
+	assert.True(t, errdefs.IsNotImplemented(err), "%v", err)
+
+	s2, err := Open(t.TempDir(), Options{Usage: trackedUsage{noContainers}})
+	require.NoError(t, err)
+	defer s2.Close()
+	_, err = s2.ListVersion(ctx)
+	assert.NoError(t, err)
 }

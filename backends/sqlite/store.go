@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -106,6 +107,7 @@ type Store struct {
 	detailsCache detailsCache
 	queries      queryCache
 	gen          atomic.Uint64 // bumped after every committed write to the catalog
+	epoch        string        // random, per Open: the generation's scope (ListVersion)
 
 	// ctx is cancelled by Close; every operation in flight derives from it.
 	ctx    context.Context
@@ -134,7 +136,7 @@ func Open(root string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite store: %w", err)
 	}
-	s := &Store{root: root, opts: opts, log: opts.Logger, now: opts.Now, platform: opts.Platform}
+	s := &Store{root: root, opts: opts, log: opts.Logger, now: opts.Now, platform: opts.Platform, epoch: rand.Text()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
