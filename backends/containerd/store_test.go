@@ -155,7 +155,14 @@ func TestPullLabelsLayers(t *testing.T) {
 				} else {
 					assert.Equal(t, strconv.FormatInt(n, 10), info.Labels["imageapi.io/unpacked-size"])
 				}
-				assert.True(t, hasStatus(events, l.Digest.Encoded()[:12], imagesvc.StatusPullComplete))
+				// Each layer downloaded says so once, then completes once.
+				var statuses []string
+				for _, ev := range events {
+					if ev.ID == l.Digest.Encoded()[:12] && (ev.Status == imagesvc.StatusDownloadComplete || ev.Status == imagesvc.StatusPullComplete) {
+						statuses = append(statuses, ev.Status)
+					}
+				}
+				assert.Equal(t, []string{imagesvc.StatusDownloadComplete, imagesvc.StatusPullComplete}, statuses, "layer %s", l.Digest)
 			}
 			sums, err := s.List(context.Background(), imagesvc.ListOptions{Manifests: true})
 			require.NoError(t, err)

@@ -140,10 +140,10 @@ func (s *Store) transferLayers(platform ocispec.Platform) pull.LayerFetcher {
 		tctx, cancel := context.WithCancel(ctx)
 		pr := newTransferProgress(req)
 		err = s.client.Transfer(tctx, src, dst, transfer.WithProgress(pr.event))
-		if err == nil {
-			pr.settle()
-		}
 		pr.stop()
+		if err == nil {
+			pr.finish()
+		}
 		cancel()
 		if derr := s.client.ImageService().Delete(context.WithoutCancel(ctx), tmp); derr != nil && !errdefs.IsNotFound(derr) {
 			s.log.Warn("removing a temporary pull record", "name", tmp, "error", derr)
@@ -249,33 +249,35 @@ func (c staticCredentials) GetCredentials(context.Context, string, string) (regi
 type transferProgress struct {
 	report  func(imagesvc.ProgressEvent)
 	missing map[digest.Digest]string // digest: short ID
+	order   []digest.Digest          // the missing layers, in the manifest's order
 
 	mu         sync.Mutex
 	stopped    bool
-	downloaded map[digest.Digest]bool
-	allDone    chan struct{} // closed once every missing layer is downloaded
+	downloaded map[digest.Digest]bool // the layers reported downloaded
 }
 
 func newTransferProgress(req pull.LayerRequest) *transferProgress {
 	p := &transferProgress{report: req.Report, missing: make(map[digest.Digest]string, len(req.Missing)),
-		downloaded: map[digest.Digest]bool{}, allDone: make(chan struct{})}
+		downloaded: map[digest.Digest]bool{}}
 	for _, d := range req.Missing {
 		p.missing[d.Digest] = pull.ShortID(d.Digest)
+		p.order = append(p.order, d.Digest)
 	}
 	return p
 }
 
-// settleTime bounds the wait for the progress still in flight after a transfer: the
-// daemon sends its last events on their own stream, which can arrive after the reply.
-const settleTime = 100 * time.Millisecond
-
-// settle waits, briefly, until every missing layer has reported its download.
-func (p *transferProgress) settle() {
-	t := time.NewTimer(settleTime)
-	defer t.Stop()
-	select {
-	case <-p.allDone:
-	case <-t.C:
+// finish reports "Download complete" for the missing layers whose own event has not
+// arrived: the transfer succeeded, so they are downloaded, but the daemon sends its last
+// events on their own stream, which can arrive after the reply (waiting for them would
+// add to every pull).
+func (p *transferProgress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.order {
+		if !p.downloaded[d] {
+			p.downloaded[d] = true
+			p.report(imagesvc.ProgressEvent{ID: p.missing[d], Status: imagesvc.StatusDownloadComplete, Detail: &imagesvc.ProgressDetail{HideCounts: true}})
+		}
 	}
 }
 
@@ -316,13 +318,14 @@ func (p *transferProgress) event(ev transfer.Progress) {
 	if p.stopped {
 		return
 	}
-	p.report(out)
-	if out.Status == imagesvc.StatusDownloadComplete || out.Status == imagesvc.StatusPullComplete {
-		if !p.downloaded[ev.Desc.Digest] {
-			p.downloaded[ev.Desc.Digest] = true
-			if len(p.downloaded) == len(p.missing) {
-				close(p.allDone)
-			}
-		}
+	if out.Status == imagesvc.StatusDownloadComplete && p.downloaded[ev.Desc.Digest] {
+		return // once per layer
 	}
+	if out.Status == imagesvc.StatusPullComplete && !p.downloaded[ev.Desc.Digest] {
+		p.report(imagesvc.ProgressEvent{ID: id, Status: imagesvc.StatusDownloadComplete, Detail: &imagesvc.ProgressDetail{HideCounts: true}})
+	}
+	if out.Status == imagesvc.StatusDownloadComplete || out.Status == imagesvc.StatusPullComplete {
+		p.downloaded[ev.Desc.Digest] = true
+	}
+	p.report(out)
 }

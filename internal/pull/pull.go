@@ -313,6 +313,7 @@ func (p *Puller) FetchEach(ctx context.Context, store content.Store, req imagesv
 	if req.Platform != nil {
 		platform = platforms.Normalize(*req.Platform)
 	}
+	ctx = withLogger(ctx, p.log)
 	s := p.newSession(ctx, req.Auth)
 	defer s.close()
 	j := &job{
