@@ -217,6 +217,7 @@ type Violation struct {
 	Message string
 }
 
+// String renders the violation as "path: rule: message".
 func (v Violation) String() string { return v.Path + ": " + string(v.Rule) + ": " + v.Message }
 
 // Options tune a validation.
