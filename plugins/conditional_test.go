@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/imagesvc/imagesvctest"
 	"github.com/imageapi/imageapi/plugins"
 	"github.com/imageapi/imageapi/plugins/plugintest"
 )
@@ -60,33 +60,6 @@ func newCounted(seed int) *counted {
 // unversioned hides the ListVersion of the backend it holds.
 type unversioned struct{ imagesvc.Service }
 
-// usageTable is a host's usage provider that the test changes.
-type usageTable struct {
-	mu   sync.Mutex
-	used map[digest.Digest][]string
-}
-
-func (u *usageTable) set(d digest.Digest, ids ...string) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.used == nil {
-		u.used = map[digest.Digest][]string{}
-	}
-	u.used[d] = ids
-}
-
-func (u *usageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	out := map[digest.Digest][]string{}
-	for _, d := range ds {
-		if ids := u.used[d]; len(ids) > 0 {
-			out[d] = append([]string(nil), ids...)
-		}
-	}
-	return out, nil
-}
-
 func list(t *testing.T, svc imagesvc.Lister, opts imagesvc.ListOptions) []imagesvc.Summary {
 	t.Helper()
 	sums, err := svc.List(context.Background(), opts)
@@ -105,7 +78,7 @@ func importImage(t *testing.T, svc imagesvc.Creator, body string) digest.Digest 
 // usage provider on the host that the backend does not ask; the answers are the backend's.
 func TestConditionalListRepeated(t *testing.T) {
 	b := newCounted(20)
-	c := plugintest.InProcess(t, b, plugins.Options{Usage: &usageTable{}})
+	c := plugintest.InProcess(t, b, plugins.Options{Usage: &imagesvctest.UsageTable{}})
 	want := list(t, b.MemService, imagesvc.ListOptions{})
 	for range 3 {
 		assert.Equal(t, want, list(t, c, imagesvc.ListOptions{}))
@@ -163,7 +136,7 @@ func TestConditionalListUntilNeverCached(t *testing.T) {
 func TestConditionalListFollowsHostUsage(t *testing.T) {
 	b := newCounted(3)
 	b.usage = true
-	usage := &usageTable{}
+	usage := &imagesvctest.UsageTable{}
 	c := plugintest.InProcess(t, b, plugins.Options{Usage: usage})
 	containers := func() []int64 {
 		var out []int64
@@ -174,10 +147,10 @@ func TestConditionalListFollowsHostUsage(t *testing.T) {
 	}
 	ids := list(t, b.MemService, imagesvc.ListOptions{})
 	assert.Equal(t, []int64{0, 0, 0}, containers())
-	usage.set(ids[1].ID, "c1", "c2")
+	usage.Set(ids[1].ID, "c1", "c2")
 	assert.Equal(t, []int64{0, 2, 0}, containers())
-	usage.set(ids[1].ID)
-	usage.set(ids[2].ID, "c3")
+	usage.Set(ids[1].ID)
+	usage.Set(ids[2].ID, "c3")
 	assert.Equal(t, []int64{0, 0, 1}, containers())
 	assert.EqualValues(t, 3, b.lists.Load())
 }

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"testing"
@@ -106,15 +105,10 @@ func TestListVersion(t *testing.T) {
 
 	importTar := func(content, tag string) {
 		t.Helper()
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		require.NoError(t, tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}))
-		_, err := tw.Write([]byte(content))
-		require.NoError(t, err)
-		require.NoError(t, tw.Close())
 		ref, err := imagesvc.ParseImportReference("example.com/version/imported", tag)
 		require.NoError(t, err)
-		_, err = s.Import(ctx, imagesvc.ImportRequest{Source: &buf, Ref: ref}, nil)
+		body := testimages.Tar([]testimages.File{{Name: "f", Data: []byte(content)}})
+		_, err = s.Import(ctx, imagesvc.ImportRequest{Source: bytes.NewReader(body), Ref: ref}, nil)
 		require.NoError(t, err)
 	}
 	importTar("one", "v1")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/imageapi/imageapi/backends/sqlite"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/testimages"
 	"github.com/imageapi/imageapi/plugins"
 	"github.com/imageapi/imageapi/plugins/plugintest"
 )
@@ -97,13 +97,7 @@ func seed(root string, n int) error {
 }
 
 func rootfs(i int) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	data := []byte(fmt.Sprintf("image %d\n", i))
-	_ = tw.WriteHeader(&tar.Header{Name: "etc/image", Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
-	_, _ = tw.Write(data)
-	_ = tw.Close()
-	return buf.Bytes()
+	return testimages.Tar([]testimages.File{{Name: "etc/image", Data: []byte(fmt.Sprintf("image %d\n", i))}})
 }
 
 // BenchmarkListPlugin10k lists 10,000 images in process and through the plugin, and

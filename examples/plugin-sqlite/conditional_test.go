@@ -1,10 +1,8 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -12,33 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/imagesvc/imagesvctest"
+	"github.com/imageapi/imageapi/internal/testimages"
 	"github.com/imageapi/imageapi/plugins"
 	"github.com/imageapi/imageapi/plugins/plugintest"
 )
-
-// usageTable is a host's usage provider that the test changes.
-type usageTable struct {
-	mu   sync.Mutex
-	used map[digest.Digest][]string
-}
-
-func (u *usageTable) set(d digest.Digest, ids ...string) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.used[d] = ids
-}
-
-func (u *usageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	out := map[digest.Digest][]string{}
-	for _, d := range ds {
-		if ids := u.used[d]; len(ids) > 0 {
-			out[d] = append([]string(nil), ids...)
-		}
-	}
-	return out, nil
-}
 
 // Through this plugin, a repeated list (answered from the host's cache when the host has
 // no usage provider) always shows the catalog's latest state and the host's latest
@@ -47,7 +23,7 @@ func TestListThroughPluginSeesEveryChange(t *testing.T) {
 	bin := plugintest.Build(t, ".")
 	for _, withUsage := range []bool{false, true} {
 		t.Run(map[bool]string{false: "without usage", true: "with usage"}[withUsage], func(t *testing.T) {
-			usage := &usageTable{used: map[digest.Digest][]string{}}
+			usage := &imagesvctest.UsageTable{}
 			opts := plugins.Options{Args: []string{"--data-root", t.TempDir()}}
 			if withUsage {
 				opts.Usage = usage
@@ -62,15 +38,10 @@ func TestListThroughPluginSeesEveryChange(t *testing.T) {
 			}
 			importImage := func(tag, content string) digest.Digest {
 				t.Helper()
-				var buf bytes.Buffer
-				tw := tar.NewWriter(&buf)
-				require.NoError(t, tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}))
-				_, err := tw.Write([]byte(content))
-				require.NoError(t, err)
-				require.NoError(t, tw.Close())
 				ref, err := imagesvc.ParseImportReference("example.com/cond/app", tag)
 				require.NoError(t, err)
-				id, err := c.Import(ctx, imagesvc.ImportRequest{Source: &buf, Ref: ref}, nil)
+				body := testimages.Tar([]testimages.File{{Name: "f", Data: []byte(content)}})
+				id, err := c.Import(ctx, imagesvc.ImportRequest{Source: bytes.NewReader(body), Ref: ref}, nil)
 				require.NoError(t, err)
 				return id
 			}
@@ -103,7 +74,7 @@ func TestListThroughPluginSeesEveryChange(t *testing.T) {
 			assert.Equal(t, []string{"example.com/cond/app:v1"}, byID[two].RepoTags)
 			assert.Empty(t, byID[one].RepoTags, "the tag moved")
 
-			usage.set(two, "c1")
+			usage.Set(two, "c1")
 			want := int64(0)
 			if withUsage {
 				want = 1
@@ -117,7 +88,7 @@ func TestListThroughPluginSeesEveryChange(t *testing.T) {
 					}
 				}
 			}
-			usage.set(two)
+			usage.Set(two)
 			for _, s := range list() {
 				assert.Zero(t, s.Containers)
 			}

@@ -14,13 +14,31 @@ import (
 	"github.com/imageapi/imageapi/imagesvc"
 )
 
-// usageTable is the suite's UsageProvider: a table the tests fill.
-type usageTable struct {
+// UsageTable is an [imagesvc.UsageProvider] whose answers a test sets: the containers
+// that use each digest. It is the suite's provider, and a host's provider for tests of
+// transports (a plugin host whose containers change). Safe for concurrent use; the zero
+// value reports no containers.
+type UsageTable struct {
 	mu sync.Mutex
 	m  map[digest.Digest][]string
 }
 
-func (u *usageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
+// Set records that the containers ids use d; no ids means none does.
+func (u *UsageTable) Set(d digest.Digest, ids ...string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(ids) == 0 {
+		delete(u.m, d)
+		return
+	}
+	if u.m == nil {
+		u.m = map[digest.Digest][]string{}
+	}
+	u.m[d] = slices.Clone(ids)
+}
+
+// ContainersUsing implements [imagesvc.UsageProvider].
+func (u *UsageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	out := map[digest.Digest][]string{}
@@ -32,15 +50,10 @@ func (u *usageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map
 	return out, nil
 }
 
-func (u *usageTable) set(t *testing.T, d digest.Digest, ids ...string) {
-	u.mu.Lock()
-	u.m[d] = ids
-	u.mu.Unlock()
-	t.Cleanup(func() {
-		u.mu.Lock()
-		delete(u.m, d)
-		u.mu.Unlock()
-	})
+// set is Set for the duration of the test t.
+func (u *UsageTable) set(t *testing.T, d digest.Digest, ids ...string) {
+	u.Set(d, ids...)
+	t.Cleanup(func() { u.Set(d) })
 }
 
 // recorder collects progress events and notices calls that overlap, which the contract

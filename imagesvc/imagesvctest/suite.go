@@ -26,7 +26,6 @@ package imagesvctest
 import (
 	"testing"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -54,7 +53,7 @@ type Factory func(t *testing.T, h Harness) imagesvc.Service
 // service per subtest.
 func RunConformance(t *testing.T, newService Factory) {
 	w := newWorld(t)
-	usage := &usageTable{m: map[digest.Digest][]string{}}
+	usage := &UsageTable{}
 	h := Harness{
 		RegistryHost: w.host,
 		HostsDir:     w.hostsDir,
@@ -94,7 +93,7 @@ func RunConformance(t *testing.T, newService Factory) {
 type suite struct {
 	w          *world
 	h          Harness
-	usage      *usageTable
+	usage      *UsageTable
 	newService Factory
 }
 
