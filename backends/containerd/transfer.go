@@ -3,7 +3,6 @@ package containerd
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -85,9 +84,10 @@ func (s *Store) hasTransfer(ctx context.Context) bool {
 	return loaded["transfer"] && loaded["io.containerd.grpc.v1/transfer"] && loaded["io.containerd.grpc.v1/streaming"]
 }
 
-// removePullRecords deletes the temporary records of transfers whose gc.expire has
-// passed: those a crashed process left behind (a live transfer's record is deleted within
-// moments of being created, with the expiry at its creation).
+// removePullRecords deletes the temporary records of transfers whose gc.expire (the start
+// of their transfer) is over an hour old: those a crashed process left behind, which
+// garbage collection would otherwise only remove once it runs. A live transfer's record
+// is deleted within moments of being created.
 func (s *Store) removePullRecords(ctx context.Context) {
 	recs, err := s.client.ImageService().List(ctx, `name~="^`+pullRecordPrefix+`"`)
 	if err != nil {
@@ -127,10 +127,7 @@ func (s *Store) transferLayers(platform ocispec.Platform) pull.LayerFetcher {
 		if err != nil {
 			return nil, fmt.Errorf("fetching the layers of %s: %w", reference.FamiliarString(req.Name), err)
 		}
-		tmp, err := pullRecordName()
-		if err != nil {
-			return nil, err
-		}
+		tmp := pullRecordPrefix + rand.Text()
 		dst := transferimage.NewStore(tmp,
 			transferimage.WithImageLabels(map[string]string{labelGCExpire: time.Now().UTC().Format(time.RFC3339)}),
 			transferimage.WithUnpack(platform, s.snapshotter))
@@ -226,15 +223,6 @@ var (
 	// networkFailure matches the messages of failures to reach a registry.
 	networkFailure = regexp.MustCompile(`connection refused|connection reset|no such host|i/o timeout|TLS handshake|unexpected EOF`)
 )
-
-// pullRecordName returns a new temporary record name.
-func pullRecordName() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return pullRecordPrefix + hex.EncodeToString(b[:]), nil
-}
 
 // staticCredentials answers the transfer service's credential requests with the pull's
 // credentials, for whichever host asks (as Docker sends them).
