@@ -201,9 +201,10 @@ type Target struct {
 // and reported "Pulling fs layer", "Waiting" or "Already exists" for each. The fetcher
 // reports the rest of each missing layer's progress with req.Report ("Downloading",
 // "Download complete", "Extracting", "Pull complete"; the Puller adds any "Pull complete"
-// left out). It is called even when no layer is missing, for the layers' diff IDs. It returns one [Layer] per entry of req.Layers, with its DiffID (verified
-// here against the config) and, when known, its unpacked size. Its errors are returned
-// as they are, so they should carry errdefs classes.
+// left out). It is called even when no layer is missing, for the layers' diff IDs. It
+// returns one [Layer] per entry of req.Layers, with its DiffID (verified here against the
+// config) and, when known, its unpacked size. Its errors are returned as they are, so
+// they should carry errdefs classes.
 type LayerFetcher func(ctx context.Context, req LayerRequest) ([]Layer, error)
 
 // LayerRequest is what a [LayerFetcher] fetches.
@@ -694,14 +695,13 @@ func ShortID(d digest.Digest) string {
 // returns their diff IDs and unpacked sizes. diffIDs, when not nil, are the config's diff
 // IDs to verify, one per layer.
 func (j *job) fetchLayers(ctx context.Context, fetcher remotes.Fetcher, named reference.Named, manifest ocispec.Descriptor, layers []ocispec.Descriptor, diffIDs []digest.Digest) ([]Layer, error) {
-	type item = layerItem
-	byDigest := map[digest.Digest]*item{}
-	var order []*item
+	byDigest := map[digest.Digest]*layerItem{}
+	var order []*layerItem
 	for i, l := range layers {
 		if _, dup := byDigest[l.Digest]; dup {
 			continue
 		}
-		it := &item{desc: l}
+		it := &layerItem{desc: l}
 		if diffIDs != nil {
 			it.diffID = diffIDs[i]
 		}
@@ -715,7 +715,7 @@ func (j *job) fetchLayers(ctx context.Context, fetcher remotes.Fetcher, named re
 		byDigest[l.Digest] = it
 		order = append(order, it)
 	}
-	var queued []*item
+	var queued []*layerItem
 	for _, it := range order {
 		if it.exists {
 			j.progress.report(imagesvc.ProgressEvent{ID: ShortID(it.desc.Digest), Status: imagesvc.StatusAlreadyExists, Detail: &imagesvc.ProgressDetail{}})
