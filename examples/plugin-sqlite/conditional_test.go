@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imageapi/imageapi/backends/sqlite"
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/imagesvc/imagesvctest"
 	"github.com/imageapi/imageapi/internal/testimages"
@@ -94,4 +95,15 @@ func TestListThroughPluginSeesEveryChange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The store this plugin serves, with plugins.HostUsage as its usage provider, keeps its
+// list version: the plugin accounts for the host's containers itself, so the host may
+// keep its lists (without the version every list would cross in full).
+func TestStoreWithHostUsageHasAListVersion(t *testing.T) {
+	store, err := sqlite.Open(t.TempDir(), sqlite.Options{Usage: plugins.HostUsage()})
+	require.NoError(t, err)
+	defer store.Close()
+	_, err = store.ListVersion(context.Background())
+	require.NoError(t, err)
 }
