@@ -72,16 +72,13 @@ func (s *Store) hasTransfer(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	loaded := map[string]bool{}
+	loaded := map[string]bool{} // by type, and by type/id for the gRPC services
 	for _, p := range resp.Plugins {
 		if p.InitErr == nil {
-			loaded[p.Type+"/"+p.ID] = true
-			if p.Type == "io.containerd.transfer.v1" {
-				loaded["transfer"] = true
-			}
+			loaded[p.Type], loaded[p.Type+"/"+p.ID] = true, true
 		}
 	}
-	return loaded["transfer"] && loaded["io.containerd.grpc.v1/transfer"] && loaded["io.containerd.grpc.v1/streaming"]
+	return loaded["io.containerd.transfer.v1"] && loaded["io.containerd.grpc.v1/transfer"] && loaded["io.containerd.grpc.v1/streaming"]
 }
 
 // removePullRecords deletes the temporary records of transfers whose gc.expire (the start

@@ -100,6 +100,32 @@ func rootfs(i int) []byte {
 	return testimages.Tar([]testimages.File{{Name: "etc/image", Data: []byte(fmt.Sprintf("image %d\n", i))}})
 }
 
+// openPair opens the seeded catalog twice: in process, on a copy, and through this plugin,
+// on the catalog itself or, when the benchmark writes (writes), on a copy of its own. Both
+// are closed when b ends.
+func openPair(b *testing.B, writes bool) (*sqlite.Store, *plugins.Client) {
+	b.Helper()
+	root := seededRoot(b)
+	copyOf := func(name string) string {
+		dst := filepath.Join(b.TempDir(), name)
+		if out, err := exec.Command("cp", "-a", root, dst).CombinedOutput(); err != nil {
+			b.Fatalf("copying the catalog: %v\n%s", err, out)
+		}
+		return dst
+	}
+	store, err := sqlite.Open(copyOf("in-process"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	pluginRoot := root
+	if writes {
+		pluginRoot = copyOf("plugin")
+	}
+	c := plugintest.Open(b, plugintest.Build(b, "."), plugins.Options{Args: []string{"--data-root", pluginRoot}})
+	return store, c
+}
+
 // BenchmarkListPlugin10k lists 10,000 images in process and through the plugin, and
 // reports both times and their ratio (plugin/in-process; the target is 2 or less). Each
 // iteration makes five calls in process, then five through the plugin, so that changes in
@@ -109,18 +135,7 @@ func rootfs(i int) []byte {
 // tells it that the catalog has not changed). BenchmarkListPlugin10kAfterWrite measures
 // lists that cross in full.
 func BenchmarkListPlugin10k(b *testing.B) {
-	root := seededRoot(b)
-	copyRoot := filepath.Join(b.TempDir(), "root")
-	if out, err := exec.Command("cp", "-a", root, copyRoot).CombinedOutput(); err != nil {
-		b.Fatalf("copying the catalog: %v\n%s", err, out)
-	}
-	store, err := sqlite.Open(copyRoot, sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	c := plugintest.Open(b, plugintest.Build(b, "."), plugins.Options{Args: []string{"--data-root", root}})
-	defer c.Close()
+	store, c := openPair(b, false)
 
 	ctx := context.Background()
 	list := func(svc imagesvc.Lister) time.Duration {
@@ -158,21 +173,7 @@ func BenchmarkListPlugin10k(b *testing.B) {
 // process and through the plugin: the store lists again from the catalog, and the whole
 // list crosses the process boundary.
 func BenchmarkListPlugin10kAfterWrite(b *testing.B) {
-	root := seededRoot(b)
-	dir := b.TempDir()
-	roots := [2]string{filepath.Join(dir, "in-process"), filepath.Join(dir, "plugin")}
-	for _, r := range roots {
-		if out, err := exec.Command("cp", "-a", root, r).CombinedOutput(); err != nil {
-			b.Fatalf("copying the catalog: %v\n%s", err, out)
-		}
-	}
-	store, err := sqlite.Open(roots[0], sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	c := plugintest.Open(b, plugintest.Build(b, "."), plugins.Options{Args: []string{"--data-root", roots[1]}})
-	defer c.Close()
+	store, c := openPair(b, true)
 
 	ctx := context.Background()
 	images := benchImages
@@ -229,18 +230,7 @@ func BenchmarkListLoopback10k(b *testing.B) {
 // the plugin in turns, and reports the difference: the per-call cost of the process
 // boundary.
 func BenchmarkInspectPlugin(b *testing.B) {
-	root := seededRoot(b)
-	copyRoot := filepath.Join(b.TempDir(), "root")
-	if out, err := exec.Command("cp", "-a", root, copyRoot).CombinedOutput(); err != nil {
-		b.Fatalf("copying the catalog: %v\n%s", err, out)
-	}
-	store, err := sqlite.Open(copyRoot, sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	c := plugintest.Open(b, plugintest.Build(b, "."), plugins.Options{Args: []string{"--data-root", root}})
-	defer c.Close()
+	store, c := openPair(b, false)
 
 	ctx := context.Background()
 	ref, err := imagesvc.ParseImageRef("example.com/r00042/app:v1")
