@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/containerd/errdefs"
 )
@@ -233,4 +234,33 @@ func invalidFilter(key string, values []string) error {
 		msg += "'"
 	}
 	return errdefs.ErrInvalidArgument.WithMessage(msg)
+}
+
+// BoolOrDefault reads key as a boolean the way moby's GetBoolOrDefault does (prune's
+// dangling filter): def when the key is absent; otherwise exactly one value, "1" or
+// "true" (any case) for true, "0" or "false" for false. Anything else is an
+// InvalidArgument error "invalid filter '<key>=[<values>]'".
+func (a Args) BoolOrDefault(key string, def bool) (bool, error) {
+	set, ok := a.fields[key]
+	if !ok {
+		return def, nil
+	}
+	if len(set) == 1 {
+		for v := range set {
+			switch strings.ToLower(v) {
+			case "1", "true":
+				return true, nil
+			case "0", "false":
+				return false, nil
+			}
+		}
+	}
+	return false, invalidFilter(key, a.Get(key))
+}
+
+// Without returns a copy of a without key.
+func (a Args) Without(key string) Args {
+	c := a.Clone()
+	delete(c.fields, key)
+	return c
 }

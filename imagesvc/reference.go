@@ -112,14 +112,17 @@ func ErrAmbiguous() error {
 }
 
 // PlatformNotFound returns the NotFound error for an image that lacks the requested
-// platform, with Docker's text.
+// platform, with Docker's text: "image with reference <name> was found but does not
+// provide the specified platform (linux/arm64/v8)", or "... does not provide any
+// platform" when p is the zero platform (nothing of the image is present).
 func PlatformNotFound(name string, p ocispec.Platform) error {
-	want := "any platform"
+	msg := "image with reference " + name + " was found but does not provide "
 	if p.OS != "" {
-		want = FormatPlatform(p)
+		msg += "the specified platform (" + FormatPlatform(p) + ")"
+	} else {
+		msg += "any platform"
 	}
-	return errdefs.ErrNotFound.WithMessage("image with reference " + name +
-		" was found but does not provide the specified platform (" + want + ")")
+	return errdefs.ErrNotFound.WithMessage(msg)
 }
 
 // FormatPlatform renders p as os[/arch[/variant]].

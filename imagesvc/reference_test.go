@@ -138,7 +138,7 @@ func TestPlatformNotFound(t *testing.T) {
 	assert.True(t, errdefs.IsNotFound(err))
 	assert.Equal(t, "image with reference alpine:3.20 was found but does not provide the specified platform (linux/arm64/v8)", err.Error())
 	err = imagesvc.PlatformNotFound("x", ocispec.Platform{})
-	assert.Equal(t, "image with reference x was found but does not provide the specified platform (any platform)", err.Error())
+	assert.Equal(t, "image with reference x was found but does not provide any platform", err.Error())
 	assert.Equal(t, "linux", imagesvc.FormatPlatform(ocispec.Platform{OS: "linux", Variant: "v8"}))
 	assert.True(t, errdefs.IsNotFound(imagesvc.ErrAmbiguous()))
 	assert.Equal(t, "ambiguous reference", imagesvc.ErrAmbiguous().Error())

@@ -1,12 +1,12 @@
 package plugins
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 
+	"github.com/imageapi/imageapi/imagesvc"
 	pb "github.com/imageapi/imageapi/internal/pluginproto"
 )
 
@@ -35,9 +35,9 @@ import (
 // may or may not be seen by that list; the plugin reads the version before calling List,
 // so such a list is labelled with the older version and is not reused once the write has
 // changed it. When ListVersion fails, the list is answered in full.
-type ListVersioner interface {
-	ListVersion(ctx context.Context) (string, error)
-}
+//
+// It is [imagesvc.ListVersioner]; this name stays for plugins written before it moved.
+type ListVersioner = imagesvc.ListVersioner
 
 // newNonce returns the random part of a server's etags.
 func newNonce() [16]byte {

@@ -75,7 +75,7 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 // ListVersion returns the generation of the catalog: a value that every committed write
 // to the catalog changes (pulls and imports, which add images, replace them, and move their
 // names), so that two lists with the same options, started at the same generation, answer
-// the same. It makes the store a plugins.ListVersioner: a plugin serving it answers a
+// the same. It makes the store an imagesvc.ListVersioner: a plugin serving it answers a
 // repeated list by telling the host that the answer it has still holds. The value is
 // unique to this open store (a random part is drawn at Open), so that another Store of
 // the same process never takes it.
@@ -83,7 +83,7 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 // Two things change a list without changing the generation, as that interface allows:
 // the current time (the until filter) and the containers reported by a usage provider
 // whose answers the caller accounts for itself, which it tells by having a method
-// UsageTrackedPerCall (plugins.HostUsage does: the plugin does not reuse lists that asked
+// imagesvc.UsageTrackedPerCall (plugins.HostUsage does: the plugin does not reuse lists that asked
 // the host). With any other Options.Usage a list depends on containers the catalog knows
 // nothing of, and ListVersion fails with class NotImplemented. It fails with class
 // Unavailable once the store is closed.
@@ -94,7 +94,7 @@ func (s *Store) ListVersion(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if _, tracked := s.opts.Usage.(interface{ UsageTrackedPerCall() }); s.opts.Usage != nil && !tracked {
+	if _, tracked := s.opts.Usage.(imagesvc.UsageTrackedPerCall); s.opts.Usage != nil && !tracked {
 		return "", errdefs.ErrNotImplemented.WithMessage("sqlite store: lists depend on Options.Usage, which has no version")
 	}
 	return s.epoch + "." + strconv.FormatUint(s.gen.Load(), 10), nil

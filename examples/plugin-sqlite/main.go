@@ -27,6 +27,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/backends/sqlite"
+	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/plugins"
 )
 
@@ -35,7 +36,7 @@ const version = "0.1.0"
 
 // The store is served as it is, so that the plugin finds its ListVersion and answers a
 // repeated list by telling the host that the answer it has still holds.
-var _ plugins.ListVersioner = (*sqlite.Store)(nil)
+var _ imagesvc.ListVersioner = (*sqlite.Store)(nil)
 
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
