@@ -14,14 +14,22 @@ import (
 	"github.com/imageapi/imageapi/imagesvc"
 )
 
-// UsageTable is an [imagesvc.UsageProvider] whose answers a test sets: the containers
-// that use each digest. It is the suite's provider, and a host's provider for tests of
-// transports (a plugin host whose containers change). Safe for concurrent use; the zero
-// value reports no containers.
+// UsageTable is an [imagesvc.UsageProvider] and [imagesvc.ContainerLister] whose answers a
+// test sets: the containers that use each digest ([UsageTable.Set]), and containers in
+// full, with their state ([UsageTable.SetContainer]), which also count as using their
+// ImageID and ImageManifest. It is the suite's provider, and a host's provider for tests
+// of transports (a plugin host whose containers change). Safe for concurrent use; the
+// zero value reports no containers.
 type UsageTable struct {
-	mu sync.Mutex
-	m  map[digest.Digest][]string
+	mu   sync.Mutex
+	m    map[digest.Digest][]string
+	ctrs []imagesvc.Container
 }
+
+var (
+	_ imagesvc.UsageProvider   = (*UsageTable)(nil)
+	_ imagesvc.ContainerLister = (*UsageTable)(nil)
+)
 
 // Set records that the containers ids use d; no ids means none does.
 func (u *UsageTable) Set(d digest.Digest, ids ...string) {
@@ -37,6 +45,37 @@ func (u *UsageTable) Set(d digest.Digest, ids ...string) {
 	u.m[d] = slices.Clone(ids)
 }
 
+// SetContainer adds the container c, or replaces the one with its ID.
+func (u *UsageTable) SetContainer(c imagesvc.Container) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	c.ImageMounts = slices.Clone(c.ImageMounts)
+	if i := slices.IndexFunc(u.ctrs, func(x imagesvc.Container) bool { return x.ID == c.ID }); i >= 0 {
+		u.ctrs[i] = c
+		return
+	}
+	u.ctrs = append(u.ctrs, c)
+}
+
+// RemoveContainer removes the container with the given ID, if any.
+func (u *UsageTable) RemoveContainer(id string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.ctrs = slices.DeleteFunc(u.ctrs, func(x imagesvc.Container) bool { return x.ID == id })
+}
+
+// Containers implements [imagesvc.ContainerLister]: the containers set with SetContainer.
+func (u *UsageTable) Containers(context.Context) ([]imagesvc.Container, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]imagesvc.Container, len(u.ctrs))
+	for i, c := range u.ctrs {
+		c.ImageMounts = slices.Clone(c.ImageMounts)
+		out[i] = c
+	}
+	return out, nil
+}
+
 // ContainersUsing implements [imagesvc.UsageProvider].
 func (u *UsageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
 	u.mu.Lock()
@@ -45,6 +84,11 @@ func (u *UsageTable) ContainersUsing(_ context.Context, ds []digest.Digest) (map
 	for _, d := range ds {
 		if ids, ok := u.m[d]; ok {
 			out[d] = slices.Clone(ids)
+		}
+		for _, c := range u.ctrs {
+			if (c.ImageID == d || c.ImageManifest == d) && !slices.Contains(out[d], c.ID) {
+				out[d] = append(out[d], c.ID)
+			}
 		}
 	}
 	return out, nil
