@@ -1,9 +1,19 @@
 // Package httpadapter serves an [imagesvc.Service] as the image part of the Docker Engine
 // API over net/http:
 //
-//	GET  /images/json          list images
-//	GET  /images/{name}/json   inspect an image ({name} may contain "/", ":" and "@")
-//	POST /images/create        pull (fromImage) or import (fromSrc)
+//	GET    /images/json             list images
+//	GET    /images/{name}/json      inspect an image ({name} may contain "/", ":" and "@")
+//	POST   /images/create           pull (fromImage) or import (fromSrc)
+//	DELETE /images/{name}           remove: untag or delete ([imagesvc.Remover])
+//	POST   /images/{name}/tag       tag ([imagesvc.Tagger])
+//	POST   /images/prune            prune unused images ([imagesvc.Pruner])
+//	GET    /images/{name}/history   history ([imagesvc.Historian])
+//
+// The last four need an optional capability of the service; a service without it answers
+// 501 with a message that names the operation ("image remove is not implemented by this
+// image service"). Routes are matched in Docker's order, {name} taking any text between the
+// fixed parts: GET /images/a/history/json inspects "a/history", DELETE /images/a/json
+// removes "a/json".
 //
 // Every route is served bare and under any /vX.Y version prefix, as Docker does. Optional
 // GET/HEAD /_ping and GET /version handlers ([Options.Ping], [Options.Version]) let a host
@@ -37,6 +47,10 @@
 //     Identity from 1.53. Whenever legacy keys are added the keys come out in alphabetical
 //     order, as Docker's compatibility wrapper writes them.
 //   - POST /images/create: platform (os[/arch[/variant]] text) from 1.32.
+//   - DELETE /images/{name}: platforms (repeatable JSON, force required) from 1.50.
+//   - POST /images/prune: 400 "POST /images/prune requires minimum API version 1.25" below
+//     1.25 (reachable with a lower MinVersion).
+//   - GET /images/{name}/history: platform (JSON; empty is ignored) from 1.48.
 //
 // Parameters newer than the requested version are ignored, not rejected.
 //
@@ -70,7 +84,9 @@
 // OutOfRange 400; Conflict, AlreadyExists and Aborted 409; Unauthorized 401; PermissionDenied
 // 403; Unavailable 503; NotModified 304; NotImplemented 501; anything else 500 (including
 // ResourceExhausted, as Docker). An import body larger than [Options.MaxImportSize] is 413.
-// When the client has gone away no body is written. Unknown routes and wrong methods get 404
+// A successful tag is 201 with no body and no Content-Type; an empty delete list, prune list,
+// history or history Tags is null, as Docker sends it. When the client has gone away no
+// body is written. Unknown routes and wrong methods get 404
 // {"message":"page not found"} without version headers; OPTIONS gets an empty 200. A panic
 // in a handler or in the service is recovered, logged, and answered with 500 (or an
 // in-stream error once a stream has started).

@@ -30,34 +30,109 @@ func New(svc imagesvc.Service, opts Options) http.Handler {
 	if err != nil {
 		panic(err)
 	}
-	return &handler{svc: svc, cfg: cfg}
+	return &handler{svc: svc, cfg: cfg, routes: newRoutes(&cfg)}
 }
 
 type handler struct {
-	svc imagesvc.Service
-	cfg config
+	svc    imagesvc.Service
+	cfg    config
+	routes []route
 }
 
-// route is a resolved request: which endpoint, for which requested version.
-type route int
+// route is one entry of the route table: a method and a path pattern, the API version
+// the route needs, and the function that serves it.
+type route struct {
+	method string
+	// pattern is the path without a version prefix. It holds at most one "{name}", which
+	// matches any text, "/", ":" and "@" included, and the empty string (Docker's
+	// {name:.*}): "/images/{name}/history".
+	pattern string
+	// minVersion, when set, answers a request for an older API version with 400 "<method>
+	// <pattern> requires minimum API version <v>", as Docker's WithMinimumAPIVersion does.
+	minVersion string
+	serve      func(h *handler, w *responseWriter, r *http.Request, c call) error
 
-const (
-	routeNone route = iota
-	routeList
-	routeInspect
-	routeCreate
-	routePing
-	routeVersion
-	routeOptions
-)
+	// prefix and suffix surround {name}; named tells whether the pattern has one.
+	prefix, suffix string
+	named          bool
+}
+
+// call is what routing found out about a request.
+type call struct {
+	// requested is the version of the /vX.Y prefix, "" without one; version is the one
+	// the answer is shaped for (requested, or the maximum).
+	requested, version string
+	// name is the text that matched {name}.
+	name string
+}
+
+// newRoutes returns the route table of a handler configured by cfg. Routes are tried in
+// order and the first that matches serves the request, as in Docker's router; a path
+// matches a named pattern when it starts with the prefix and ends with the suffix, so
+// /images/a/history/json is the inspect of "a/history".
+func newRoutes(cfg *config) []route {
+	rs := []route{
+		{method: http.MethodGet, pattern: "/images/json", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
+			return h.list(w, r, c.version)
+		}},
+		{method: http.MethodGet, pattern: "/images/{name}/history", serve: (*handler).history},
+		{method: http.MethodGet, pattern: "/images/{name}/json", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
+			return h.inspect(w, r, c.version, c.name)
+		}},
+		{method: http.MethodPost, pattern: "/images/create", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
+			return h.create(w, r, c.version)
+		}},
+		{method: http.MethodPost, pattern: "/images/prune", minVersion: "1.25", serve: (*handler).prune},
+		{method: http.MethodPost, pattern: "/images/{name}/tag", serve: (*handler).tag},
+		{method: http.MethodDelete, pattern: "/images/{name}", serve: (*handler).remove},
+	}
+	if cfg.ping {
+		ping := func(h *handler, w *responseWriter, r *http.Request, _ call) error {
+			h.ping(w, r)
+			return nil
+		}
+		rs = append(rs,
+			route{method: http.MethodGet, pattern: "/_ping", serve: ping},
+			route{method: http.MethodHead, pattern: "/_ping", serve: ping})
+	}
+	if cfg.version {
+		rs = append(rs, route{method: http.MethodGet, pattern: "/version", serve: func(h *handler, w *responseWriter, _ *http.Request, _ call) error {
+			return h.version(w)
+		}})
+	}
+	for i := range rs {
+		rt := &rs[i]
+		if before, after, ok := strings.Cut(rt.pattern, "{name}"); ok {
+			rt.prefix, rt.suffix, rt.named = before, after, true
+		}
+	}
+	return rs
+}
+
+// match reports whether path matches the route's pattern, and the name it holds.
+func (rt *route) match(path string) (name string, ok bool) {
+	if !rt.named {
+		return "", path == rt.pattern
+	}
+	if len(path) < len(rt.prefix)+len(rt.suffix) || !strings.HasPrefix(path, rt.prefix) || !strings.HasSuffix(path, rt.suffix) {
+		return "", false
+	}
+	return path[len(rt.prefix) : len(path)-len(rt.suffix)], true
+}
+
+// optionsRoute serves OPTIONS on any path, as Docker's CORS-less router does: an empty 200.
+var optionsRoute = &route{serve: func(_ *handler, w *responseWriter, _ *http.Request, _ call) error {
+	w.WriteHeader(http.StatusOK)
+	return nil
+}}
 
 // ServeHTTP routes the request, applies the version checks and recovers panics.
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := &responseWriter{ResponseWriter: rw}
 	defer h.recoverPanic(w, r)
 
-	requested, rt, name := h.match(r)
-	if rt == routeNone {
+	rt, c := h.match(r)
+	if rt == nil {
 		_ = writeJSON(w, http.StatusNotFound, &errorResponse{Message: "page not found"})
 		return
 	}
@@ -67,82 +142,56 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	hdr.Set("Api-Version", h.cfg.maxVersion)
 	hdr.Set("Ostype", h.cfg.osType)
 
-	version := requested
-	if version == "" {
-		version = h.cfg.maxVersion
+	c.version = c.requested
+	if c.version == "" {
+		c.version = h.cfg.maxVersion
 	}
-	if versionLess(version, h.cfg.minVersion) {
-		h.writeError(w, r, requested, errInvalid(fmt.Sprintf(
+	if versionLess(c.version, h.cfg.minVersion) {
+		h.writeError(w, r, c.requested, errInvalid(fmt.Sprintf(
 			"client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version",
-			version, h.cfg.minVersion)))
+			c.version, h.cfg.minVersion)))
 		return
 	}
-	if versionLess(h.cfg.maxVersion, version) {
-		h.writeError(w, r, requested, errInvalid(fmt.Sprintf(
-			"client version %s is too new. Maximum supported API version is %s", version, h.cfg.maxVersion)))
+	if versionLess(h.cfg.maxVersion, c.version) {
+		h.writeError(w, r, c.requested, errInvalid(fmt.Sprintf(
+			"client version %s is too new. Maximum supported API version is %s", c.version, h.cfg.maxVersion)))
 		return
 	}
 	hdr.Set("Docker-Experimental", "false")
 
-	var err error
-	switch rt {
-	case routeList:
-		err = h.list(w, r, version)
-	case routeInspect:
-		err = h.inspect(w, r, version, name)
-	case routeCreate:
-		err = h.create(w, r, version)
-	case routePing:
-		h.ping(w, r)
-	case routeVersion:
-		err = h.version(w)
-	case routeOptions:
-		w.WriteHeader(http.StatusOK)
+	if rt.minVersion != "" && versionLess(c.version, rt.minVersion) {
+		h.writeError(w, r, c.requested, errInvalid(rt.method+" "+rt.pattern+" requires minimum API version "+rt.minVersion))
+		return
 	}
-	if err != nil {
-		h.writeError(w, r, requested, err)
+	if err := rt.serve(h, w, r, c); err != nil {
+		h.writeError(w, r, c.requested, err)
 	}
 }
 
-// match finds the route of r: the requested version ("" without a prefix), the route, and
-// for an inspect the image name.
-func (h *handler) match(r *http.Request) (version string, rt route, name string) {
+// match finds the route of r and what it says: the requested version ("" without a
+// prefix) and the name. It returns a nil route when none matches.
+func (h *handler) match(r *http.Request) (*route, call) {
+	var c call
 	path := r.URL.Path
 	if rest, ok := strings.CutPrefix(path, "/v"); ok {
 		if i := strings.IndexByte(rest, '/'); i > 0 && versionPrefix(rest[:i]) {
-			version, path = rest[:i], rest[i:]
+			c.requested, path = rest[:i], rest[i:]
 		}
 	}
 	if r.Method == http.MethodOptions {
-		return version, routeOptions, ""
+		return optionsRoute, c
 	}
-	switch path {
-	case "/images/json":
-		if r.Method == http.MethodGet {
-			return version, routeList, ""
+	for i := range h.routes {
+		rt := &h.routes[i]
+		if rt.method != r.Method {
+			continue
 		}
-		return "", routeNone, ""
-	case "/images/create":
-		if r.Method == http.MethodPost {
-			return version, routeCreate, ""
+		if name, ok := rt.match(path); ok {
+			c.name = name
+			return rt, c
 		}
-		return "", routeNone, ""
-	case "/_ping":
-		if h.cfg.ping && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			return version, routePing, ""
-		}
-		return "", routeNone, ""
-	case "/version":
-		if h.cfg.version && r.Method == http.MethodGet {
-			return version, routeVersion, ""
-		}
-		return "", routeNone, ""
 	}
-	if r.Method == http.MethodGet && len(path) >= len("/images//json") &&
-		strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json") {
-		return version, routeInspect, path[len("/images/") : len(path)-len("/json")]
-	}
-	return "", routeNone, ""
+	return nil, call{}
 }
 
 // versionPrefix reports whether s matches Docker's version pattern [0-9.]+.

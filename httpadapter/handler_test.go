@@ -35,7 +35,8 @@ func TestRouting(t *testing.T) {
 		{"GET", "/v1.47/images/nothere/json", 404, "nothere"},
 		{"POST", "/images/json", 404, ""},
 		{"HEAD", "/images/json", 404, ""},
-		{"DELETE", "/images/alpine/json", 404, ""},
+		{"PUT", "/images/alpine/json", 404, ""},
+		{"DELETE", "/images/alpine/json", 501, ""}, // a remove of the image "alpine/json", as in Docker
 		{"GET", "/images/create", 404, ""},
 		{"GET", "/images/alpine", 404, ""},
 		{"GET", "/containers/json", 404, ""},

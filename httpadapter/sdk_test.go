@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ import (
 
 // sdkClient starts the adapter on a test server and returns an official Go SDK client that
 // negotiates its API version with it.
-func sdkClient(t *testing.T, f *fixture, opts httpadapter.Options) *client.Client {
+func sdkClient(t *testing.T, f imagesvc.Service, opts httpadapter.Options) *client.Client {
 	t.Helper()
 	opts.Ping = true
 	opts.Version = true
@@ -240,4 +241,72 @@ func TestSDKImageImport(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errdefs.IsInvalidArgument(err), "%v", err)
 	assert.Contains(t, err.Error(), "RUN is not a valid change command")
+}
+
+// TestSDKLifecycle checks that the Go SDK's calls reach the service with their parameters
+// and decode the answers.
+func TestSDKLifecycle(t *testing.T) {
+	ctx := context.Background()
+	f := newLifecycleFixture()
+	c := sdkClient(t, f, httpadapter.Options{})
+
+	f.removeOut = []imagesvc.DeleteResponse{{Untagged: "reg/x:1"}, {Deleted: idAlpine}}
+	rm, err := c.ImageRemove(ctx, "localhost:5000/reg/x:1", client.ImageRemoveOptions{Force: true})
+	require.NoError(t, err)
+	assert.Equal(t, []image.DeleteResponse{{Untagged: "reg/x:1"}, {Deleted: idAlpine.String()}}, rm.Items)
+	assert.Equal(t, "localhost:5000/reg/x:1", f.removeRef.String())
+	assert.Equal(t, imagesvc.RemoveOptions{Force: true, NoPrune: true}, f.removeOpts, "PruneChildren false sends noprune=1")
+
+	f.removeOut = nil
+	amd64 := ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	rm, err = c.ImageRemove(ctx, "reg/x@"+idAlpine.String(), client.ImageRemoveOptions{Force: true, PruneChildren: true, Platforms: []ocispec.Platform{amd64}})
+	require.NoError(t, err)
+	assert.Nil(t, rm.Items)
+	assert.Equal(t, imagesvc.RemoveOptions{Force: true, Platforms: []ocispec.Platform{amd64}}, f.removeOpts)
+	assert.Equal(t, "reg/x@"+idAlpine.String(), f.removeRef.String())
+
+	f.removeErr = imagesvc.DeleteConflict("9f8e7d6c5b4a", true, "image is referenced in multiple repositories")
+	_, err = c.ImageRemove(ctx, "9f8e7d6c5b4a", client.ImageRemoveOptions{})
+	require.Error(t, err)
+	assert.True(t, errdefs.IsConflict(err), "%v", err)
+	assert.Contains(t, err.Error(), "conflict: unable to delete 9f8e7d6c5b4a (must be forced) - image is referenced in multiple repositories")
+
+	_, err = c.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.20", Target: "localhost:5000/team/app:v2"})
+	require.NoError(t, err)
+	assert.Equal(t, "alpine:3.20", f.tagSource.String())
+	assert.Equal(t, "localhost:5000/team/app:v2", f.tagTarget.String())
+	f.tagErr = errdefs.ErrNotFound.WithMessage("No such image: nope:latest")
+	_, err = c.ImageTag(ctx, client.ImageTagOptions{Source: "nope", Target: "x"})
+	assert.True(t, errdefs.IsNotFound(err), "%v", err)
+
+	f.pruneOut = &imagesvc.PruneReport{ImagesDeleted: []imagesvc.DeleteResponse{{Untagged: idDangling.String()}, {Deleted: idDangling}}, SpaceReclaimed: 4521984}
+	pr, err := c.ImagePrune(ctx, client.ImagePruneOptions{Filters: make(client.Filters).Add("dangling", "false").Add("label", "a=b")})
+	require.NoError(t, err)
+	assert.Equal(t, image.PruneReport{
+		ImagesDeleted:  []image.DeleteResponse{{Untagged: idDangling.String()}, {Deleted: idDangling.String()}},
+		SpaceReclaimed: 4521984,
+	}, pr.Report)
+	assert.Equal(t, []string{"false"}, f.pruneOpts.Filters.Get("dangling"))
+	assert.Equal(t, []string{"a=b"}, f.pruneOpts.Filters.Get("label"))
+
+	f.historyOut = []imagesvc.HistoryItem{
+		{ID: idAlpine.String(), Created: createdTime, CreatedBy: "CMD", Tags: []string{"alpine:3.20"}},
+		{ID: imagesvc.MissingID, Size: 42},
+	}
+	hist, err := c.ImageHistory(ctx, "alpine:3.20", client.ImageHistoryWithPlatform(amd64))
+	require.NoError(t, err)
+	assert.Equal(t, []image.HistoryResponseItem{
+		{ID: idAlpine.String(), Created: createdTime.Unix(), CreatedBy: "CMD", Tags: []string{"alpine:3.20"}},
+		{ID: "<missing>", Size: 42},
+	}, hist.Items)
+	assert.Equal(t, &amd64, f.historyOpts.Platform)
+	assert.Equal(t, "alpine:3.20", f.historyRef.String())
+
+	// A service without the capabilities: the SDK reports 501 as NotImplemented.
+	plain := sdkClient(t, newFixture(), httpadapter.Options{Logger: slog.New(slog.DiscardHandler)})
+	_, err = plain.ImageRemove(ctx, "alpine", client.ImageRemoveOptions{})
+	assert.True(t, errdefs.IsNotImplemented(err), "%v", err)
+	assert.ErrorContains(t, err, "image remove is not implemented by this image service")
+	_, err = plain.ImageHistory(ctx, "alpine")
+	assert.True(t, errdefs.IsNotImplemented(err), "%v", err)
 }
