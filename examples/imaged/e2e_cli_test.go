@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
@@ -666,4 +667,302 @@ func cliHidesUntagged(t *testing.T) bool {
 		t.Fatalf("docker --version: unexpected %q", out)
 	}
 	return n >= 29
+}
+
+// outLines returns the non-empty lines of s.
+func outLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestCLILifecycle drives docker rmi, tag, history and image prune on every backend, each
+// on a daemon of its own, and checks the store's content after removals.
+func TestCLILifecycle(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture, d *daemon) {
+		t.Run("tag and rmi", func(t *testing.T) { cliTagRmi(t, f, d) })
+		t.Run("history", func(t *testing.T) { cliHistory(t, f, d) })
+		t.Run("prune", func(t *testing.T) { cliPrune(t, f, d) })
+	})
+}
+
+func cliTagRmi(t *testing.T, f *fixture, d *daemon) {
+	appRef := f.ref("e2e/app:v1")
+	appID := f.app.Descriptor.Digest
+	d.mustDocker(t, f, "pull", "-q", appRef)
+
+	// Names by name, short ID and full ID; a tag that already names the image changes
+	// nothing.
+	if r := d.mustDocker(t, f, "tag", appRef, "lc/app:one"); r.stdout != "" || r.stderr != "" {
+		t.Errorf("docker tag prints nothing: %s", r)
+	}
+	d.mustDocker(t, f, "tag", shortID(appID), "lc/app:two")
+	d.mustDocker(t, f, "tag", appID.String(), "lc/app:three")
+	d.mustDocker(t, f, "tag", "lc/app:three", "lc/app:three")
+	r := d.mustDocker(t, f, "image", "inspect", "--format", "{{.Id}} {{json .RepoTags}}", "lc/app:two")
+	id, tagsJSON, _ := strings.Cut(strings.TrimSpace(r.stdout), " ")
+	var tags []string
+	_ = json.Unmarshal([]byte(tagsJSON), &tags)
+	slices.Sort(tags)
+	if want := []string{appRef, "lc/app:one", "lc/app:three", "lc/app:two"}; id != appID.String() || !slices.Equal(tags, want) {
+		t.Errorf("after docker tag: %s %v, want %s %v", id, tags, appID, want)
+	}
+	if r := d.docker(t, f, "tag", "nosuch", "lc/x:1"); r.code != 1 || !strings.Contains(r.stderr, "Error response from daemon: No such image: nosuch:latest") {
+		t.Errorf("docker tag nosuch: %s", r)
+	}
+
+	// One of several names: untagged only.
+	if r := d.mustDocker(t, f, "rmi", "lc/app:one"); !slices.Equal(outLines(r.stdout), []string{"Untagged: lc/app:one"}) {
+		t.Errorf("docker rmi lc/app:one: %s", r)
+	}
+	// By ID, with names in several repositories: must be forced.
+	want := "Error response from daemon: conflict: unable to delete " + shortID(appID) + " (must be forced) - image is referenced in multiple repositories"
+	if r := d.docker(t, f, "rmi", shortID(appID)); r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("docker rmi %s (several repositories): %s\nwant %q", shortID(appID), r, want)
+	}
+	// -f by name with other names left still only untags.
+	if r := d.mustDocker(t, f, "rmi", "-f", "lc/app:two"); !slices.Equal(outLines(r.stdout), []string{"Untagged: lc/app:two"}) {
+		t.Errorf("docker rmi -f lc/app:two: %s", r)
+	}
+	// -f by ID: every name in record-name order (the registry host sorts first), then the
+	// image.
+	r = d.mustDocker(t, f, "rmi", "-f", shortID(appID))
+	if want := []string{"Untagged: " + appRef, "Untagged: lc/app:three", "Deleted: " + appID.String()}; !slices.Equal(outLines(r.stdout), want) {
+		t.Errorf("docker rmi -f %s: %q, want %q", shortID(appID), outLines(r.stdout), want)
+	}
+	if r := d.docker(t, f, "image", "inspect", appID.String()); r.code != 1 || !strings.Contains(r.stderr, "No such image") {
+		t.Errorf("inspect after rmi -f: %s", r)
+	}
+	d.checkBlobs(t, "after docker rmi -f <id>", f.app.Digests(), nil)
+
+	// Several names at once, one of them unknown: the others are removed, the command fails.
+	// child shares a layer with base, which stays.
+	baseRef, childRef, cliRef := f.ref("e2e/base:1"), f.ref("e2e/child:1"), f.ref("e2e/cli:1")
+	for _, ref := range []string{baseRef, childRef, cliRef} {
+		d.mustDocker(t, f, "pull", "-q", ref)
+	}
+	r = d.docker(t, f, "rmi", childRef, "nosuch", cliRef)
+	want2 := []string{
+		"Untagged: " + childRef, "Deleted: " + f.child.Descriptor.Digest.String(),
+		"Untagged: " + cliRef, "Deleted: " + f.cliImg.Descriptor.Digest.String(),
+	}
+	if r.code != 1 || !slices.Equal(outLines(r.stdout), want2) || !strings.Contains(r.stderr, "No such image: nosuch:latest") {
+		t.Errorf("docker rmi child nosuch cli: %s\nwant stdout %q", r, want2)
+	}
+	d.checkBlobs(t, "after docker rmi child cli", slices.Concat(f.child.Digests(), f.cliImg.Digests()), f.base.Digests())
+
+	// -f ignores names that are not there (the CLI's rule for a 404), after asking.
+	if r := d.docker(t, f, "rmi", "-f", "nosuch"); r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "No such image: nosuch:latest") {
+		t.Errorf("docker rmi -f nosuch: %s", r)
+	}
+	if r := d.docker(t, f, "rmi", "Bad:Name"); r.code != 1 || !strings.Contains(r.stderr, "invalid reference format") {
+		t.Errorf("docker rmi Bad:Name: %s", r)
+	}
+	// The last name: untagged and deleted (base has no parent, so --no-prune changes nothing).
+	r = d.mustDocker(t, f, "rmi", "--no-prune", baseRef)
+	if want := []string{"Untagged: " + baseRef, "Deleted: " + f.base.Descriptor.Digest.String()}; !slices.Equal(outLines(r.stdout), want) {
+		t.Errorf("docker rmi --no-prune %s: %q, want %q", baseRef, outLines(r.stdout), want)
+	}
+	d.checkBlobs(t, "after docker rmi base", f.base.Digests(), nil)
+}
+
+// cliHistoryRow is one line of docker history --format '{{json .}}'.
+type cliHistoryRow struct {
+	Comment, CreatedAt, CreatedBy, CreatedSince, ID, Size string
+}
+
+func cliHistory(t *testing.T, f *fixture, d *daemon) {
+	ref := f.ref("e2e/lc-hist:1")
+	id := f.hist.Descriptor.Digest
+	d.mustDocker(t, f, "pull", "-q", ref)
+	rowsOf := func(args ...string) []cliHistoryRow {
+		t.Helper()
+		r := d.mustDocker(t, f, append([]string{"history", "--format", "{{json .}}"}, args...)...)
+		var rows []cliHistoryRow
+		for _, l := range outLines(r.stdout) {
+			var row cliHistoryRow
+			if err := json.Unmarshal([]byte(l), &row); err != nil {
+				t.Fatalf("docker history %v: %v in %q", args, err, l)
+			}
+			rows = append(rows, row)
+		}
+		return rows
+	}
+
+	// Newest first, one row per history entry, the empty layer included.
+	rows := rowsOf("--no-trunc", "--human=false", ref)
+	if len(rows) != 3 {
+		t.Fatalf("docker history --no-trunc %s: %d rows, want 3: %+v", ref, len(rows), rows)
+	}
+	for i, w := range []struct {
+		id, createdBy, comment, created string
+		empty                           bool
+	}{
+		{id.String(), histCreatedBy[2], "buildkit.dockerfile.v0", "2025-02-03", false},
+		{"<missing>", histCreatedBy[1], "buildkit.dockerfile.v0", "2025-02-02", true},
+		{"<missing>", histCreatedBy[0], "", "2025-02-01", false},
+	} {
+		row := rows[i]
+		created, err := time.Parse(time.RFC3339, row.CreatedAt)
+		if row.ID != w.id || row.CreatedBy != w.createdBy || row.Comment != w.comment || err != nil || !created.Equal(date(w.created)) {
+			t.Errorf("history row %d: %+v, want ID %s CreatedBy %q Comment %q created %s", i, row, w.id, w.createdBy, w.comment, w.created)
+		}
+		if size, err := strconv.ParseInt(row.Size, 10, 64); err != nil || (size == 0) != w.empty {
+			t.Errorf("history row %d: Size %q, want %s", i, row.Size, map[bool]string{true: "0 (an empty layer)", false: "the layer's unpacked size"}[w.empty])
+		}
+	}
+
+	// Truncated: 12 hex digits, commands cut at 45 characters.
+	rows = rowsOf(ref)
+	if len(rows) != 3 || rows[0].ID != shortID(id) || rows[1].ID != "<missing>" || rows[1].Size != "0B" {
+		t.Fatalf("docker history %s: %+v", ref, rows)
+	}
+	if cb := rows[0].CreatedBy; !strings.HasSuffix(cb, "…") || utf8.RuneCountInString(cb) > 45 ||
+		!strings.HasPrefix(histCreatedBy[2], strings.TrimSuffix(cb, "…")) {
+		t.Errorf("docker history %s: CreatedBy %q, want %q cut at 45 characters", ref, cb, histCreatedBy[2])
+	}
+	if r := d.mustDocker(t, f, "history", "-q", ref); !slices.Equal(outLines(r.stdout), []string{shortID(id), "<missing>", "<missing>"}) {
+		t.Errorf("docker history -q %s: %q", ref, r.stdout)
+	}
+
+	// A multi-platform image: the host platform's config, with the index digest as ID.
+	multiRef := f.ref("e2e/multi:1.0")
+	d.mustDocker(t, f, "pull", "-q", multiRef)
+	_, cfg, err := f.multi.Manifest(f.multi.Manifests()[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{multiRef}, {"--platform", f.platformString(f.host), multiRef}} {
+		rows = rowsOf(append([]string{"--no-trunc"}, args...)...)
+		if len(rows) != len(cfg.History) || rows[0].ID != f.multi.Descriptor.Digest.String() ||
+			rows[0].CreatedBy != cfg.History[len(cfg.History)-1].CreatedBy {
+			t.Errorf("docker history %v: %+v, want %d rows, the first %s %q", args, rows, len(cfg.History),
+				f.multi.Descriptor.Digest, cfg.History[len(cfg.History)-1].CreatedBy)
+		}
+	}
+	r := d.docker(t, f, "history", "--platform", f.platformString(f.other), multiRef)
+	if want := "does not provide the specified platform (" + f.platformString(f.other) + ")"; r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("docker history --platform %s (not pulled): %s\nwant %q", f.platformString(f.other), r, want)
+	}
+	if r := d.docker(t, f, "history", "nosuch"); r.code != 1 || !strings.Contains(r.stderr, "Error response from daemon: No such image: nosuch:latest") {
+		t.Errorf("docker history nosuch: %s", r)
+	}
+}
+
+func cliPrune(t *testing.T, f *fixture, d *daemon) {
+	c := sdkFor(t, d)
+	ids := func() []string {
+		t.Helper()
+		res, err := c.ImageList(context.Background(), client.ImageListOptions{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range res.Items {
+			out = append(out, s.ID)
+		}
+		return idSet(out)
+	}
+	importTar := func(name string, args ...string) string {
+		t.Helper()
+		file := filepath.Join(filepath.Dir(d.dataRoot), name+".tar")
+		if err := os.WriteFile(file, testimages.Tar([]testimages.File{{Name: name, Data: []byte(name + " " + d.backend)}}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := d.mustDocker(t, f, append(append([]string{"import"}, args...), file)...)
+		return strings.TrimSpace(r.stdout)
+	}
+	pruned := func(r cliResult) []string {
+		var out []string
+		for _, l := range outLines(r.stdout) {
+			if strings.HasPrefix(l, "untagged: ") || strings.HasPrefix(l, "deleted: ") {
+				out = append(out, l)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	sorted := func(s ...string) []string { slices.Sort(s); return s }
+
+	// Dangling images: two imports without a name (one labelled), and one whose name moved
+	// to another image.
+	d1 := importTar("d1", "--change", "LABEL org.example.lc=x")
+	d2 := importTar("d2")
+	pyRef := f.ref("e2e/py:1")
+	pyID := f.pyImg.Descriptor.Digest.String()
+	d.mustDocker(t, f, "pull", "-q", pyRef)
+	file := filepath.Join(filepath.Dir(d.dataRoot), "d3.tar")
+	if err := os.WriteFile(file, testimages.Tar([]testimages.File{{Name: "d3", Data: []byte("d3")}}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d3 := strings.TrimSpace(d.mustDocker(t, f, "import", file, "lc/moved:1").stdout)
+	d.mustDocker(t, f, "tag", pyRef, "lc/moved:1")
+
+	// label= prunes only the dangling images that carry it.
+	r := d.mustDocker(t, f, "image", "prune", "-f", "--filter", "label=org.example.lc=x")
+	if got, want := pruned(r), sorted("untagged: "+d1, "deleted: "+d1); !slices.Equal(got, want) {
+		t.Errorf("docker image prune --filter label=org.example.lc=x: %q, want %q\n%s", got, want, r)
+	}
+	if !strings.Contains(r.stdout, "Total reclaimed space: ") || strings.Contains(r.stdout, "Total reclaimed space: 0B") {
+		t.Errorf("docker image prune --filter label: no space reclaimed:\n%s", r.stdout)
+	}
+	if got := ids(); slices.Contains(got, d1) || !slices.Contains(got, d2) || !slices.Contains(got, d3) {
+		t.Errorf("after the label prune: images %v (want %s gone, %s and %s kept)", got, d1, d2, d3)
+	}
+	// The default: every dangling image.
+	r = d.mustDocker(t, f, "image", "prune", "-f")
+	if got, want := pruned(r), sorted("untagged: "+d2, "deleted: "+d2, "untagged: "+d3, "deleted: "+d3); !slices.Equal(got, want) {
+		t.Errorf("docker image prune: %q, want %q\n%s", got, want, r)
+	}
+	d.checkBlobs(t, "after docker image prune", []digest.Digest{digest.Digest(d1), digest.Digest(d2), digest.Digest(d3)}, f.pyImg.Digests())
+	if r := d.mustDocker(t, f, "image", "prune", "-f"); strings.TrimSpace(r.stdout) != "Total reclaimed space: 0B" {
+		t.Errorf("docker image prune with nothing to prune: %s", r)
+	}
+
+	// -a with label=: every unused image that carries it, named or not.
+	appRef, multiRef := f.ref("e2e/app:v1"), f.ref("e2e/multi:1.0")
+	appID, multiID := f.app.Descriptor.Digest.String(), f.multi.Descriptor.Digest.String()
+	d.mustDocker(t, f, "pull", "-q", appRef)
+	d.mustDocker(t, f, "pull", "-q", multiRef)
+	r = d.mustDocker(t, f, "image", "prune", "-a", "-f", "--filter", "label="+labelTier+"=web")
+	if got, want := pruned(r), sorted("untagged: "+appRef, "deleted: "+appID); !slices.Equal(got, want) {
+		t.Errorf("docker image prune -a --filter label=%s=web: %q, want %q\n%s", labelTier, got, want, r)
+	}
+	d.checkBlobs(t, "after docker image prune -a --filter label", f.app.Digests(), f.pyImg.Digests())
+
+	// -a with until=: the images whose names were written before that time.
+	until := time.Now().Truncate(time.Second).Add(time.Second)
+	time.Sleep(time.Until(until) + 20*time.Millisecond)
+	cliRef, cliID := f.ref("e2e/cli:1"), f.cliImg.Descriptor.Digest.String()
+	d.mustDocker(t, f, "pull", "-q", cliRef)
+	r = d.mustDocker(t, f, "image", "prune", "-a", "-f", "--filter", "until="+strconv.FormatInt(until.Unix(), 10))
+	got := pruned(r)
+	for _, w := range []string{"untagged: " + pyRef, "untagged: lc/moved:1", "deleted: " + pyID, "untagged: " + multiRef, "deleted: " + multiID} {
+		if !slices.Contains(got, w) {
+			t.Errorf("docker image prune -a --filter until=%d: no %q in\n%s", until.Unix(), w, r)
+		}
+	}
+	if slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, cliRef) || strings.Contains(l, cliID) }) {
+		t.Errorf("docker image prune -a --filter until=%d pruned %s, pulled after it:\n%s", until.Unix(), cliRef, r)
+	}
+	if got := ids(); !slices.Equal(got, []string{cliID}) {
+		t.Errorf("after prune -a until=: images %v, want only %s", got, cliID)
+	}
+
+	// -a: everything left; then the store holds no blob at all.
+	r = d.mustDocker(t, f, "image", "prune", "-a", "-f")
+	if got, want := pruned(r), sorted("untagged: "+cliRef, "deleted: "+cliID); !slices.Equal(got, want) {
+		t.Errorf("docker image prune -a: %q, want %q\n%s", got, want, r)
+	}
+	if got := ids(); len(got) != 0 {
+		t.Errorf("after docker image prune -a: images %v", got)
+	}
+	d.checkBlobs(t, "after docker image prune -a", slices.Concat(f.pyImg.Digests(), f.app.Digests(), f.multi.Digests(), f.cliImg.Digests(), f.hist.Digests()), nil)
+	if left := d.blobs(t); len(left) != 0 {
+		t.Errorf("after docker image prune -a removed every image, the store still holds %d blobs: %v", len(left), left)
+	}
 }

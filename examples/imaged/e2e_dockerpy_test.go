@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,4 +191,180 @@ func TestDockerPy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pyAttempt is a docker-py call's result, or the exception it raised.
+type pyAttempt struct {
+	Value json.RawMessage
+	Error *pyError
+}
+
+func (a *pyAttempt) UnmarshalJSON(b []byte) error {
+	var e struct {
+		Error *pyError `json:"error"`
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) && json.Unmarshal(b, &e) == nil && e.Error != nil {
+		a.Error = e.Error
+		return nil
+	}
+	a.Value = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// pyLifecycle is what testdata/dockerpy_e2e.py lifecycle prints.
+type pyLifecycle struct {
+	APIVersion string   `json:"api_version"`
+	ID         string   `json:"id"`
+	Tags       []string `json:"tags"`
+	Labelled   string   `json:"labelled"`
+	Plain      string   `json:"plain"`
+	Left       []string `json:"left"`
+
+	Tag            pyAttempt `json:"tag"`
+	TagAPI         pyAttempt `json:"tag_api"`
+	TagMissing     pyAttempt `json:"tag_missing"`
+	History        pyAttempt `json:"history"`
+	HistoryAPI     pyAttempt `json:"history_api"`
+	HistoryMissing pyAttempt `json:"history_missing"`
+	RemoveName     pyAttempt `json:"remove_name"`
+	RemoveConflict pyAttempt `json:"remove_conflict"`
+	RemoveForce    pyAttempt `json:"remove_force"`
+	RemoveMissing  pyAttempt `json:"remove_missing"`
+	RemoveMod      pyAttempt `json:"remove_models"`
+	PruneLabel     pyAttempt `json:"prune_label"`
+	Prune          pyAttempt `json:"prune"`
+	PruneEmpty     pyAttempt `json:"prune_empty"`
+	PruneBad       pyAttempt `json:"prune_bad"`
+	PruneAll       pyAttempt `json:"prune_all"`
+}
+
+// TestDockerPyLifecycle drives docker-py's tag, history, images.remove and images.prune on
+// every backend, each on a daemon of its own.
+func TestDockerPyLifecycle(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture, d *daemon) {
+		py := dockerPy(t)
+		script, err := filepath.Abs(filepath.Join("testdata", "dockerpy_e2e.py"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Dir(d.dataRoot)
+		var tarballs []string
+		for i := range 2 {
+			p := filepath.Join(dir, fmt.Sprintf("py-%d.tar", i))
+			raw := testimages.Tar([]testimages.File{{Name: "py/"}, {Name: fmt.Sprintf("py/%d", i), Data: []byte(d.backend)}})
+			if err := os.WriteFile(p, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tarballs = append(tarballs, p)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, py, script, "lifecycle", d.hostURL(), f.reg, tarballs[0], tarballs[1])
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + f.tmp}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("docker-py script: %v\n%s", err, stderr.String())
+		}
+		var r pyLifecycle
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("docker-py script output: %v\n%s", err, stdout.String())
+		}
+		ref, id := f.ref("e2e/py:1"), f.pyImg.Descriptor.Digest.String()
+		if r.APIVersion != maxAPI || r.ID != id {
+			t.Errorf("docker-py: API %s, pulled %s", r.APIVersion, r.ID)
+		}
+		value := func(what string, a pyAttempt, want string) {
+			t.Helper()
+			if a.Error != nil || !jsonBytesEqual(a.Value, []byte(want)) {
+				t.Errorf("%s: %s (error %+v), want %s", what, a.Value, a.Error, want)
+			}
+		}
+		failure := func(what string, a pyAttempt, class, msg string) {
+			t.Helper()
+			if a.Error == nil || a.Error.Class != class || !strings.Contains(a.Error.Message, msg) {
+				t.Errorf("%s: %s (error %+v), want %s with %q", what, a.Value, a.Error, class, msg)
+			}
+		}
+
+		// tag answers True for a 201.
+		value("Image.tag", r.Tag, "true")
+		value("api.tag", r.TagAPI, "true")
+		failure("api.tag(nosuch)", r.TagMissing, "ImageNotFound", "No such image: nosuch:latest")
+		if want := []string{ref, "lc/py:second", "lc/py:tagged"}; !slices.Equal(r.Tags, want) {
+			t.Errorf("tags after tagging: %v, want %v", r.Tags, want)
+		}
+
+		// history: every row with Docker's keys; the names on the first.
+		_, cfg, err := f.pyImg.Manifest(f.pyImg.Descriptor.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []map[string]any
+		if err := json.Unmarshal(r.History.Value, &rows); err != nil || r.History.Error != nil || len(rows) != len(cfg.History) {
+			t.Errorf("Image.history(): %s %+v, want %d rows", r.History.Value, r.History.Error, len(cfg.History))
+		} else {
+			first := rows[0]
+			if first["Id"] != id || !jsonEqual(first["Tags"], []any{ref, "lc/py:second", "lc/py:tagged"}) ||
+				first["Created"] != float64(cfg.History[len(cfg.History)-1].Created.Unix()) || first["CreatedBy"] != cfg.History[len(cfg.History)-1].CreatedBy ||
+				len(first) != 6 {
+				t.Errorf("Image.history() first row: %v", first)
+			}
+		}
+		if !jsonBytesEqual(r.History.Value, r.HistoryAPI.Value) {
+			t.Errorf("api.history(%s) %s differs from Image.history() %s", ref, r.HistoryAPI.Value, r.History.Value)
+		}
+		failure("api.history(nosuch)", r.HistoryMissing, "ImageNotFound", "No such image: nosuch:latest")
+
+		// remove
+		value("api.remove_image(lc/py:tagged)", r.RemoveName, `[{"Untagged":"lc/py:tagged"}]`)
+		failure("images.remove(id)", r.RemoveConflict, "APIError",
+			"conflict: unable to delete "+id[7:19]+" (must be forced) - image is referenced in multiple repositories")
+		value("api.remove_image(id, force=True, noprune=True)", r.RemoveForce,
+			`[{"Untagged":"`+ref+`"},{"Untagged":"lc/py:second"},{"Deleted":"`+id+`"}]`)
+		failure("images.remove(nosuch)", r.RemoveMissing, "ImageNotFound", "No such image: nosuch:latest")
+		value("images.remove(pulled again)", r.RemoveMod, "null")
+
+		// prune
+		value("images.prune(label)", withoutSpace(t, r.PruneLabel), `{"ImagesDeleted":[{"Untagged":"`+r.Labelled+`"},{"Deleted":"`+r.Labelled+`"}]}`)
+		value("images.prune()", withoutSpace(t, r.Prune), `{"ImagesDeleted":[{"Untagged":"`+r.Plain+`"},{"Deleted":"`+r.Plain+`"}]}`)
+		value("images.prune() again", r.PruneEmpty, `{"ImagesDeleted":null,"SpaceReclaimed":0}`)
+		failure("images.prune(color)", r.PruneBad, "APIError", "invalid filter 'color'")
+		value("images.prune(dangling=False)", withoutSpace(t, r.PruneAll), `{"ImagesDeleted":[{"Untagged":"`+ref+`"},{"Deleted":"`+id+`"}]}`)
+		if len(r.Left) != 0 {
+			t.Errorf("images left after pruning every unused image: %v", r.Left)
+		}
+		if left := d.blobs(t); len(left) != 0 {
+			t.Errorf("after every image was removed the store holds %d blobs: %v", len(left), left)
+		}
+	})
+}
+
+// withoutSpace checks that a prune report reclaimed some space and returns it without
+// SpaceReclaimed.
+func withoutSpace(t *testing.T, a pyAttempt) pyAttempt {
+	t.Helper()
+	if a.Error != nil {
+		return a
+	}
+	var m map[string]any
+	if err := json.Unmarshal(a.Value, &m); err != nil {
+		t.Errorf("prune report %s: %v", a.Value, err)
+		return a
+	}
+	if n, _ := m["SpaceReclaimed"].(float64); n <= 0 {
+		t.Errorf("prune report %s: no space reclaimed", a.Value)
+	}
+	delete(m, "SpaceReclaimed")
+	b, _ := json.Marshal(m)
+	return pyAttempt{Value: b}
+}
+
+// jsonBytesEqual reports whether two JSON texts hold the same value.
+func jsonBytesEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return jsonEqual(x, y)
 }

@@ -8,14 +8,15 @@ package main
 //   - imaged itself, in-process through run(), on the SQLite backend, listening on a unix
 //     socket and on 127.0.0.1;
 //   - a validating proxy on 127.0.0.1 in front of imaged's unix socket: every client (the
-//     docker CLI, the Go SDK, docker-py) talks through it, and every answer of the three
-//     image endpoints that passes is checked against moby's Swagger documents (see
+//     docker CLI, the Go SDK, docker-py) talks through it, and every answer of the image
+//     endpoints that passes is checked against moby's Swagger documents (see
 //     e2e_swagger_test.go). The direct requests of TestSwaggerEveryEndpoint use imaged's TCP
 //     listener, so both listeners serve real traffic.
 //
 // The fixture pulls and imports a known set of images before the tests start (see
 // setupImages), so that each test can assert exact answers; tests that pull or import
-// more use names of their own.
+// more use names of their own. Tests that remove images run daemons of their own, one per
+// backend (e2e_backends_test.go).
 
 import (
 	"bytes"
@@ -113,6 +114,9 @@ type fixture struct {
 	// (or imported) by setupImages.
 	base, child, app, multi *testimages.Image // pulled
 	cliImg, sdkImg, pyImg   *testimages.Image // pulled by the client tests
+	// hist has a history of its own (an empty layer, comments, a long command); only the
+	// lifecycle tests pull it, into daemons of their own (e2e_backends_test.go).
+	hist *testimages.Image
 	// until is a time between the pulls of base and app and everything else (until filter).
 	until time.Time
 	// danglingID and importedID are the IDs of the fixture's imports: one without a name
@@ -294,6 +298,14 @@ func date(s string) time.Time {
 	return t
 }
 
+// histCreatedBy are the commands of e2e/lc-hist's history, oldest first: a layer, an empty
+// layer, a layer with a command longer than the 45 characters the CLI shows.
+var histCreatedBy = []string{
+	"/bin/sh -c #(nop) ADD file:4f2bcd10 in / ",
+	"ENV LC=history",
+	"RUN /bin/sh -c echo 'a command long enough for the CLI to truncate it' > /srv/lc-app # buildkit",
+}
+
 // The labels of the fixture's images.
 const (
 	labelTeam = "org.example.team"
@@ -309,6 +321,7 @@ const (
 //	e2e/multi:1.0               OCI index: host platform + another + attestations, created 2025-03-01, team=red
 //	e2e/cli:1, e2e/py:1         schema 2 images the CLI and docker-py tests pull
 //	e2e/sdk:1                   OCI index the Go SDK test pulls, one platform at a time
+//	e2e/lc-hist:1               schema 2, two layers and three history entries (histCreatedBy)
 func (f *fixture) buildAndPush() error {
 	f.host = platforms.Normalize(platforms.DefaultSpec())
 	f.host.OSVersion, f.host.OSFeatures = "", nil
@@ -361,6 +374,23 @@ func (f *fixture) buildAndPush() error {
 	if f.pyImg, err = testimages.DockerSchema2(testimages.Config{Created: date("2025-05-02"), Seed: 4, Labels: map[string]string{labelTier: "py"}}); err != nil {
 		return err
 	}
+	histFiles := [][]testimages.File{
+		{{Name: "etc/"}, {Name: "etc/lc-release", Data: []byte("history base\n")}},
+		{{Name: "srv/"}, {Name: "srv/lc-app", Data: []byte("history app\n")}},
+	}
+	histTimes := []time.Time{date("2025-02-01"), date("2025-02-02"), date("2025-02-03")}
+	if f.hist, err = testimages.DockerSchema2(testimages.Config{
+		Created: histTimes[2],
+		Labels:  map[string]string{labelRole: "history"},
+		Layers:  histFiles,
+		History: []ocispec.History{
+			{Created: &histTimes[0], CreatedBy: histCreatedBy[0]},
+			{Created: &histTimes[1], CreatedBy: histCreatedBy[1], Comment: "buildkit.dockerfile.v0", EmptyLayer: true},
+			{Created: &histTimes[2], CreatedBy: histCreatedBy[2], Comment: "buildkit.dockerfile.v0"},
+		},
+	}); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, p := range []struct {
@@ -376,6 +406,7 @@ func (f *fixture) buildAndPush() error {
 		{"e2e/sdk", "1", f.sdkImg},
 		{"e2e/cli", "1", f.cliImg},
 		{"e2e/py", "1", f.pyImg},
+		{"e2e/lc-hist", "1", f.hist},
 	} {
 		if err := testimages.Push(ctx, f.reg, p.repo, p.tag, p.img, true, nil); err != nil {
 			return fmt.Errorf("push to docker-registry: %w\n%s", err, f.regLog.String())

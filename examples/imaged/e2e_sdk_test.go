@@ -531,3 +531,243 @@ func decodeStream(r io.Reader) iter.Seq2[jsonstream.Message, error] {
 		}
 	}
 }
+
+// TestSDKLifecycle drives the Go SDK's ImageTag, ImageHistory, ImageRemove and ImagePrune
+// on every backend, each on a daemon of its own, and checks the store's content after
+// removals.
+func TestSDKLifecycle(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture, d *daemon) {
+		ctx := sdkContext(t)
+		c := sdkFor(t, d)
+		pull := func(ref string) {
+			t.Helper()
+			resp, err := c.ImagePull(ctx, ref, client.ImagePullOptions{})
+			if err != nil {
+				t.Fatalf("ImagePull %s: %v", ref, err)
+			}
+			defer resp.Close()
+			if out, err := renderStream(resp.JSONMessages(ctx)); err != nil {
+				t.Fatalf("ImagePull %s: %v\n%s", ref, err, out)
+			}
+		}
+		imp := func(label string) string {
+			t.Helper()
+			var changes []string
+			if label != "" {
+				changes = []string{"LABEL " + label}
+			}
+			raw := testimages.Tar([]testimages.File{{Name: "sdk-" + label, Data: []byte(d.backend + label)}})
+			rc, err := c.ImageImport(ctx, client.ImageImportSource{Source: bytes.NewReader(raw), SourceName: "-"}, "", client.ImageImportOptions{Changes: changes})
+			if err != nil {
+				t.Fatalf("ImageImport: %v", err)
+			}
+			defer rc.Close()
+			out, err := renderStream(decodeStream(rc))
+			id := strings.TrimSpace(out)
+			if _, perr := digest.Parse(id); err != nil || perr != nil {
+				t.Fatalf("ImageImport: %v\n%s", err, out)
+			}
+			return id
+		}
+		appRef, appID := f.ref("e2e/app:v1"), f.app.Descriptor.Digest.String()
+		pull(appRef)
+
+		t.Run("ImageTag", func(t *testing.T) {
+			if _, err := c.ImageTag(ctx, client.ImageTagOptions{Source: appRef, Target: "lc/sdk:tagged"}); err != nil {
+				t.Fatalf("ImageTag: %v", err)
+			}
+			if _, err := c.ImageTag(ctx, client.ImageTagOptions{Source: appID[7:19], Target: "lc/sdk"}); err != nil {
+				t.Fatalf("ImageTag by short ID: %v", err)
+			}
+			for _, name := range []string{"lc/sdk:tagged", "lc/sdk:latest"} {
+				if res, err := c.ImageInspect(ctx, name); err != nil || res.ID != appID {
+					t.Errorf("ImageInspect %s after ImageTag: %v %s, want %s", name, err, res.ID, appID)
+				}
+			}
+			_, err := c.ImageTag(ctx, client.ImageTagOptions{Source: "nosuch", Target: "lc/sdk:x"})
+			if !cerrdefs.IsNotFound(err) || err.Error() != "Error response from daemon: No such image: nosuch:latest" {
+				t.Errorf("ImageTag nosuch: %v", err)
+			}
+		})
+
+		t.Run("ImageHistory", func(t *testing.T) {
+			_, cfg, err := f.app.Manifest(f.app.Descriptor.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := c.ImageHistory(ctx, "lc/sdk:tagged")
+			if err != nil {
+				t.Fatal(err)
+			}
+			newest := cfg.History[len(cfg.History)-1]
+			if len(h.Items) != len(cfg.History) || h.Items[0].ID != appID || h.Items[0].Created != newest.Created.Unix() ||
+				h.Items[0].CreatedBy != newest.CreatedBy || h.Items[0].Size <= 0 {
+				t.Errorf("ImageHistory lc/sdk:tagged: %+v, want %d rows, the first %s %q", h.Items, len(cfg.History), appID, newest.CreatedBy)
+			}
+			// Every name of the image, familiar, in record-name order (the registry host sorts
+			// first).
+			if len(h.Items) > 0 && !slices.Equal(h.Items[0].Tags, []string{appRef, "lc/sdk:latest", "lc/sdk:tagged"}) {
+				t.Errorf("ImageHistory Tags %q", h.Items[0].Tags)
+			}
+
+			histRef := f.ref("e2e/lc-hist:1")
+			pull(histRef)
+			h, err = c.ImageHistory(ctx, histRef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []image.HistoryResponseItem{
+				{ID: f.hist.Descriptor.Digest.String(), Created: date("2025-02-03").Unix(), CreatedBy: histCreatedBy[2], Comment: "buildkit.dockerfile.v0", Tags: []string{histRef}},
+				{ID: "<missing>", Created: date("2025-02-02").Unix(), CreatedBy: histCreatedBy[1], Comment: "buildkit.dockerfile.v0"},
+				{ID: "<missing>", Created: date("2025-02-01").Unix(), CreatedBy: histCreatedBy[0]},
+			}
+			if len(h.Items) == 3 {
+				// The sizes are the unpacked layers': not 0 but for the empty layer.
+				if h.Items[0].Size <= 0 || h.Items[1].Size != 0 || h.Items[2].Size <= 0 {
+					t.Errorf("ImageHistory %s sizes: %d %d %d", histRef, h.Items[0].Size, h.Items[1].Size, h.Items[2].Size)
+				}
+				for i := range h.Items {
+					want[i].Size = h.Items[i].Size
+				}
+			}
+			if !jsonEqual(h.Items, want) {
+				t.Errorf("ImageHistory %s:\n got %+v\nwant %+v", histRef, h.Items, want)
+			}
+
+			sdkRef := f.ref("e2e/sdk:1")
+			pull(sdkRef)
+			h, err = c.ImageHistory(ctx, sdkRef, client.ImageHistoryWithPlatform(f.host))
+			if err != nil || len(h.Items) == 0 || h.Items[0].ID != f.sdkImg.Descriptor.Digest.String() {
+				t.Errorf("ImageHistory %s on %s: %v %+v, want the index digest as Id", sdkRef, f.platformString(f.host), err, h.Items)
+			}
+			_, err = c.ImageHistory(ctx, sdkRef, client.ImageHistoryWithPlatform(f.other))
+			if want := "image with reference " + sdkRef + " was found but does not provide the specified platform (" + f.platformString(f.other) + ")"; !cerrdefs.IsNotFound(err) || !strings.Contains(fmt.Sprint(err), want) {
+				t.Errorf("ImageHistory %s on %s (not pulled): %v\nwant %q", sdkRef, f.platformString(f.other), err, want)
+			}
+			if _, err = c.ImageHistory(ctx, "nosuch"); !cerrdefs.IsNotFound(err) || err.Error() != "Error response from daemon: No such image: nosuch:latest" {
+				t.Errorf("ImageHistory nosuch: %v", err)
+			}
+		})
+
+		t.Run("ImageRemove", func(t *testing.T) {
+			rm, err := c.ImageRemove(ctx, "lc/sdk:tagged", client.ImageRemoveOptions{PruneChildren: true})
+			if err != nil || !slices.Equal(rm.Items, []image.DeleteResponse{{Untagged: "lc/sdk:tagged"}}) {
+				t.Errorf("ImageRemove lc/sdk:tagged: %v %+v", err, rm.Items)
+			}
+			_, err = c.ImageRemove(ctx, appID, client.ImageRemoveOptions{PruneChildren: true})
+			if want := "conflict: unable to delete " + appID[7:19] + " (must be forced) - image is referenced in multiple repositories"; !cerrdefs.IsConflict(err) || !strings.Contains(fmt.Sprint(err), want) {
+				t.Errorf("ImageRemove %s (several repositories): %v\nwant %q", appID, err, want)
+			}
+			rm, err = c.ImageRemove(ctx, appID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+			if want := []image.DeleteResponse{{Untagged: appRef}, {Untagged: "lc/sdk:latest"}, {Deleted: appID}}; err != nil || !slices.Equal(rm.Items, want) {
+				t.Errorf("ImageRemove %s force: %v %+v, want %+v", appID, err, rm.Items, want)
+			}
+			d.checkBlobs(t, "after ImageRemove", f.app.Digests(), nil)
+			_, err = c.ImageRemove(ctx, "nosuch", client.ImageRemoveOptions{})
+			if !cerrdefs.IsNotFound(err) || err.Error() != "Error response from daemon: No such image: nosuch:latest" {
+				t.Errorf("ImageRemove nosuch: %v", err)
+			}
+
+			// Platforms (API 1.50): force is required; a platform that is not there is a
+			// 404; otherwise its content goes, the name stays.
+			sdkRef, sdkID := f.ref("e2e/sdk:1"), f.sdkImg.Descriptor.Digest.String()
+			pull(sdkRef)
+			hostManifest := f.sdkImg.Manifests()[0].Digest
+			_, err = c.ImageRemove(ctx, sdkRef, client.ImageRemoveOptions{Platforms: []ocispec.Platform{f.host}})
+			if want := "Content will be removed from all images referencing this variant. Use \u2014-force to force delete."; !cerrdefs.IsInvalidArgument(err) || !strings.Contains(fmt.Sprint(err), want) {
+				t.Errorf("ImageRemove platforms without force: %v", err)
+			}
+			_, err = c.ImageRemove(ctx, sdkRef, client.ImageRemoveOptions{Force: true, Platforms: []ocispec.Platform{f.other}})
+			if want := "failed to delete platform " + f.platformString(f.other) + " for image " + sdkID + ": image with reference " + sdkRef + " was found but does not provide any platform"; !cerrdefs.IsNotFound(err) || !strings.Contains(fmt.Sprint(err), want) {
+				t.Errorf("ImageRemove platform %s (not pulled): %v\nwant %q", f.platformString(f.other), err, want)
+			}
+			rm, err = c.ImageRemove(ctx, sdkRef, client.ImageRemoveOptions{Force: true, Platforms: []ocispec.Platform{f.host}})
+			if want := []image.DeleteResponse{{Deleted: hostManifest.String()}}; err != nil || !slices.Equal(rm.Items, want) {
+				t.Errorf("ImageRemove platform %s: %v %+v, want %+v", f.platformString(f.host), err, rm.Items, want)
+			}
+			m, _, err := f.sdkImg.Manifest(hostManifest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.checkBlobs(t, "after ImageRemove of a platform", append([]digest.Digest{hostManifest, m.Config.Digest}, layerDigests(m)...), []digest.Digest{f.sdkImg.Descriptor.Digest})
+			list, err := c.ImageList(ctx, client.ImageListOptions{})
+			if s, ok := findSummary(list.Items, f.sdkImg.Descriptor.Digest); err != nil || !ok || !slices.Equal(s.RepoTags, []string{sdkRef}) {
+				t.Errorf("after a platform delete the image is still listed with its name (spec §2.5): %v %+v", err, list.Items)
+			}
+			rm, err = c.ImageRemove(ctx, sdkRef, client.ImageRemoveOptions{PruneChildren: true})
+			if want := []image.DeleteResponse{{Untagged: sdkRef}, {Deleted: sdkID}}; err != nil || !slices.Equal(rm.Items, want) {
+				t.Errorf("ImageRemove %s: %v %+v, want %+v", sdkRef, err, rm.Items, want)
+			}
+		})
+
+		t.Run("ImagePrune", func(t *testing.T) {
+			labelled, plain := imp("org.example.lc=sdk"), imp("")
+			p, err := c.ImagePrune(ctx, client.ImagePruneOptions{Filters: make(client.Filters).Add("label", "org.example.lc=sdk")})
+			if want := []image.DeleteResponse{{Untagged: labelled}, {Deleted: labelled}}; err != nil || !slices.Equal(p.Report.ImagesDeleted, want) || p.Report.SpaceReclaimed == 0 {
+				t.Errorf("ImagePrune label: %v %+v, want %+v and some space", err, p.Report, want)
+			}
+			p, err = c.ImagePrune(ctx, client.ImagePruneOptions{})
+			if want := []image.DeleteResponse{{Untagged: plain}, {Deleted: plain}}; err != nil || !slices.Equal(p.Report.ImagesDeleted, want) {
+				t.Errorf("ImagePrune: %v %+v, want %+v", err, p.Report, want)
+			}
+			p, err = c.ImagePrune(ctx, client.ImagePruneOptions{})
+			if err != nil || p.Report.ImagesDeleted != nil || p.Report.SpaceReclaimed != 0 {
+				t.Errorf("ImagePrune with nothing to prune: %v %+v", err, p.Report)
+			}
+			for filter, want := range map[string]string{"color": "invalid filter 'color'", "dangling": "invalid filter 'dangling=[maybe]'"} {
+				value := "x"
+				if filter == "dangling" {
+					value = "maybe"
+				}
+				_, err = c.ImagePrune(ctx, client.ImagePruneOptions{Filters: make(client.Filters).Add(filter, value)})
+				if !cerrdefs.IsInvalidArgument(err) || !strings.Contains(fmt.Sprint(err), want) {
+					t.Errorf("ImagePrune %s=%s: %v, want %q", filter, value, err, want)
+				}
+			}
+			// dangling=false: every unused image.
+			histRef := f.ref("e2e/lc-hist:1")
+			pull(histRef)
+			p, err = c.ImagePrune(ctx, client.ImagePruneOptions{Filters: make(client.Filters).Add("dangling", "false")})
+			if want := []image.DeleteResponse{{Untagged: histRef}, {Deleted: f.hist.Descriptor.Digest.String()}}; err != nil ||
+				!slices.Equal(p.Report.ImagesDeleted, want) || p.Report.SpaceReclaimed == 0 {
+				t.Errorf("ImagePrune dangling=false: %v %+v, want %+v", err, p.Report, want)
+			}
+			if left := d.blobs(t); len(left) != 0 {
+				t.Errorf("after every image was pruned the store holds %d blobs: %v", len(left), left)
+			}
+			// The route needs API 1.25 (the SDK itself speaks 1.40 and later).
+			status, body := proxyRequest(t, d, http.MethodPost, "/v1.24/images/prune")
+			if status != http.StatusBadRequest || body != `{"message":"POST /images/prune requires minimum API version 1.25"}`+"\n" {
+				t.Errorf("POST /v1.24/images/prune: %d %s", status, body)
+			}
+		})
+	})
+}
+
+// layerDigests returns the digests of m's layers.
+func layerDigests(m ocispec.Manifest) []digest.Digest {
+	var out []digest.Digest
+	for _, l := range m.Layers {
+		out = append(out, l.Digest)
+	}
+	return out
+}
+
+// proxyRequest sends a request without a body to the daemon's validating proxy.
+func proxyRequest(t *testing.T, d *daemon, method, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(sdkContext(t), method, "http://"+d.proxy+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}

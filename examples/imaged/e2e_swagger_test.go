@@ -25,7 +25,8 @@ import (
 // maxAPI is the version imaged serves unversioned requests as.
 const maxAPI = "1.56"
 
-// Every answer of the three image endpoints is validated against two documents:
+// Every answer of the image endpoints (list, inspect, create, and the lifecycle's remove,
+// tag, prune and history) is validated against two documents:
 //
 //   - moby's api/swagger.yaml (API 1.56), the brief's contract: strictly (no undeclared
 //     properties) for answers at 1.56, loosely for older versions, whose answers carry the
@@ -80,10 +81,24 @@ var exceptions = []exception{
 	// the containerd store (spec §3.3); DriverData.Data is x-nullable: false.
 	{doc: "*", endpoint: "inspect", below: "1.52", path: "$.GraphDriver.Data", rule: swaggercheck.RuleNull,
 		why: "below 1.52 Docker's containerd store sends GraphDriver.Data null (spec §3.3)"},
+	// Docker sends null, not [], for the empty lists of the lifecycle endpoints
+	// (lifecycle spec §12.9): a platform delete that deleted nothing, a prune that pruned
+	// nothing, a history without entries, and the Tags of history rows without an image ID
+	// (every row but the first, and the first of a dangling image). No document makes them
+	// nullable.
+	{doc: "*", endpoint: "remove", path: "$", rule: swaggercheck.RuleNull,
+		why: "Docker answers null to a platform delete that deleted nothing (lifecycle spec §2.5)"},
+	{doc: "*", endpoint: "prune", path: "$.ImagesDeleted", rule: swaggercheck.RuleNull,
+		why: "Docker sends ImagesDeleted null when nothing was pruned (lifecycle spec §4.4)"},
+	{doc: "*", endpoint: "history", path: "$", rule: swaggercheck.RuleNull,
+		why: "Docker answers null for a config without history (lifecycle spec §5)"},
+	{doc: "*", endpoint: "history", path: "$[*].Tags", rule: swaggercheck.RuleNull,
+		why: "Docker sends history Tags null on rows without an image ID (lifecycle spec §5)"},
 }
 
 // exception excuses one kind of violation; doc is "swagger.yaml", "v1.41", ... or "*",
-// endpoint "list", "inspect", "create", "error" or "*", below (if set) limits it to
+// endpoint "list", "inspect", "create", "remove", "tag", "prune", "history", "error" or
+// "*", below (if set) limits it to
 // requests for older API versions, path is a JSON path with [*] for any array index.
 type exception struct {
 	doc, endpoint, below, path string
@@ -109,9 +124,9 @@ func versionBelow(a, b string) bool {
 	return false
 }
 
-// endpoint identifies a request to one of the three image endpoints.
+// endpoint identifies a request to one of the image endpoints.
 type endpoint struct {
-	kind    string // list, inspect or create
+	kind    string // list, inspect, create, remove, tag, prune or history
 	version string // the requested API version (maxAPI when unversioned)
 	method  string
 	tmpl    string // the path template of the swagger documents
@@ -119,23 +134,36 @@ type endpoint struct {
 
 var versionRe = regexp.MustCompile(`^/v([0-9.]+)(/.*)$`)
 
-// classify tells whether a request is one of the three image endpoints.
+// routes are the image endpoints, in the order Docker's router tries them: a path
+// matches a template when it has the template's text around {name}.
+var routes = []struct{ kind, method, tmpl string }{
+	{"list", http.MethodGet, "/images/json"},
+	{"history", http.MethodGet, "/images/{name}/history"},
+	{"inspect", http.MethodGet, "/images/{name}/json"},
+	{"create", http.MethodPost, "/images/create"},
+	{"prune", http.MethodPost, "/images/prune"},
+	{"tag", http.MethodPost, "/images/{name}/tag"},
+	{"remove", http.MethodDelete, "/images/{name}"},
+}
+
+// classify tells whether a request is one of the image endpoints.
 func classify(method, path string) (endpoint, bool) {
 	ep := endpoint{version: maxAPI, method: method}
 	if m := versionRe.FindStringSubmatch(path); m != nil {
 		ep.version, path = m[1], m[2]
 	}
-	switch {
-	case method == http.MethodGet && path == "/images/json":
-		ep.kind, ep.tmpl = "list", "/images/json"
-	case method == http.MethodPost && path == "/images/create":
-		ep.kind, ep.tmpl = "create", "/images/create"
-	case method == http.MethodGet && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json") && len(path) > len("/images//json"):
-		ep.kind, ep.tmpl = "inspect", "/images/{name}/json"
-	default:
-		return ep, false
+	for _, r := range routes {
+		if r.method != method {
+			continue
+		}
+		prefix, suffix, named := strings.Cut(r.tmpl, "{name}")
+		if (!named && path == r.tmpl) ||
+			(named && len(path) > len(prefix)+len(suffix) && strings.HasPrefix(path, prefix) && strings.HasSuffix(path, suffix)) {
+			ep.kind, ep.tmpl = r.kind, r.tmpl
+			return ep, true
+		}
 	}
-	return ep, true
+	return ep, false
 }
 
 // validator checks answers and keeps the problems for the test that is running.
@@ -268,6 +296,14 @@ func (v *validator) excuse(doc, kind, version string, viol swaggercheck.Violatio
 // what describes the request for messages.
 func (v *validator) check(ep endpoint, status int, body []byte, what string) {
 	kind := ep.kind
+	if kind == "tag" && status == http.StatusCreated {
+		// No schema: Docker's 201 has an empty body.
+		if len(body) != 0 {
+			v.problem("%s: 201 with a body %q, want none", what, clip(body))
+		}
+		v.count(ep, status)
+		return
+	}
 	for _, dc := range v.docs(ep.version) {
 		var (
 			s   swaggercheck.Schema
@@ -301,7 +337,12 @@ func (v *validator) check(ep endpoint, status int, body []byte, what string) {
 			}
 		}
 	}
-	if status == http.StatusOK {
+	v.count(ep, status)
+}
+
+// count counts a successful answer of ep.
+func (v *validator) count(ep endpoint, status int) {
+	if status == http.StatusOK || status == http.StatusCreated {
 		v.mu.Lock()
 		v.counts[ep.kind+" "+ep.version]++
 		v.mu.Unlock()
@@ -316,10 +357,15 @@ func clip(b []byte) string {
 }
 
 // checkHeaders checks what every answer of the image endpoints carries: Content-Type
-// exactly application/json (the Go client decodes errors only then) and Api-Version.
-func (v *validator) checkHeaders(h http.Header, what string) {
-	if ct := h.Get("Content-Type"); ct != "application/json" {
-		v.problem("%s: Content-Type %q, want application/json", what, ct)
+// exactly application/json (the Go client decodes errors only then), or none for a tag's
+// 201, and Api-Version.
+func (v *validator) checkHeaders(ep endpoint, status int, h http.Header, what string) {
+	want := "application/json"
+	if ep.kind == "tag" && status == http.StatusCreated {
+		want = ""
+	}
+	if ct := h.Get("Content-Type"); ct != want {
+		v.problem("%s: Content-Type %q, want %q", what, ct, want)
 	}
 	if av := h.Get("Api-Version"); av != maxAPI {
 		v.problem("%s: Api-Version %q, want %s", what, av, maxAPI)
@@ -343,7 +389,7 @@ func (v *validator) checkStream(ep endpoint, body []byte, what string) {
 	}
 }
 
-func (v *validator) count(kind, version string) int {
+func (v *validator) validated(kind, version string) int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.counts[kind+" "+version]
@@ -391,7 +437,7 @@ func (p *validatingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(w, resp.Body)
 		return
 	}
-	p.val.checkHeaders(resp.Header, what)
+	p.val.checkHeaders(ep, resp.StatusCode, resp.Header, what)
 	fl, _ := w.(http.Flusher)
 	if ep.kind == "create" && resp.StatusCode == http.StatusOK {
 		br := bufio.NewReader(resp.Body)
@@ -447,7 +493,7 @@ func direct(t *testing.T, f *fixture, method, path string, body io.Reader) (int,
 		t.Fatalf("%s %s is not an image endpoint", method, path)
 	}
 	what := method + " " + path
-	f.val.checkHeaders(resp.Header, what)
+	f.val.checkHeaders(ep, resp.StatusCode, resp.Header, what)
 	if ep.kind == "create" && resp.StatusCode == http.StatusOK {
 		f.val.checkStream(ep, data, what)
 	} else {
@@ -456,11 +502,13 @@ func direct(t *testing.T, f *fixture, method, path string, body io.Reader) (int,
 	return resp.StatusCode, data
 }
 
-// TestSwaggerEveryEndpoint sends every kind of request the three endpoints know to imaged's
+// TestSwaggerEveryEndpoint sends every kind of request the image endpoints know to imaged's
 // TCP listener at API 1.56 and 1.41 and validates each answer (list with and without
 // manifests, shared sizes and filters; inspect of every listed image by ID and of named,
 // multi-platform, per-platform and imported images; pulls, an in-stream pull failure,
-// imports; the error answers) against moby's documents.
+// imports; tag, history, untag and a prune that matches nothing; the error answers)
+// against moby's documents. The lifecycle answers of every backend are validated too, by
+// the proxies of the lifecycle tests (e2e_backends_test.go).
 func TestSwaggerEveryEndpoint(t *testing.T) {
 	f := env(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -585,11 +633,40 @@ func TestSwaggerEveryEndpoint(t *testing.T) {
 			}
 			get("/images/nosuch/json", 404)
 			get("/images/Bad:Name/json", 400)
+
+			// The lifecycle, without removing an image other tests use: a new name, its
+			// history, the name removed again (the image keeps its first name), a prune
+			// that matches nothing, and the errors.
+			send := func(method, path string, want int) {
+				t.Helper()
+				status, data := direct(t, f, method, pre+path, nil)
+				if status != want {
+					t.Errorf("%s %s: status %d, want %d: %s", method, pre+path, status, want, data)
+				}
+			}
+			swaggerRef := f.ref("e2e/swagger:v" + v)
+			send(http.MethodPost, "/images/"+swaggerRef+"/tag?repo=e2e/swagger-tag&tag=v"+v, 201)
+			get("/images/e2e/swagger-tag:v"+v+"/history", 200)
+			get("/images/"+f.ref("e2e/multi:1.0")+"/history", 200)
+			get("/images/"+f.ref("e2e/multi:1.0")+"/history?platform="+url.QueryEscape(string(hostJSON)), 200)
+			get("/images/"+f.ref("e2e/child:1")+"/history", 200)
+			if f.importErr == nil {
+				get("/images/"+f.danglingID+"/history", 200)
+			}
+			send(http.MethodDelete, "/images/e2e/swagger-tag:v"+v, 200)
+			send(http.MethodDelete, "/images/nosuch", 404)
+			send(http.MethodDelete, "/images/Bad:Name", 400)
+			get("/images/nosuch/history", 404)
+			send(http.MethodPost, "/images/Bad:Name/tag?repo=x", 404)
+			send(http.MethodPost, "/images/nosuch/tag?repo=x", 404)
+			send(http.MethodPost, "/images/"+swaggerRef+"/tag", 400)
+			send(http.MethodPost, "/images/prune?filters="+url.QueryEscape(`{"label":["org.example.nosuch=1"]}`), 200)
+			send(http.MethodPost, "/images/prune?filters="+url.QueryEscape(`{"color":["x"]}`), 400)
 		})
 	}
 	for _, v := range []string{maxAPI, "1.41"} {
-		for _, kind := range []string{"list", "inspect", "create"} {
-			if f.val.count(kind, v) == 0 {
+		for _, kind := range []string{"list", "inspect", "create", "remove", "tag", "prune", "history"} {
+			if f.val.validated(kind, v) == 0 {
 				t.Errorf("no %s answer at API %s was validated", kind, v)
 			}
 		}
@@ -669,6 +746,44 @@ func TestValidatorCatchesViolations(t *testing.T) {
 	slices.Sort(ps)
 	if len(ps) != 2 || !strings.Contains(ps[0], "not terminated") || !strings.Contains(ps[1], "$.progress: unknown") {
 		t.Errorf("stream with a bare \\n and the progress string Docker 29 no longer sends: %q", ps)
+	}
+	history, _ := classify(http.MethodGet, "/v1.56/images/reg/x:1@sha256:0/history")
+	if history.kind != "history" || history.tmpl != "/images/{name}/history" {
+		t.Errorf("classify history: %+v", history)
+	}
+	v.check(history, 200, []byte(`[{"Comment":"","Created":1,"CreatedBy":"","Id":"sha256:1","Size":0,"Tags":["x:1"]},{"Comment":"","Created":1,"CreatedBy":"","Id":"<missing>","Size":0,"Tags":null}]`), "history")
+	if ps := drain(); len(ps) != 0 {
+		t.Errorf("history with Tags null on a <missing> row (excused): %q", ps)
+	}
+	v.check(history, 200, []byte(`[{"Comment":"","Created":1,"CreatedBy":"","Size":0,"Tags":null}]`), "history without Id")
+	if ps := drain(); len(ps) != 1 || !strings.Contains(ps[0], "$[*].Id: required") {
+		t.Errorf("history row without Id: %q", ps)
+	}
+	prune, _ := classify(http.MethodPost, "/images/prune")
+	v.check(prune, 200, []byte(`{"ImagesDeleted":null,"SpaceReclaimed":0}`), "empty prune")
+	v.check(prune, 200, []byte(`{"ImagesDeleted":[{"Untagged":"sha256:1"},{"Deleted":"sha256:1"}],"SpaceReclaimed":10}`), "prune")
+	if ps := drain(); len(ps) != 0 {
+		t.Errorf("valid prune reports: %q", ps)
+	}
+	v.check(prune, 200, []byte(`{"ImagesDeleted":[{"Removed":"x"}],"SpaceReclaimed":"10"}`), "broken prune")
+	if ps := drain(); len(ps) != 2 {
+		t.Errorf("broken prune: %q, want an unknown key and a string SpaceReclaimed", ps)
+	}
+	tag, _ := classify(http.MethodPost, "/v1.41/images/a/b@sha256:0/tag")
+	remove, _ := classify(http.MethodDelete, "/images/a/b/json")
+	if tag.kind != "tag" || remove.kind != "remove" || remove.tmpl != "/images/{name}" {
+		t.Errorf("classify tag %+v, remove %+v", tag, remove)
+	}
+	v.check(tag, 201, nil, "tag")
+	v.checkHeaders(tag, 201, http.Header{"Api-Version": {maxAPI}}, "tag")
+	v.check(remove, 200, []byte(`null`), "remove of nothing")
+	if ps := drain(); len(ps) != 0 {
+		t.Errorf("tag 201 and a null delete list (excused): %q", ps)
+	}
+	v.check(tag, 201, []byte(`{}`), "tag with a body")
+	v.checkHeaders(tag, 201, http.Header{"Api-Version": {maxAPI}, "Content-Type": {"application/json"}}, "tag")
+	if ps := drain(); len(ps) != 2 {
+		t.Errorf("tag 201 with a body and a Content-Type: %q", ps)
 	}
 	v.check(create, 404, []byte(`{"msg":"x"}`), "error")
 	if ps := drain(); !slices.ContainsFunc(ps, func(p string) bool { return strings.Contains(p, "$.message: required") }) {

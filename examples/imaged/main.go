@@ -1,5 +1,6 @@
 // Command imaged is a small daemon that serves the image endpoints of the Docker Engine API
-// (GET /images/json, GET /images/{name}/json, POST /images/create, plus /_ping and
+// (GET /images/json, GET /images/{name}/json, POST /images/create, DELETE /images/{name},
+// POST /images/{name}/tag, POST /images/prune, GET /images/{name}/history, plus /_ping and
 // /version) from an imageapi backend, so that the docker CLI, the Go SDK and docker-py can
 // talk to it:
 //

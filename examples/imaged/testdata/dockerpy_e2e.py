@@ -1,10 +1,13 @@
 """Drives imaged with docker-py (Debian's python3-docker) and prints what it saw as JSON.
 
 Usage: python3 dockerpy_e2e.py BASE_URL REGISTRY TARBALL VERSION SUFFIX
+       python3 dockerpy_e2e.py lifecycle BASE_URL REGISTRY TARBALL TARBALL2
 
 BASE_URL is the daemon (tcp://127.0.0.1:PORT), REGISTRY the host:port the fixture's images
-are in, TARBALL a root filesystem to import, VERSION "auto" or an API version, SUFFIX makes
-the names this run creates unique. The Go test (e2e_dockerpy_test.go) checks the output.
+are in, TARBALL (and TARBALL2) a root filesystem to import, VERSION "auto" or an API version, SUFFIX makes
+the names this run creates unique. The second form removes, tags, prunes and reads history
+on a daemon of its own (it prunes every image). The Go test (e2e_dockerpy_test.go) checks
+the output.
 """
 
 import json
@@ -68,5 +71,58 @@ def main():
     json.dump(out, sys.stdout)
 
 
+def attempt(out, key, f):
+    """Stores f's result under key, or the docker-py exception it raised."""
+    try:
+        out[key] = f()
+    except docker.errors.APIError as e:
+        out[key] = {"error": error(e)}
+
+
+def lifecycle():
+    base_url, registry, tarball, tarball2 = sys.argv[2:6]
+    client = docker.DockerClient(base_url=base_url, version="auto", timeout=120)
+    out = {"api_version": client.api.api_version}
+    ref = registry + "/e2e/py:1"
+    img = client.images.pull(registry + "/e2e/py", tag="1")
+    out["id"] = img.id
+
+    # tag: Image.tag and the low-level call both answer True for Docker's 201.
+    attempt(out, "tag", lambda: img.tag("lc/py", tag="tagged"))
+    attempt(out, "tag_api", lambda: client.api.tag(img.id, "lc/py", "second"))
+    attempt(out, "tag_missing", lambda: client.api.tag("nosuch", "lc/py", "x"))
+    out["tags"] = sorted(client.images.get(img.id).tags)
+
+    # history
+    attempt(out, "history", lambda: img.history())
+    attempt(out, "history_api", lambda: client.api.history(ref))
+    attempt(out, "history_missing", lambda: client.api.history("nosuch"))
+
+    # remove: one name, a conflict by ID, then by ID with force.
+    attempt(out, "remove_name", lambda: client.api.remove_image("lc/py:tagged"))
+    attempt(out, "remove_conflict", lambda: client.images.remove(img.id))
+    attempt(out, "remove_force", lambda: client.api.remove_image(img.id, force=True, noprune=True))
+    attempt(out, "remove_missing", lambda: client.images.remove("nosuch"))
+    attempt(out, "remove_models", lambda: client.images.remove(client.images.pull(registry + "/e2e/py", tag="1").id))
+
+    # prune: a dangling import with a label, one without, then every unused image.
+    labelled = client.api.import_image(src=tarball, changes=["LABEL org.example.lc=py"])
+    out["labelled"] = json.loads(labelled.strip().splitlines()[-1])["status"]
+    plain = client.api.import_image(src=tarball2)
+    out["plain"] = json.loads(plain.strip().splitlines()[-1])["status"]
+    attempt(out, "prune_label", lambda: client.images.prune(filters={"label": "org.example.lc=py"}))
+    attempt(out, "prune", lambda: client.images.prune())
+    attempt(out, "prune_empty", lambda: client.images.prune())
+    attempt(out, "prune_bad", lambda: client.images.prune(filters={"color": "x"}))
+    client.images.pull(registry + "/e2e/py", tag="1")
+    attempt(out, "prune_all", lambda: client.images.prune(filters={"dangling": False}))
+    out["left"] = [i.id for i in client.images.list(all=True)]
+
+    json.dump(out, sys.stdout)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "lifecycle":
+        lifecycle()
+    else:
+        main()
