@@ -2,16 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/imageapi/imageapi/internal/containerdtest"
 	"github.com/imageapi/imageapi/internal/testimages"
 )
 
@@ -20,49 +16,20 @@ import (
 // images it stores are containerd's own records, which ctr lists too.
 func TestCLIContainerdBackend(t *testing.T) {
 	f := env(t)
-	d := containerdtest.Shared(t, containerdtest.Options{Version: containerdtest.Version2})
-	const ns = "imaged-e2e"
-
-	dir, err := os.MkdirTemp(f.tmp, "ctrd-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "imaged.sock")
-	var logs syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	ready := make(chan []net.Addr, 1)
-	go func() {
-		done <- run(ctx, []string{
-			"-H", "unix://" + sock, "--data-root", filepath.Join(dir, "data"),
-			"--backend", "containerd", "--containerd", d.Address(), "--containerd-namespace", ns,
-			"--storage-driver", d.Snapshotter(), "--insecure-registry", f.reg,
-		}, &logs, func(a []net.Addr) { ready <- a })
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("imaged --backend containerd stopped before it served: %v\n%s", err, logs.String())
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatalf("imaged --backend containerd not ready within 60s\n%s", logs.String())
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("imaged stopped with %v", err)
-		}
-	})
-	host := []string{"DOCKER_HOST=unix://" + sock}
+	// A daemon of its own, in a namespace of its own: a second run (-count=2) pulls into an
+	// empty namespace again.
+	d := startDaemon(t, f, "containerd")
+	ns := d.ns
+	host := []string{"DOCKER_HOST=" + d.hostURL()}
 	must := func(args ...string) cliResult {
 		t.Helper()
 		r := docker(t, f, host, nil, args...)
 		if r.code != 0 {
-			t.Fatalf("docker %s: %s\nimaged log:\n%s", strings.Join(args, " "), r, logs.String())
+			t.Fatalf("docker %s: %s", strings.Join(args, " "), r)
 		}
 		return r
 	}
+	dir := filepath.Dir(d.dataRoot)
 
 	ref := f.ref("e2e/cli:1")
 	id := f.cliImg.Descriptor.Digest
@@ -72,7 +39,7 @@ func TestCLIContainerdBackend(t *testing.T) {
 			t.Errorf("docker pull output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if out := d.Ctr(t, ns, "images", "ls", "-q"); !strings.Contains(out, ref) {
+	if out := d.ctrd.Ctr(t, ns, "images", "ls", "-q"); !strings.Contains(out, ref) {
 		t.Errorf("ctr does not list %s in namespace %s:\n%s", ref, ns, out)
 	}
 
