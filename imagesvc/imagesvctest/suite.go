@@ -96,6 +96,7 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"Tag", s.testTag},
 		{"Prune", s.testPrune},
 		{"History", s.testHistory},
+		{"LifecycleConcurrency", s.testLifecycleConcurrency},
 	} {
 		t.Run(tc.name, tc.run)
 	}
