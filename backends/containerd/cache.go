@@ -220,6 +220,37 @@ func (c *cache) drop(target digest.Digest) {
 	}
 }
 
+// forget drops the description of target and everything cached about its layer chains,
+// after this Store deleted the image: containerd's garbage collection removes content
+// and snapshots without publishing events, so a chain it removed would otherwise keep
+// its cached usage (and the descriptions of other images that looked at it).
+func (c *cache) forget(target digest.Digest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.targets[target]
+	c.gen++
+	if c.inflight > 0 {
+		c.recent = append(c.recent, invalidation{gen: c.gen, d: target})
+	}
+	if e == nil {
+		return
+	}
+	c.unindex(target, e.info)
+	delete(c.targets, target)
+	for _, ch := range e.info.chainIDs {
+		if c.inflight > 0 {
+			c.recent = append(c.recent, invalidation{gen: c.gen, d: ch, chain: true})
+		}
+		delete(c.usages, ch)
+		for t := range c.byChain[ch] {
+			if o := c.targets[t]; o != nil {
+				c.unindex(t, o.info)
+				delete(c.targets, t)
+			}
+		}
+	}
+}
+
 // invalidateBlob handles a content event for blob d.
 func (c *cache) invalidateBlob(d digest.Digest) {
 	c.mu.Lock()

@@ -151,6 +151,11 @@ func (s *Store) labelSource(ctx context.Context, named reference.Named, descs ..
 // Docker, an image that loses its last name keeps a record named "moby-dangling@<digest>",
 // and that record is removed once the image has a name again.
 func (s *Store) setName(ctx context.Context, name string, target ocispec.Descriptor) (bool, error) {
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	is := s.client.ImageService()
 	if isDangling(name) {
 		// An image without a name needs no dangling record when it has another one.
@@ -163,7 +168,7 @@ func (s *Store) setName(ctx context.Context, name string, target ocispec.Descrip
 		}
 	}
 	updated := true
-	_, err := is.Create(ctx, images.Image{Name: name, Target: target})
+	_, err = is.Create(ctx, images.Image{Name: name, Target: target})
 	if errdefs.IsAlreadyExists(err) {
 		old, gerr := is.Get(ctx, name)
 		switch {
@@ -174,7 +179,7 @@ func (s *Store) setName(ctx context.Context, name string, target ocispec.Descrip
 		default:
 			// Keep the image the name moves away from before it loses its last name, so
 			// that garbage collection never sees it unreferenced.
-			if err = s.keepDangling(ctx, name, old.Target); err == nil {
+			if err = s.keepDangling(ctx, old); err == nil {
 				old.Target = target
 				_, err = is.Update(ctx, old, "target")
 			}
@@ -191,20 +196,37 @@ func (s *Store) setName(ctx context.Context, name string, target ocispec.Descrip
 	return updated, nil
 }
 
-// keepDangling gives the image target a dangling record when no record other than
-// leaving points at it.
-func (s *Store) keepDangling(ctx context.Context, leaving string, target ocispec.Descriptor) error {
+// keepDangling gives the image that the record leaving points at a dangling record when
+// no other record points at it, as Docker's ensureDanglingImage does: with leaving's
+// labels, except the name labels. An existing dangling record is kept as it is.
+func (s *Store) keepDangling(ctx context.Context, leaving images.Image) error {
 	is := s.client.ImageService()
-	recs, err := is.List(ctx, "target.digest=="+target.Digest.String())
+	recs, err := is.List(ctx, "target.digest=="+leaving.Target.Digest.String())
 	if err != nil {
 		return err
 	}
 	for _, r := range withoutPullRecords(recs) {
-		if r.Name != leaving {
+		if r.Name != leaving.Name {
 			return nil
 		}
 	}
-	_, err = is.Create(ctx, images.Image{Name: danglingName(target.Digest), Target: target})
+	return s.ensureDangling(ctx, leaving)
+}
+
+// ensureDangling creates the dangling record of the image from points at, with from's
+// labels except the name labels (Docker's ensureDanglingImage); one that exists is kept.
+func (s *Store) ensureDangling(ctx context.Context, from images.Image) error {
+	rec := images.Image{Name: danglingName(from.Target.Digest), Target: from.Target}
+	for k, v := range from.Labels {
+		if k == images.AnnotationImageName || k == ocispec.AnnotationRefName {
+			continue
+		}
+		if rec.Labels == nil {
+			rec.Labels = map[string]string{}
+		}
+		rec.Labels[k] = v
+	}
+	_, err := s.client.ImageService().Create(context.WithoutCancel(ctx), rec)
 	if errdefs.IsAlreadyExists(err) {
 		return nil
 	}

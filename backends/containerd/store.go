@@ -21,6 +21,7 @@ import (
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/flight"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
 )
 
@@ -109,9 +110,11 @@ type Options struct {
 	HTTPClient *http.Client
 
 	// Usage tells which containers use which images; it fills Summary.Containers and
-	// ImageData.Containers. nil means containerd's own container records are used: a
-	// container counts for the image its Image field names, on the manifest that image's
-	// best platform selects.
+	// ImageData.Containers. When it also implements [imagesvc.ContainerLister], Remove
+	// and Prune apply Docker's container rules to its containers; otherwise they see no
+	// containers. nil means containerd's own container records are used: a container
+	// counts for the image its Image field names, on the manifest that image's best
+	// platform selects, and runs while its task runs (or is paused).
 	Usage imagesvc.UsageProvider
 
 	// Logger receives operational messages (lost event streams, unreadable content).
@@ -141,6 +144,9 @@ type Store struct {
 	describeGroup singleflight.Group
 	names         nameCache
 
+	writes    chan struct{} // a token: held by whatever changes image records (see lockWrites)
+	pruneGate model.PruneGate
+
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	mu     sync.Mutex // guards closed and wg.Add
@@ -155,7 +161,8 @@ var _ imagesvc.Service = (*Store)(nil)
 // events; the list cache fills on the first List. Errors: InvalidArgument for
 // inconsistent options, Unavailable when the daemon cannot be reached.
 func New(ctx context.Context, opts Options) (*Store, error) {
-	s := &Store{opts: opts, ns: opts.Namespace, snapshotter: opts.Snapshotter, platform: opts.Platform, log: opts.Logger}
+	s := &Store{opts: opts, ns: opts.Namespace, snapshotter: opts.Snapshotter, platform: opts.Platform, log: opts.Logger,
+		writes: make(chan struct{}, 1)}
 	if s.ns == "" {
 		s.ns = DefaultNamespace
 	}
@@ -284,6 +291,20 @@ func (s *Store) begin(ctx context.Context) (context.Context, func(), error) {
 		cancel()
 		s.wg.Done()
 	}, nil
+}
+
+// lockWrites serializes the Store's changes to image records: Remove, Tag and Prune hold
+// it for their whole operation, so that each sees the records as only its own changes
+// leave them (changes made behind the Store's back by other clients are not held off);
+// pulls and imports hold it while they name their image. It returns the function that
+// releases it, or the context's error.
+func (s *Store) lockWrites(ctx context.Context) (func(), error) {
+	select {
+	case s.writes <- struct{}{}:
+		return func() { <-s.writes }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // ctxErr returns the context's error when ctx has ended, so that callers report
