@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	"github.com/hashicorp/go-plugin"
 	"github.com/opencontainers/go-digest"
 	"google.golang.org/grpc/codes"
@@ -108,15 +109,36 @@ func withClass(err error, class error) error {
 	return fmt.Errorf("%w: %w", err, class)
 }
 
-// Client is an [imagesvc.Service] served by a plugin process. It launches the plugin on
-// [Open], and again, lazily and with backoff, on the first call after the process died.
-// Calls in progress when the process dies fail with class Unavailable. It is safe for
-// concurrent use; Close stops the process.
-type Client struct {
+// Client is the host's side of a plugin, as [Open] and [OpenInProcess] return it: an
+// [imagesvc.Service] served by a plugin process, with exactly the optional capabilities
+// the plugin announced when it was opened ([Capabilities]): a host tells them with a type
+// assertion (svc.(imagesvc.Remover)), and an HTTP host answers 501 for the others. A
+// plugin written before capabilities existed announces none.
+//
+// It launches the plugin on Open, and again, lazily and with backoff, on the first call
+// after the process died. Calls in progress when the process dies fail with class
+// Unavailable. The capabilities are fixed at Open: a relaunched process is expected to
+// announce the same ones (it is the same program); if it announces fewer, the calls of
+// the capabilities it lacks fail with class NotImplemented until it is opened again, and
+// those it adds are ignored. It is safe for concurrent use.
+type Client interface {
+	imagesvc.Service
+	// Info describes the plugin process currently running; while none is (after a
+	// crash, before the next call relaunches it), only Path and ProtocolVersion are set.
+	Info() Info
+	// Close stops the plugin process and waits for it to exit. Calls in progress fail
+	// with class Unavailable; later calls fail with [ErrClosed]. Close is idempotent.
+	Close() error
+}
+
+// client is the implementation of every [Client]: withCapabilities (capabilities_gen.go)
+// gives it the capabilities the plugin announced.
+type client struct {
 	path   string
 	opts   Options
 	logger *slog.Logger
 	launch func() (*instance, error)
+	caps   Capabilities // announced by the first process, fixed for the client's life
 
 	failures atomic.Int32 // consecutive failures; reset by a successful call
 
@@ -128,7 +150,13 @@ type Client struct {
 	killing  sync.WaitGroup // instances being stopped
 }
 
-var _ imagesvc.Service = (*Client)(nil)
+var (
+	_ Client             = (*client)(nil)
+	_ imagesvc.Remover   = (*client)(nil)
+	_ imagesvc.Tagger    = (*client)(nil)
+	_ imagesvc.Pruner    = (*client)(nil)
+	_ imagesvc.Historian = (*client)(nil)
+)
 
 // launchWait lets concurrent callers share one launch.
 type launchWait struct {
@@ -155,18 +183,21 @@ type Info struct {
 	Version string
 	// ProtocolVersion is the negotiated protocol version.
 	ProtocolVersion int
+	// Capabilities are those the plugin process announced (none for a plugin written
+	// before capabilities existed).
+	Capabilities Capabilities
 }
 
-// Open launches the plugin program at path and returns a Client that serves
-// [imagesvc.Service] through it. It fails, naming the path, when the program is missing,
+// Open launches the plugin program at path and returns a [Client] that serves
+// [imagesvc.Service] through it, with the capabilities the plugin announces. It fails, naming the path, when the program is missing,
 // does not match opts.Checksum, is not an imageapi plugin ([ErrNotPlugin]), speaks
 // another protocol version ([ErrProtocolVersion], with both versions), or does not
 // complete the handshake in time ([ErrStartTimeout]). ctx bounds only the launch; the
-// process lives until [Client.Close].
+// process lives until Close.
 //
 // The plugin runs with go-plugin's automatic mutual TLS, the host's environment plus
 // opts.Env, and its output sent to opts.Logger.
-func Open(ctx context.Context, path string, opts Options) (*Client, error) {
+func Open(ctx context.Context, path string, opts Options) (Client, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -182,15 +213,16 @@ func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 	if err := c.start(ctx); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return withCapabilities(c, c.caps, c), nil
 }
 
-// OpenInProcess serves impl as [Serve] does, but in this process, and returns a Client
+// OpenInProcess serves impl as [Serve] does, but in this process, and returns a [Client]
 // connected to it through go-plugin and gRPC exactly as to a plugin process (on a Unix
 // socket, without TLS). Plugin authors use it to test a backend across the protocol
 // without building a binary; nothing is relaunched. opts.Args, Env, Checksum and the
-// restart delays do not apply.
-func OpenInProcess(ctx context.Context, impl imagesvc.Service, opts Options) (*Client, error) {
+// restart delays do not apply. The Client has the capabilities impl implements
+// ([CapabilitiesOf]), as a plugin process serving it would announce them.
+func OpenInProcess(ctx context.Context, impl imagesvc.Service, opts Options) (Client, error) {
 	if impl == nil {
 		return nil, errors.New("plugins: OpenInProcess needs a service")
 	}
@@ -199,10 +231,10 @@ func OpenInProcess(ctx context.Context, impl imagesvc.Service, opts Options) (*C
 	if err := c.start(ctx); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return withCapabilities(c, c.caps, c), nil
 }
 
-func newClient(path string, opts Options) *Client {
+func newClient(path string, opts Options) *client {
 	opts = opts.withDefaults()
 	logger := opts.Logger
 	if logger == nil {
@@ -213,11 +245,11 @@ func newClient(path string, opts Options) *Client {
 	} else {
 		logger = logger.With("plugin", "in-process")
 	}
-	return &Client{path: path, opts: opts, logger: logger}
+	return &client{path: path, opts: opts, logger: logger}
 }
 
 // start is Open's first launch, whose errors keep their own class.
-func (c *Client) start(ctx context.Context) error {
+func (c *client) start(ctx context.Context) error {
 	type result struct {
 		inst *instance
 		err  error
@@ -234,6 +266,7 @@ func (c *Client) start(ctx context.Context) error {
 		}
 		c.mu.Lock()
 		c.cur = r.inst
+		c.caps = r.inst.info.Capabilities
 		c.mu.Unlock()
 		return nil
 	case <-ctx.Done():
@@ -246,16 +279,15 @@ func (c *Client) start(ctx context.Context) error {
 	}
 }
 
-func (c *Client) name() string {
+func (c *client) name() string {
 	if c.path == "" {
 		return "the in-process plugin"
 	}
 	return c.path
 }
 
-// Info describes the plugin process currently running; while none is (after a crash,
-// before the next call relaunches it), only Path and ProtocolVersion are set.
-func (c *Client) Info() Info {
+// Info implements [Client].
+func (c *client) Info() Info {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil {
@@ -264,9 +296,8 @@ func (c *Client) Info() Info {
 	return Info{Path: c.path, ProtocolVersion: ProtocolVersion}
 }
 
-// Close stops the plugin process and waits for it to exit. Calls in progress fail with
-// class Unavailable; later calls fail with [ErrClosed]. Close is idempotent.
-func (c *Client) Close() error {
+// Close implements [Client].
+func (c *client) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -289,7 +320,7 @@ func (c *Client) Close() error {
 }
 
 // acquire returns the running instance, launching one if there is none.
-func (c *Client) acquire(ctx context.Context) (*instance, error) {
+func (c *client) acquire(ctx context.Context) (*instance, error) {
 	for {
 		c.mu.Lock()
 		if c.closed {
@@ -341,7 +372,7 @@ func (c *Client) acquire(ctx context.Context) (*instance, error) {
 }
 
 // relaunch launches a new instance for acquire and publishes the result in w.
-func (c *Client) relaunch(w *launchWait) {
+func (c *client) relaunch(w *launchWait) {
 	c.logger.Info("relaunching the plugin", "failures", c.failures.Load())
 	inst, err := c.launch()
 
@@ -357,16 +388,21 @@ func (c *Client) relaunch(w *launchWait) {
 		go func() { defer c.killing.Done(); inst.kill() }()
 	} else {
 		c.cur = inst
+		if got := inst.info.Capabilities; got != c.caps {
+			c.logger.Warn("the relaunched plugin announces other capabilities than when it was opened; "+
+				"the calls of those it lacks fail as not implemented, those it adds are ignored until it is opened again",
+				"opened", c.caps.String(), "now", got.String())
+		}
 	}
 	close(w.done)
 }
 
-func (c *Client) closedError() error {
+func (c *client) closedError() error {
 	return fmt.Errorf("plugins: %s: %w: %w", c.name(), ErrClosed, errdefs.ErrUnavailable)
 }
 
 // dropLocked forgets a dead or broken instance and stops it in the background.
-func (c *Client) dropLocked(inst *instance) {
+func (c *client) dropLocked(inst *instance) {
 	if c.cur == inst {
 		c.cur = nil
 		c.noteFailureLocked()
@@ -376,7 +412,7 @@ func (c *Client) dropLocked(inst *instance) {
 	go func() { defer c.killing.Done(); inst.kill() }()
 }
 
-func (c *Client) noteFailureLocked() {
+func (c *client) noteFailureLocked() {
 	n := c.failures.Add(1)
 	var delay time.Duration
 	if n > 1 {
@@ -390,7 +426,7 @@ func (c *Client) noteFailureLocked() {
 }
 
 // succeeded resets the failure count after a call the plugin answered.
-func (c *Client) succeeded() {
+func (c *client) succeeded() {
 	if c.failures.Load() == 0 {
 		return
 	}
@@ -403,7 +439,7 @@ func (c *Client) succeeded() {
 // callError turns the error of a call on inst into what the caller gets: the backend's
 // classed error, the context's error when the caller gave up, or Unavailable when the
 // plugin process was lost (which also drops inst, so that the next call relaunches it).
-func (c *Client) callError(ctx context.Context, inst *instance, method string, err error) error {
+func (c *client) callError(ctx context.Context, inst *instance, method string, err error) error {
 	if _, isStatus := status.FromError(err); !isStatus {
 		return err // produced on this side (a decoding failure, errNoResult)
 	}
@@ -433,7 +469,7 @@ func (c *Client) callError(ctx context.Context, inst *instance, method string, e
 }
 
 // List implements [imagesvc.Lister] through the plugin.
-func (c *Client) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
+func (c *client) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
 	inst, err := c.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -447,7 +483,7 @@ func (c *Client) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesv
 }
 
 // Inspect implements [imagesvc.Inspector] through the plugin.
-func (c *Client) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
+func (c *client) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.InspectOptions) (*imagesvc.Image, error) {
 	inst, err := c.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -463,7 +499,7 @@ func (c *Client) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts images
 // Pull implements [imagesvc.Creator] through the plugin: progress is streamed back and
 // reported to progress from the calling goroutine, in order; req.Auth is sent for this
 // call only.
-func (c *Client) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+func (c *client) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
 	inst, err := c.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -479,7 +515,7 @@ func (c *Client) Pull(ctx context.Context, req imagesvc.PullRequest, progress im
 // Import implements [imagesvc.Creator] through the plugin: req.Source is streamed in
 // chunks of at most [ImportChunkSize] while progress is streamed back. req.Source is not
 // read after Import returns.
-func (c *Client) Import(ctx context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (digest.Digest, error) {
+func (c *client) Import(ctx context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (digest.Digest, error) {
 	inst, err := c.acquire(ctx)
 	if err != nil {
 		return "", err
@@ -492,8 +528,81 @@ func (c *Client) Import(ctx context.Context, req imagesvc.ImportRequest, progres
 	return id, nil
 }
 
+// acquireCap is acquire for a call of the capability cap, which the running process must
+// have announced.
+func (c *client) acquireCap(ctx context.Context, cap Capabilities, method string) (*instance, error) {
+	inst, err := c.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !inst.info.Capabilities.Has(cap) {
+		return nil, errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf(
+			"plugin %s: %s: the plugin process (relaunched since it was opened) no longer announces the %s capability", c.name(), method, cap))
+	}
+	return inst, nil
+}
+
+// Remove implements [imagesvc.Remover] through the plugin, for the Clients whose plugin
+// announced it.
+func (c *client) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.RemoveOptions) ([]imagesvc.DeleteResponse, error) {
+	inst, err := c.acquireCap(ctx, CapRemove, "Remove")
+	if err != nil {
+		return nil, err
+	}
+	out, err := inst.conn.remove(ctx, ref, opts)
+	if err != nil {
+		return nil, c.callError(ctx, inst, "Remove", err)
+	}
+	c.succeeded()
+	return out, nil
+}
+
+// Tag implements [imagesvc.Tagger] through the plugin, for the Clients whose plugin
+// announced it.
+func (c *client) Tag(ctx context.Context, source imagesvc.ImageRef, target reference.NamedTagged) error {
+	inst, err := c.acquireCap(ctx, CapTag, "Tag")
+	if err != nil {
+		return err
+	}
+	if err := inst.conn.tag(ctx, source, target); err != nil {
+		return c.callError(ctx, inst, "Tag", err)
+	}
+	c.succeeded()
+	return nil
+}
+
+// Prune implements [imagesvc.Pruner] through the plugin, for the Clients whose plugin
+// announced it.
+func (c *client) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesvc.PruneReport, error) {
+	inst, err := c.acquireCap(ctx, CapPrune, "Prune")
+	if err != nil {
+		return nil, err
+	}
+	rep, err := inst.conn.prune(ctx, opts)
+	if err != nil {
+		return nil, c.callError(ctx, inst, "Prune", err)
+	}
+	c.succeeded()
+	return rep, nil
+}
+
+// History implements [imagesvc.Historian] through the plugin, for the Clients whose
+// plugin announced it.
+func (c *client) History(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.HistoryOptions) ([]imagesvc.HistoryItem, error) {
+	inst, err := c.acquireCap(ctx, CapHistory, "History")
+	if err != nil {
+		return nil, err
+	}
+	out, err := inst.conn.history(ctx, ref, opts)
+	if err != nil {
+		return nil, c.callError(ctx, inst, "History", err)
+	}
+	c.succeeded()
+	return out, nil
+}
+
 // launchProcess starts the plugin program and connects to it.
-func (c *Client) launchProcess() (*instance, error) {
+func (c *client) launchProcess() (*instance, error) {
 	cmd := exec.Command(c.path, c.opts.Args...)
 	// The host's environment, then Options.Env, which wins (go-plugin would put the host's
 	// last), then go-plugin's handshake variables.
@@ -527,7 +636,7 @@ func (c *Client) launchProcess() (*instance, error) {
 }
 
 // connect completes a launch: handshake, dispense, Init.
-func (c *Client) connect(pc *plugin.Client) (*instance, error) {
+func (c *client) connect(pc *plugin.Client) (*instance, error) {
 	rpcClient, err := pc.Client()
 	if err != nil {
 		return nil, err
@@ -552,10 +661,15 @@ func (c *Client) connect(pc *plugin.Client) (*instance, error) {
 			sentinel: ErrProtocolVersion, class: errdefs.ErrFailedPrecondition,
 		}
 	}
+	caps, unknown := parseCapabilities(resp.GetCapabilities())
 	inst := &instance{pc: pc, conn: cn, info: Info{
 		Path: c.path, Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: ProtocolVersion,
+		Capabilities: caps,
 	}}
-	c.logger.Debug("plugin started", "name", inst.info.Name, "version", inst.info.Version)
+	c.logger.Debug("plugin started", "name", inst.info.Name, "version", inst.info.Version, "capabilities", caps.String())
+	if len(unknown) > 0 {
+		c.logger.Debug("the plugin announces capabilities this host does not know; ignoring them", "unknown", unknown)
+	}
 	return inst, nil
 }
 
@@ -565,7 +679,7 @@ var (
 )
 
 // launchError explains a failed launch, with the path and what go-plugin said.
-func (c *Client) launchError(err error, stderr string) error {
+func (c *client) launchError(err error, stderr string) error {
 	var le *launchError
 	if errors.As(err, &le) {
 		return err

@@ -464,3 +464,97 @@ func decodeAuth(m *pb.AuthConfig) *imagesvc.AuthConfig {
 		RegistryToken: m.GetRegistryToken(),
 	}
 }
+
+func encodeDeleteResponses(rs []imagesvc.DeleteResponse) []*pb.DeleteResponse {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]*pb.DeleteResponse, len(rs))
+	for i, r := range rs {
+		out[i] = &pb.DeleteResponse{Untagged: r.Untagged, Deleted: string(r.Deleted)}
+	}
+	return out
+}
+
+// decodeDeleteResponses returns nil for none, as the contracts of Remove and Prune do.
+func decodeDeleteResponses(ms []*pb.DeleteResponse) []imagesvc.DeleteResponse {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]imagesvc.DeleteResponse, len(ms))
+	for i, m := range ms {
+		out[i] = imagesvc.DeleteResponse{Untagged: m.GetUntagged(), Deleted: digest.Digest(m.GetDeleted())}
+	}
+	return out
+}
+
+func encodeHistory(items []imagesvc.HistoryItem) []*pb.HistoryItem {
+	if len(items) == 0 {
+		return nil
+	}
+	out := make([]*pb.HistoryItem, len(items))
+	for i := range items {
+		it := &items[i]
+		out[i] = &pb.HistoryItem{
+			Id:        it.ID,
+			Created:   encodeTime(it.Created),
+			CreatedBy: it.CreatedBy,
+			Tags:      it.Tags,
+			Size:      it.Size,
+			Comment:   it.Comment,
+		}
+	}
+	return out
+}
+
+// decodeHistory returns nil for no entries, and nil Tags for entries without tags, as
+// Historian's contract does.
+func decodeHistory(ms []*pb.HistoryItem) []imagesvc.HistoryItem {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]imagesvc.HistoryItem, len(ms))
+	for i, m := range ms {
+		out[i] = imagesvc.HistoryItem{
+			ID:        m.GetId(),
+			Created:   decodeTime(m.GetCreated()),
+			CreatedBy: m.GetCreatedBy(),
+			Tags:      nilIfEmpty(m.GetTags()),
+			Size:      m.GetSize(),
+			Comment:   m.GetComment(),
+		}
+	}
+	return out
+}
+
+func encodeContainers(cs []imagesvc.Container) []*pb.Container {
+	out := make([]*pb.Container, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		out[i] = &pb.Container{
+			Id:            c.ID,
+			ImageId:       string(c.ImageID),
+			ImageManifest: string(c.ImageManifest),
+			Image:         c.Image,
+			Running:       c.Running,
+			ImageMounts:   encodeDigests(c.ImageMounts),
+		}
+	}
+	return out
+}
+
+// decodeContainers returns an empty list, never nil, for none.
+func decodeContainers(ms []*pb.Container) []imagesvc.Container {
+	out := make([]imagesvc.Container, len(ms))
+	for i, m := range ms {
+		out[i] = imagesvc.Container{
+			ID:            m.GetId(),
+			ImageID:       digest.Digest(m.GetImageId()),
+			ImageManifest: digest.Digest(m.GetImageManifest()),
+			Image:         m.GetImage(),
+			Running:       m.GetRunning(),
+			ImageMounts:   decodeDigests(m.GetImageMounts()),
+		}
+	}
+	return out
+}

@@ -7,15 +7,19 @@
 //
 // A plugin program builds its backend and hands it to [Serve] from main; a backend that
 // needs to know which containers use which images is given [HostUsage], which asks the
-// host. examples/plugin-sqlite serves the SQLite backend that way. A backend that can tell
-// cheaply when its lists change implements [ListVersioner]: the host then keeps the
-// answers of its last few lists, and a list repeated while nothing changed crosses the
-// boundary as a short "not modified" instead of the whole list.
+// host (and, as an imagesvc.ContainerLister, lists the host's containers with their
+// state). examples/plugin-sqlite serves the SQLite backend that way. Serve announces the
+// optional capabilities of imagesvc that the backend implements ([CapabilitiesOf]) and
+// serves them. A backend that can tell cheaply when its lists change implements
+// [ListVersioner]: the host then keeps the answers of its last few lists, and a list
+// repeated while nothing changed crosses the boundary as a short "not modified" instead
+// of the whole list.
 //
 // # Hosts
 //
-// [Open] launches a plugin program and returns a [*Client], an [imagesvc.Service] with a
-// Close method:
+// [Open] launches a plugin program and returns a [Client], an [imagesvc.Service] with Info
+// and Close methods and exactly the optional capabilities ([Capabilities]: imagesvc.Remover,
+// Tagger, Pruner, Historian) that the plugin announced:
 //
 //	svc, err := plugins.Open(ctx, "/usr/libexec/imageapi/plugin-sqlite", plugins.Options{
 //		Args:   []string{"--data-root", "/var/lib/imaged"}, // the plugin's own flags
@@ -27,6 +31,8 @@
 //	}
 //	defer svc.Close()
 //	handler := httpadapter.New(svc, httpadapter.Options{})
+//
+//	if r, ok := svc.(imagesvc.Remover); ok { ... } // the plugin announced "remove"
 //
 // Every method and option of imagesvc crosses the boundary intact: progress is streamed
 // as it happens, import archives are streamed in chunks of at most [ImportChunkSize],
@@ -53,14 +59,21 @@
 //	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 //	go generate ./plugins
 //
-// List is a server-streaming call (the images in messages of a few hundred kilobytes, which
-// the host decodes while the plugin encodes the next), conditional when the plugin labels
-// its answers with etags (backend.proto, "Conditional lists"); Pull is a server-streaming call
-// (progress events, then the result); Import is a bidirectional stream (a header and the archive's chunks go one way, progress and the
-// result the other); the host's usage provider is a gRPC service the host serves to the
-// plugin through go-plugin's GRPCBroker. Errors carry their errdefs class in an ErrorInfo
-// detail, so that classes gRPC codes cannot tell apart (Conflict and FailedPrecondition)
-// survive.
+// List is a server-streaming call (the images in messages of a few hundred kilobytes,
+// which the host decodes while the plugin encodes the next), conditional when the plugin
+// labels its answers with etags (backend.proto, "Conditional lists"); Pull is a
+// server-streaming call (progress events, then the result); Import is a bidirectional
+// stream (a header and the archive's chunks go one way, progress and the result the
+// other); Remove, Tag, Prune and History are unary calls, made only when the plugin
+// announced them (backend.proto, "Capabilities"); the host's usage provider is a gRPC
+// service the host serves to the plugin through go-plugin's GRPCBroker. Errors carry
+// their errdefs class in an ErrorInfo detail, so that classes gRPC codes cannot tell
+// apart (Conflict and FailedPrecondition) survive.
+//
+// go generate also runs internal/gencaps, which writes capabilities_gen.go: the
+// [Capabilities] constants and one type per combination of them, which give a [Client]
+// exactly the interfaces its plugin announced. A new capability is one line in its table.
 package plugins
 
+//go:generate go run ./internal/gencaps -kind plugins -o capabilities_gen.go
 //go:generate protoc -I proto --go_out=../internal/pluginproto --go_opt=paths=source_relative --go-grpc_out=../internal/pluginproto --go-grpc_opt=paths=source_relative backend.proto

@@ -345,7 +345,7 @@ func TestStartFailures(t *testing.T) {
 func TestNoProcessOutlivesClose(t *testing.T) {
 	plugintest.WaitNoChildren(t, 5*time.Second)
 	bin := testPlugin(t)
-	var clients []*plugins.Client
+	var clients []plugins.Client
 	for range 4 {
 		c, err := plugins.Open(context.Background(), bin, plugins.Options{Args: []string{"-seed", "1"}})
 		require.NoError(t, err)

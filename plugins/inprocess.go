@@ -16,7 +16,7 @@ import (
 // launchInProcess serves impl with go-plugin's test mode in this process and connects to
 // it through go-plugin's reattach mode, so that every byte crosses the same gRPC stack as
 // with a plugin process.
-func (c *Client) launchInProcess(impl imagesvc.Service) (*instance, error) {
+func (c *client) launchInProcess(impl imagesvc.Service) (*instance, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})

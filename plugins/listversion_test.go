@@ -145,6 +145,11 @@ func (f *fakeUsage) ContainersUsing(context.Context, *pb.ContainersUsingRequest,
 	return &pb.ContainersUsingResponse{}, nil
 }
 
+func (f *fakeUsage) Containers(context.Context, *pb.ContainersRequest, ...grpc.CallOption) (*pb.ContainersResponse, error) {
+	f.calls.Add(1)
+	return &pb.ContainersResponse{}, nil
+}
+
 // The plugin's side of conditional lists, identical on the fast path and with the
 // generated code: which answers get an etag, and when an etag is accepted.
 func TestServerConditionalList(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	"github.com/hashicorp/go-plugin"
 	"github.com/opencontainers/go-digest"
 	"google.golang.org/grpc"
@@ -281,4 +282,48 @@ func recvError(stream interface{ RecvMsg(any) error }, sendErr error) error {
 			return err
 		}
 	}
+}
+
+func (c *conn) remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.RemoveOptions) ([]imagesvc.DeleteResponse, error) {
+	req := &pb.RemoveRequest{Ref: ref.String(), Force: opts.Force, NoPrune: opts.NoPrune}
+	for i := range opts.Platforms {
+		req.Platforms = append(req.Platforms, encodePlatform(&opts.Platforms[i]))
+	}
+	resp, err := c.rpc.Remove(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return decodeDeleteResponses(resp.GetDeleted()), nil
+}
+
+func (c *conn) tag(ctx context.Context, source imagesvc.ImageRef, target reference.NamedTagged) error {
+	req := &pb.TagRequest{Source: source.String()}
+	if target != nil {
+		req.Target = target.String()
+	}
+	_, err := c.rpc.Tag(ctx, req)
+	return err
+}
+
+func (c *conn) prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesvc.PruneReport, error) {
+	fj, err := opts.Filters.ToJSON()
+	if err != nil {
+		return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+	}
+	resp, err := c.rpc.Prune(ctx, &pb.PruneRequest{Filters: fj})
+	if err != nil {
+		return nil, err
+	}
+	return &imagesvc.PruneReport{
+		ImagesDeleted:  decodeDeleteResponses(resp.GetImagesDeleted()),
+		SpaceReclaimed: resp.GetSpaceReclaimed(),
+	}, nil
+}
+
+func (c *conn) history(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc.HistoryOptions) ([]imagesvc.HistoryItem, error) {
+	resp, err := c.rpc.History(ctx, &pb.HistoryRequest{Ref: ref.String(), Platform: encodePlatform(opts.Platform)})
+	if err != nil {
+		return nil, err
+	}
+	return decodeHistory(resp.GetItems()), nil
 }

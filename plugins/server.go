@@ -24,6 +24,7 @@ type server struct {
 	pb.UnimplementedBackendServer
 
 	impl    imagesvc.Service
+	caps    Capabilities // those of impl, announced in Init
 	broker  *plugin.GRPCBroker
 	name    string
 	version string
@@ -36,7 +37,7 @@ type server struct {
 }
 
 func newServer(impl imagesvc.Service, opts ServeOptions, logger *slog.Logger) *server {
-	return &server{impl: impl, name: opts.Name, version: opts.Version, logger: logger, nonce: newNonce()}
+	return &server{impl: impl, caps: CapabilitiesOf(impl), name: opts.Name, version: opts.Version, logger: logger, nonce: newNonce()}
 }
 
 // close releases the connection to the host's usage service.
@@ -81,8 +82,8 @@ func (s *server) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitRespons
 			_ = old.Close()
 		}
 	}
-	s.logger.Debug("host connected", "protocol", ProtocolVersion, "usage", req.GetUsageBrokerId() != 0)
-	return &pb.InitResponse{ProtocolVersion: ProtocolVersion, Name: s.name, Version: s.version}, nil
+	s.logger.Debug("host connected", "protocol", ProtocolVersion, "usage", req.GetUsageBrokerId() != 0, "capabilities", s.caps.String())
+	return &pb.InitResponse{ProtocolVersion: ProtocolVersion, Name: s.name, Version: s.version, Capabilities: s.caps.names()}, nil
 }
 
 // List is served by listEncoded (the fast path, see fastlist.go); this version with the
@@ -349,4 +350,106 @@ func receiveArchive(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportE
 			return
 		}
 	}
+}
+
+// notImplemented is the answer to a call of a capability the backend lacks (and which
+// the plugin did not announce).
+func notImplemented(method, iface string) error {
+	return toStatus(errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf(
+		"%s: the plugin's backend does not implement %s", method, iface)))
+}
+
+// parseRef parses a reference sent by the host; "" is the zero ImageRef, which the
+// backend refuses as its contract says.
+func parseRef(s string) (imagesvc.ImageRef, error) {
+	if s == "" {
+		return imagesvc.ImageRef{}, nil
+	}
+	return imagesvc.ParseImageRef(s)
+}
+
+func (s *server) Remove(ctx context.Context, req *pb.RemoveRequest) (*pb.RemoveResponse, error) {
+	r, ok := s.impl.(imagesvc.Remover)
+	if !ok {
+		return nil, notImplemented("Remove", "imagesvc.Remover")
+	}
+	ref, err := parseRef(req.GetRef())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	opts := imagesvc.RemoveOptions{Force: req.GetForce(), NoPrune: req.GetNoPrune()}
+	for _, p := range req.GetPlatforms() {
+		opts.Platforms = append(opts.Platforms, decodePlatformValue(p))
+	}
+	hctx, _ := s.withHost(ctx)
+	out, err := r.Remove(hctx, ref, opts)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.RemoveResponse{Deleted: encodeDeleteResponses(out)}, nil
+}
+
+func (s *server) Tag(ctx context.Context, req *pb.TagRequest) (*pb.TagResponse, error) {
+	t, ok := s.impl.(imagesvc.Tagger)
+	if !ok {
+		return nil, notImplemented("Tag", "imagesvc.Tagger")
+	}
+	source, err := parseRef(req.GetSource())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	var target reference.NamedTagged
+	if req.GetTarget() != "" {
+		named, err := reference.ParseNormalizedNamed(req.GetTarget())
+		if err != nil {
+			return nil, toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
+		}
+		tagged, ok := named.(reference.NamedTagged)
+		if !ok {
+			return nil, toStatus(errdefs.ErrInvalidArgument.WithMessage("tag: the target " + req.GetTarget() + " has no tag"))
+		}
+		target = tagged
+	}
+	hctx, _ := s.withHost(ctx)
+	if err := t.Tag(hctx, source, target); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.TagResponse{}, nil
+}
+
+func (s *server) Prune(ctx context.Context, req *pb.PruneRequest) (*pb.PruneResponse, error) {
+	p, ok := s.impl.(imagesvc.Pruner)
+	if !ok {
+		return nil, notImplemented("Prune", "imagesvc.Pruner")
+	}
+	args, err := filters.FromJSON(req.GetFilters())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	hctx, _ := s.withHost(ctx)
+	rep, err := p.Prune(hctx, imagesvc.PruneOptions{Filters: args})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if rep == nil {
+		return nil, toStatus(errdefs.ErrInternal.WithMessage("the backend returned no prune report and no error"))
+	}
+	return &pb.PruneResponse{ImagesDeleted: encodeDeleteResponses(rep.ImagesDeleted), SpaceReclaimed: rep.SpaceReclaimed}, nil
+}
+
+func (s *server) History(ctx context.Context, req *pb.HistoryRequest) (*pb.HistoryResponse, error) {
+	h, ok := s.impl.(imagesvc.Historian)
+	if !ok {
+		return nil, notImplemented("History", "imagesvc.Historian")
+	}
+	ref, err := parseRef(req.GetRef())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	hctx, _ := s.withHost(ctx)
+	items, err := h.History(hctx, ref, imagesvc.HistoryOptions{Platform: decodePlatform(req.GetPlatform())})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.HistoryResponse{Items: encodeHistory(items)}, nil
 }

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	pb "github.com/imageapi/imageapi/internal/pluginproto"
@@ -26,6 +28,14 @@ type hostCall struct {
 // call in progress. Outside a call from a host, or when the host has no provider, it
 // reports no containers.
 //
+// It is also an [imagesvc.ContainerLister], for the conflict rules of Remove and Prune:
+// Containers returns the host's containers with their state when the host's provider is
+// a ContainerLister itself, and an empty list otherwise (as from a host written before
+// this call existed, or outside a call from a host). The backend cannot tell "no
+// containers" from "the host cannot tell", and need not: in both cases Docker's rules
+// treat every image as unused, exactly as a backend whose provider is no ContainerLister
+// does.
+//
 // It finds the host through the context of the call, so the backend must pass on the
 // context it was given (as imagesvc's contract expects of it anyway). A list for which it
 // asked the host is never answered from the host's cache of lists (see [ListVersioner]):
@@ -33,6 +43,12 @@ type hostCall struct {
 func HostUsage() imagesvc.UsageProvider { return hostUsage{} }
 
 type hostUsage struct{}
+
+var (
+	_ imagesvc.UsageProvider       = hostUsage{}
+	_ imagesvc.ContainerLister     = hostUsage{}
+	_ imagesvc.UsageTrackedPerCall = hostUsage{}
+)
 
 // UsageTrackedPerCall marks HostUsage as a provider whose answers the plugin accounts for
 // itself: a list that asked the host is never reused (see [ListVersioner]). A backend's
@@ -61,6 +77,28 @@ func (hostUsage) ContainersUsing(ctx context.Context, digests []digest.Digest) (
 	return out, nil
 }
 
+// Containers implements [imagesvc.ContainerLister]: the host's containers, or none when
+// the host cannot tell.
+func (hostUsage) Containers(ctx context.Context) ([]imagesvc.Container, error) {
+	call, _ := ctx.Value(usageKey{}).(*hostCall)
+	if call == nil || call.usage == nil {
+		return []imagesvc.Container{}, nil
+	}
+	call.asked.Store(true)
+	resp, err := call.usage.Containers(ctx, &pb.ContainersRequest{})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		native, fromHost := fromStatus(err)
+		if !fromHost && status.Code(err) == codes.Unimplemented {
+			return []imagesvc.Container{}, nil // a host written before Containers existed
+		}
+		return nil, native
+	}
+	return decodeContainers(resp.GetContainers()), nil
+}
+
 // usageServer is the host side: it serves the host's provider to the plugin.
 type usageServer struct {
 	pb.UnimplementedUsageServer
@@ -77,4 +115,18 @@ func (s *usageServer) ContainersUsing(ctx context.Context, req *pb.ContainersUsi
 		resp.Containers[string(d)] = &pb.ContainerIDs{Ids: ids}
 	}
 	return resp, nil
+}
+
+// Containers answers the host's containers when its provider lists them, and an empty
+// list when it cannot tell (backend.proto, Usage.Containers).
+func (s *usageServer) Containers(ctx context.Context, _ *pb.ContainersRequest) (*pb.ContainersResponse, error) {
+	cl, ok := s.p.(imagesvc.ContainerLister)
+	if !ok {
+		return &pb.ContainersResponse{}, nil
+	}
+	cs, err := cl.Containers(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.ContainersResponse{Containers: encodeContainers(cs)}, nil
 }

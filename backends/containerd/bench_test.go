@@ -340,3 +340,63 @@ func checkGone(tb testing.TB, d *containerdtest.Daemon, img *testimages.Image) {
 		}
 	}
 }
+
+// BenchmarkLifecycle measures the lifecycle operations on a store of 1,000 images,
+// without changing it: a tag and the remove that untags it again (the untag path: no
+// content released), a prune that finds nothing to prune (the default, dangling images,
+// of which there are none), and a history.
+func BenchmarkLifecycle(b *testing.B) {
+	const n = 1000
+	ns, _ := seededNamespace(b, n)
+	ctx := context.Background()
+	var calls callCounter
+	s, _ := open(b, containerdtest.Version2, Options{Namespace: ns, DialOptions: calls.dialOptions()})
+	if _, err := s.List(ctx, imagesvc.ListOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	src, err := imagesvc.ParseImageRef("seed-0000")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tag, err := imagesvc.ParseTagReference("bench", "tag")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tagged, err := imagesvc.ParseImageRef("bench:tag")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("TagUntag", func(b *testing.B) {
+		before := calls.n.Load()
+		for b.Loop() {
+			if err := s.Tag(ctx, src, tag); err != nil {
+				b.Fatal(err)
+			}
+			out, err := s.Remove(ctx, tagged, imagesvc.RemoveOptions{})
+			if err != nil || len(out) != 1 || out[0].Untagged != "bench:tag" {
+				b.Fatalf("Remove: %v, %v", out, err)
+			}
+		}
+		b.ReportMetric(float64(calls.n.Load()-before)/float64(b.N), "calls/op")
+	})
+	b.Run("PruneNothing", func(b *testing.B) {
+		before := calls.n.Load()
+		for b.Loop() {
+			rep, err := s.Prune(ctx, imagesvc.PruneOptions{})
+			if err != nil || rep.ImagesDeleted != nil {
+				b.Fatalf("Prune: %+v, %v", rep, err)
+			}
+		}
+		b.ReportMetric(float64(calls.n.Load()-before)/float64(b.N), "calls/op")
+	})
+	b.Run("History", func(b *testing.B) {
+		before := calls.n.Load()
+		for b.Loop() {
+			h, err := s.History(ctx, src, imagesvc.HistoryOptions{})
+			if err != nil || len(h) != 1 {
+				b.Fatalf("History: %v, %v", h, err)
+			}
+		}
+		b.ReportMetric(float64(calls.n.Load()-before)/float64(b.N), "calls/op")
+	})
+}

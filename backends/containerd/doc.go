@@ -93,6 +93,36 @@
 // record behind (Docker 29 leaves a broken one when the unpack fails); its content goes
 // with its lease.
 //
+// # Remove, tag, prune, history
+//
+// The Store also implements [imagesvc.Remover], [imagesvc.Tagger], [imagesvc.Pruner] and
+// [imagesvc.Historian], with the rules of Docker's containerd image store written once in
+// package internal/model. Remove, Tag and Prune read the records straight from the
+// daemon (not from the cache) and are serialized with each other and with the naming
+// step of pulls and imports, so that each sees the records as only its own changes leave
+// them; the list cache learns of their changes from containerd's events, as of any other.
+//
+//   - Remove deletes records from containerd's image service; the last record of an image
+//     is deleted with SynchronousDelete, so that containerd's garbage collection has
+//     released the blobs and snapshots no other image uses when Remove returns. Each
+//     deletion names the target it expects (containerd 2.x checks it), so that a record
+//     moved meanwhile by another client is left alone. A platform delete removes the
+//     platform's blobs from the content store directly, as Docker does.
+//   - Tag creates a record with the labels of the image's first record and a fresh
+//     creation time; a name moved away from an image that had no other keeps that image as
+//     "moby-dangling@<digest>" (with its record labels, less the name labels).
+//   - Prune deletes each record synchronously and reports the blobs and snapshots that
+//     really disappeared. Docker also deletes its pulls' leases (moby/prune.images); this
+//     Store creates no such leases (its pulls and imports release theirs when they end)
+//     and leaves other programs' leases alone.
+//   - History takes sizes from the snapshotter's usage of each layer chain, and follows
+//     the classic builder's parent labels on records as Docker does.
+//
+// Containers, for remove's conflicts and prune's exceptions: the usage provider's when it
+// implements [imagesvc.ContainerLister] (none when it does not); without a provider,
+// containerd's own containers of the namespace: a container uses the image whose record
+// its Image field names, and runs while its task is running, pausing or paused.
+//
 // # Supported daemons
 //
 // The client is containerd's v2 client; the tests run against containerd 2.x at the same

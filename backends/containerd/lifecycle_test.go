@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/imagesvc/imagesvctest"
+	"github.com/imageapi/imageapi/internal/containerdtest"
 	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/testimages"
 	"github.com/imageapi/imageapi/internal/testregistry"
@@ -120,6 +123,21 @@ func assertGone(t *testing.T, s *Store, ds []digest.Digest) {
 	}
 }
 
+// onDisk reports whether the daemon's content store directory holds the blob dg.
+func onDisk(d *containerdtest.Daemon, dg digest.Digest) bool {
+	_, err := os.Stat(filepath.Join(d.Root(), "io.containerd.content.v1.content", "blobs", "sha256", dg.Encoded()))
+	return err == nil
+}
+
+// assertNotOnDisk checks that the daemon's content store directory has none of the
+// blobs (the content of these tests is not shared with other namespaces).
+func assertNotOnDisk(t *testing.T, d *containerdtest.Daemon, ds []digest.Digest) {
+	t.Helper()
+	for _, dg := range ds {
+		assert.False(t, onDisk(d, dg), "blob %s is still on disk", dg)
+	}
+}
+
 func short(d digest.Digest) string { return d.Encoded()[:12] }
 
 func requireClass(t *testing.T, err error, class error, text string) {
@@ -153,11 +171,12 @@ func TestRemove(t *testing.T) {
 		t.Run("containerd-"+v, func(t *testing.T) {
 			ctx := context.Background()
 			t.Run("Names", func(t *testing.T) {
-				s, _ := open(t, v, Options{Platform: amd64})
+				s, d := open(t, v, Options{Platform: amd64})
 				id := importImage(t, s, "foo:1", "names")
 				require.NoError(t, s.Tag(ctx, mustRef(t, "foo:1"), tagRef(t, "bar:1")))
 				content := tree(t, s, id)
 				require.Len(t, content, 3, "manifest, config, layer")
+				require.True(t, onDisk(d, content[2]))
 				assert.Equal(t, []digest.Digest{id}, listIDs(t, s), "warm list cache")
 
 				// Another name is left: untag only.
@@ -179,6 +198,7 @@ func TestRemove(t *testing.T) {
 				assert.Empty(t, recordNames(t, s))
 				assert.Empty(t, listIDs(t, s))
 				assertGone(t, s, content)
+				assertNotOnDisk(t, d, content)
 				assert.Empty(t, blobs(t, s))
 				assert.Empty(t, snapshotNames(t, s), "the unpacked layer went with the image")
 
@@ -480,7 +500,7 @@ func TestPrune(t *testing.T) {
 		t.Run("containerd-"+v, func(t *testing.T) {
 			ctx := context.Background()
 			usage := &imagesvctest.UsageTable{}
-			s, _ := open(t, v, Options{Platform: amd64, Usage: usage})
+			s, d := open(t, v, Options{Platform: amd64, Usage: usage})
 			dangling := importImage(t, s, "", "prune-dangling", "k=v")
 			labelled := importImage(t, s, "labelled:1", "prune-labelled", "k=v")
 			plain := importImage(t, s, "plain:1", "prune-plain")
@@ -494,6 +514,10 @@ func TestPrune(t *testing.T) {
 				sizes[sum.ID] = sum.Size
 			}
 			danglingContent := tree(t, s, dangling)
+			var everything []digest.Digest
+			for _, id := range []digest.Digest{dangling, labelled, plain, used} {
+				everything = append(everything, tree(t, s, id)...)
+			}
 
 			// Another prune running: Conflict, before the filters are looked at.
 			require.NoError(t, s.pruneGate.Enter())
@@ -550,6 +574,7 @@ func TestPrune(t *testing.T) {
 			assert.Equal(t, []imagesvc.DeleteResponse{{Untagged: "used:1"}, {Deleted: used}}, rep.ImagesDeleted)
 			assert.Equal(t, uint64(sizes[used]), rep.SpaceReclaimed)
 			assert.Empty(t, blobs(t, s))
+			assertNotOnDisk(t, d, everything)
 			assert.Empty(t, snapshotNames(t, s))
 			assert.Empty(t, listIDs(t, s))
 		})
@@ -644,6 +669,16 @@ func TestHistory(t *testing.T) {
 				{ID: imagesvc.MissingID, Created: created, CreatedBy: "ENV X=1"},
 				{ID: imagesvc.MissingID, Created: created, CreatedBy: "ADD one /", Comment: "first", Size: usage[0]},
 			}, hist)
+
+			// Docker's classic builder chain: the entries below the newest name the parents.
+			base := importImage(t, s, "base:1", "history-base")
+			setRecordLabel(t, s, "docker.io/library/hist:2", model.LabelParent, base.String())
+			hist, err = s.History(ctx, mustRef(t, "hist:2"), imagesvc.HistoryOptions{})
+			require.NoError(t, err)
+			require.Len(t, hist, 3)
+			assert.Equal(t, []string{id.String(), base.String(), imagesvc.MissingID}, []string{hist[0].ID, hist[1].ID, hist[2].ID})
+			assert.Equal(t, []string{"base:1"}, hist[1].Tags)
+			assert.Nil(t, hist[2].Tags)
 
 			// A platform the image lacks.
 			arm := ocispec.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}

@@ -110,9 +110,11 @@ type Options struct {
 	HTTPClient *http.Client
 
 	// Usage tells which containers use which images; it fills Summary.Containers and
-	// ImageData.Containers. nil means containerd's own container records are used: a
-	// container counts for the image its Image field names, on the manifest that image's
-	// best platform selects.
+	// ImageData.Containers. When it also implements [imagesvc.ContainerLister], Remove
+	// and Prune apply Docker's container rules to its containers; otherwise they see no
+	// containers. nil means containerd's own container records are used: a container
+	// counts for the image its Image field names, on the manifest that image's best
+	// platform selects, and runs while its task runs (or is paused).
 	Usage imagesvc.UsageProvider
 
 	// Logger receives operational messages (lost event streams, unreadable content).

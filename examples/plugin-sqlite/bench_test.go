@@ -103,7 +103,7 @@ func rootfs(i int) []byte {
 // openPair opens the seeded catalog twice: in process, on a copy, and through this plugin,
 // on the catalog itself or, when the benchmark writes (writes), on a copy of its own. Both
 // are closed when b ends.
-func openPair(b *testing.B, writes bool) (*sqlite.Store, *plugins.Client) {
+func openPair(b *testing.B, writes bool) (*sqlite.Store, plugins.Client) {
 	b.Helper()
 	root := seededRoot(b)
 	copyOf := func(name string) string {

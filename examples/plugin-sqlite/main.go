@@ -13,7 +13,9 @@
 // Its flags are named as imaged's. The containers using each image are asked of the host
 // (plugins.HostUsage). Logs go to the host's logger. A list repeated while the catalog is
 // unchanged (and for which the host's containers were not asked) is answered from what
-// the host kept of the previous one (sqlite.Store.ListVersion).
+// the host kept of the previous one (sqlite.Store.ListVersion). The store's optional
+// capabilities (remove, tag, prune, history) are announced to the host; the containers
+// that decide their conflicts are asked of the host too.
 package main
 
 import (
@@ -35,7 +37,9 @@ import (
 const version = "0.1.0"
 
 // The store is served as it is, so that the plugin finds its ListVersion and answers a
-// repeated list by telling the host that the answer it has still holds.
+// repeated list by telling the host that the answer it has still holds, and announces
+// every capability the store implements (imagesvc.Remover, Tagger, Pruner, Historian:
+// plugins.CapabilitiesOf), which the host's Client then has.
 var _ imagesvc.ListVersioner = (*sqlite.Store)(nil)
 
 func main() {

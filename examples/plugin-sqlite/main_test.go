@@ -2,9 +2,10 @@ package main
 
 import (
 	"os"
+	"testing"
 
 	"github.com/containerd/log"
-	"testing"
+	"github.com/stretchr/testify/assert"
 
 	"github.com/imageapi/imageapi/backends/sqlite"
 	"github.com/imageapi/imageapi/imagesvc"
@@ -51,4 +52,26 @@ func TestConformancePlugin(t *testing.T) {
 			Usage: h.Usage,
 		})
 	})
+}
+
+// The plugin announces exactly the capabilities (remove, tag, prune, history) of the
+// SQLite store it serves, in process and as a process, and the host's Client has exactly
+// their interfaces.
+func TestCapabilities(t *testing.T) {
+	want := plugins.CapabilitiesOf((*sqlite.Store)(nil))
+	store, err := sqlite.Open(t.TempDir(), sqlite.Options{Usage: plugins.HostUsage()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	for name, c := range map[string]plugins.Client{
+		"in-process": plugintest.InProcess(t, store, plugins.Options{}),
+		"plugin":     plugintest.Open(t, plugintest.Build(t, "."), plugins.Options{Args: []string{"--data-root", t.TempDir()}}),
+	} {
+		assert.Equal(t, want, c.Info().Capabilities, name)
+		assert.Equal(t, want, plugins.CapabilitiesOf(c), name)
+		_, remover := c.(imagesvc.Remover)
+		assert.Equal(t, want.Has(plugins.CapRemove), remover, name)
+	}
+	t.Logf("the SQLite store's capabilities: %s", want)
 }

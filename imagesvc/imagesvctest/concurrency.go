@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,4 +121,137 @@ func refOf(id digest.Digest) imagesvc.ImageRef {
 		panic(err) // an ID from List always parses
 	}
 	return r
+}
+
+// testLifecycleConcurrency runs removes, tags and prunes while pulls, imports, lists and
+// inspects run, then checks that the store is consistent: every listed image inspects
+// with its content available, and a pull racing a remove of the same name ends either with
+// the image named and complete, or with the name gone. Run it under -race.
+func (s *suite) testLifecycleConcurrency(t *testing.T) {
+	svc := s.service(t)
+	r := capability[imagesvc.Remover](t, svc, "Remover")
+	ctx := context.Background()
+	single := s.w.ref("library/single:1.0")
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	const rounds = 8
+	run := func(f func(i int) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				if err := f(i); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	pull := func(repo, tag string) error {
+		ref, err := imagesvc.ParsePullReference(s.w.ref(repo), tag, "")
+		if err != nil {
+			return err
+		}
+		if _, err := svc.Pull(ctx, imagesvc.PullRequest{Ref: ref}, nil); err != nil {
+			return fmt.Errorf("pull %s: %w", ref, err)
+		}
+		return nil
+	}
+	run(func(int) error { return pull("library/single", "1.0") })
+	run(func(int) error { return pull("library/tags", "v1") })
+	run(func(i int) error {
+		_, err := svc.Import(ctx, importRequest(t, fmt.Sprintf("churn:%d", i%3), nil, rootfs()), nil)
+		return err
+	})
+	run(func(int) error {
+		for _, name := range []string{single, s.w.ref("library/tags:v1"), "churn:1"} {
+			ref, _ := imagesvc.ParseImageRef(name)
+			if _, err := r.Remove(ctx, ref, imagesvc.RemoveOptions{}); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
+				return fmt.Errorf("remove %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if tg, ok := svc.(imagesvc.Tagger); ok {
+		run(func(i int) error {
+			src, _ := imagesvc.ParseImageRef(single)
+			dst, _ := imagesvc.ParseTagReference(fmt.Sprintf("copy:%d", i%2), "")
+			if err := tg.Tag(ctx, src, dst); err != nil && !errdefs.IsNotFound(err) {
+				return fmt.Errorf("tag: %w", err)
+			}
+			return nil
+		})
+	}
+	if p, ok := svc.(imagesvc.Pruner); ok {
+		run(func(int) error {
+			if _, err := p.Prune(ctx, imagesvc.PruneOptions{}); err != nil {
+				return fmt.Errorf("prune: %w", err)
+			}
+			return nil
+		})
+	}
+	run(func(int) error {
+		sums, err := svc.List(ctx, imagesvc.ListOptions{Manifests: true, SharedSize: true})
+		if err != nil {
+			return fmt.Errorf("list: %w", err)
+		}
+		for _, sum := range sums {
+			if _, err := svc.Inspect(ctx, refOf(sum.ID), imagesvc.InspectOptions{}); err != nil && !errdefs.IsNotFound(err) {
+				return fmt.Errorf("inspect %s: %w", sum.ID, err)
+			}
+		}
+		return nil
+	})
+	wg.Wait()
+	require.Empty(t, errs)
+
+	// A pull racing a remove of the same name: one consistent end.
+	var race sync.WaitGroup
+	race.Add(2)
+	go func() {
+		defer race.Done()
+		if err := pull("library/single", "1.0"); err != nil {
+			fail(err)
+		}
+	}()
+	go func() {
+		defer race.Done()
+		ref, _ := imagesvc.ParseImageRef(single)
+		if _, err := r.Remove(ctx, ref, imagesvc.RemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {
+			fail(fmt.Errorf("remove: %w", err))
+		}
+	}()
+	race.Wait()
+	require.Empty(t, errs)
+	if img, err := inspect(t, svc, single, imagesvc.InspectOptions{Manifests: true}); err == nil {
+		assert.Equal(t, s.w.single.Descriptor.Digest, img.ID)
+		for _, m := range img.Manifests {
+			assert.True(t, m.Available, "a named image is complete")
+		}
+	} else {
+		assert.ErrorIs(t, err, errdefs.ErrNotFound)
+	}
+
+	// Every image left is whole, and a pull still works.
+	for _, sum := range list(t, svc, imagesvc.ListOptions{All: true, Manifests: true}) {
+		_, err := svc.Inspect(ctx, refOf(sum.ID), imagesvc.InspectOptions{})
+		assert.NoError(t, err, "listed image %s", sum.ID)
+		for _, m := range sum.Manifests {
+			if m.Kind == imagesvc.KindImage {
+				assert.True(t, m.Available, "image %s manifest %s", sum.ID, m.ID)
+			}
+		}
+	}
+	require.NoError(t, pull("library/single", "1.0"))
+	img, err := inspect(t, svc, single, imagesvc.InspectOptions{Manifests: true})
+	require.NoError(t, err)
+	assert.True(t, img.Manifests[0].Available)
 }

@@ -1,5 +1,8 @@
 // Package imagesvctest is the conformance suite of imagesvc: the behaviour of Docker's image
-// endpoints (list, inspect, pull, import; spec §2–4) that a backend can show without HTTP.
+// endpoints (list, inspect, pull, import; spec §2–4) that a backend can show without HTTP,
+// and of the optional capabilities (remove, tag, prune, history; lifecycle spec §2–§5).
+// The group of a capability skips, naming the interface, when the service does not
+// implement it, as testing/fstest does, so that partial backends run the suite too.
 //
 // Every backend of this module runs it, in-process and across the plugin boundary, and
 // plugin authors run it against theirs:
@@ -85,6 +88,15 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"ImportDangling", s.testImportDangling},
 		{"ImportErrors", s.testImportErrors},
 		{"Concurrency", s.testConcurrency},
+		{"Remove", s.testRemove},
+		{"RemoveDigestNames", s.testRemoveDigestNames},
+		{"RemoveDangling", s.testRemoveDangling},
+		{"RemoveContainers", s.testRemoveContainers},
+		{"RemovePlatforms", s.testRemovePlatforms},
+		{"Tag", s.testTag},
+		{"Prune", s.testPrune},
+		{"History", s.testHistory},
+		{"LifecycleConcurrency", s.testLifecycleConcurrency},
 	} {
 		t.Run(tc.name, tc.run)
 	}

@@ -24,10 +24,46 @@
 // # Calls
 //
 // The host calls Init once on every process it launches, before any other
-// call. Then List, Inspect, Pull and Import may be called concurrently.
-// Cancellation is gRPC's: the plugin sees the host's cancellation on the
-// call's context, and a plugin that ends a call with CANCELLED or
-// DEADLINE_EXCEEDED is reported as such to the host's caller.
+// call. Then List, Inspect, Pull and Import may be called concurrently, and
+// so may the optional calls (below) the plugin announced. Cancellation is
+// gRPC's: the plugin sees the host's cancellation on the call's context, and
+// a plugin that ends a call with CANCELLED or DEADLINE_EXCEEDED is reported
+// as such to the host's caller.
+//
+// # Capabilities
+//
+// List, Inspect, Pull and Import are the calls every plugin serves. Remove,
+// Tag, Prune and History are optional: each is a capability, which a plugin
+// announces in InitResponse.capabilities by its name:
+//
+//   remove   Remove   (DELETE /images/{name}; Go: imagesvc.Remover)
+//   tag      Tag      (POST /images/{name}/tag; Go: imagesvc.Tagger)
+//   prune    Prune    (POST /images/prune; Go: imagesvc.Pruner)
+//   history  History  (GET /images/{name}/history; Go: imagesvc.Historian)
+//
+// A plugin announces exactly the capabilities whose calls it serves, and
+// answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
+// class not_implemented, or none). The host calls only what the plugin
+// announced: it answers the others itself as not implemented (an HTTP host
+// answers 501), and Go hosts see a service that lacks the interface (a type
+// assertion to imagesvc.Remover fails). A plugin written before capabilities
+// existed sends none, and is treated as having none; a host written before
+// them ignores the field and never makes these calls. Neither changes the
+// protocol version. Names a host does not know are ignored, so that a later
+// capability can be added the same way. The Go host fixes the set when it
+// opens the plugin: a process it relaunches later (after a crash) is
+// expected to announce the same, and calls of a capability it no longer
+// announces fail with NOT_IMPLEMENTED.
+//
+// The semantics of every optional call, its error classes and Docker's
+// texts, are those of the Go interface it names (package imagesvc, file
+// lifecycle.go; spec docker-image-lifecycle.md): the host passes texts and
+// classes on unchanged, so a plugin must produce Docker's texts itself
+// (conflicts are class conflict, with texts such as "conflict: unable to
+// delete foo:latest (must be forced) - container 3f1c2b0a9d8e is using its
+// referenced image 9b2a5c4d1e0f"). Removing and pruning need the host's
+// containers with their state: a plugin asks for them with the Usage
+// service's Containers call.
 //
 // # Errors
 //
@@ -200,8 +236,13 @@ type InitResponse struct {
 	// request's.
 	ProtocolVersion uint32 `protobuf:"varint,1,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	// name and version describe the plugin, for the host's logs.
-	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
+	Name    string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Version string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
+	// capabilities names the optional calls the plugin serves (see
+	// "Capabilities" above): "remove", "tag", "prune", "history". Absent (as
+	// from a plugin written before the field existed) means none. The order
+	// does not matter; the host ignores names it does not know.
+	Capabilities  []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -255,6 +296,13 @@ func (x *InitResponse) GetVersion() string {
 		return x.Version
 	}
 	return ""
+}
+
+func (x *InitResponse) GetCapabilities() []string {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
 }
 
 // Time is an instant and the UTC offset it was recorded with.
@@ -2695,6 +2743,573 @@ func (x *ImportResult) GetId() string {
 	return ""
 }
 
+type RemoveRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ref is the reference as the client gave it (a name, name:tag,
+	// name@digest, full or short ID, moby-dangling@digest); the plugin parses
+	// it again.
+	Ref string `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// force, no_prune and platforms are imagesvc.RemoveOptions: force removes
+	// the last name of an image a stopped container uses, and an image with
+	// names in several repositories; no_prune keeps untagged parents;
+	// platforms, when not empty (API 1.50+, force required), deletes only the
+	// content of those platforms.
+	Force         bool        `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	NoPrune       bool        `protobuf:"varint,3,opt,name=no_prune,json=noPrune,proto3" json:"no_prune,omitempty"`
+	Platforms     []*Platform `protobuf:"bytes,4,rep,name=platforms,proto3" json:"platforms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRequest) Reset() {
+	*x = RemoveRequest{}
+	mi := &file_backend_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRequest) ProtoMessage() {}
+
+func (x *RemoveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRequest.ProtoReflect.Descriptor instead.
+func (*RemoveRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RemoveRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *RemoveRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+func (x *RemoveRequest) GetNoPrune() bool {
+	if x != nil {
+		return x.NoPrune
+	}
+	return false
+}
+
+func (x *RemoveRequest) GetPlatforms() []*Platform {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
+type RemoveResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// deleted lists the operations in the order they ran: an untagged entry
+	// per removed name, then a deleted entry per image (or manifest, for
+	// platforms) deleted. Empty when nothing was removed (Go: nil).
+	Deleted       []*DeleteResponse `protobuf:"bytes,1,rep,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveResponse) Reset() {
+	*x = RemoveResponse{}
+	mi := &file_backend_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveResponse) ProtoMessage() {}
+
+func (x *RemoveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveResponse.ProtoReflect.Descriptor instead.
+func (*RemoveResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RemoveResponse) GetDeleted() []*DeleteResponse {
+	if x != nil {
+		return x.Deleted
+	}
+	return nil
+}
+
+// DeleteResponse is one operation of a remove or a prune (imagesvc.DeleteResponse).
+// Exactly one field is set.
+type DeleteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// untagged is a removed name in familiar form ("foo:latest",
+	// "foo@sha256:..."); in a prune, also a dangling image's ID.
+	Untagged string `protobuf:"bytes,1,opt,name=untagged,proto3" json:"untagged,omitempty"`
+	// deleted is the digest of a deleted image, manifest or index.
+	Deleted       string `protobuf:"bytes,2,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteResponse) Reset() {
+	*x = DeleteResponse{}
+	mi := &file_backend_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteResponse) ProtoMessage() {}
+
+func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
+func (*DeleteResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *DeleteResponse) GetUntagged() string {
+	if x != nil {
+		return x.Untagged
+	}
+	return ""
+}
+
+func (x *DeleteResponse) GetDeleted() string {
+	if x != nil {
+		return x.Deleted
+	}
+	return ""
+}
+
+type TagRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// source is the image's reference as the client gave it, as
+	// RemoveRequest.ref.
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// target is the new name, name:tag fully qualified
+	// ("docker.io/library/foo:v1"), as imagesvc.ParseTagReference builds it
+	// from the client's repo and tag.
+	Target        string `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagRequest) Reset() {
+	*x = TagRequest{}
+	mi := &file_backend_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagRequest) ProtoMessage() {}
+
+func (x *TagRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagRequest.ProtoReflect.Descriptor instead.
+func (*TagRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *TagRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *TagRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+type TagResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagResponse) Reset() {
+	*x = TagResponse{}
+	mi := &file_backend_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagResponse) ProtoMessage() {}
+
+func (x *TagResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagResponse.ProtoReflect.Descriptor instead.
+func (*TagResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{39}
+}
+
+type PruneRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// filters are the filter arguments in Docker's JSON shape
+	// {"key":{"value":true}} (dangling, label, label!, until); empty for none.
+	Filters       string `protobuf:"bytes,1,opt,name=filters,proto3" json:"filters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneRequest) Reset() {
+	*x = PruneRequest{}
+	mi := &file_backend_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneRequest) ProtoMessage() {}
+
+func (x *PruneRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneRequest.ProtoReflect.Descriptor instead.
+func (*PruneRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *PruneRequest) GetFilters() string {
+	if x != nil {
+		return x.Filters
+	}
+	return ""
+}
+
+// PruneResponse is the prune report (imagesvc.PruneReport).
+type PruneResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// images_deleted lists the operations; empty when nothing was pruned (Go:
+	// nil).
+	ImagesDeleted []*DeleteResponse `protobuf:"bytes,1,rep,name=images_deleted,json=imagesDeleted,proto3" json:"images_deleted,omitempty"`
+	// space_reclaimed is the number of bytes of content removed.
+	SpaceReclaimed uint64 `protobuf:"varint,2,opt,name=space_reclaimed,json=spaceReclaimed,proto3" json:"space_reclaimed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PruneResponse) Reset() {
+	*x = PruneResponse{}
+	mi := &file_backend_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneResponse) ProtoMessage() {}
+
+func (x *PruneResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneResponse.ProtoReflect.Descriptor instead.
+func (*PruneResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *PruneResponse) GetImagesDeleted() []*DeleteResponse {
+	if x != nil {
+		return x.ImagesDeleted
+	}
+	return nil
+}
+
+func (x *PruneResponse) GetSpaceReclaimed() uint64 {
+	if x != nil {
+		return x.SpaceReclaimed
+	}
+	return 0
+}
+
+type HistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ref is the image's reference as the client gave it, as RemoveRequest.ref.
+	Ref string `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// platform selects a platform of a multi-platform image (API 1.48+);
+	// absent for the host's best.
+	Platform      *Platform `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryRequest) Reset() {
+	*x = HistoryRequest{}
+	mi := &file_backend_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryRequest) ProtoMessage() {}
+
+func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
+func (*HistoryRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *HistoryRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *HistoryRequest) GetPlatform() *Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return nil
+}
+
+type HistoryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// items are the history entries, newest first; empty when the image's
+	// config has no history (Go: nil).
+	Items         []*HistoryItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryResponse) Reset() {
+	*x = HistoryResponse{}
+	mi := &file_backend_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryResponse) ProtoMessage() {}
+
+func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
+func (*HistoryResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *HistoryResponse) GetItems() []*HistoryItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// HistoryItem is one entry of an image's history (imagesvc.HistoryItem).
+type HistoryItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the image ID on the newest entry, "<missing>" on the others.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// created is absent when the entry has no time.
+	Created   *Time  `protobuf:"bytes,2,opt,name=created,proto3" json:"created,omitempty"`
+	CreatedBy string `protobuf:"bytes,3,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// tags are the image's familiar names on the entry that has the ID; empty
+	// elsewhere and for a dangling image (Go: nil; a non-empty list is never
+	// sent empty, so no presence flag is needed).
+	Tags []string `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
+	// size is the unpacked size of the entry's layer; 0 for an empty layer.
+	Size          int64  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	Comment       string `protobuf:"bytes,6,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryItem) Reset() {
+	*x = HistoryItem{}
+	mi := &file_backend_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryItem) ProtoMessage() {}
+
+func (x *HistoryItem) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryItem.ProtoReflect.Descriptor instead.
+func (*HistoryItem) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *HistoryItem) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *HistoryItem) GetCreated() *Time {
+	if x != nil {
+		return x.Created
+	}
+	return nil
+}
+
+func (x *HistoryItem) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *HistoryItem) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *HistoryItem) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *HistoryItem) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
 type ContainersUsingRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Digests       []string               `protobuf:"bytes,1,rep,name=digests,proto3" json:"digests,omitempty"`
@@ -2704,7 +3319,7 @@ type ContainersUsingRequest struct {
 
 func (x *ContainersUsingRequest) Reset() {
 	*x = ContainersUsingRequest{}
-	mi := &file_backend_proto_msgTypes[35]
+	mi := &file_backend_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2716,7 +3331,7 @@ func (x *ContainersUsingRequest) String() string {
 func (*ContainersUsingRequest) ProtoMessage() {}
 
 func (x *ContainersUsingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[35]
+	mi := &file_backend_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2729,7 +3344,7 @@ func (x *ContainersUsingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersUsingRequest.ProtoReflect.Descriptor instead.
 func (*ContainersUsingRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{35}
+	return file_backend_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ContainersUsingRequest) GetDigests() []string {
@@ -2749,7 +3364,7 @@ type ContainersUsingResponse struct {
 
 func (x *ContainersUsingResponse) Reset() {
 	*x = ContainersUsingResponse{}
-	mi := &file_backend_proto_msgTypes[36]
+	mi := &file_backend_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2761,7 +3376,7 @@ func (x *ContainersUsingResponse) String() string {
 func (*ContainersUsingResponse) ProtoMessage() {}
 
 func (x *ContainersUsingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[36]
+	mi := &file_backend_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2774,7 +3389,7 @@ func (x *ContainersUsingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersUsingResponse.ProtoReflect.Descriptor instead.
 func (*ContainersUsingResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{36}
+	return file_backend_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ContainersUsingResponse) GetContainers() map[string]*ContainerIDs {
@@ -2793,7 +3408,7 @@ type ContainerIDs struct {
 
 func (x *ContainerIDs) Reset() {
 	*x = ContainerIDs{}
-	mi := &file_backend_proto_msgTypes[37]
+	mi := &file_backend_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +3420,7 @@ func (x *ContainerIDs) String() string {
 func (*ContainerIDs) ProtoMessage() {}
 
 func (x *ContainerIDs) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[37]
+	mi := &file_backend_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,12 +3433,187 @@ func (x *ContainerIDs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerIDs.ProtoReflect.Descriptor instead.
 func (*ContainerIDs) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{37}
+	return file_backend_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ContainerIDs) GetIds() []string {
 	if x != nil {
 		return x.Ids
+	}
+	return nil
+}
+
+type ContainersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContainersRequest) Reset() {
+	*x = ContainersRequest{}
+	mi := &file_backend_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContainersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContainersRequest) ProtoMessage() {}
+
+func (x *ContainersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContainersRequest.ProtoReflect.Descriptor instead.
+func (*ContainersRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{48}
+}
+
+type ContainersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// containers are every container of the host; empty when it has none or
+	// cannot tell.
+	Containers    []*Container `protobuf:"bytes,1,rep,name=containers,proto3" json:"containers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContainersResponse) Reset() {
+	*x = ContainersResponse{}
+	mi := &file_backend_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContainersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContainersResponse) ProtoMessage() {}
+
+func (x *ContainersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContainersResponse.ProtoReflect.Descriptor instead.
+func (*ContainersResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ContainersResponse) GetContainers() []*Container {
+	if x != nil {
+		return x.Containers
+	}
+	return nil
+}
+
+// Container is a container of the host (imagesvc.Container).
+type Container struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the container ID (64 hex digits).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// image_id is the ID of the image it was created from.
+	ImageId string `protobuf:"bytes,2,opt,name=image_id,json=imageId,proto3" json:"image_id,omitempty"`
+	// image_manifest is the platform manifest it runs; empty when not known.
+	ImageManifest string `protobuf:"bytes,3,opt,name=image_manifest,json=imageManifest,proto3" json:"image_manifest,omitempty"`
+	// image is the reference the user gave when creating it ("alpine",
+	// "82d1e9d", "a@sha256:...").
+	Image string `protobuf:"bytes,4,opt,name=image,proto3" json:"image,omitempty"`
+	// running is true while it runs, is paused or restarting.
+	Running bool `protobuf:"varint,5,opt,name=running,proto3" json:"running,omitempty"`
+	// image_mounts are the IDs of images mounted into it (mounts of type
+	// "image").
+	ImageMounts   []string `protobuf:"bytes,6,rep,name=image_mounts,json=imageMounts,proto3" json:"image_mounts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Container) Reset() {
+	*x = Container{}
+	mi := &file_backend_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Container) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Container) ProtoMessage() {}
+
+func (x *Container) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Container.ProtoReflect.Descriptor instead.
+func (*Container) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *Container) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Container) GetImageId() string {
+	if x != nil {
+		return x.ImageId
+	}
+	return ""
+}
+
+func (x *Container) GetImageManifest() string {
+	if x != nil {
+		return x.ImageManifest
+	}
+	return ""
+}
+
+func (x *Container) GetImage() string {
+	if x != nil {
+		return x.Image
+	}
+	return ""
+}
+
+func (x *Container) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+func (x *Container) GetImageMounts() []string {
+	if x != nil {
+		return x.ImageMounts
 	}
 	return nil
 }
@@ -2837,11 +3627,12 @@ const file_backend_proto_rawDesc = "" +
 	"\x05class\x18\x01 \x01(\tR\x05class\"`\n" +
 	"\vInitRequest\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12&\n" +
-	"\x0fusage_broker_id\x18\x02 \x01(\rR\rusageBrokerId\"g\n" +
+	"\x0fusage_broker_id\x18\x02 \x01(\rR\rusageBrokerId\"\x8b\x01\n" +
 	"\fInitResponse\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\tR\aversion\"U\n" +
+	"\aversion\x18\x03 \x01(\tR\aversion\x12\"\n" +
+	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\"U\n" +
 	"\x04Time\x12\x18\n" +
 	"\aseconds\x18\x01 \x01(\x03R\aseconds\x12\x14\n" +
 	"\x05nanos\x18\x02 \x01(\x05R\x05nanos\x12\x1d\n" +
@@ -3060,7 +3851,40 @@ const file_backend_proto_rawDesc = "" +
 	"\x06result\x18\x02 \x01(\v2 .imageapi.plugin.v1.ImportResultH\x00R\x06resultB\a\n" +
 	"\x05event\"\x1e\n" +
 	"\fImportResult\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"2\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x8e\x01\n" +
+	"\rRemoveRequest\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\x12\x19\n" +
+	"\bno_prune\x18\x03 \x01(\bR\anoPrune\x12:\n" +
+	"\tplatforms\x18\x04 \x03(\v2\x1c.imageapi.plugin.v1.PlatformR\tplatforms\"N\n" +
+	"\x0eRemoveResponse\x12<\n" +
+	"\adeleted\x18\x01 \x03(\v2\".imageapi.plugin.v1.DeleteResponseR\adeleted\"F\n" +
+	"\x0eDeleteResponse\x12\x1a\n" +
+	"\buntagged\x18\x01 \x01(\tR\buntagged\x12\x18\n" +
+	"\adeleted\x18\x02 \x01(\tR\adeleted\"<\n" +
+	"\n" +
+	"TagRequest\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12\x16\n" +
+	"\x06target\x18\x02 \x01(\tR\x06target\"\r\n" +
+	"\vTagResponse\"(\n" +
+	"\fPruneRequest\x12\x18\n" +
+	"\afilters\x18\x01 \x01(\tR\afilters\"\x83\x01\n" +
+	"\rPruneResponse\x12I\n" +
+	"\x0eimages_deleted\x18\x01 \x03(\v2\".imageapi.plugin.v1.DeleteResponseR\rimagesDeleted\x12'\n" +
+	"\x0fspace_reclaimed\x18\x02 \x01(\x04R\x0espaceReclaimed\"\\\n" +
+	"\x0eHistoryRequest\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x128\n" +
+	"\bplatform\x18\x02 \x01(\v2\x1c.imageapi.plugin.v1.PlatformR\bplatform\"H\n" +
+	"\x0fHistoryResponse\x125\n" +
+	"\x05items\x18\x01 \x03(\v2\x1f.imageapi.plugin.v1.HistoryItemR\x05items\"\xb2\x01\n" +
+	"\vHistoryItem\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
+	"\acreated\x18\x02 \x01(\v2\x18.imageapi.plugin.v1.TimeR\acreated\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\x03 \x01(\tR\tcreatedBy\x12\x12\n" +
+	"\x04tags\x18\x04 \x03(\tR\x04tags\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x18\n" +
+	"\acomment\x18\x06 \x01(\tR\acomment\"2\n" +
 	"\x16ContainersUsingRequest\x12\x18\n" +
 	"\adigests\x18\x01 \x03(\tR\adigests\"\xd7\x01\n" +
 	"\x17ContainersUsingResponse\x12[\n" +
@@ -3071,15 +3895,33 @@ const file_backend_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x126\n" +
 	"\x05value\x18\x02 \x01(\v2 .imageapi.plugin.v1.ContainerIDsR\x05value:\x028\x01\" \n" +
 	"\fContainerIDs\x12\x10\n" +
-	"\x03ids\x18\x01 \x03(\tR\x03ids2\x91\x03\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\"\x13\n" +
+	"\x11ContainersRequest\"S\n" +
+	"\x12ContainersResponse\x12=\n" +
+	"\n" +
+	"containers\x18\x01 \x03(\v2\x1d.imageapi.plugin.v1.ContainerR\n" +
+	"containers\"\xb0\x01\n" +
+	"\tContainer\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bimage_id\x18\x02 \x01(\tR\aimageId\x12%\n" +
+	"\x0eimage_manifest\x18\x03 \x01(\tR\rimageManifest\x12\x14\n" +
+	"\x05image\x18\x04 \x01(\tR\x05image\x12\x18\n" +
+	"\arunning\x18\x05 \x01(\bR\arunning\x12!\n" +
+	"\fimage_mounts\x18\x06 \x03(\tR\vimageMounts2\xcc\x05\n" +
 	"\aBackend\x12I\n" +
 	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12K\n" +
 	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse0\x01\x12R\n" +
 	"\aInspect\x12\".imageapi.plugin.v1.InspectRequest\x1a#.imageapi.plugin.v1.InspectResponse\x12H\n" +
 	"\x04Pull\x12\x1f.imageapi.plugin.v1.PullRequest\x1a\x1d.imageapi.plugin.v1.PullEvent0\x01\x12P\n" +
-	"\x06Import\x12!.imageapi.plugin.v1.ImportMessage\x1a\x1f.imageapi.plugin.v1.ImportEvent(\x010\x012s\n" +
+	"\x06Import\x12!.imageapi.plugin.v1.ImportMessage\x1a\x1f.imageapi.plugin.v1.ImportEvent(\x010\x01\x12O\n" +
+	"\x06Remove\x12!.imageapi.plugin.v1.RemoveRequest\x1a\".imageapi.plugin.v1.RemoveResponse\x12F\n" +
+	"\x03Tag\x12\x1e.imageapi.plugin.v1.TagRequest\x1a\x1f.imageapi.plugin.v1.TagResponse\x12L\n" +
+	"\x05Prune\x12 .imageapi.plugin.v1.PruneRequest\x1a!.imageapi.plugin.v1.PruneResponse\x12R\n" +
+	"\aHistory\x12\".imageapi.plugin.v1.HistoryRequest\x1a#.imageapi.plugin.v1.HistoryResponse2\xd0\x01\n" +
 	"\x05Usage\x12j\n" +
-	"\x0fContainersUsing\x12*.imageapi.plugin.v1.ContainersUsingRequest\x1a+.imageapi.plugin.v1.ContainersUsingResponseB3Z1github.com/imageapi/imageapi/internal/pluginprotob\x06proto3"
+	"\x0fContainersUsing\x12*.imageapi.plugin.v1.ContainersUsingRequest\x1a+.imageapi.plugin.v1.ContainersUsingResponse\x12[\n" +
+	"\n" +
+	"Containers\x12%.imageapi.plugin.v1.ContainersRequest\x1a&.imageapi.plugin.v1.ContainersResponseB3Z1github.com/imageapi/imageapi/internal/pluginprotob\x06proto3"
 
 var (
 	file_backend_proto_rawDescOnce sync.Once
@@ -3093,7 +3935,7 @@ func file_backend_proto_rawDescGZIP() []byte {
 	return file_backend_proto_rawDescData
 }
 
-var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_backend_proto_goTypes = []any{
 	(*ErrorInfo)(nil),               // 0: imageapi.plugin.v1.ErrorInfo
 	(*InitRequest)(nil),             // 1: imageapi.plugin.v1.InitRequest
@@ -3130,18 +3972,31 @@ var file_backend_proto_goTypes = []any{
 	(*ImportSourceError)(nil),       // 32: imageapi.plugin.v1.ImportSourceError
 	(*ImportEvent)(nil),             // 33: imageapi.plugin.v1.ImportEvent
 	(*ImportResult)(nil),            // 34: imageapi.plugin.v1.ImportResult
-	(*ContainersUsingRequest)(nil),  // 35: imageapi.plugin.v1.ContainersUsingRequest
-	(*ContainersUsingResponse)(nil), // 36: imageapi.plugin.v1.ContainersUsingResponse
-	(*ContainerIDs)(nil),            // 37: imageapi.plugin.v1.ContainerIDs
-	nil,                             // 38: imageapi.plugin.v1.Descriptor.AnnotationsEntry
-	nil,                             // 39: imageapi.plugin.v1.StringMap.ValuesEntry
-	nil,                             // 40: imageapi.plugin.v1.ImageConfig.LabelsEntry
-	nil,                             // 41: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	(*RemoveRequest)(nil),           // 35: imageapi.plugin.v1.RemoveRequest
+	(*RemoveResponse)(nil),          // 36: imageapi.plugin.v1.RemoveResponse
+	(*DeleteResponse)(nil),          // 37: imageapi.plugin.v1.DeleteResponse
+	(*TagRequest)(nil),              // 38: imageapi.plugin.v1.TagRequest
+	(*TagResponse)(nil),             // 39: imageapi.plugin.v1.TagResponse
+	(*PruneRequest)(nil),            // 40: imageapi.plugin.v1.PruneRequest
+	(*PruneResponse)(nil),           // 41: imageapi.plugin.v1.PruneResponse
+	(*HistoryRequest)(nil),          // 42: imageapi.plugin.v1.HistoryRequest
+	(*HistoryResponse)(nil),         // 43: imageapi.plugin.v1.HistoryResponse
+	(*HistoryItem)(nil),             // 44: imageapi.plugin.v1.HistoryItem
+	(*ContainersUsingRequest)(nil),  // 45: imageapi.plugin.v1.ContainersUsingRequest
+	(*ContainersUsingResponse)(nil), // 46: imageapi.plugin.v1.ContainersUsingResponse
+	(*ContainerIDs)(nil),            // 47: imageapi.plugin.v1.ContainerIDs
+	(*ContainersRequest)(nil),       // 48: imageapi.plugin.v1.ContainersRequest
+	(*ContainersResponse)(nil),      // 49: imageapi.plugin.v1.ContainersResponse
+	(*Container)(nil),               // 50: imageapi.plugin.v1.Container
+	nil,                             // 51: imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	nil,                             // 52: imageapi.plugin.v1.StringMap.ValuesEntry
+	nil,                             // 53: imageapi.plugin.v1.ImageConfig.LabelsEntry
+	nil,                             // 54: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
 }
 var file_backend_proto_depIdxs = []int32{
-	38, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	51, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
 	4,  // 1: imageapi.plugin.v1.Descriptor.platform:type_name -> imageapi.plugin.v1.Platform
-	39, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
+	52, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
 	9,  // 3: imageapi.plugin.v1.ListResponse.images:type_name -> imageapi.plugin.v1.Summary
 	3,  // 4: imageapi.plugin.v1.Summary.created:type_name -> imageapi.plugin.v1.Time
 	6,  // 5: imageapi.plugin.v1.Summary.labels:type_name -> imageapi.plugin.v1.StringMap
@@ -3164,7 +4019,7 @@ var file_backend_proto_depIdxs = []int32{
 	5,  // 22: imageapi.plugin.v1.Image.descriptor:type_name -> imageapi.plugin.v1.Descriptor
 	10, // 23: imageapi.plugin.v1.Image.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
 	13, // 24: imageapi.plugin.v1.Image.identity:type_name -> imageapi.plugin.v1.Identity
-	40, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
+	53, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
 	21, // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
 	23, // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
 	4,  // 28: imageapi.plugin.v1.PullRequest.platform:type_name -> imageapi.plugin.v1.Platform
@@ -3178,25 +4033,42 @@ var file_backend_proto_depIdxs = []int32{
 	4,  // 36: imageapi.plugin.v1.ImportHeader.platform:type_name -> imageapi.plugin.v1.Platform
 	22, // 37: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
 	34, // 38: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
-	41, // 39: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
-	37, // 40: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
-	1,  // 41: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
-	7,  // 42: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
-	16, // 43: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
-	25, // 44: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
-	29, // 45: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
-	35, // 46: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
-	2,  // 47: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
-	8,  // 48: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
-	17, // 49: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
-	26, // 50: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
-	33, // 51: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
-	36, // 52: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
-	47, // [47:53] is the sub-list for method output_type
-	41, // [41:47] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	4,  // 39: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
+	37, // 40: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	37, // 41: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	4,  // 42: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	44, // 43: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
+	3,  // 44: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
+	54, // 45: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	50, // 46: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
+	47, // 47: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
+	1,  // 48: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
+	7,  // 49: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
+	16, // 50: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
+	25, // 51: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
+	29, // 52: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
+	35, // 53: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
+	38, // 54: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
+	40, // 55: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
+	42, // 56: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
+	45, // 57: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
+	48, // 58: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
+	2,  // 59: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
+	8,  // 60: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
+	17, // 61: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
+	26, // 62: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
+	33, // 63: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
+	36, // 64: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
+	39, // 65: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
+	41, // 66: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
+	43, // 67: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
+	46, // 68: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
+	49, // 69: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
+	59, // [59:70] is the sub-list for method output_type
+	48, // [48:59] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }
@@ -3223,7 +4095,7 @@ func file_backend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_backend_proto_rawDesc), len(file_backend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -24,10 +24,46 @@
 // # Calls
 //
 // The host calls Init once on every process it launches, before any other
-// call. Then List, Inspect, Pull and Import may be called concurrently.
-// Cancellation is gRPC's: the plugin sees the host's cancellation on the
-// call's context, and a plugin that ends a call with CANCELLED or
-// DEADLINE_EXCEEDED is reported as such to the host's caller.
+// call. Then List, Inspect, Pull and Import may be called concurrently, and
+// so may the optional calls (below) the plugin announced. Cancellation is
+// gRPC's: the plugin sees the host's cancellation on the call's context, and
+// a plugin that ends a call with CANCELLED or DEADLINE_EXCEEDED is reported
+// as such to the host's caller.
+//
+// # Capabilities
+//
+// List, Inspect, Pull and Import are the calls every plugin serves. Remove,
+// Tag, Prune and History are optional: each is a capability, which a plugin
+// announces in InitResponse.capabilities by its name:
+//
+//   remove   Remove   (DELETE /images/{name}; Go: imagesvc.Remover)
+//   tag      Tag      (POST /images/{name}/tag; Go: imagesvc.Tagger)
+//   prune    Prune    (POST /images/prune; Go: imagesvc.Pruner)
+//   history  History  (GET /images/{name}/history; Go: imagesvc.Historian)
+//
+// A plugin announces exactly the capabilities whose calls it serves, and
+// answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
+// class not_implemented, or none). The host calls only what the plugin
+// announced: it answers the others itself as not implemented (an HTTP host
+// answers 501), and Go hosts see a service that lacks the interface (a type
+// assertion to imagesvc.Remover fails). A plugin written before capabilities
+// existed sends none, and is treated as having none; a host written before
+// them ignores the field and never makes these calls. Neither changes the
+// protocol version. Names a host does not know are ignored, so that a later
+// capability can be added the same way. The Go host fixes the set when it
+// opens the plugin: a process it relaunches later (after a crash) is
+// expected to announce the same, and calls of a capability it no longer
+// announces fail with NOT_IMPLEMENTED.
+//
+// The semantics of every optional call, its error classes and Docker's
+// texts, are those of the Go interface it names (package imagesvc, file
+// lifecycle.go; spec docker-image-lifecycle.md): the host passes texts and
+// classes on unchanged, so a plugin must produce Docker's texts itself
+// (conflicts are class conflict, with texts such as "conflict: unable to
+// delete foo:latest (must be forced) - container 3f1c2b0a9d8e is using its
+// referenced image 9b2a5c4d1e0f"). Removing and pruning need the host's
+// containers with their state: a plugin asks for them with the Usage
+// service's Containers call.
 //
 // # Errors
 //
@@ -75,6 +111,10 @@ const (
 	Backend_Inspect_FullMethodName = "/imageapi.plugin.v1.Backend/Inspect"
 	Backend_Pull_FullMethodName    = "/imageapi.plugin.v1.Backend/Pull"
 	Backend_Import_FullMethodName  = "/imageapi.plugin.v1.Backend/Import"
+	Backend_Remove_FullMethodName  = "/imageapi.plugin.v1.Backend/Remove"
+	Backend_Tag_FullMethodName     = "/imageapi.plugin.v1.Backend/Tag"
+	Backend_Prune_FullMethodName   = "/imageapi.plugin.v1.Backend/Prune"
+	Backend_History_FullMethodName = "/imageapi.plugin.v1.Backend/History"
 )
 
 // BackendClient is the client API for Backend service.
@@ -112,6 +152,29 @@ type BackendClient interface {
 	// OK; or it ends the call with an error status at any point, after which
 	// the host stops sending.
 	Import(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ImportMessage, ImportEvent], error)
+	// Remove untags or deletes images (DELETE /images/{name}): capability
+	// "remove", imagesvc.Remover. Errors: invalid_argument for invalid options
+	// (platforms without force, a platform without OS or architecture);
+	// not_found when nothing matches, for an ambiguous short ID, or for a
+	// platform the image lacks; conflict when a container uses the image or it
+	// has names in several repositories and force is not set.
+	Remove(ctx context.Context, in *RemoveRequest, opts ...grpc.CallOption) (*RemoveResponse, error)
+	// Tag gives an image a new name (POST /images/{name}/tag): capability
+	// "tag", imagesvc.Tagger. Errors: not_found when the source does not
+	// resolve or the image has no locally available platform;
+	// invalid_argument for a target that is not a valid tag reference.
+	Tag(ctx context.Context, in *TagRequest, opts ...grpc.CallOption) (*TagResponse, error)
+	// Prune removes unused images (POST /images/prune): capability "prune",
+	// imagesvc.Pruner. Errors: conflict when another prune of the backend is
+	// running ("a prune operation is already running"); invalid_argument for
+	// invalid filters.
+	Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error)
+	// History tells how an image was built (GET /images/{name}/history):
+	// capability "history", imagesvc.Historian. Errors: not_found when nothing
+	// matches or the image lacks the platform; invalid_argument for an invalid
+	// platform; internal when the config has more non-empty history entries
+	// than layers.
+	History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error)
 }
 
 type backendClient struct {
@@ -193,6 +256,46 @@ func (c *backendClient) Import(ctx context.Context, opts ...grpc.CallOption) (gr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Backend_ImportClient = grpc.BidiStreamingClient[ImportMessage, ImportEvent]
 
+func (c *backendClient) Remove(ctx context.Context, in *RemoveRequest, opts ...grpc.CallOption) (*RemoveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveResponse)
+	err := c.cc.Invoke(ctx, Backend_Remove_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) Tag(ctx context.Context, in *TagRequest, opts ...grpc.CallOption) (*TagResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TagResponse)
+	err := c.cc.Invoke(ctx, Backend_Tag_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PruneResponse)
+	err := c.cc.Invoke(ctx, Backend_Prune_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HistoryResponse)
+	err := c.cc.Invoke(ctx, Backend_History_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -228,6 +331,29 @@ type BackendServer interface {
 	// OK; or it ends the call with an error status at any point, after which
 	// the host stops sending.
 	Import(grpc.BidiStreamingServer[ImportMessage, ImportEvent]) error
+	// Remove untags or deletes images (DELETE /images/{name}): capability
+	// "remove", imagesvc.Remover. Errors: invalid_argument for invalid options
+	// (platforms without force, a platform without OS or architecture);
+	// not_found when nothing matches, for an ambiguous short ID, or for a
+	// platform the image lacks; conflict when a container uses the image or it
+	// has names in several repositories and force is not set.
+	Remove(context.Context, *RemoveRequest) (*RemoveResponse, error)
+	// Tag gives an image a new name (POST /images/{name}/tag): capability
+	// "tag", imagesvc.Tagger. Errors: not_found when the source does not
+	// resolve or the image has no locally available platform;
+	// invalid_argument for a target that is not a valid tag reference.
+	Tag(context.Context, *TagRequest) (*TagResponse, error)
+	// Prune removes unused images (POST /images/prune): capability "prune",
+	// imagesvc.Pruner. Errors: conflict when another prune of the backend is
+	// running ("a prune operation is already running"); invalid_argument for
+	// invalid filters.
+	Prune(context.Context, *PruneRequest) (*PruneResponse, error)
+	// History tells how an image was built (GET /images/{name}/history):
+	// capability "history", imagesvc.Historian. Errors: not_found when nothing
+	// matches or the image lacks the platform; invalid_argument for an invalid
+	// platform; internal when the config has more non-empty history entries
+	// than layers.
+	History(context.Context, *HistoryRequest) (*HistoryResponse, error)
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -252,6 +378,18 @@ func (UnimplementedBackendServer) Pull(*PullRequest, grpc.ServerStreamingServer[
 }
 func (UnimplementedBackendServer) Import(grpc.BidiStreamingServer[ImportMessage, ImportEvent]) error {
 	return status.Error(codes.Unimplemented, "method Import not implemented")
+}
+func (UnimplementedBackendServer) Remove(context.Context, *RemoveRequest) (*RemoveResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Remove not implemented")
+}
+func (UnimplementedBackendServer) Tag(context.Context, *TagRequest) (*TagResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Tag not implemented")
+}
+func (UnimplementedBackendServer) Prune(context.Context, *PruneRequest) (*PruneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Prune not implemented")
+}
+func (UnimplementedBackendServer) History(context.Context, *HistoryRequest) (*HistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method History not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -339,6 +477,78 @@ func _Backend_Import_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Backend_ImportServer = grpc.BidiStreamingServer[ImportMessage, ImportEvent]
 
+func _Backend_Remove_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).Remove(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_Remove_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).Remove(ctx, req.(*RemoveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_Tag_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TagRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).Tag(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_Tag_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).Tag(ctx, req.(*TagRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_Prune_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PruneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).Prune(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_Prune_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).Prune(ctx, req.(*PruneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_History_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).History(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_History_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).History(ctx, req.(*HistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -353,6 +563,22 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Inspect",
 			Handler:    _Backend_Inspect_Handler,
+		},
+		{
+			MethodName: "Remove",
+			Handler:    _Backend_Remove_Handler,
+		},
+		{
+			MethodName: "Tag",
+			Handler:    _Backend_Tag_Handler,
+		},
+		{
+			MethodName: "Prune",
+			Handler:    _Backend_Prune_Handler,
+		},
+		{
+			MethodName: "History",
+			Handler:    _Backend_History_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
@@ -378,6 +604,7 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 
 const (
 	Usage_ContainersUsing_FullMethodName = "/imageapi.plugin.v1.Usage/ContainersUsing"
+	Usage_Containers_FullMethodName      = "/imageapi.plugin.v1.Usage/Containers"
 )
 
 // UsageClient is the client API for Usage service.
@@ -392,6 +619,15 @@ type UsageClient interface {
 	// digests that some container was created from, the IDs of those
 	// containers.
 	ContainersUsing(ctx context.Context, in *ContainersUsingRequest, opts ...grpc.CallOption) (*ContainersUsingResponse, error)
+	// Containers returns every container of the host, with what Docker's rules
+	// for remove and prune need to know of it (imagesvc.ContainerLister): the
+	// image it was created from and whether it is running. A host whose
+	// provider cannot tell answers an empty list, exactly as one that has no
+	// containers; a plugin then treats every image as unused, as Go backends
+	// do with a usage provider that does not list containers. A host written
+	// before this call existed answers UNIMPLEMENTED without an ErrorInfo,
+	// which a plugin takes as the same empty list.
+	Containers(ctx context.Context, in *ContainersRequest, opts ...grpc.CallOption) (*ContainersResponse, error)
 }
 
 type usageClient struct {
@@ -412,6 +648,16 @@ func (c *usageClient) ContainersUsing(ctx context.Context, in *ContainersUsingRe
 	return out, nil
 }
 
+func (c *usageClient) Containers(ctx context.Context, in *ContainersRequest, opts ...grpc.CallOption) (*ContainersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ContainersResponse)
+	err := c.cc.Invoke(ctx, Usage_Containers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UsageServer is the server API for Usage service.
 // All implementations must embed UnimplementedUsageServer
 // for forward compatibility.
@@ -424,6 +670,15 @@ type UsageServer interface {
 	// digests that some container was created from, the IDs of those
 	// containers.
 	ContainersUsing(context.Context, *ContainersUsingRequest) (*ContainersUsingResponse, error)
+	// Containers returns every container of the host, with what Docker's rules
+	// for remove and prune need to know of it (imagesvc.ContainerLister): the
+	// image it was created from and whether it is running. A host whose
+	// provider cannot tell answers an empty list, exactly as one that has no
+	// containers; a plugin then treats every image as unused, as Go backends
+	// do with a usage provider that does not list containers. A host written
+	// before this call existed answers UNIMPLEMENTED without an ErrorInfo,
+	// which a plugin takes as the same empty list.
+	Containers(context.Context, *ContainersRequest) (*ContainersResponse, error)
 	mustEmbedUnimplementedUsageServer()
 }
 
@@ -436,6 +691,9 @@ type UnimplementedUsageServer struct{}
 
 func (UnimplementedUsageServer) ContainersUsing(context.Context, *ContainersUsingRequest) (*ContainersUsingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ContainersUsing not implemented")
+}
+func (UnimplementedUsageServer) Containers(context.Context, *ContainersRequest) (*ContainersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Containers not implemented")
 }
 func (UnimplementedUsageServer) mustEmbedUnimplementedUsageServer() {}
 func (UnimplementedUsageServer) testEmbeddedByValue()               {}
@@ -476,6 +734,24 @@ func _Usage_ContainersUsing_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Usage_Containers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ContainersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UsageServer).Containers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Usage_Containers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UsageServer).Containers(ctx, req.(*ContainersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Usage_ServiceDesc is the grpc.ServiceDesc for Usage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -486,6 +762,10 @@ var Usage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ContainersUsing",
 			Handler:    _Usage_ContainersUsing_Handler,
+		},
+		{
+			MethodName: "Containers",
+			Handler:    _Usage_Containers_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

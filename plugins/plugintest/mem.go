@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/plugins"
 )
 
@@ -24,18 +25,31 @@ import (
 // semantics: List returns every image (filters are validated, not applied), Inspect
 // resolves full IDs, short IDs and exact names, Pull makes up an image named after the
 // reference and reports a few progress events, and Import stores the archive's digest as
-// a new image. It copies what it returns, as a real backend does. It is a
-// [plugins.ListVersioner]: its version counts the changes to its images.
+// a new image (an archive imported twice is one image). It copies what it returns, as a
+// real backend does. It is a [plugins.ListVersioner]: its version counts the changes to
+// its images.
+//
+// It has every capability ([imagesvc.Remover], [imagesvc.Tagger], [imagesvc.Pruner],
+// [imagesvc.Historian]), with Docker's rules (the module's internal/model, as the real
+// backends): each image's RepoTags are its records, an image without tags is dangling,
+// and Image.Parent is its parent. Remove and Prune consult the containers of
+// [MemService.SetContainerLister].
 type MemService struct {
-	mu      sync.Mutex
-	images  []imagesvc.Image // newest first
-	now     func() time.Time
-	version uint64 // bumped by every change to images
+	mu         sync.Mutex
+	images     []imagesvc.Image // newest first
+	now        func() time.Time
+	version    uint64 // bumped by every change to images
+	containers imagesvc.ContainerLister
+	prune      model.PruneGate
 }
 
 var (
 	_ imagesvc.Service      = (*MemService)(nil)
 	_ plugins.ListVersioner = (*MemService)(nil)
+	_ imagesvc.Remover      = (*MemService)(nil)
+	_ imagesvc.Tagger       = (*MemService)(nil)
+	_ imagesvc.Pruner       = (*MemService)(nil)
+	_ imagesvc.Historian    = (*MemService)(nil)
 )
 
 // NewMemService returns an empty MemService.
@@ -151,6 +165,16 @@ func (m *MemService) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts im
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	img, err := m.findLocked(ref)
+	if err != nil {
+		return nil, err
+	}
+	c := cloneImage(img)
+	return &c, nil
+}
+
+// findLocked resolves ref by full ID, exact name or short ID.
+func (m *MemService) findLocked(ref imagesvc.ImageRef) (*imagesvc.Image, error) {
 	var found []*imagesvc.Image
 	switch {
 	case ref.Digest() != "":
@@ -178,8 +202,7 @@ func (m *MemService) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts im
 	case 0:
 		return nil, ref.NotFound()
 	case 1:
-		img := cloneImage(found[0])
-		return &img, nil
+		return found[0], nil
 	default:
 		return nil, imagesvc.ErrAmbiguous()
 	}
@@ -220,18 +243,15 @@ func (m *MemService) Pull(ctx context.Context, req imagesvc.PullRequest, progres
 	progress.Report(imagesvc.DigestStatus(id.String()))
 
 	m.mu.Lock()
-	updated := true
-	for i := range m.images {
-		if m.images[i].ID == id {
-			updated = false
-		}
-	}
+	updated := m.indexLocked(id) < 0
 	if updated {
 		m.images = append([]imagesvc.Image{{
-			ID: id, RepoTags: []string{familiar}, RepoDigests: []string{}, Created: m.now().UTC(),
+			ID: id, RepoTags: []string{}, RepoDigests: []string{}, Created: m.now().UTC(),
 			Architecture: "amd64", OS: "linux", RootFS: imagesvc.RootFS{Type: "layers"},
 			Descriptor: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: id, Size: 512},
 		}}, m.images...)
+	}
+	if m.setNameLocked(familiar, id) || updated {
 		m.version++
 	}
 	m.mu.Unlock()
@@ -270,13 +290,15 @@ func (m *MemService) Import(ctx context.Context, req imagesvc.ImportRequest, pro
 		img.Architecture, img.OS, img.Variant = p.Architecture, p.OS, p.Variant
 	}
 	req.Changes.Apply(&img.Config)
-	if req.Ref != nil {
-		img.RepoTags = []string{reference.FamiliarString(req.Ref)}
-	}
 	m.mu.Lock()
-	m.images = append([]imagesvc.Image{img}, m.images...)
+	defer m.mu.Unlock()
+	if m.indexLocked(id) < 0 {
+		m.images = append([]imagesvc.Image{img}, m.images...)
+	}
+	if req.Ref != nil {
+		m.setNameLocked(reference.FamiliarString(req.Ref), id)
+	}
 	m.version++
-	m.mu.Unlock()
 	return id, nil
 }
 

@@ -41,7 +41,7 @@ import (
 
 // InProcess serves impl in this process through the plugin protocol
 // ([plugins.OpenInProcess]) and returns the host's side. It is closed when t ends.
-func InProcess(t testing.TB, impl imagesvc.Service, opts plugins.Options) *plugins.Client {
+func InProcess(t testing.TB, impl imagesvc.Service, opts plugins.Options) plugins.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -54,7 +54,7 @@ func InProcess(t testing.TB, impl imagesvc.Service, opts plugins.Options) *plugi
 }
 
 // Open launches the plugin program at path ([plugins.Open]). It is closed when t ends.
-func Open(t testing.TB, path string, opts plugins.Options) *plugins.Client {
+func Open(t testing.TB, path string, opts plugins.Options) plugins.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -8,7 +8,12 @@
 //   - Import with the message "crash" reads the first chunk, then panics;
 //   - List fills Containers from the host's usage provider (plugins.HostUsage).
 //
-// The MemService is a plugins.ListVersioner, unless -no-list-version hides it.
+// The MemService is a plugins.ListVersioner, unless -no-list-version hides it (with its
+// capabilities). It has every capability (Remove, Tag, Prune, History), which it serves
+// with the host's containers (plugins.HostUsage), unless -hide hides some: -hide
+// remove,tag serves a partial backend, -hide all one that announces none, as a plugin
+// built before capabilities existed. With -hide-after FILE it has every capability the
+// first time and none at every later start (a relaunch that announces fewer).
 //
 // Its -mode flag makes it misbehave at start: "hang" never completes the handshake,
 // "version2" serves protocol version 2 only, "notplugin" prints a line and exits, "exit"
@@ -40,8 +45,22 @@ func main() {
 	mode := flag.String("mode", "serve", "serve, hang, version2, notplugin or exit")
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
 	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
-	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full)")
+	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full) and its capabilities")
+	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history, or all")
+	hideAfter := flag.String("hide-after", "", "hide no capability if this file does not exist (and create it), else hide them all")
 	flag.Parse()
+	hide, err := plugins.ParseCapabilities(*hideFlag)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testplugin: -hide:", err)
+		os.Exit(2)
+	}
+	if *hideAfter != "" {
+		if _, err := os.Stat(*hideAfter); err == nil {
+			hide = plugins.AllCapabilities
+		} else {
+			_ = os.WriteFile(*hideAfter, nil, 0o600)
+		}
+	}
 	if *hangAfter != "" {
 		if _, err := os.Stat(*hangAfter); err == nil {
 			*mode = "hang"
@@ -78,7 +97,11 @@ func main() {
 	}
 	mem := plugintest.NewMemService()
 	mem.Seed(*seed)
+	mem.SetContainerLister(plugins.HostUsage().(imagesvc.ContainerLister))
 	var svc imagesvc.Service = &faulty{MemService: mem}
+	if hide != 0 {
+		svc = plugintest.Without(svc, hide)
+	}
 	if *noListVersion {
 		svc = unversioned{svc}
 	}
