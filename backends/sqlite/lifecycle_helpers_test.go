@@ -175,11 +175,13 @@ func checkCatalog(t testing.TB, s *Store, noOrphans bool) {
 		}
 	}
 
-	// List and Inspect answer for every image.
+	// List answers for every image, Inspect for every one of a few dozen.
 	sums, err := s.List(context.Background(), imagesvc.ListOptions{All: true})
 	require.NoError(t, err)
 	assert.Equal(t, count("SELECT count(*) FROM images"), len(sums))
-	for _, sum := range sums {
+	step := max(1, len(sums)/32)
+	for i := 0; i < len(sums); i += step {
+		sum := sums[i]
 		img, err := s.Inspect(context.Background(), mustRef(t, sum.ID.String()), imagesvc.InspectOptions{})
 		if assert.NoError(t, err) {
 			assert.Equal(t, sum.ID, img.ID)
