@@ -119,7 +119,7 @@ func TestImportUnsafePaths(t *testing.T) {
 	}
 }
 
-func mustRef(t *testing.T, s string) imagesvc.ImageRef {
+func mustRef(t testing.TB, s string) imagesvc.ImageRef {
 	t.Helper()
 	r, err := imagesvc.ParseImageRef(s)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -182,7 +183,9 @@ func (e *entry) created() time.Time {
 }
 
 // cache holds decoded entries by rowid. An entry is valid while the row's revision is
-// the entry's; the catalog bumps the revision on every change to an image or its names.
+// the entry's: every write transaction gives the rows it changes a revision drawn from
+// the catalog-wide counter (nextRev), which never repeats, so that a row that reuses the
+// rowid of a deleted image never matches the deleted image's entry.
 type cache struct {
 	mu sync.RWMutex
 	m  map[int64]*entry
@@ -193,8 +196,23 @@ func newCache() *cache { return &cache{m: map[int64]*entry{}} }
 // rowRev is a row and the revision a query saw; created orders the rows of a list.
 type rowRev struct{ rowid, rev, created int64 }
 
+// errStale reports that a row changed or vanished between the query that selected it and
+// the read of its data: the caller runs its query again, in one read transaction.
+var errStale = errors.New("catalog: an image changed during the read")
+
+// evict forgets the entries of deleted rows, so that the cache does not keep them.
+func (c *cache) evict(rowids []int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range rowids {
+		delete(c.m, id)
+	}
+}
+
 // entries returns the entries of rows, in order, reading through q those that the cache
-// lacks or holds at another revision.
+// lacks or holds at another revision. It fails with errStale when a row is no longer at
+// the revision given (q is not the transaction that selected the rows, and the catalog
+// changed since): only entries of the revisions asked for are returned.
 func (c *cache) entries(ctx context.Context, q querier, rows []rowRev) ([]*entry, error) {
 	out := make([]*entry, len(rows))
 	var missing []int // indexes into rows
@@ -226,9 +244,9 @@ func (c *cache) entries(ctx context.Context, q querier, rows []rowRev) ([]*entry
 		c.mu.Lock()
 		for _, k := range batch {
 			e := loaded[rows[k].rowid]
-			if e == nil {
+			if e == nil || e.rev != rows[k].rev {
 				c.mu.Unlock()
-				return nil, fmt.Errorf("catalog: image row %d vanished", rows[k].rowid)
+				return nil, errStale
 			}
 			if cur := c.m[e.rowid]; cur == nil || cur.rev < e.rev {
 				c.m[e.rowid] = e

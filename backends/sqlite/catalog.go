@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 )
 
 // entryToWrite is one image to record: its computed record and details, the names to
@@ -32,9 +33,13 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 	now := s.now().UnixNano()
 	updated := make([][]bool, len(items))
 	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+		rev, err := nextRev(ctx, tx)
+		if err != nil {
+			return err
+		}
 		touched := map[int64]bool{}
 		for i, it := range items {
-			rowid, err := putImage(ctx, tx, it.rec, it.det, it.source, now)
+			rowid, err := putImage(ctx, tx, it.rec, it.det, it.source, now, rev)
 			if err != nil {
 				return err
 			}
@@ -51,14 +56,7 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 				}
 			}
 		}
-		for rowid := range touched {
-			if _, err := tx.ExecContext(ctx, `UPDATE images SET rev = rev + 1,
-				dangling = NOT EXISTS (SELECT 1 FROM names WHERE names.image = images.rowid)
-				WHERE rowid = ?`, rowid); err != nil {
-				return fmt.Errorf("catalog: %w", err)
-			}
-		}
-		return nil
+		return touch(ctx, tx, touched, rev)
 	})
 	// Bumped after the commit: a list that starts from now on sees the write.
 	s.gen.Add(1)
@@ -68,9 +66,38 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 	return updated, nil
 }
 
-// putImage writes the row of one image and its labels and blob references, and returns
-// its rowid. A source is added to those the image already had.
-func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source string, now int64) (int64, error) {
+// nextRev draws the revision of a write transaction from the catalog's counter
+// (catalog_rev): a value no row has ever had. Every row the transaction changes takes it.
+func nextRev(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var rev int64
+	if err := tx.QueryRowContext(ctx, "UPDATE catalog_rev SET rev = rev + 1 WHERE id = 1 RETURNING rev").Scan(&rev); err != nil {
+		return 0, fmt.Errorf("catalog: drawing a revision: %w", err)
+	}
+	return rev, nil
+}
+
+// touch gives the images rowids the revision rev and recomputes whether they are
+// dangling, after their names changed.
+func touch(ctx context.Context, tx *sql.Tx, rowids map[int64]bool, rev int64) error {
+	if len(rowids) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(rowids))
+	for id := range rowids {
+		ids = append(ids, id)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE images SET rev = ?,
+		dangling = NOT EXISTS (SELECT 1 FROM names WHERE names.image = images.rowid)
+		WHERE rowid IN (SELECT value FROM json_each(?))`, rev, jsonInts(ids)); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	return nil
+}
+
+// putImage writes the row of one image at revision rev, with its labels, blob references
+// and layer chains, and returns its rowid. A source is added to those the image already
+// had.
+func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source string, now, rev int64) (int64, error) {
 	var (
 		rowid int64
 		old   []byte
@@ -109,12 +136,12 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 		created = unixNano(*rec.Created)
 	}
 	if exists {
-		_, err = tx.ExecContext(ctx, "UPDATE images SET rev = rev + 1, created = ?, parent = ? WHERE rowid = ?",
-			created, rec.Parent.String(), rowid)
+		_, err = tx.ExecContext(ctx, "UPDATE images SET rev = ?, created = ?, parent = ? WHERE rowid = ?",
+			rev, created, rec.Parent.String(), rowid)
 	} else {
 		err = tx.QueryRowContext(ctx, `INSERT INTO images (id, rev, created, record_created, dangling, parent)
-			VALUES (?, 1, ?, ?, 1, ?) RETURNING rowid`,
-			rec.Target.Digest.String(), created, now, rec.Parent.String()).Scan(&rowid)
+			VALUES (?, ?, ?, ?, 1, ?) RETURNING rowid`,
+			rec.Target.Digest.String(), rev, created, now, rec.Parent.String()).Scan(&rowid)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("catalog: %w", err)
@@ -140,6 +167,14 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 	}
 	for _, b := range rec.Sharing.Blobs {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO image_blobs (digest, image) VALUES (?, ?)", b.Digest.String(), rowid); err != nil {
+			return 0, fmt.Errorf("catalog: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM image_chains WHERE image = ?", rowid); err != nil {
+		return 0, fmt.Errorf("catalog: %w", err)
+	}
+	for _, c := range rec.Sharing.Chains {
+		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO image_chains (chain, image, size) VALUES (?, ?, ?)", c.Digest.String(), rowid, c.Size); err != nil {
 			return 0, fmt.Errorf("catalog: %w", err)
 		}
 	}
@@ -181,4 +216,100 @@ func unixNano(t time.Time) int64 {
 		return math.MinInt64
 	}
 	return sec*1e9 + int64(t.Nanosecond())
+}
+
+// removed is what deleteImages took out of the catalog with the images it deleted.
+type removed struct {
+	// blobs are the blobs the images referenced, each once.
+	blobs []digest.Digest
+	// chains are the layer chains of the images, with their sizes (a chain of several
+	// images repeats).
+	chains []sized
+	// summaries are the records (image_data.summary) of the images, by rowid, when asked
+	// for.
+	summaries map[int64][]byte
+}
+
+// deleteImages deletes the images rowids and everything the catalog holds about them:
+// names, labels, blob references, layer chains, data and rows. The caller bumps nothing:
+// the rows are gone, and their (rowid, rev) pairs are never given again.
+func deleteImages(ctx context.Context, tx *sql.Tx, rowids []int64, summaries bool) (removed, error) {
+	var out removed
+	if len(rowids) == 0 {
+		return out, nil
+	}
+	param := jsonInts(rowids)
+	const in = " IN (SELECT value FROM json_each(?))"
+	for _, q := range []string{"DELETE FROM names WHERE image" + in, "DELETE FROM image_labels WHERE image" + in} {
+		if _, err := tx.ExecContext(ctx, q, param); err != nil {
+			return out, fmt.Errorf("catalog: %w", err)
+		}
+	}
+	seen := map[digest.Digest]bool{}
+	err := queryEach(ctx, tx, "DELETE FROM image_blobs WHERE image"+in+" RETURNING digest", []any{param}, func(rows *sql.Rows) error {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return err
+		}
+		if !seen[digest.Digest(d)] {
+			seen[digest.Digest(d)] = true
+			out.blobs = append(out.blobs, digest.Digest(d))
+		}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	err = queryEach(ctx, tx, "DELETE FROM image_chains WHERE image"+in+" RETURNING chain, size", []any{param}, func(rows *sql.Rows) error {
+		var c sized
+		if err := rows.Scan(&c.Digest, &c.Size); err != nil {
+			return err
+		}
+		out.chains = append(out.chains, c)
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	if summaries {
+		out.summaries = make(map[int64][]byte, len(rowids))
+		err = queryEach(ctx, tx, "DELETE FROM image_data WHERE image"+in+" RETURNING image, summary", []any{param}, func(rows *sql.Rows) error {
+			var (
+				rowid int64
+				sum   []byte
+			)
+			if err := rows.Scan(&rowid, &sum); err != nil {
+				return err
+			}
+			out.summaries[rowid] = sum
+			return nil
+		})
+		if err != nil {
+			return out, err
+		}
+	} else if _, err := tx.ExecContext(ctx, "DELETE FROM image_data WHERE image"+in, param); err != nil {
+		return out, fmt.Errorf("catalog: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM images WHERE rowid"+in, param); err != nil {
+		return out, fmt.Errorf("catalog: %w", err)
+	}
+	return out, nil
+}
+
+// queryEach runs query and calls fn for each row.
+func queryEach(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ import (
 // nothing is listed, the catalog is sound, and the leftovers are cleaned.
 
 const (
-	envHelper = "SQLITE_TEST_HELPER" // "pull" or "import"
+	envHelper = "SQLITE_TEST_HELPER" // "pull", "import", "delete" or "prune"
 	envRoot   = "SQLITE_TEST_ROOT"
 	envHosts  = "SQLITE_TEST_HOSTS"
 	envRef    = "SQLITE_TEST_REF"
@@ -60,6 +60,12 @@ func TestHelperProcess(t *testing.T) {
 		ref, _ := imagesvc.ParseImportReference("crash/import", "v1")
 		_, err := s.Import(ctx, imagesvc.ImportRequest{Source: &stallingReader{r: bytes.NewReader(bigTar())}, Ref: ref}, nil)
 		fmt.Println("import returned:", err)
+	case "delete":
+		crashDeletes(ctx, s)
+	case "prune":
+		fmt.Println("pruning")
+		_, err := s.Prune(ctx, imagesvc.PruneOptions{})
+		fmt.Println("prune returned:", err)
 	}
 	os.Exit(3) // the parent kills the child before it gets here
 }

@@ -28,7 +28,8 @@
 // prefix, label checks that require a label, dangling, the config creation time for
 // before and since, the record creation time for until), and every candidate is then
 // matched exactly in Go by package filters. Decoded rows are cached in memory, keyed by
-// row and revision (a row's revision changes with the image or its names), so that a list
+// row and revision (a row's revision changes with the image or its names, and is drawn
+// from a catalog-wide counter, so that it is never given twice), so that a list
 // of thousands of images is one query and a copy; the cache holds only what List needs,
 // with repeated strings interned. Inspect resolves a reference with one or two indexed
 // lookups and keeps the decoded payloads of the images inspected last.
@@ -45,17 +46,34 @@
 // stays, dangling, as in Docker. Without ListOptions.All, dangling images that are the
 // parent (label org.mobyproject.image.parent) of another image are not listed.
 //
+// # Removing images and garbage collection
+//
+// [Store.Remove], [Store.Tag], [Store.Prune] and [Store.History] follow Docker's
+// containerd image store (package internal/model holds the rules, written once for every
+// backend): a name of an image is a record, and an image without names is its dangling
+// record. A remove runs in one write transaction; a prune in transactions of a few
+// hundred records, so that pulls, imports and lists go on meanwhile.
+//
+// Content no image references is removed while the store runs, without a restart: after
+// a remove or a prune, the blobs of the deleted images that no other image references;
+// after a pull or an import that failed or was cancelled, its unfinished downloads and the
+// blobs it stored for nothing; and when a write finds the disk full, everything that no
+// image references. Pulls and imports in progress hold a lease on every blob they looked
+// at or wrote and on the downloads they opened: garbage collection leaves those alone
+// until the operation has recorded its image (or failed), and decides under the leases'
+// lock, so that a blob is never deleted between an operation finding it present and
+// recording the image that references it.
+//
 // # Crash safety
 //
 // An image is recorded only after every blob it references has been committed to the
 // content store, which verifies each blob against its digest, and the image row, its
-// names, its labels and its blob references are written in one transaction. A crash
-// therefore leaves at worst unfinished downloads and blobs that no image references.
-// [Open] removes them: it deletes every unfinished ingest (no other process can be using
-// the root, see LOCK) and every blob that no image references, with its labels. So a
-// download interrupted by a crash starts again from the beginning; one interrupted by a
-// cancelled pull resumes. Blobs of a failed import are deleted at once, unless another
-// operation uses them.
+// names, its labels and its blob references are written in one transaction. An image is
+// removed in one transaction too, and its blobs are deleted only after it commits. A
+// crash therefore leaves at worst unfinished downloads and blobs that no image
+// references. [Open] removes them: it deletes every unfinished ingest (no other process
+// can be using the root, see LOCK) and every blob that no image references, with its
+// labels. So a download interrupted by a crash starts again from the beginning.
 //
 // # Pulls and imports
 //

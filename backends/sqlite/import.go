@@ -13,12 +13,14 @@ import (
 // Import creates an image from a root filesystem archive (package internal/importer): a
 // gzip layer, an OCI config with req's changes, message and platform, and an OCI
 // manifest, whose digest is the image ID. The image is recorded, under req.Ref or
-// dangling, once the three blobs are committed; when the import fails, its blobs are
-// removed again unless something else uses them, and nothing is listed.
+// dangling, once the three blobs are committed; when the import fails, its unfinished
+// write and its blobs are removed again unless something else uses them, and nothing is
+// listed. A write that finds the disk full also sweeps what no image references (see
+// [Store.Pull]).
 //
 // The archive is bounded by [Options.MaxImportSize]. URL sources need
 // [Options.AllowURLImport].
-func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (digest.Digest, error) {
+func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress imagesvc.ProgressFunc) (_ digest.Digest, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -35,8 +37,7 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	req = src.Request
 
 	l := s.leases.new()
-	recorded := false
-	defer func() { l.release(context.WithoutCancel(ctx), s, !recorded) }()
+	defer func() { s.endOperation(ctx, l, err) }()
 
 	res, err := importer.Import(ctx, s.leased(l), req, importer.Options{
 		MaxSize:    importer.MaxSize(s.opts.MaxImportSize),
@@ -47,7 +48,7 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err != nil {
 		return "", err
 	}
-	rec, det, err := s.describe(ctx, res.Manifest)
+	rec, det, err := s.describeFrom(ctx, s.leased(l), res.Manifest)
 	if err != nil {
 		return "", err
 	}
@@ -58,6 +59,5 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if _, err := s.put(ctx, []entryToWrite{it}); err != nil {
 		return "", err
 	}
-	recorded = true
 	return res.Manifest.Digest, nil
 }

@@ -26,11 +26,18 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e, err := s.resolve(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	det, err := s.details(ctx, e)
+	var (
+		e   *entry
+		det *details
+	)
+	err := s.consistent(ctx, func(q queryRower) error {
+		var err error
+		if e, err = s.resolveIn(ctx, q, ref); err != nil {
+			return err
+		}
+		det, err = s.details(ctx, q, e)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -125,14 +132,20 @@ func hasDigest(familiar string) bool {
 }
 
 // details returns the decoded inspect payload of e, from a small cache of the images
-// inspected last or else from the catalog. The result is shared: callers copy what they
-// hand out (cloneConfig).
-func (s *Store) details(ctx context.Context, e *entry) (*details, error) {
+// inspected last or else from the catalog through q. The result is shared: callers copy
+// what they hand out (cloneConfig). It fails with errStale when the image is no longer at
+// e's revision.
+func (s *Store) details(ctx context.Context, q queryRower, e *entry) (*details, error) {
 	if det := s.detailsCache.get(e.rowid, e.rev); det != nil {
 		return det, nil
 	}
 	var raw []byte
-	if err := s.rdb.QueryRowContext(ctx, "SELECT details FROM image_data WHERE image = ?", e.rowid).Scan(&raw); err != nil {
+	err := q.QueryRowContext(ctx, `SELECT d.details FROM image_data d JOIN images i ON i.rowid = d.image
+		WHERE d.image = ? AND i.rev = ?`, e.rowid, e.rev).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errStale
+	}
+	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	det := &details{}
@@ -168,6 +181,15 @@ func (c *detailsCache) get(rowid, rev int64) *details {
 	return nil
 }
 
+// evict forgets the payloads of deleted rows.
+func (c *detailsCache) evict(rowids []int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range rowids {
+		delete(c.m, id)
+	}
+}
+
 func (c *detailsCache) put(rowid, rev int64, det *details) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -201,10 +223,44 @@ func cloneConfig(c imagesvc.ImageConfig) imagesvc.ImageConfig {
 	return c
 }
 
+// queryRower is what reads of the catalog need: the read pool, or one transaction.
+type queryRower interface {
+	querier
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// consistent runs fn with the read pool, and again in one read transaction when fn fails
+// with errStale (a write changed an image between two of its reads): the second run sees
+// one state of the catalog.
+func (s *Store) consistent(ctx context.Context, fn func(q queryRower) error) error {
+	err := fn(s.rdb)
+	if !errors.Is(err, errStale) {
+		return err
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
 // resolve finds the image ref names, in the order of [imagesvc.ImageRef]: a digest (with
 // a name, only among images that have a name in that repository), an exact name, a short
 // ID prefix.
 func (s *Store) resolve(ctx context.Context, ref imagesvc.ImageRef) (*entry, error) {
+	var e *entry
+	err := s.consistent(ctx, func(q queryRower) error {
+		var err error
+		e, err = s.resolveIn(ctx, q, ref)
+		return err
+	})
+	return e, err
+}
+
+// resolveIn is resolve through q. It fails with errStale when the image changed between
+// its lookup and the read of its row (q is not a transaction).
+func (s *Store) resolveIn(ctx context.Context, q queryRower, ref imagesvc.ImageRef) (*entry, error) {
 	var (
 		r   rowRev
 		err error
@@ -212,11 +268,11 @@ func (s *Store) resolve(ctx context.Context, ref imagesvc.ImageRef) (*entry, err
 	switch {
 	case ref.Digest() != "":
 		if named := ref.Named(); named != nil {
-			err = s.rdb.QueryRowContext(ctx, `SELECT i.rowid, i.rev FROM images i WHERE i.id = ?
+			err = q.QueryRowContext(ctx, `SELECT i.rowid, i.rev FROM images i WHERE i.id = ?
 				AND EXISTS (SELECT 1 FROM names n WHERE n.image = i.rowid AND n.repo = ?)`,
 				ref.Digest().String(), named.Name()).Scan(&r.rowid, &r.rev)
 		} else {
-			err = s.rdb.QueryRowContext(ctx, "SELECT rowid, rev FROM images WHERE id = ?", ref.Digest().String()).Scan(&r.rowid, &r.rev)
+			err = q.QueryRowContext(ctx, "SELECT rowid, rev FROM images WHERE id = ?", ref.Digest().String()).Scan(&r.rowid, &r.rev)
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ref.NotFound()
@@ -226,13 +282,16 @@ func (s *Store) resolve(ctx context.Context, ref imagesvc.ImageRef) (*entry, err
 		if t := ref.Tagged(); t != nil {
 			// Two single-table lookups are cheaper than a join, above all for the misses
 			// of short IDs, which are also names ("docker.io/library/<hex>:latest").
-			err = s.rdb.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", t.String()).Scan(&r.rowid)
+			err = q.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", t.String()).Scan(&r.rowid)
 			if err == nil {
-				err = s.rdb.QueryRowContext(ctx, "SELECT rev FROM images WHERE rowid = ?", r.rowid).Scan(&r.rev)
+				err = q.QueryRowContext(ctx, "SELECT rev FROM images WHERE rowid = ?", r.rowid).Scan(&r.rev)
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil, errStale // the image was deleted between the two lookups
+				}
 			}
 		}
 		if errors.Is(err, sql.ErrNoRows) && ref.ShortID() != "" {
-			r, err = s.resolveShortID(ctx, ref.ShortID())
+			r, err = resolveShortID(ctx, q, ref.ShortID())
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ref.NotFound()
@@ -244,7 +303,7 @@ func (s *Store) resolve(ctx context.Context, ref imagesvc.ImageRef) (*entry, err
 		}
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
-	es, err := s.cache.entries(ctx, s.rdb, []rowRev{r})
+	es, err := s.cache.entries(ctx, q, []rowRev{r})
 	if err != nil {
 		return nil, err
 	}
@@ -254,10 +313,10 @@ func (s *Store) resolve(ctx context.Context, ref imagesvc.ImageRef) (*entry, err
 var errAmbiguous = errors.New("ambiguous")
 
 // resolveShortID finds the image whose ID starts with sha256:<short>.
-func (s *Store) resolveShortID(ctx context.Context, short string) (rowRev, error) {
+func resolveShortID(ctx context.Context, q querier, short string) (rowRev, error) {
 	lo := "sha256:" + short
 	hi := lo[:len(lo)-1] + string(lo[len(lo)-1]+1)
-	rows, err := s.rdb.QueryContext(ctx, "SELECT rowid, rev FROM images WHERE id >= ? AND id < ? LIMIT 2", lo, hi)
+	rows, err := q.QueryContext(ctx, "SELECT rowid, rev FROM images WHERE id >= ? AND id < ? LIMIT 2", lo, hi)
 	if err != nil {
 		return rowRev{}, err
 	}

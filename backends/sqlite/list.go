@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -108,7 +109,12 @@ func (s *Store) candidates(ctx context.Context, m *filters.Matcher, all bool) ([
 	key := queryKey(query, args)
 	gen := s.gen.Load()
 	if rr, ok := s.queries.get(key, gen); ok {
-		return s.cache.entries(ctx, s.rdb, rr)
+		es, err := s.cache.entries(ctx, s.rdb, rr)
+		if !errors.Is(err, errStale) {
+			return es, err
+		}
+		// A write changed rows the remembered query selected: run it again, and read
+		// the rows in the same transaction.
 	}
 
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -452,18 +458,24 @@ func (s *Store) sharedSizes(ctx context.Context, out []imagesvc.Summary, entries
 		index[e.rowid] = i
 		ids[i] = e.rowid
 	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT image, sharing FROM image_data WHERE image IN (SELECT value FROM json_each(?))", jsonInts(ids))
+	// Rows that changed since the list read them (their revision differs) are left out,
+	// rather than counted with the data of another image that reuses their rowid.
+	rows, err := s.rdb.QueryContext(ctx, `SELECT d.image, i.rev, d.sharing FROM image_data d JOIN images i ON i.rowid = d.image
+		WHERE d.image IN (SELECT value FROM json_each(?))`, jsonInts(ids))
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			rowid int64
-			data  []byte
+			rowid, rev int64
+			data       []byte
 		)
-		if err := rows.Scan(&rowid, &data); err != nil {
+		if err := rows.Scan(&rowid, &rev, &data); err != nil {
 			return fmt.Errorf("catalog: %w", err)
+		}
+		if entries[index[rowid]].rev != rev {
+			continue
 		}
 		if err := json.Unmarshal(data, &shares[index[rowid]]); err != nil {
 			return fmt.Errorf("catalog: image row %d: %w", rowid, err)

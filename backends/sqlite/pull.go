@@ -38,9 +38,16 @@ func (s *Store) initPuller() error {
 // without disturbing the others, and the download is cancelled when the last caller
 // leaves (or the store closes). Each tag's image is recorded, with its name, in one
 // transaction once all of its blobs are committed and verified, and then its "Status:"
-// line is reported. Blobs of a pull that fails stay in the content store, so that a retry
-// finds them ("Already exists"); those no image ends up referencing are deleted the next
-// time the store is opened.
+// line is reported.
+//
+// Everything the pull uses is protected from garbage collection while it runs (a lease).
+// When it ends, what it left that no image references is removed at once: when it fails
+// or is cancelled (by its last caller, or by Close), its unfinished downloads and the
+// blobs it committed for images it did not record are deleted, so a retry downloads them
+// again; blobs of images it recorded stay. When a write finds the disk full (ENOSPC, or
+// SQLite's "database or disk is full"), the store also sweeps every blob and unfinished
+// download that no image references and no operation in progress uses, so that the space
+// comes back without a restart.
 func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
@@ -55,18 +62,18 @@ func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 }
 
 // pull runs one shared pull.
-func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) (_ []imagesvc.PulledImage, err error) {
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
 	l := s.leases.new()
-	defer l.release(context.WithoutCancel(ctx), s, false)
+	defer func() { s.endOperation(ctx, l, err) }()
 
 	var out []imagesvc.PulledImage
 	err = s.puller.FetchEach(ctx, s.leased(l), req, progress, func(t pull.Target) error {
-		rec, det, err := s.describe(ctx, t.Target)
+		rec, det, err := s.describeFrom(ctx, s.leased(l), t.Target)
 		if err != nil {
 			return err
 		}

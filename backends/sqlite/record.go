@@ -135,6 +135,9 @@ type builder struct {
 	// unpacked returns the uncompressed size and digest of a present layer blob that has
 	// no labels saying so.
 	unpacked func(ctx context.Context, desc ocispec.Descriptor) (int64, error)
+	// missingTgtOK describes an image whose target is a manifest that is absent (its
+	// platform was deleted) as one manifest that is not available, instead of failing.
+	missingTgtOK bool
 
 	blobs  map[digest.Digest]int64 // present blobs of the tree and their sizes
 	layers map[digest.Digest]int64 // unpacked sizes of the layers, as known
@@ -171,7 +174,7 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 	b.blobs = map[digest.Digest]int64{}
 	b.layers = map[digest.Digest]int64{}
 	r := recorder{b}
-	if _, err := r.Info(ctx, target.Digest); err != nil {
+	if _, err := r.Info(ctx, target.Digest); err != nil && !(b.missingTgtOK && errdefs.IsNotFound(err) && images.IsManifestType(target.MediaType)) {
 		return nil, nil, fmt.Errorf("image %s: %w", target.Digest, err)
 	}
 	if !images.IsIndexType(target.MediaType) && !images.IsManifestType(target.MediaType) {
@@ -319,14 +322,9 @@ func uncompressed(r io.Reader) (int64, digest.Digest, error) {
 // engine did not label (an import, content written by other means) by decompressing it,
 // and labels it as the pull engine does, so that it is decompressed at most once.
 func (s *Store) layerUnpacked(ctx context.Context, desc ocispec.Descriptor) (int64, error) {
-	ra, err := s.content.ReaderAt(ctx, desc)
+	n, diffID, err := s.uncompressedLayer(ctx, desc)
 	if err != nil {
 		return 0, err
-	}
-	defer ra.Close()
-	n, diffID, err := uncompressed(content.NewReader(ra))
-	if err != nil {
-		return 0, fmt.Errorf("layer %s: %w", desc.Digest, err)
 	}
 	info := content.Info{Digest: desc.Digest, Labels: map[string]string{
 		labelUnpackedSize:      strconv.FormatInt(n, 10),
@@ -338,8 +336,31 @@ func (s *Store) layerUnpacked(ctx context.Context, desc ocispec.Descriptor) (int
 	return n, nil
 }
 
-// describe builds the record and details of the image target from the store's content.
-func (s *Store) describe(ctx context.Context, target ocispec.Descriptor) (*record, *details, error) {
-	b := &builder{src: s.content, platform: s.platform, log: s.log, unpacked: s.layerUnpacked}
+// uncompressedLayer decompresses the layer desc and returns its size and digest.
+func (s *Store) uncompressedLayer(ctx context.Context, desc ocispec.Descriptor) (int64, digest.Digest, error) {
+	ra, err := s.content.ReaderAt(ctx, desc)
+	if err != nil {
+		return 0, "", err
+	}
+	defer ra.Close()
+	n, diffID, err := uncompressed(content.NewReader(ra))
+	if err != nil {
+		return 0, "", fmt.Errorf("layer %s: %w", desc.Digest, err)
+	}
+	return n, diffID, nil
+}
+
+// computeUnpacked is layerUnpacked without labelling the layer, for a builder that runs
+// inside a write transaction of the catalog (the labels are written through another).
+func (s *Store) computeUnpacked(ctx context.Context, desc ocispec.Descriptor) (int64, error) {
+	n, _, err := s.uncompressedLayer(ctx, desc)
+	return n, err
+}
+
+// describeFrom builds the record and details of the image target from src, a view of
+// the store's content (a pull's or an import's leased view, so that every blob the image
+// is described with is protected until the image is recorded).
+func (s *Store) describeFrom(ctx context.Context, src pull.Store, target ocispec.Descriptor) (*record, *details, error) {
+	b := &builder{src: src, platform: s.platform, log: s.log, unpacked: s.layerUnpacked}
 	return b.build(ctx, target)
 }

@@ -76,6 +76,34 @@ var migrations = []string{
 		PRIMARY KEY (digest, key)
 	) WITHOUT ROWID;
 	`,
+
+	// 1 -> 2: a catalog-wide revision, and the layer chains of each image.
+	`
+	-- The catalog's revision: every write transaction draws a new value and gives it to the
+	-- image rows it changes (images.rev). A value is never given twice, even to a row that
+	-- reuses the rowid of a deleted one, so (rowid, rev) names one state of one image for
+	-- ever and the caches keyed by it cannot serve a deleted image for a new one. It starts
+	-- above every revision of the rows written before.
+	CREATE TABLE catalog_rev (
+		id  INTEGER PRIMARY KEY CHECK (id = 1),
+		rev INTEGER NOT NULL
+	);
+	INSERT INTO catalog_rev (id, rev) SELECT 1, coalesce(max(rev), 0) FROM images;
+
+	-- The layer chains of the available manifests of each image, with the unpacked size of
+	-- the chain's top layer (a copy of image_data.sharing's chains, indexed): what a prune
+	-- reclaims besides blobs, and the sizes of history.
+	CREATE TABLE image_chains (
+		chain TEXT    NOT NULL,
+		image INTEGER NOT NULL REFERENCES images(rowid),
+		size  INTEGER NOT NULL,
+		PRIMARY KEY (chain, image)
+	) WITHOUT ROWID;
+	CREATE INDEX image_chains_image ON image_chains(image);
+	INSERT OR IGNORE INTO image_chains (chain, image, size)
+		SELECT json_extract(c.value, '$.d'), d.image, coalesce(json_extract(c.value, '$.s'), 0)
+		FROM image_data d, json_each(d.sharing, '$.chains') c;
+	`,
 }
 
 // schemaVersion is the version the catalog has after migrating.

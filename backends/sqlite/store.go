@@ -24,6 +24,7 @@ import (
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/flight"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
 )
 
@@ -119,6 +120,9 @@ type Store struct {
 	puller *pull.Puller
 	pulls  flight.Group[[]imagesvc.PulledImage]
 	leases leases
+
+	sweepMu sync.Mutex      // one sweep (garbage collection of everything) at a time
+	prunes  model.PruneGate // one prune at a time
 }
 
 var _ imagesvc.Service = (*Store)(nil)
@@ -288,6 +292,9 @@ func (s *Store) checkOpen() error {
 
 // Content returns the store's content store: containerd's local store with its labels in
 // the catalog. Blobs written through it are not part of any image until a pull or an
-// import records one; blobs that no image references are deleted the next time the store
-// is opened.
+// import records one. Blobs and unfinished writes that no image references are garbage:
+// Open deletes them all, and while the store runs, garbage collection may delete them
+// after a remove, a prune or a failed operation that looked at them, and when a write
+// finds the disk full (the sweep deletes every one that no pull or import in progress
+// uses).
 func (s *Store) Content() content.Store { return s.content }

@@ -1,0 +1,365 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
+)
+
+// pruneBatch bounds the records one transaction of a prune deletes, so that the writer is
+// never held for long (pulls and imports record their images between two batches) and
+// the content of each batch is freed as the prune goes.
+const pruneBatch = 256
+
+// Prune removes the unused images that match opts, as Docker does (spec
+// docker-image-lifecycle.md §4, internal/model): by default the dangling ones, with
+// dangling=false every one no container uses; until compares when each name (or, for a
+// dangling image, the image) was recorded. Containers come from Options.Usage when it
+// implements [imagesvc.ContainerLister].
+//
+// The records are deleted in name order, in transactions of a few hundred; an image whose
+// last name is deleted is deleted with it. After each transaction the blobs that no image
+// references any more (and no pull or import in progress uses) are deleted. The report has
+// an Untagged entry per record removed (a dangling image's ID for its record), then, for
+// an image deleted, a Deleted entry per index or manifest blob that was deleted; the space
+// reclaimed is the size of the blobs deleted plus the unpacked size of the layer chains
+// that no remaining image has (the store keeps no unpacked layers, but counts them as
+// Docker counts snapshots, so that pruning an image alone reclaims its listed size).
+//
+// Records that changed since the prune read them (a name moved to another image, a
+// dangling image tagged) are left alone. Lists and inspects are served throughout.
+//
+// Errors: Conflict when another prune runs, before the filters are checked;
+// InvalidArgument for invalid filters; a failure of one transaction fails the prune after
+// the others ran.
+func (s *Store) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesvc.PruneReport, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := s.prunes.Enter(); err != nil {
+		return nil, err
+	}
+	defer s.prunes.Exit()
+	f, err := model.CompilePruneFilter(ctx, opts, s.now)
+	if err != nil {
+		return nil, err
+	}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ctrs, err := s.containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, entries, err := s.allRecords(ctx, f.NeedsLabels())
+	if err != nil {
+		return nil, err
+	}
+	var (
+		cands   []model.Record
+		scratch []map[string]string
+	)
+	for _, r := range all {
+		var configs []map[string]string
+		if e := entries[r.Target]; e != nil {
+			configs = e.configLabels(&scratch)
+		}
+		if f.Match(r, configs) {
+			cands = append(cands, r)
+		}
+	}
+	cands = model.PruneCandidates(all, cands, ctrs)
+
+	report := &imagesvc.PruneReport{}
+	var errs []error
+	for start := 0; start < len(cands); start += pruneBatch {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		items, reclaimed, err := s.pruneBatch(ctx, cands[start:min(start+pruneBatch, len(cands))])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		report.ImagesDeleted = append(report.ImagesDeleted, items...)
+		report.SpaceReclaimed += reclaimed
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return report, nil
+}
+
+// allRecords reads every record of the catalog in name order, in one read transaction:
+// a record per name, and the dangling record of each image without names. With labels,
+// it also returns the entry of every image (whose config labels the filter checks).
+func (s *Store) allRecords(ctx context.Context, labels bool) ([]model.Record, map[digest.Digest]*entry, error) {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalog: %w", err)
+	}
+	defer tx.Rollback()
+	type image struct {
+		id            digest.Digest
+		rev           int64
+		recordCreated int64
+		named         bool
+	}
+	imgs := map[int64]*image{}
+	var order []int64
+	err = queryEach(ctx, tx, "SELECT rowid, id, rev, record_created FROM images", nil, func(rows *sql.Rows) error {
+		var (
+			rowid int64
+			img   image
+		)
+		if err := rows.Scan(&rowid, &img.id, &img.rev, &img.recordCreated); err != nil {
+			return err
+		}
+		imgs[rowid] = &img
+		order = append(order, rowid)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []model.Record
+	err = queryEach(ctx, tx, "SELECT name, image, created_at FROM names ORDER BY name", nil, func(rows *sql.Rows) error {
+		var (
+			name           string
+			rowid, created int64
+		)
+		if err := rows.Scan(&name, &rowid, &created); err != nil {
+			return err
+		}
+		img := imgs[rowid]
+		if img == nil {
+			return fmt.Errorf("name %s points at no image", name)
+		}
+		img.named = true
+		out = append(out, model.Record{Name: name, Target: img.id, Created: time.Unix(0, created)})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, rowid := range order {
+		if img := imgs[rowid]; !img.named {
+			out = append(out, model.Record{Name: model.DanglingName(img.id), Target: img.id, Created: time.Unix(0, img.recordCreated)})
+		}
+	}
+	slices.SortFunc(out, func(a, b model.Record) int { return strings.Compare(a.Name, b.Name) })
+	if !labels {
+		return out, nil, nil
+	}
+	rr := make([]rowRev, len(order))
+	for i, rowid := range order {
+		rr[i] = rowRev{rowid: rowid, rev: imgs[rowid].rev}
+	}
+	es, err := s.cache.entries(ctx, tx, rr)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[digest.Digest]*entry, len(es))
+	for _, e := range es {
+		byID[e.id] = e
+	}
+	return out, byID, nil
+}
+
+// pruneBatch deletes the records batch in one transaction, frees what they held, and
+// returns their part of the report.
+func (s *Store) pruneBatch(ctx context.Context, batch []model.Record) ([]imagesvc.DeleteResponse, uint64, error) {
+	var (
+		removedBy = make([]int64, len(batch)) // the image rowid each record was removed from; 0: left alone
+		lastOf    = map[int64]int{}           // image rowid -> the last record of the batch removed from it
+		deleted   []int64                     // images deleted
+		rm        removed
+	)
+	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+		clear(removedBy)
+		clear(lastOf)
+		delName, err := tx.PrepareContext(ctx, `DELETE FROM names WHERE name = ? AND image = (SELECT rowid FROM images WHERE id = ?)
+			RETURNING image`)
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		defer delName.Close()
+		dangling, err := tx.PrepareContext(ctx, `SELECT rowid FROM images WHERE id = ?
+			AND NOT EXISTS (SELECT 1 FROM names WHERE image = images.rowid)`)
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		defer dangling.Close()
+		var touched []int64
+		for i, r := range batch {
+			var rowid int64
+			if r.Dangling() {
+				err = dangling.QueryRowContext(ctx, r.Target.String()).Scan(&rowid)
+			} else {
+				err = delName.QueryRowContext(ctx, r.Name, r.Target.String()).Scan(&rowid)
+			}
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // changed since it was read
+			}
+			if err != nil {
+				return fmt.Errorf("catalog: %w", err)
+			}
+			removedBy[i] = rowid
+			if _, seen := lastOf[rowid]; !seen {
+				touched = append(touched, rowid)
+			}
+			lastOf[rowid] = i
+		}
+		// The images left without names are deleted, as their last record was.
+		deleted = deleted[:0]
+		err = queryEach(ctx, tx, `SELECT value FROM json_each(?)
+			WHERE NOT EXISTS (SELECT 1 FROM names WHERE image = value)`, []any{jsonInts(touched)}, func(rows *sql.Rows) error {
+			var rowid int64
+			if err := rows.Scan(&rowid); err != nil {
+				return err
+			}
+			deleted = append(deleted, rowid)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if rm, err = deleteImages(ctx, tx, deleted, true); err != nil {
+			return err
+		}
+		stay := map[int64]bool{}
+		for _, rowid := range touched {
+			stay[rowid] = true
+		}
+		for _, rowid := range deleted {
+			delete(stay, rowid)
+		}
+		if len(stay) == 0 {
+			return nil
+		}
+		rev, err := nextRev(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return touch(ctx, tx, stay, rev)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(lastOf) > 0 {
+		s.gen.Add(1)
+	}
+	s.cache.evict(deleted)
+	s.detailsCache.evict(deleted)
+
+	// Free what no image references any more, and count it.
+	ctx = context.WithoutCancel(ctx)
+	freed, err := s.collect(ctx, rm.blobs)
+	var reclaimed uint64
+	gone := make(map[digest.Digest]bool, len(freed))
+	for _, b := range freed {
+		gone[b.Digest] = true
+		reclaimed += uint64(b.Size)
+	}
+	n, cerr := s.unusedChains(ctx, rm.chains)
+	reclaimed += n
+	if err = errors.Join(err, cerr); err != nil {
+		s.log.Warn("freeing the content of pruned images", "error", err)
+	}
+
+	// The index and manifest blobs deleted, each reported with the last record of the
+	// batch whose image had it, in the order of the image's tree (index first).
+	trees := map[int64][]digest.Digest{}
+	reportAt := map[digest.Digest]int{}
+	for _, rowid := range deleted {
+		trees[rowid] = manifestTree(rm.summaries[rowid])
+		for _, d := range trees[rowid] {
+			if gone[d] {
+				reportAt[d] = max(reportAt[d], lastOf[rowid])
+			}
+		}
+	}
+	var items []imagesvc.DeleteResponse
+	for i, r := range batch {
+		rowid := removedBy[i]
+		if rowid == 0 {
+			continue
+		}
+		items = append(items, imagesvc.DeleteResponse{Untagged: r.Familiar()})
+		if lastOf[rowid] != i {
+			continue
+		}
+		for _, d := range trees[rowid] {
+			if at, ok := reportAt[d]; ok && at == i {
+				items = append(items, imagesvc.DeleteResponse{Deleted: d})
+				delete(reportAt, d)
+			}
+		}
+	}
+	return items, reclaimed, nil
+}
+
+// manifestTree returns the digests of the index and manifests of a record summary: the
+// target, then the manifests in index order.
+func manifestTree(summary []byte) []digest.Digest {
+	var sum struct {
+		Target struct {
+			Digest digest.Digest `json:"digest"`
+		} `json:"target"`
+		Manifests []struct {
+			Descriptor struct {
+				Digest digest.Digest `json:"digest"`
+			} `json:"descriptor"`
+		} `json:"manifests"`
+	}
+	if json.Unmarshal(summary, &sum) != nil {
+		return nil
+	}
+	out := []digest.Digest{sum.Target.Digest}
+	for _, m := range sum.Manifests {
+		if !slices.Contains(out, m.Descriptor.Digest) {
+			out = append(out, m.Descriptor.Digest)
+		}
+	}
+	return out
+}
+
+// unusedChains returns the unpacked size of the layer chains among chains that no image
+// has any more, each counted once.
+func (s *Store) unusedChains(ctx context.Context, chains []sized) (uint64, error) {
+	if len(chains) == 0 {
+		return 0, nil
+	}
+	size := map[string]int64{}
+	var ids []string
+	for _, c := range chains {
+		if _, ok := size[c.Digest.String()]; !ok {
+			ids = append(ids, c.Digest.String())
+		}
+		size[c.Digest.String()] = c.Size
+	}
+	var n uint64
+	err := queryEach(ctx, s.rdb, `SELECT value FROM json_each(?)
+		WHERE NOT EXISTS (SELECT 1 FROM image_chains WHERE chain = value)`, []any{jsonStrings(ids)}, func(rows *sql.Rows) error {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		n += uint64(max(size[c], 0))
+		return nil
+	})
+	return n, err
+}

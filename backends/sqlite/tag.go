@@ -1,0 +1,118 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+// Tag points the name target at the image source resolves to, as Docker does (spec
+// docker-image-lifecycle.md §3): a name that pointed at another image moves, and that
+// image becomes dangling if it was its last name; a dangling image that is tagged is no
+// longer dangling; a name that already points at the image changes nothing. The name is
+// written in one transaction, and a list that starts after Tag returns sees it.
+//
+// Errors: InvalidArgument for a target with a digest or in the repository "sha256";
+// NotFound for every failure to resolve source (with the resolver's text), and when the
+// image has no platform available locally ("... does not provide any platform").
+func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target reference.NamedTagged) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	if target == nil {
+		return errdefs.ErrInvalidArgument.WithMessage("no name to tag the image with")
+	}
+	named, err := reference.ParseNormalizedNamed(target.String())
+	if err != nil {
+		return errdefs.ErrInvalidArgument.WithMessage("invalid reference format: " + err.Error())
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return errdefs.ErrInvalidArgument.WithMessage("cannot import digest reference")
+	}
+	if reference.FamiliarName(named) == "sha256" {
+		return errdefs.ErrInvalidArgument.WithMessage("refusing to create an ambiguous tag using digest algorithm as name")
+	}
+	named = reference.TagNameOnly(named)
+
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	e, err := s.resolve(ctx, source)
+	if err != nil {
+		return asNotFound(ctx, err)
+	}
+	if !hasAvailablePlatform(e.rec) {
+		return imagesvc.PlatformNotFound(source.String(), ocispec.Platform{})
+	}
+
+	now := s.now().UnixNano()
+	changed := false
+	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+		var rowid, prev int64
+		err := tx.QueryRowContext(ctx, "SELECT rowid FROM images WHERE id = ?", e.id.String()).Scan(&rowid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return source.NotFound() // deleted since it was resolved
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		name := named.String()
+		err = tx.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", name).Scan(&prev)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO names (name, familiar, repo, image, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, name, reference.FamiliarString(named), named.Name(), rowid, now, now)
+		case err != nil:
+		case prev == rowid:
+			return nil
+		default:
+			// As Docker replaces the record, the name is created anew (prune's until).
+			_, err = tx.ExecContext(ctx, "UPDATE names SET image = ?, created_at = ?, updated_at = ? WHERE name = ?", rowid, now, now, name)
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		rev, err := nextRev(ctx, tx)
+		if err != nil {
+			return err
+		}
+		touched := map[int64]bool{rowid: true}
+		if prev != 0 {
+			touched[prev] = true
+		}
+		changed = true
+		return touch(ctx, tx, touched, rev)
+	})
+	if changed && err == nil {
+		s.gen.Add(1)
+	}
+	return err
+}
+
+// hasAvailablePlatform reports whether some image manifest of rec is available.
+func hasAvailablePlatform(rec *record) bool {
+	for _, m := range rec.Manifests {
+		if m.Kind == imagesvc.KindImage && m.Available {
+			return true
+		}
+	}
+	return false
+}
+
+// asNotFound gives err class NotFound with its text, as Docker's tag does for every
+// failure to find the source; the context's errors and a closed store keep theirs.
+func asNotFound(ctx context.Context, err error) error {
+	if errdefs.IsNotFound(err) || ctx.Err() != nil || errors.Is(err, errClosed) || errdefs.IsUnavailable(err) {
+		return err
+	}
+	return errdefs.ErrNotFound.WithMessage(err.Error())
+}
