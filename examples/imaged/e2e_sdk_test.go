@@ -690,9 +690,24 @@ func TestSDKLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.checkBlobs(t, "after ImageRemove of a platform", append([]digest.Digest{hostManifest, m.Config.Digest}, layerDigests(m)...), []digest.Digest{f.sdkImg.Descriptor.Digest})
+			// The image stays, listed and inspectable, with no config left (spec §2.5): Docker
+			// still takes the deleted platform as the best manifest, so the summary is not the
+			// fallback of an image without platforms: Labels {}, a repository digest.
 			list, err := c.ImageList(ctx, client.ImageListOptions{})
-			if s, ok := findSummary(list.Items, f.sdkImg.Descriptor.Digest); err != nil || !ok || !slices.Equal(s.RepoTags, []string{sdkRef}) {
-				t.Errorf("after a platform delete the image is still listed with its name (spec §2.5): %v %+v", err, list.Items)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, ok := findSummary(list.Items, f.sdkImg.Descriptor.Digest)
+			if !ok || !slices.Equal(s.RepoTags, []string{sdkRef}) {
+				t.Errorf("after a platform delete the image is still listed with its name (spec §2.5): %+v", list.Items)
+			} else if s.Created != 0 || s.Labels == nil || len(s.Labels) != 0 || s.Containers != 0 ||
+				!slices.Equal(s.RepoDigests, []string{f.ref("e2e/sdk@" + sdkID)}) {
+				t.Errorf("after a platform delete: summary Created %d Labels %#v Containers %d RepoDigests %q, want 0, {} (not null), 0 and [%s] (spec §2.5)",
+					s.Created, s.Labels, s.Containers, s.RepoDigests, f.ref("e2e/sdk@"+sdkID))
+			}
+			if res, err := c.ImageInspect(ctx, sdkRef); err != nil || res.ID != sdkID || res.Architecture != "" || res.Os != "" || res.Created != "" {
+				t.Errorf("after a platform delete: inspect %v Id %s Architecture %q Os %q Created %q, want 200 with no platform and no Created (spec §2.5)",
+					err, res.ID, res.Architecture, res.Os, res.Created)
 			}
 			rm, err = c.ImageRemove(ctx, sdkRef, client.ImageRemoveOptions{PruneChildren: true})
 			if want := []image.DeleteResponse{{Untagged: sdkRef}, {Deleted: sdkID}}; err != nil || !slices.Equal(rm.Items, want) {

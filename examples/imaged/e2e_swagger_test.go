@@ -94,6 +94,11 @@ var exceptions = []exception{
 		why: "Docker answers null for a config without history (lifecycle spec §5)"},
 	{doc: "*", endpoint: "history", path: "$[*].Tags", rule: swaggercheck.RuleNull,
 		why: "Docker sends history Tags null on rows without an image ID (lifecycle spec §5)"},
+	// A platform delete of an image's only present platform leaves it without a config;
+	// Docker's inspect then answers RootFS {} (lifecycle spec §2.5), without the required
+	// Type.
+	{doc: "*", endpoint: "inspect", path: "$.RootFS.Type", rule: swaggercheck.RuleRequired,
+		why: "Docker's inspect of an image whose platforms were deleted has RootFS {} (lifecycle spec §2.5)"},
 }
 
 // exception excuses one kind of violation; doc is "swagger.yaml", "v1.41", ... or "*",
@@ -734,6 +739,10 @@ func TestValidatorCatchesViolations(t *testing.T) {
 	v.check(inspect41, 200, []byte(`{"Id":"sha256:1","Config":{"Cmd":null},"GraphDriver":{"Name":"","Data":null},"ContainerConfig":null,"VirtualSize":1}`), "1.41 inspect")
 	if ps := drain(); len(ps) != 0 {
 		t.Errorf("nulls Docker sends below 1.45/1.52 are reported at 1.41: %q", ps)
+	}
+	v.check(inspect, 200, []byte(`{"Id":"sha256:1","Config":{},"RootFS":{}}`), "1.56 inspect without a config")
+	if ps := drain(); len(ps) != 0 {
+		t.Errorf("RootFS {} after a platform delete (excused): %q", ps)
 	}
 	v.check(inspect, 200, []byte(`{"Id":"sha256:1","Config":{"Cmd":null}}`), "1.56 inspect")
 	if ps := drain(); len(ps) != 1 || !strings.Contains(ps[0], "$.Config.Cmd: null") {
