@@ -21,7 +21,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/pull"
+	"github.com/imageapi/imageapi/internal/model"
 )
 
 // Labels this backend reads and writes.
@@ -61,7 +61,7 @@ type targetInfo struct {
 
 // manifestInfo is one manifest of a target.
 type manifestInfo struct {
-	pull.ManifestInfo
+	model.ManifestInfo
 	chainIDs []digest.Digest // the layer chain IDs, bottom first; nil without a config
 	sources  []string        // repositories the manifest was pulled from
 }
@@ -209,7 +209,7 @@ func (bytesReaderAt) Close() error { return nil }
 func (s *Store) describe(ctx context.Context, c *cache, target ocispec.Descriptor, p presence, gen uint64) (*targetInfo, error) {
 	v := s.newContentView(p)
 	info := &targetInfo{target: target, best: -1}
-	ms, err := pull.ReadManifests(ctx, v, target, pull.ReadOptions{Logger: s.log})
+	ms, err := model.ReadManifests(ctx, v, target, model.ReadOptions{Logger: s.log})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -272,7 +272,7 @@ func (s *Store) describe(ctx context.Context, c *cache, target ocispec.Descripto
 		info.manifests = append(info.manifests, m)
 		info.size += m.summary().Size.Total
 	}
-	if best, ok := pull.BestManifest(ms, s.platform); ok {
+	if best, ok := model.BestManifest(ms, s.platform); ok {
 		for i := range info.manifests {
 			if info.manifests[i].Descriptor.Digest == best.Descriptor.Digest {
 				info.best = i

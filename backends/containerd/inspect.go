@@ -7,7 +7,7 @@ import (
 	"github.com/containerd/platforms"
 
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/pull"
+	"github.com/imageapi/imageapi/internal/model"
 )
 
 // Inspect returns the image ref resolves to, resolved as Docker's containerd store does
@@ -48,7 +48,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 		Size:        info.size,
 		Driver:      s.snapshotter,
 		LastTagTime: img.updated,
-		Descriptor:  pull.CloneDescriptor(info.target),
+		Descriptor:  model.CloneDescriptor(info.target),
 	}
 	if out.RepoTags == nil {
 		out.RepoTags = []string{}
@@ -71,7 +71,7 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 			return nil, imagesvc.PlatformNotFound(ref.String(), *opts.Platform)
 		}
 		out.ID = m.Descriptor.Digest
-		out.Descriptor = pull.CloneDescriptor(m.Descriptor)
+		out.Descriptor = model.CloneDescriptor(m.Descriptor)
 	}
 	if m != nil {
 		out.Size = m.summary().Size.Total

@@ -12,7 +12,7 @@ import (
 
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/pull"
+	"github.com/imageapi/imageapi/internal/model"
 )
 
 // List returns the images that match opts, newest first, with the semantics of Docker's
@@ -124,7 +124,7 @@ func summarize(snap *snapshot, sum *imagesvc.Summary, img *image, m *filters.Mat
 	sum.Created = info.created
 	sum.Size = info.size
 	sum.SharedSize = -1
-	sum.Descriptor = pull.CloneDescriptor(info.target)
+	sum.Descriptor = model.CloneDescriptor(info.target)
 
 	names := img.names
 	if refs {
@@ -178,9 +178,9 @@ func manifestSummaries(snap *snapshot, img *image, usage map[digest.Digest][]str
 	for i := range info.manifests {
 		m := &info.manifests[i]
 		ms := m.summary()
-		ms.Descriptor = pull.CloneDescriptor(ms.Descriptor)
+		ms.Descriptor = model.CloneDescriptor(ms.Descriptor)
 		if d := ms.ImageData; d != nil {
-			d.Platform = pull.ClonePlatform(d.Platform)
+			d.Platform = model.ClonePlatform(d.Platform)
 			if c := usage[m.Descriptor.Digest]; len(c) > 0 {
 				d.Containers = slices.Clone(c)
 			}

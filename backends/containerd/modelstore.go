@@ -22,7 +22,6 @@ import (
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/model"
-	"github.com/imageapi/imageapi/internal/pull"
 )
 
 // recordStore is [model.Store] over containerd's image service and content store, for
@@ -183,12 +182,12 @@ func (st *recordStore) DeletePlatform(ctx context.Context, d digest.Digest, p oc
 		return nil, false, fmt.Errorf("image %s: %w", d, errdefs.ErrNotFound)
 	}
 	v := st.s.newContentView(nil)
-	ms, err := pull.ReadManifests(ctx, v, recs[0].Target, pull.ReadOptions{Logger: st.s.log})
+	ms, err := model.ReadManifests(ctx, v, recs[0].Target, model.ReadOptions{Logger: st.s.log})
 	if err != nil {
 		return nil, false, ctxErr(ctx, fmt.Errorf("reading image %s: %w", d, err))
 	}
 	matcher := platforms.OnlyStrict(p)
-	var best *pull.ManifestInfo
+	var best *model.ManifestInfo
 	for i := range ms {
 		m := &ms[i]
 		if !m.Available || m.Kind != imagesvc.KindImage || !matcher.Match(m.Platform) {
@@ -338,7 +337,7 @@ func (s *Store) presentTree(ctx context.Context, target ocispec.Descriptor) ([]o
 		if !images.IsConfigType(b.MediaType) {
 			continue
 		}
-		cfg, err := pull.ReadConfig(ctx, v, b)
+		cfg, err := model.ReadConfig(ctx, v, b)
 		if err != nil {
 			if errdefs.IsNotFound(err) || errdefs.IsInvalidArgument(err) {
 				continue

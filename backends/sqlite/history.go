@@ -16,7 +16,6 @@ import (
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/model"
-	"github.com/imageapi/imageapi/internal/pull"
 )
 
 // History returns the history of the image ref resolves to, as Docker does (spec
@@ -141,7 +140,7 @@ func imageChains(ctx context.Context, q queryRower, e *entry) (map[digest.Digest
 }
 
 // readConfig reads the config of the image manifest desc from the content store.
-func (s *Store) readConfig(ctx context.Context, desc ocispec.Descriptor) (*pull.ConfigFile, error) {
+func (s *Store) readConfig(ctx context.Context, desc ocispec.Descriptor) (*model.ConfigFile, error) {
 	data, err := content.ReadBlob(ctx, s.content, desc)
 	if err != nil {
 		return nil, fmt.Errorf("reading the manifest %s: %w", desc.Digest, err)
@@ -150,5 +149,5 @@ func (s *Store) readConfig(ctx context.Context, desc ocispec.Descriptor) (*pull.
 	if err := json.Unmarshal(data, &mf); err != nil {
 		return nil, fmt.Errorf("reading the manifest %s: %v: %w", desc.Digest, err, errdefs.ErrDataLoss)
 	}
-	return pull.ReadConfig(ctx, s.content, mf.Config)
+	return model.ReadConfig(ctx, s.content, mf.Config)
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/pull"
+	"github.com/imageapi/imageapi/internal/model"
 )
 
 // Inspect returns the image ref resolves to, from the catalog (no blob is read).
@@ -48,7 +48,7 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		RepoDigests: inspectDigests(e),
 		Parent:      rec.Parent,
 		Size:        rec.Size,
-		Descriptor:  pull.CloneDescriptor(rec.Target),
+		Descriptor:  model.CloneDescriptor(rec.Target),
 		LastTagTime: e.recordCreated,
 		Identity:    identityOf(rec),
 	}
@@ -78,7 +78,7 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		}
 		m := &rec.Manifests[idx]
 		img.ID = m.Descriptor.Digest
-		img.Descriptor = pull.CloneDescriptor(m.Descriptor)
+		img.Descriptor = model.CloneDescriptor(m.Descriptor)
 		img.Parent = digest.Digest(m.pairs.Get(labelParent))
 	}
 	if idx >= 0 && idx < len(det.Manifests) && det.Manifests[idx] != nil {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/pull"
+	"github.com/imageapi/imageapi/internal/model"
 )
 
 // List returns the images that match opts, newest first. It answers from the catalog: the
@@ -333,7 +333,7 @@ func (s *Store) summarize(sum *imagesvc.Summary, e *entry, m *filters.Matcher, r
 	sum.Created = e.created()
 	sum.Size = rec.Size
 	sum.SharedSize = -1
-	sum.Descriptor = pull.CloneDescriptor(rec.Target)
+	sum.Descriptor = model.CloneDescriptor(rec.Target)
 
 	names, rd := e.familiar, e.repoDigest
 	if refs {
@@ -410,7 +410,7 @@ func manifestSummaries(rec *record, usage map[digest.Digest][]string, identity b
 		m := &rec.Manifests[i]
 		ms := &out[i]
 		ms.ID = m.Descriptor.Digest
-		ms.Descriptor = pull.CloneDescriptor(m.Descriptor)
+		ms.Descriptor = model.CloneDescriptor(m.Descriptor)
 		ms.Available = m.Available
 		ms.Size = imagesvc.ManifestSize{Content: m.Content, Total: m.total()}
 		ms.Kind = m.Kind
@@ -418,7 +418,7 @@ func manifestSummaries(rec *record, usage map[digest.Digest][]string, identity b
 		case imagesvc.KindImage:
 			d := &imagesvc.ImageData{Unpacked: m.Unpacked}
 			if m.Platform != nil {
-				d.Platform = pull.ClonePlatform(*m.Platform)
+				d.Platform = model.ClonePlatform(*m.Platform)
 			}
 			if c := usage[m.Descriptor.Digest]; len(c) > 0 {
 				d.Containers = slices.Clone(c)

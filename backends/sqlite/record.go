@@ -21,6 +21,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
 )
 
@@ -129,7 +130,7 @@ type configDetails struct {
 
 // builder computes the record and details of an image from its content.
 type builder struct {
-	src      pull.Store
+	src      model.ContentStore
 	platform ocispec.Platform // the host's, for the best manifest
 	log      *slog.Logger
 	// unpacked returns the uncompressed size and digest of a present layer blob that has
@@ -168,7 +169,7 @@ func (r recorder) ReaderAt(ctx context.Context, desc ocispec.Descriptor) (conten
 
 // build describes the image whose target is target. The target must be present; the
 // rest of the tree may be partly missing (platforms not pulled). The manifests are read
-// by the pull engine's reader (pull.ReadManifests), so that every backend describes
+// by the pull engine's reader (model.ReadManifests), so that every backend describes
 // stored content alike.
 func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record, *details, error) {
 	b.blobs = map[digest.Digest]int64{}
@@ -180,7 +181,7 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 	if !images.IsIndexType(target.MediaType) && !images.IsManifestType(target.MediaType) {
 		return nil, nil, fmt.Errorf("image %s: unsupported media type %q: %w", target.Digest, target.MediaType, errdefs.ErrInvalidArgument)
 	}
-	ms, err := pull.ReadManifests(ctx, r, target, pull.ReadOptions{UnpackedSize: b.unpackedSize, Logger: b.log})
+	ms, err := model.ReadManifests(ctx, r, target, model.ReadOptions{UnpackedSize: b.unpackedSize, Logger: b.log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -212,7 +213,7 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 		rec.Manifests = append(rec.Manifests, m)
 		rec.Size += m.total()
 	}
-	if best, ok := pull.BestManifest(ms, b.platform); ok {
+	if best, ok := model.BestManifest(ms, b.platform); ok {
 		for i, mi := range ms {
 			if mi.Kind == imagesvc.KindImage && mi.Config != nil && mi.Descriptor.Digest == best.Descriptor.Digest {
 				rec.Best = i
@@ -269,7 +270,7 @@ func (b *builder) unpackedSize(ctx context.Context, d digest.Digest) (int64, boo
 }
 
 // configDetailsOf is what Inspect shows of a config.
-func configDetailsOf(cfg *pull.ConfigFile) *configDetails {
+func configDetailsOf(cfg *model.ConfigFile) *configDetails {
 	d := &configDetails{
 		Created:       cfg.Created,
 		Author:        cfg.Author,
@@ -360,7 +361,7 @@ func (s *Store) computeUnpacked(ctx context.Context, desc ocispec.Descriptor) (i
 // describeFrom builds the record and details of the image target from src, a view of
 // the store's content (a pull's or an import's leased view, so that every blob the image
 // is described with is protected until the image is recorded).
-func (s *Store) describeFrom(ctx context.Context, src pull.Store, target ocispec.Descriptor) (*record, *details, error) {
+func (s *Store) describeFrom(ctx context.Context, src model.ContentStore, target ocispec.Descriptor) (*record, *details, error) {
 	b := &builder{src: src, platform: s.platform, log: s.log, unpacked: s.layerUnpacked}
 	return b.build(ctx, target)
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/model"
-	"github.com/imageapi/imageapi/internal/pull"
 )
 
 var (
@@ -443,7 +442,7 @@ func (st *txStore) finish(ctx context.Context) error {
 		return err
 	}
 	b := &builder{
-		src:          hidingStore{Store: st.s.content, gone: st.gone},
+		src:          hidingStore{ContentStore: st.s.content, gone: st.gone},
 		platform:     st.s.platform,
 		log:          st.s.log,
 		unpacked:     st.s.computeUnpacked, // labelling would write outside the transaction
@@ -463,7 +462,7 @@ func (st *txStore) finish(ctx context.Context) error {
 
 // hidingStore is the content store without the blobs of gone.
 type hidingStore struct {
-	pull.Store
+	model.ContentStore
 	gone map[digest.Digest]bool
 }
 
@@ -471,12 +470,12 @@ func (h hidingStore) Info(ctx context.Context, d digest.Digest) (content.Info, e
 	if h.gone[d] {
 		return content.Info{}, fmt.Errorf("content %s: %w", d, errdefs.ErrNotFound)
 	}
-	return h.Store.Info(ctx, d)
+	return h.ContentStore.Info(ctx, d)
 }
 
 func (h hidingStore) ReaderAt(ctx context.Context, desc ocispec.Descriptor) (content.ReaderAt, error) {
 	if h.gone[desc.Digest] {
 		return nil, fmt.Errorf("content %s: %w", desc.Digest, errdefs.ErrNotFound)
 	}
-	return h.Store.ReaderAt(ctx, desc)
+	return h.ContentStore.ReaderAt(ctx, desc)
 }

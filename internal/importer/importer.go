@@ -45,6 +45,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
 )
 
@@ -83,7 +84,7 @@ type Result struct {
 	Unpacked int64
 	// ConfigFile is the config as written, for the backend to index (created time,
 	// labels, platform).
-	ConfigFile pull.ConfigFile
+	ConfigFile model.ConfigFile
 }
 
 // Import creates an image from the archive req.Source and writes its layer, config and
@@ -164,7 +165,7 @@ func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportReques
 	created := now().UTC()
 	cfg := imagesvc.ImageConfig{}
 	req.Changes.Apply(&cfg)
-	cf := pull.ConfigFile{
+	cf := model.ConfigFile{
 		Image: ocispec.Image{
 			Created: &created,
 			Platform: ocispec.Platform{

@@ -29,6 +29,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
 	"github.com/imageapi/imageapi/internal/testimages"
 )
@@ -132,7 +133,7 @@ func TestImportCompressions(t *testing.T) {
 			assert.Equal(t, res.Config.Digest.String(), minfo.Labels["containerd.io/gc.ref.content.config"])
 			assert.Equal(t, res.Layer.Digest.String(), minfo.Labels["containerd.io/gc.ref.content.l.0"])
 
-			cfg, err := pull.ReadConfig(t.Context(), cs, res.Config)
+			cfg, err := model.ReadConfig(t.Context(), cs, res.Config)
 			require.NoError(t, err)
 			assert.Equal(t, fixed.UTC(), *cfg.Created)
 			assert.Equal(t, "linux", cfg.OS)
@@ -145,7 +146,7 @@ func TestImportCompressions(t *testing.T) {
 			assertNoIngests(t, cs)
 
 			// The manifest reads back as an available image.
-			ms, err := pull.ReadManifests(t.Context(), cs, res.Manifest, pull.ReadOptions{})
+			ms, err := model.ReadManifests(t.Context(), cs, res.Manifest, model.ReadOptions{})
 			require.NoError(t, err)
 			require.Len(t, ms, 1)
 			assert.True(t, ms[0].Available)
@@ -201,7 +202,7 @@ func TestImportChangesMessagePlatform(t *testing.T) {
 	assert.Equal(t, []any{"CMD-SHELL", "true"}, hc["Test"])
 	assert.EqualValues(t, 5*time.Second, hc["Interval"])
 
-	cfg, err := pull.ReadConfig(t.Context(), cs, res.Config)
+	cfg, err := model.ReadConfig(t.Context(), cs, res.Config)
 	require.NoError(t, err)
 	assert.Equal(t, res.ConfigFile.Config, cfg.Config)
 	require.NotNil(t, cfg.Config.Healthcheck)

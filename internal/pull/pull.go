@@ -69,7 +69,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	remoteerrors "github.com/containerd/containerd/v2/core/remotes/errors"
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
-	"github.com/containerd/containerd/v2/pkg/labels"
+
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -78,22 +78,21 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 )
 
 // Labels Fetch sets on the layers it fetches (see the package documentation).
 const (
 	// LabelUncompressed holds a layer's diff ID, the digest of its uncompressed tar
 	// (containerd's own label).
-	LabelUncompressed = labels.LabelUncompressed
+	LabelUncompressed = model.LabelUncompressed
 	// LabelUnpackedSize holds the size in bytes of a layer's uncompressed tar, in decimal.
-	LabelUnpackedSize = "imageapi.io/unpacked-size"
+	LabelUnpackedSize = model.LabelUnpackedSize
 )
 
 // Limits on the metadata blobs that are read into memory.
 const (
-	maxManifestSize = 4 << 20  // indexes and manifests, as containerd's resolver
-	maxConfigSize   = 32 << 20 // image configs
-	maxIndexDepth   = 8        // nested indexes
+	maxManifestSize = 4 << 20 // indexes and manifests, as containerd's resolver
 )
 
 // DefaultConcurrency is the number of layers fetched in parallel when
@@ -445,22 +444,22 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 	if err != nil {
 		return Target{}, err
 	}
-	m, err := parseManifest(data, t.Manifest)
+	m, err := model.ParseManifest(data, t.Manifest)
 	if err != nil {
 		return Target{}, err
 	}
 	t.Config = m.Config
-	if m.Config.Size > maxConfigSize {
+	if m.Config.Size > model.MaxConfigSize {
 		return Target{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf(
-			"config %s of %d bytes exceeds the limit of %d bytes", m.Config.Digest, m.Config.Size, maxConfigSize))
+			"config %s of %d bytes exceeds the limit of %d bytes", m.Config.Digest, m.Config.Size, model.MaxConfigSize))
 	}
-	cdata, err := j.fetchMetadata(ctx, fetcher, named, m.Config, maxConfigSize)
+	cdata, err := j.fetchMetadata(ctx, fetcher, named, m.Config, model.MaxConfigSize)
 	if err != nil {
 		return Target{}, err
 	}
-	var cfg *ConfigFile
+	var cfg *model.ConfigFile
 	if images.IsConfigType(m.Config.MediaType) {
-		var c ConfigFile
+		var c model.ConfigFile
 		if err := json.Unmarshal(cdata, &c); err != nil {
 			return Target{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid image config %s: %v", m.Config.Digest, err))
 		}
@@ -470,7 +469,7 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 	case t.Manifest.Platform != nil:
 		t.Platform = *t.Manifest.Platform
 	case cfg != nil:
-		t.Platform = configPlatform(cfg)
+		t.Platform = model.ConfigPlatform(cfg)
 	}
 
 	id := ref
@@ -562,14 +561,14 @@ func (j *job) selectManifest(ctx context.Context, fetcher remotes.Fetcher, named
 	var candidates []ocispec.Descriptor
 	var walk func(idx ocispec.Descriptor, depth int) error
 	walk = func(idx ocispec.Descriptor, depth int) error {
-		if depth > maxIndexDepth {
-			return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("%s: indexes nested more than %d deep", reference.FamiliarString(named), maxIndexDepth))
+		if depth > model.MaxIndexDepth {
+			return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("%s: indexes nested more than %d deep", reference.FamiliarString(named), model.MaxIndexDepth))
 		}
 		data, err := j.fetchMetadata(ctx, fetcher, named, idx, maxManifestSize)
 		if err != nil {
 			return err
 		}
-		index, err := parseIndex(data, idx)
+		index, err := model.ParseIndex(data, idx)
 		if err != nil {
 			return err
 		}
@@ -633,52 +632,6 @@ func (j *job) fetchMetadata(ctx context.Context, fetcher remotes.Fetcher, named 
 		return nil, fmt.Errorf("reading %s: %w", desc.Digest, err)
 	}
 	return data, nil
-}
-
-// parseIndex decodes an index or manifest list and checks its entries.
-func parseIndex(data []byte, desc ocispec.Descriptor) (ocispec.Index, error) {
-	var doc struct {
-		ocispec.Index
-		Config json.RawMessage `json:"config"`
-		Layers json.RawMessage `json:"layers"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return ocispec.Index{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid index %s: %v", desc.Digest, err))
-	}
-	if doc.Config != nil || doc.Layers != nil {
-		return ocispec.Index{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("index %s has media type %s but holds a manifest", desc.Digest, desc.MediaType))
-	}
-	for _, d := range doc.Manifests {
-		if err := d.Digest.Validate(); err != nil {
-			return ocispec.Index{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("index %s lists an invalid digest %q: %v", desc.Digest, d.Digest, err))
-		}
-	}
-	return doc.Index, nil
-}
-
-// parseManifest decodes an image manifest and checks its descriptors.
-func parseManifest(data []byte, desc ocispec.Descriptor) (ocispec.Manifest, error) {
-	var doc struct {
-		ocispec.Manifest
-		Manifests json.RawMessage `json:"manifests"`
-		FSLayers  json.RawMessage `json:"fsLayers"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid manifest %s: %v", desc.Digest, err))
-	}
-	if doc.Manifests != nil || doc.FSLayers != nil {
-		return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("manifest %s has media type %s but is not an image manifest", desc.Digest, desc.MediaType))
-	}
-	m := doc.Manifest
-	for _, d := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
-		if err := d.Digest.Validate(); err != nil {
-			return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("manifest %s lists an invalid digest %q: %v", desc.Digest, d.Digest, err))
-		}
-		if d.Size < 0 {
-			return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("manifest %s lists a negative size for %s", desc.Digest, d.Digest))
-		}
-	}
-	return m, nil
 }
 
 // ShortID is the ID Docker's progress stream gives a layer: the first 12 hex digits of
@@ -1045,16 +998,5 @@ func (j *job) setChildrenLabels(ctx context.Context, log *slog.Logger, parent oc
 	})
 	if _, err := h(ctx, parent); err != nil {
 		log.Debug("not recording GC labels", "parent", parent.Digest.String(), "error", err)
-	}
-}
-
-// configPlatform returns the platform an image config describes.
-func configPlatform(c *ConfigFile) ocispec.Platform {
-	return ocispec.Platform{
-		OS:           c.OS,
-		Architecture: c.Architecture,
-		Variant:      c.Variant,
-		OSVersion:    c.OSVersion,
-		OSFeatures:   c.OSFeatures,
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/testimages"
 	"github.com/imageapi/imageapi/internal/testregistry"
 )
@@ -330,7 +331,7 @@ func TestPlatformSelection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mans[1].Digest.String(), info.Labels["containerd.io/gc.ref.content.m.1"])
 
-	ms, err := ReadManifests(t.Context(), f.store, tg.Target, ReadOptions{})
+	ms, err := model.ReadManifests(t.Context(), f.store, tg.Target, model.ReadOptions{})
 	require.NoError(t, err)
 	require.Len(t, ms, 4)
 	assert.Equal(t, imagesvc.KindImage, ms[0].Kind)
@@ -357,7 +358,7 @@ func TestPlatformSelection(t *testing.T) {
 	require.NotNil(t, ms[3].Summary().AttestationData)
 	assert.Nil(t, ms[3].Summary().ImageData)
 
-	best, ok := BestManifest(ms, platforms.MustParse("linux/amd64"))
+	best, ok := model.BestManifest(ms, platforms.MustParse("linux/amd64"))
 	require.True(t, ok)
 	assert.Equal(t, mans[1].Digest, best.Descriptor.Digest, "the only available image manifest")
 
@@ -368,9 +369,9 @@ func TestPlatformSelection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mans[0].Digest.String(), info.Labels["containerd.io/gc.ref.content.m.0"])
 	assert.Equal(t, mans[1].Digest.String(), info.Labels["containerd.io/gc.ref.content.m.1"])
-	ms, err = ReadManifests(t.Context(), f.store, tg.Target, ReadOptions{})
+	ms, err = model.ReadManifests(t.Context(), f.store, tg.Target, model.ReadOptions{})
 	require.NoError(t, err)
-	best, ok = BestManifest(ms, platforms.MustParse("linux/amd64"))
+	best, ok = model.BestManifest(ms, platforms.MustParse("linux/amd64"))
 	require.True(t, ok)
 	assert.Equal(t, mans[0].Digest, best.Descriptor.Digest)
 
@@ -678,10 +679,10 @@ func TestStoreWithoutLabels(t *testing.T) {
 	assert.Equal(t, cfg.RootFS.DiffIDs[0], l.DiffID)
 	assert.Positive(t, l.Unpacked)
 
-	ms, err := ReadManifests(t.Context(), cs, targets[0].Target, ReadOptions{})
+	ms, err := model.ReadManifests(t.Context(), cs, targets[0].Target, model.ReadOptions{})
 	require.NoError(t, err)
 	assert.Zero(t, ms[0].Unpacked, "unknown without labels")
-	ms, err = ReadManifests(t.Context(), cs, targets[0].Target, ReadOptions{
+	ms, err = model.ReadManifests(t.Context(), cs, targets[0].Target, model.ReadOptions{
 		UnpackedSize: func(_ context.Context, d digest.Digest) (int64, bool) { return l.Unpacked, d == l.Descriptor.Digest },
 	})
 	require.NoError(t, err)

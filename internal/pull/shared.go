@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"maps"
-	"slices"
 
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
@@ -47,30 +45,4 @@ func authKey(a *imagesvc.AuthConfig) string {
 	b, _ := json.Marshal(a)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// CloneDescriptor copies d deeply enough that callers may modify the result.
-func CloneDescriptor(d ocispec.Descriptor) ocispec.Descriptor {
-	if d.Annotations != nil {
-		d.Annotations = maps.Clone(d.Annotations)
-	}
-	if d.Platform != nil {
-		p := ClonePlatform(*d.Platform)
-		d.Platform = &p
-	}
-	if d.URLs != nil {
-		d.URLs = slices.Clone(d.URLs)
-	}
-	if d.Data != nil {
-		d.Data = slices.Clone(d.Data)
-	}
-	return d
-}
-
-// ClonePlatform copies p deeply enough that callers may modify the result.
-func ClonePlatform(p ocispec.Platform) ocispec.Platform {
-	if p.OSFeatures != nil {
-		p.OSFeatures = slices.Clone(p.OSFeatures)
-	}
-	return p
 }

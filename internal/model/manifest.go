@@ -1,13 +1,15 @@
-package pull
+package model
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/pkg/labels"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
@@ -27,6 +29,28 @@ const (
 	AttestationManifestType = "attestation-manifest"
 )
 
+// Labels the pull engine and the backends set on layer blobs.
+const (
+	// LabelUncompressed holds a layer's diff ID, the digest of its uncompressed tar
+	// (containerd's own label).
+	LabelUncompressed = labels.LabelUncompressed
+	// LabelUnpackedSize holds the size in bytes of a layer's uncompressed tar, in decimal.
+	LabelUnpackedSize = "imageapi.io/unpacked-size"
+)
+
+// UnpackedFromLabels reads the unpacked size of a layer from its labels: both
+// [LabelUncompressed] and [LabelUnpackedSize] must be valid.
+func UnpackedFromLabels(lbls map[string]string) (int64, bool) {
+	if _, err := digest.Parse(lbls[LabelUncompressed]); err != nil {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(lbls[LabelUnpackedSize], 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
 // ConfigFile is an image config as Docker reads and writes it: the OCI image config, with
 // the runtime configuration extended by Docker's fields (Healthcheck, OnBuild, Shell) and
 // the legacy builder's top-level fields.
@@ -43,8 +67,8 @@ type ConfigFile struct {
 	Comment string `json:"comment,omitempty"`
 }
 
-// Store is what [ReadManifests] needs of a content store.
-type Store interface {
+// ContentStore is what [ReadManifests] needs of a content store.
+type ContentStore interface {
 	content.Provider
 	content.InfoProvider
 }
@@ -122,7 +146,7 @@ func (m ManifestInfo) Summary() imagesvc.ManifestSummary {
 //
 // Errors: NotFound when target is an index that is not in the store; the context's
 // error; errors of the store.
-func ReadManifests(ctx context.Context, store Store, target ocispec.Descriptor, opts ReadOptions) ([]ManifestInfo, error) {
+func ReadManifests(ctx context.Context, store ContentStore, target ocispec.Descriptor, opts ReadOptions) ([]ManifestInfo, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -143,7 +167,7 @@ func ReadManifests(ctx context.Context, store Store, target ocispec.Descriptor, 
 }
 
 type reader struct {
-	store Store
+	store ContentStore
 	opts  ReadOptions
 	log   *slog.Logger
 	seen  map[digest.Digest]bool // indexes walked, against cycles
@@ -154,7 +178,7 @@ func (r *reader) index(ctx context.Context, desc ocispec.Descriptor, depth int, 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if depth > maxIndexDepth || r.seen[desc.Digest] {
+	if depth > MaxIndexDepth || r.seen[desc.Digest] {
 		return nil
 	}
 	r.seen[desc.Digest] = true
@@ -165,7 +189,7 @@ func (r *reader) index(ctx context.Context, desc ocispec.Descriptor, depth int, 
 		}
 		return fmt.Errorf("reading index %s: %w", desc.Digest, err)
 	}
-	idx, err := parseIndex(data, desc)
+	idx, err := ParseIndex(data, desc)
 	if err != nil {
 		if top {
 			return err
@@ -218,7 +242,7 @@ func (r *reader) manifest(ctx context.Context, desc ocispec.Descriptor) (Manifes
 		data, err := content.ReadBlob(ctx, r.store, desc)
 		var mf ocispec.Manifest
 		if err == nil {
-			mf, err = parseManifest(data, desc)
+			mf, err = ParseManifest(data, desc)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -260,7 +284,7 @@ func (r *reader) manifest(ctx context.Context, desc ocispec.Descriptor) (Manifes
 	case desc.Platform != nil:
 		m.Platform = *desc.Platform
 	case m.Config != nil:
-		m.Platform = configPlatform(m.Config)
+		m.Platform = ConfigPlatform(m.Config)
 	}
 	return m, nil
 }
@@ -313,8 +337,8 @@ func (r *reader) subtree(ctx context.Context, m *ManifestInfo) error {
 		if !images.IsLayerType(l.MediaType) {
 			continue
 		}
-		if li, ok := layerFromLabels(info.Labels); ok {
-			unpacked += li.Unpacked
+		if n, ok := UnpackedFromLabels(info.Labels); ok {
+			unpacked += n
 		} else if r.opts.UnpackedSize != nil {
 			n, ok := r.opts.UnpackedSize(ctx, l.Digest)
 			unpacked += n
@@ -331,8 +355,8 @@ func (r *reader) subtree(ctx context.Context, m *ManifestInfo) error {
 
 // readConfig reads and decodes an image config.
 func readConfig(ctx context.Context, p content.Provider, desc ocispec.Descriptor) (*ConfigFile, error) {
-	if desc.Size > maxConfigSize {
-		return nil, fmt.Errorf("config %s of %d bytes exceeds the limit of %d bytes: %w", desc.Digest, desc.Size, maxConfigSize, errdefs.ErrInvalidArgument)
+	if desc.Size > MaxConfigSize {
+		return nil, fmt.Errorf("config %s of %d bytes exceeds the limit of %d bytes: %w", desc.Digest, desc.Size, MaxConfigSize, errdefs.ErrInvalidArgument)
 	}
 	data, err := content.ReadBlob(ctx, p, desc)
 	if err != nil {
@@ -383,4 +407,69 @@ func BestManifest(ms []ManifestInfo, platform ocispec.Platform) (best ManifestIn
 		return ms[firstIdx], true
 	}
 	return ManifestInfo{}, false
+}
+
+// Limits on the metadata that is read into memory.
+const (
+	// MaxIndexDepth bounds the nesting of indexes.
+	MaxIndexDepth = 8
+	// MaxConfigSize bounds the size of an image config.
+	MaxConfigSize = 32 << 20
+)
+
+// ParseIndex decodes an index or manifest list and checks its entries.
+func ParseIndex(data []byte, desc ocispec.Descriptor) (ocispec.Index, error) {
+	var doc struct {
+		ocispec.Index
+		Config json.RawMessage `json:"config"`
+		Layers json.RawMessage `json:"layers"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return ocispec.Index{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid index %s: %v", desc.Digest, err))
+	}
+	if doc.Config != nil || doc.Layers != nil {
+		return ocispec.Index{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("index %s has media type %s but holds a manifest", desc.Digest, desc.MediaType))
+	}
+	for _, d := range doc.Manifests {
+		if err := d.Digest.Validate(); err != nil {
+			return ocispec.Index{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("index %s lists an invalid digest %q: %v", desc.Digest, d.Digest, err))
+		}
+	}
+	return doc.Index, nil
+}
+
+// ParseManifest decodes an image manifest and checks its descriptors.
+func ParseManifest(data []byte, desc ocispec.Descriptor) (ocispec.Manifest, error) {
+	var doc struct {
+		ocispec.Manifest
+		Manifests json.RawMessage `json:"manifests"`
+		FSLayers  json.RawMessage `json:"fsLayers"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid manifest %s: %v", desc.Digest, err))
+	}
+	if doc.Manifests != nil || doc.FSLayers != nil {
+		return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("manifest %s has media type %s but is not an image manifest", desc.Digest, desc.MediaType))
+	}
+	m := doc.Manifest
+	for _, d := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
+		if err := d.Digest.Validate(); err != nil {
+			return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("manifest %s lists an invalid digest %q: %v", desc.Digest, d.Digest, err))
+		}
+		if d.Size < 0 {
+			return ocispec.Manifest{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("manifest %s lists a negative size for %s", desc.Digest, d.Digest))
+		}
+	}
+	return m, nil
+}
+
+// ConfigPlatform returns the platform an image config describes.
+func ConfigPlatform(c *ConfigFile) ocispec.Platform {
+	return ocispec.Platform{
+		OS:           c.OS,
+		Architecture: c.Architecture,
+		Variant:      c.Variant,
+		OSVersion:    c.OSVersion,
+		OSFeatures:   c.OSFeatures,
+	}
 }
