@@ -42,4 +42,3 @@ func TestPrepare(t *testing.T) {
 	_, _, err = Prepare(imagesvc.PullRequest{Ref: scratch}, host)
 	require.NoError(t, err)
 }
-
