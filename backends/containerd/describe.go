@@ -45,7 +45,9 @@ type targetInfo struct {
 	target    ocispec.Descriptor
 	missing   bool // the target blob itself is absent
 	manifests []manifestInfo
-	best      int // index of the best image manifest, -1 when there is none
+	view      []model.Manifest // what list and inspect show of each manifest
+	best      int              // the manifest inspect shows (model.InspectBest), -1 when none
+	listBest  int              // the manifest list shows (model.ListBest), -1 when none
 
 	created      time.Time
 	labels       map[string]string   // of the best config; nil without one
@@ -71,12 +73,7 @@ type sizedDigest struct {
 	size   int64
 }
 
-// summary returns the manifest's summary; containers and identity are added by callers.
-func (m *manifestInfo) summary() imagesvc.ManifestSummary {
-	return m.ManifestInfo.Summary()
-}
-
-// bestManifest returns the best image manifest, or nil.
+// bestManifest returns the image manifest inspect shows (model.InspectBest), or nil.
 func (t *targetInfo) bestManifest() *manifestInfo {
 	if t.best < 0 {
 		return nil
@@ -208,7 +205,7 @@ func (bytesReaderAt) Close() error { return nil }
 // taken since the cache generation gen began.
 func (s *Store) describe(ctx context.Context, c *cache, target ocispec.Descriptor, p presence, gen uint64) (*targetInfo, error) {
 	v := s.newContentView(p)
-	info := &targetInfo{target: target, best: -1}
+	info := &targetInfo{target: target, best: -1, listBest: -1}
 	ms, err := model.ReadManifests(ctx, v, target, model.ReadOptions{Logger: s.log})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -270,29 +267,27 @@ func (s *Store) describe(ctx context.Context, c *cache, target ocispec.Descripto
 			}
 		}
 		info.manifests = append(info.manifests, m)
-		info.size += m.summary().Size.Total
+		mv := model.ManifestOf(m.ManifestInfo)
+		info.view = append(info.view, mv)
+		info.size += mv.Total()
 	}
-	if best, ok := model.BestManifest(ms, s.platform); ok {
-		for i := range info.manifests {
-			if info.manifests[i].Descriptor.Digest == best.Descriptor.Digest {
-				info.best = i
-				break
-			}
-		}
-	}
+	info.best = model.InspectBest(info.view, s.platform)
+	info.listBest = model.ListBest(info.view, s.platform)
 	for i := range info.manifests {
 		m := &info.manifests[i]
 		if m.Kind == imagesvc.KindImage && m.Config != nil {
 			info.configLabels = append(info.configLabels, m.Config.Config.Labels)
 		}
 	}
-	if b := info.bestManifest(); b != nil {
-		if b.Config.Created != nil {
-			info.created = *b.Config.Created
-		}
-		info.labels = maps.Clone(b.Config.Config.Labels)
-		if info.labels == nil {
-			info.labels = map[string]string{}
+	if info.listBest >= 0 {
+		// The list's best manifest may be absent (its platform deleted, or not pulled):
+		// Docker then lists no creation time and empty labels.
+		info.labels = map[string]string{}
+		if cfg := info.manifests[info.listBest].Config; cfg != nil {
+			if cfg.Created != nil {
+				info.created = *cfg.Created
+			}
+			maps.Copy(info.labels, cfg.Config.Labels)
 		}
 	}
 	v.mu.Lock()

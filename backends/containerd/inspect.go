@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 
-	"github.com/containerd/platforms"
-
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/model"
 )
@@ -53,52 +51,19 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 	if out.RepoTags == nil {
 		out.RepoTags = []string{}
 	}
-	m := info.bestManifest()
+	idx := info.best
 	if opts.Platform != nil {
-		want := platforms.Normalize(*opts.Platform)
-		matcher := platforms.Only(want)
-		m = nil
-		for i := range info.manifests {
-			c := &info.manifests[i]
-			if c.Kind != imagesvc.KindImage || c.Config == nil || !matcher.Match(c.Platform) {
-				continue
-			}
-			if m == nil || matcher.Less(c.Platform, m.Platform) {
-				m = c
-			}
-		}
-		if m == nil {
+		if idx = model.SelectPlatform(info.view, *opts.Platform); idx < 0 {
 			return nil, imagesvc.PlatformNotFound(ref.String(), *opts.Platform)
 		}
+		m := &info.manifests[idx]
 		out.ID = m.Descriptor.Digest
 		out.Descriptor = model.CloneDescriptor(m.Descriptor)
 	}
-	if m != nil {
-		out.Size = m.summary().Size.Total
-		cfg := m.Config
-		out.Config = cfg.Config
-		out.Config.Labels = cloneMap(cfg.Config.Labels)
-		out.Config.Env = slices.Clone(cfg.Config.Env)
-		out.Config.Cmd = slices.Clone(cfg.Config.Cmd)
-		out.Config.Entrypoint = slices.Clone(cfg.Config.Entrypoint)
-		out.Config.OnBuild = slices.Clone(cfg.Config.OnBuild)
-		out.Config.Shell = slices.Clone(cfg.Config.Shell)
-		if cfg.Created != nil {
-			out.Created = *cfg.Created
-		}
-		out.Author = cfg.Author
-		out.Architecture = cfg.Architecture
-		out.Variant = cfg.Variant
-		out.OS = cfg.OS
-		out.OSVersion = cfg.OSVersion
-		out.DockerVersion = cfg.DockerVersion
-		if n := len(cfg.History); n > 0 {
-			out.Comment = cfg.History[n-1].Comment
-		}
-		out.RootFS = imagesvc.RootFS{Type: cfg.RootFS.Type, Layers: slices.Clone(cfg.RootFS.DiffIDs)}
-		if out.Parent == "" && cfg.Parent != "" {
-			out.Parent = cfg.Parent
-		}
+	if idx >= 0 {
+		m := &info.manifests[idx]
+		out.Size = info.view[idx].Total()
+		model.ConfigOf(m.Config).Fill(out)
 		if m.Available {
 			out.Identity = snap.identity(img, m.sources)
 		}
@@ -111,15 +76,4 @@ func (s *Store) inspect(ctx context.Context, snap *snapshot, img *image, ref ima
 		out.Manifests = manifestSummaries(snap, img, usage, true)
 	}
 	return out, nil
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

@@ -135,7 +135,7 @@ func summarize(snap *snapshot, sum *imagesvc.Summary, img *image, m *filters.Mat
 		sum.RepoTags = []string{}
 	}
 	switch {
-	case info.best < 0:
+	case info.listBest < 0:
 		sum.RepoDigests = []string{img.target.String()}
 	default:
 		sum.RepoDigests = []string{}
@@ -157,40 +157,17 @@ func summarize(snap *snapshot, sum *imagesvc.Summary, img *image, m *filters.Mat
 
 // containersOf returns the distinct containers that use the image or one of its manifests.
 func containersOf(img *image, usage map[digest.Digest][]string) []string {
-	ids := slices.Clone(usage[img.target])
-	for _, m := range img.info.manifests {
-		if m.Descriptor.Digest == img.target {
-			continue
-		}
-		for _, c := range usage[m.Descriptor.Digest] {
-			if !slices.Contains(ids, c) {
-				ids = append(ids, c)
-			}
-		}
-	}
-	return ids
+	return model.ContainersOf(img.target, img.info.view, usage)
 }
 
-// manifestSummaries describes the manifests of info.
+// manifestSummaries describes the manifests of img.
 func manifestSummaries(snap *snapshot, img *image, usage map[digest.Digest][]string, identity bool) []imagesvc.ManifestSummary {
 	info := img.info
-	out := make([]imagesvc.ManifestSummary, len(info.manifests))
-	for i := range info.manifests {
-		m := &info.manifests[i]
-		ms := m.summary()
-		ms.Descriptor = model.CloneDescriptor(ms.Descriptor)
-		if d := ms.ImageData; d != nil {
-			d.Platform = model.ClonePlatform(d.Platform)
-			if c := usage[m.Descriptor.Digest]; len(c) > 0 {
-				d.Containers = slices.Clone(c)
-			}
-			if identity && m.Available {
-				d.Identity = snap.identity(img, m.sources)
-			}
-		}
-		out[i] = ms
+	var id func(int) *imagesvc.Identity
+	if identity {
+		id = func(i int) *imagesvc.Identity { return snap.identity(img, info.manifests[i].sources) }
 	}
-	return out
+	return model.ManifestSummaries(info.view, usage, id)
 }
 
 // sharedSizes sets SharedSize as Docker's containerd store does, counting only across
