@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -61,19 +59,7 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 
 	idx := rec.Best
 	if p := opts.Platform; p != nil {
-		idx = -1
-		want := platforms.Only(*p)
-		for i := range rec.Manifests {
-			m := &rec.Manifests[i]
-			if m.Kind != imagesvc.KindImage || !m.Available || !m.HasConfig {
-				continue
-			}
-			mp := platforms.Normalize(*m.Platform)
-			if want.Match(mp) && (idx < 0 || want.Less(mp, platforms.Normalize(*rec.Manifests[idx].Platform))) {
-				idx = i
-			}
-		}
-		if idx < 0 {
+		if idx = model.SelectPlatform(rec.views(), *p); idx < 0 {
 			return nil, imagesvc.PlatformNotFound(ref.String(), *p)
 		}
 		m := &rec.Manifests[idx]
@@ -82,17 +68,8 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		img.Parent = digest.Digest(m.pairs.Get(labelParent))
 	}
 	if idx >= 0 && idx < len(det.Manifests) && det.Manifests[idx] != nil {
-		d := det.Manifests[idx]
-		img.Size = rec.Manifests[idx].total()
-		img.Comment = d.Comment
-		if d.Created != nil {
-			img.Created = *d.Created
-		}
-		img.DockerVersion = d.DockerVersion
-		img.Author = d.Author
-		img.Config = cloneConfig(d.Config)
-		img.Architecture, img.Variant, img.OS, img.OSVersion = d.Architecture, d.Variant, d.OS, d.OSVersion
-		img.RootFS = imagesvc.RootFS{Type: d.RootFS.Type, Layers: slices.Clone(d.RootFS.Layers)}
+		img.Size = rec.Manifests[idx].Total()
+		det.Manifests[idx].Fill(img)
 	}
 	if opts.Manifests {
 		var usage map[digest.Digest][]string
@@ -133,7 +110,7 @@ func hasDigest(familiar string) bool {
 
 // details returns the decoded inspect payload of e, from a small cache of the images
 // inspected last or else from the catalog through q. The result is shared: callers copy
-// what they hand out (cloneConfig). It fails with errStale when the image is no longer at
+// what they hand out (model.CloneConfig). It fails with errStale when the image is no longer at
 // e's revision.
 func (s *Store) details(ctx context.Context, q queryRower, e *entry) (*details, error) {
 	if det := s.detailsCache.get(e.rowid, e.rev); det != nil {
@@ -203,24 +180,6 @@ func (c *detailsCache) put(rowid, rev int64, det *details) {
 		}
 	}
 	c.m[rowid] = detailsItem{rev: rev, det: det}
-}
-
-// cloneConfig copies c deeply enough that callers may modify the result.
-func cloneConfig(c imagesvc.ImageConfig) imagesvc.ImageConfig {
-	c.ExposedPorts = maps.Clone(c.ExposedPorts)
-	c.Env = slices.Clone(c.Env)
-	c.Entrypoint = slices.Clone(c.Entrypoint)
-	c.Cmd = slices.Clone(c.Cmd)
-	c.Volumes = maps.Clone(c.Volumes)
-	c.Labels = maps.Clone(c.Labels)
-	c.OnBuild = slices.Clone(c.OnBuild)
-	c.Shell = slices.Clone(c.Shell)
-	if c.Healthcheck != nil {
-		h := *c.Healthcheck
-		h.Test = slices.Clone(h.Test)
-		c.Healthcheck = &h
-	}
-	return c
 }
 
 // queryRower is what reads of the catalog need: the read pool, or one transaction.

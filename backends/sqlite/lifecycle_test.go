@@ -50,7 +50,7 @@ func TestListCacheAfterRowidReuse(t *testing.T) {
 	s.cache.mu.Lock()
 	s.cache.m[rowFirst] = stale
 	s.cache.mu.Unlock()
-	s.detailsCache.put(rowFirst, stale.rev, &details{Manifests: []*configDetails{{Comment: "stale"}}})
+	s.detailsCache.put(rowFirst, stale.rev, &details{Manifests: []*model.Config{{Comment: "stale"}}})
 	second := importAs(t, s, "second:1", "the second image", "second")
 	var rowSecond int64
 	require.NoError(t, s.rdb.QueryRow("SELECT rowid FROM images WHERE id = ?", second.String()).Scan(&rowSecond))

@@ -347,14 +347,14 @@ func (s *Store) summarize(sum *imagesvc.Summary, e *entry, m *filters.Matcher, r
 	sum.RepoTags = make([]string, len(names))
 	copy(sum.RepoTags, names)
 	switch {
-	case rec.Best < 0:
+	case rec.listBest() < 0:
 		sum.RepoDigests = []string{e.id.String()}
 	case rd != "":
 		sum.RepoDigests = []string{rd}
 	default:
 		sum.RepoDigests = []string{}
 	}
-	if rec.Best >= 0 {
+	if rec.listBest() >= 0 {
 		sum.Labels = rec.bestLabels().Map()
 	}
 	if usage != nil {
@@ -368,18 +368,7 @@ func (s *Store) summarize(sum *imagesvc.Summary, e *entry, m *filters.Matcher, r
 // containersOf returns the distinct containers that use the image or one of its
 // manifests.
 func containersOf(e *entry, usage map[digest.Digest][]string) []string {
-	ids := usage[e.id]
-	for _, m := range e.rec.Manifests {
-		if m.Descriptor.Digest == e.id {
-			continue
-		}
-		for _, c := range usage[m.Descriptor.Digest] {
-			if !slices.Contains(ids, c) {
-				ids = append(slices.Clip(ids), c)
-			}
-		}
-	}
-	return ids
+	return model.ContainersOf(e.id, e.rec.views(), usage)
 }
 
 // usage asks the usage provider about every image and manifest digest of entries, once.
@@ -405,33 +394,11 @@ func (s *Store) usage(ctx context.Context, entries []*entry) (map[digest.Digest]
 
 // manifestSummaries describes the manifests of rec.
 func manifestSummaries(rec *record, usage map[digest.Digest][]string, identity bool) []imagesvc.ManifestSummary {
-	out := make([]imagesvc.ManifestSummary, len(rec.Manifests))
-	for i := range rec.Manifests {
-		m := &rec.Manifests[i]
-		ms := &out[i]
-		ms.ID = m.Descriptor.Digest
-		ms.Descriptor = model.CloneDescriptor(m.Descriptor)
-		ms.Available = m.Available
-		ms.Size = imagesvc.ManifestSize{Content: m.Content, Total: m.total()}
-		ms.Kind = m.Kind
-		switch m.Kind {
-		case imagesvc.KindImage:
-			d := &imagesvc.ImageData{Unpacked: m.Unpacked}
-			if m.Platform != nil {
-				d.Platform = model.ClonePlatform(*m.Platform)
-			}
-			if c := usage[m.Descriptor.Digest]; len(c) > 0 {
-				d.Containers = slices.Clone(c)
-			}
-			if identity && m.Available {
-				d.Identity = identityOf(rec)
-			}
-			ms.ImageData = d
-		case imagesvc.KindAttestation:
-			ms.AttestationData = &imagesvc.AttestationData{For: m.For}
-		}
+	var id func(int) *imagesvc.Identity
+	if identity {
+		id = func(int) *imagesvc.Identity { return identityOf(rec) }
 	}
-	return out
+	return model.ManifestSummaries(rec.views(), usage, id)
 }
 
 // identityOf tells where the image came from; nil when nothing is known.

@@ -20,7 +20,6 @@ import (
 	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
 )
@@ -49,8 +48,13 @@ type record struct {
 	Parent digest.Digest `json:"parent,omitempty"`
 	// Size is the total over all manifests of content plus unpacked sizes.
 	Size int64 `json:"size"`
-	// Best is the index in Manifests of the best image manifest, -1 when there is none.
+	// Best is the index in Manifests of the manifest inspect shows (model.InspectBest),
+	// -1 when there is none.
 	Best int `json:"best"`
+	// ListBest is the index in Manifests of the manifest the list's Created and Labels
+	// come from (model.ListBest), -1 when there is no image manifest. Records written
+	// before it existed lack it: Best stands for it.
+	ListBest *int `json:"listBest,omitempty"`
 	// Manifests are the image's manifests in index order.
 	Manifests []manifestRecord `json:"manifests"`
 	// Sources are the canonical repositories the image was pulled from.
@@ -69,13 +73,32 @@ type sharing struct {
 	Chains []sized `json:"chains,omitempty"`
 }
 
-// bestLabels returns the labels of the best manifest's config, nil when there is no image
-// manifest. It reads the compact form of a cached record (see entry).
+// listBest returns the index of the manifest the list shows (see ListBest).
+func (r *record) listBest() int {
+	if r.ListBest != nil && *r.ListBest < len(r.Manifests) {
+		return *r.ListBest
+	}
+	return r.Best
+}
+
+// views returns the shared view of the manifests.
+func (r *record) views() []model.Manifest {
+	out := make([]model.Manifest, len(r.Manifests))
+	for i := range r.Manifests {
+		out[i] = r.Manifests[i].Manifest
+	}
+	return out
+}
+
+// bestLabels returns the labels of the config of the manifest the list shows: nil when
+// there is no image manifest, empty when that manifest's config is absent. It reads the
+// compact form of a cached record (see entry).
 func (r *record) bestLabels() labelPairs {
-	if r.Best < 0 || r.Best >= len(r.Manifests) {
+	i := r.listBest()
+	if i < 0 || i >= len(r.Manifests) {
 		return nil
 	}
-	return r.Manifests[r.Best].pairs
+	return r.Manifests[i].pairs
 }
 
 // sized is a digest and a size.
@@ -84,48 +107,21 @@ type sized struct {
 	Size   int64         `json:"s"`
 }
 
-// manifestRecord describes one manifest of an image.
+// manifestRecord describes one manifest of an image: the shared view of it, and the
+// labels of its config (meaningful when HasConfig).
 type manifestRecord struct {
-	Descriptor ocispec.Descriptor    `json:"descriptor"`
-	Kind       imagesvc.ManifestKind `json:"kind"`
-	Available  bool                  `json:"available,omitempty"`
-	Content    int64                 `json:"content,omitempty"`
-	Unpacked   int64                 `json:"unpacked,omitempty"`
-	// Platform is set for KindImage.
-	Platform *ocispec.Platform `json:"platform,omitempty"`
-	// For is set for KindAttestation.
-	For digest.Digest `json:"for,omitempty"`
-	// HasConfig reports that the config was read: Labels are meaningful and the details
-	// of the manifest are stored.
-	HasConfig bool              `json:"hasConfig,omitempty"`
-	Labels    map[string]string `json:"labels,omitempty"`
+	model.Manifest
+	Labels map[string]string `json:"labels,omitempty"`
 
 	// pairs are the Labels of a cached record, in compact form (see entry.compact);
 	// Labels is then nil.
 	pairs labelPairs
 }
 
-// total is the manifest's Size.Total.
-func (m *manifestRecord) total() int64 { return m.Content + m.Unpacked }
-
 // details is the inspect payload of an image (images.details): one entry per manifest of
 // the record, nil where no config was read.
 type details struct {
-	Manifests []*configDetails `json:"manifests"`
-}
-
-// configDetails is what Inspect shows of one platform's config.
-type configDetails struct {
-	Created       *time.Time           `json:"created,omitempty"`
-	Author        string               `json:"author,omitempty"`
-	Comment       string               `json:"comment,omitempty"`
-	DockerVersion string               `json:"dockerVersion,omitempty"`
-	Config        imagesvc.ImageConfig `json:"config"`
-	Architecture  string               `json:"architecture,omitempty"`
-	Variant       string               `json:"variant,omitempty"`
-	OS            string               `json:"os,omitempty"`
-	OSVersion     string               `json:"osVersion,omitempty"`
-	RootFS        imagesvc.RootFS      `json:"rootfs"`
+	Manifests []*model.Config `json:"manifests"`
 }
 
 // builder computes the record and details of an image from its content.
@@ -187,43 +183,28 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 	}
 
 	rec := &record{Target: target, Best: -1}
-	det := &details{Manifests: make([]*configDetails, len(ms))}
+	det := &details{Manifests: make([]*model.Config, len(ms))}
 	chains := map[digest.Digest]bool{}
+	views := make([]model.Manifest, len(ms))
 	for i, mi := range ms {
-		m := manifestRecord{
-			Descriptor: mi.Descriptor,
-			Kind:       mi.Kind,
-			Available:  mi.Available,
-			Content:    mi.ContentSize,
-			Unpacked:   mi.Unpacked,
-			For:        mi.AttestationFor,
-		}
-		if mi.Kind == imagesvc.KindImage {
-			p := mi.Platform
-			m.Platform = &p
-			if cfg := mi.Config; cfg != nil {
-				m.HasConfig = true
-				m.Labels = cfg.Config.Labels
-				det.Manifests[i] = configDetailsOf(cfg)
-				if mi.Available && mi.Manifest != nil {
-					b.addChains(rec, chains, mi.Manifest.Layers, cfg.RootFS.DiffIDs)
-				}
+		m := manifestRecord{Manifest: model.ManifestOf(mi)}
+		if cfg := mi.Config; m.HasConfig {
+			m.Labels = cfg.Config.Labels
+			det.Manifests[i] = model.ConfigOf(cfg)
+			if mi.Available && mi.Manifest != nil {
+				b.addChains(rec, chains, mi.Manifest.Layers, cfg.RootFS.DiffIDs)
 			}
 		}
 		rec.Manifests = append(rec.Manifests, m)
-		rec.Size += m.total()
+		views[i] = m.Manifest
+		rec.Size += m.Total()
 	}
-	if best, ok := model.BestManifest(ms, b.platform); ok {
-		for i, mi := range ms {
-			if mi.Kind == imagesvc.KindImage && mi.Config != nil && mi.Descriptor.Digest == best.Descriptor.Digest {
-				rec.Best = i
-				break
-			}
-		}
-	}
-	if rec.Best >= 0 {
-		rec.Created = det.Manifests[rec.Best].Created
-		rec.Parent = digest.Digest(rec.Manifests[rec.Best].Labels[labelParent])
+	rec.Best = model.InspectBest(views, b.platform)
+	listBest := model.ListBest(views, b.platform)
+	rec.ListBest = &listBest
+	if listBest >= 0 && det.Manifests[listBest] != nil {
+		rec.Created = det.Manifests[listBest].Created
+		rec.Parent = digest.Digest(rec.Manifests[listBest].Labels[labelParent])
 	}
 	for d, n := range b.blobs {
 		rec.Sharing.Blobs = append(rec.Sharing.Blobs, sized{Digest: d, Size: n})
@@ -267,26 +248,6 @@ func (b *builder) unpackedSize(ctx context.Context, d digest.Digest) (int64, boo
 	}
 	b.layers[d] = n
 	return n, true
-}
-
-// configDetailsOf is what Inspect shows of a config.
-func configDetailsOf(cfg *model.ConfigFile) *configDetails {
-	d := &configDetails{
-		Created:       cfg.Created,
-		Author:        cfg.Author,
-		Comment:       cfg.Comment,
-		DockerVersion: cfg.DockerVersion,
-		Config:        cfg.Config,
-		Architecture:  cfg.Architecture,
-		Variant:       cfg.Variant,
-		OS:            cfg.OS,
-		OSVersion:     cfg.OSVersion,
-		RootFS:        imagesvc.RootFS{Type: cfg.RootFS.Type, Layers: cfg.RootFS.DiffIDs},
-	}
-	if n := len(cfg.History); n > 0 {
-		d.Comment = cfg.History[n-1].Comment
-	}
-	return d
 }
 
 // uncompressed returns the size and digest of the decompressed stream r: gzip, zstd or
