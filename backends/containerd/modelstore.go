@@ -259,15 +259,7 @@ func walkPresent(ctx context.Context, v *contentView, root ocispec.Descriptor) (
 // [Store.containerdContainers]).
 func (s *Store) hostContainers(ctx context.Context) ([]imagesvc.Container, error) {
 	if s.opts.Usage != nil {
-		cl, ok := s.opts.Usage.(imagesvc.ContainerLister)
-		if !ok {
-			return nil, nil
-		}
-		cs, err := cl.Containers(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing the host's containers: %w", err)
-		}
-		return cs, nil
+		return model.HostContainers(ctx, s.opts.Usage)
 	}
 	return s.containerdContainers(ctx)
 }

@@ -112,15 +112,7 @@ func (s *Store) afterWrite(ctx context.Context, st *txStore) {
 
 // containers returns the host's containers, when the usage provider knows them.
 func (s *Store) containers(ctx context.Context) ([]imagesvc.Container, error) {
-	cl, ok := s.opts.Usage.(imagesvc.ContainerLister)
-	if !ok {
-		return nil, nil
-	}
-	ctrs, err := cl.Containers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("asking the host for its containers: %w", err)
-	}
-	return ctrs, nil
+	return model.HostContainers(ctx, s.opts.Usage)
 }
 
 // txStore is the catalog as internal/model sees it, inside one write transaction: each

@@ -422,3 +422,18 @@ func (rm *remover) deletePlatforms(ctx context.Context, img *Record, id digest.D
 	}
 	return out, nil
 }
+
+// HostContainers returns the host's containers when its usage provider u is an
+// [imagesvc.ContainerLister], and nil when it is not (or u is nil): every image is then
+// unused by Remove and Prune.
+func HostContainers(ctx context.Context, u imagesvc.UsageProvider) ([]imagesvc.Container, error) {
+	cl, ok := u.(imagesvc.ContainerLister)
+	if !ok {
+		return nil, nil
+	}
+	ctrs, err := cl.Containers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("asking the host for its containers: %w", err)
+	}
+	return ctrs, nil
+}
