@@ -223,25 +223,43 @@ func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, e
 			return fmt.Errorf("catalog: %w", err)
 		}
 		defer delName.Close()
-		dangling, err := tx.PrepareContext(ctx, `SELECT rowid FROM images WHERE id = ?
-			AND NOT EXISTS (SELECT 1 FROM names WHERE image = images.rowid)`)
-		if err != nil {
-			return fmt.Errorf("catalog: %w", err)
+		// The dangling records that still are: the images without names, in one query.
+		var ids []string
+		for _, r := range batch {
+			if r.Dangling() {
+				ids = append(ids, r.Target.String())
+			}
 		}
-		defer dangling.Close()
+		dangling := map[digest.Digest]int64{}
+		if len(ids) > 0 {
+			err = queryEach(ctx, tx, `SELECT rowid, id FROM images WHERE id IN (SELECT value FROM json_each(?))
+				AND NOT EXISTS (SELECT 1 FROM names WHERE image = images.rowid)`, []any{jsonStrings(ids)}, func(rows *sql.Rows) error {
+				var (
+					rowid int64
+					id    string
+				)
+				if err := rows.Scan(&rowid, &id); err != nil {
+					return err
+				}
+				dangling[digest.Digest(id)] = rowid
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		var touched []int64
 		for i, r := range batch {
-			var rowid int64
-			if r.Dangling() {
-				err = dangling.QueryRowContext(ctx, r.Target.String()).Scan(&rowid)
-			} else {
-				err = delName.QueryRowContext(ctx, r.Name, r.Target.String()).Scan(&rowid)
+			rowid := dangling[r.Target]
+			if !r.Dangling() {
+				rowid = 0
+				err := delName.QueryRowContext(ctx, r.Name, r.Target.String()).Scan(&rowid)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("catalog: %w", err)
+				}
 			}
-			if errors.Is(err, sql.ErrNoRows) {
+			if rowid == 0 {
 				continue // changed since it was read
-			}
-			if err != nil {
-				return fmt.Errorf("catalog: %w", err)
 			}
 			p.removedBy[i] = rowid
 			if _, seen := p.lastOf[rowid]; !seen {
