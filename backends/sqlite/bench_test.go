@@ -38,13 +38,22 @@ var bench struct {
 	store *Store
 	ids   []digest.Digest
 	err   error
+
+	imgsOnce sync.Once
+	imgs     []seedImage
+}
+
+// benchCatalogImages returns the images of the benchmark catalog, made once per process.
+func benchCatalogImages(b *testing.B) []seedImage {
+	bench.imgsOnce.Do(func() { bench.imgs = benchImages(b, benchImageCount) })
+	return bench.imgs
 }
 
 // benchStore returns the shared benchmark catalog.
 func benchStore(b *testing.B) *Store {
 	b.Helper()
 	bench.once.Do(func() {
-		imgs := benchImages(b, benchImageCount)
+		imgs := benchCatalogImages(b)
 		if bench.dir, bench.err = os.MkdirTemp("", "sqlite-bench-"); bench.err != nil {
 			return
 		}

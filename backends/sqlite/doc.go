@@ -42,9 +42,10 @@
 // # Names and dangling images
 //
 // A pull records the name it pulled; an import the name it was given, if any. A name that
-// is pulled or imported again moves to the new image; an image that loses its last name
-// stays, dangling, as in Docker. Without ListOptions.All, dangling images that are the
-// parent (label org.mobyproject.image.parent) of another image are not listed.
+// is pulled, imported or tagged again moves to the new image; an image that loses its last
+// name stays, dangling, as in Docker, until it is removed or pruned. Without
+// ListOptions.All, dangling images that are the parent (label
+// org.mobyproject.image.parent) of another image are not listed.
 //
 // # Removing images and garbage collection
 //

@@ -70,3 +70,73 @@ func ExampleOpen() {
 	// true [example/hello:v1]
 	// [cat /hello.txt] Imported from - 1
 }
+
+// Tag an image with a second name, then remove both names: the first remove only untags,
+// the second deletes the image and its content.
+func ExampleStore_Remove() {
+	dir, err := os.MkdirTemp("", "images-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	store, err := sqlite.Open(dir, sqlite.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+
+	var rootfs bytes.Buffer
+	tw := tar.NewWriter(&rootfs)
+	tw.WriteHeader(&tar.Header{Name: "hello.txt", Mode: 0o644, Size: 6})
+	tw.Write([]byte("hello\n"))
+	tw.Close()
+	ref, err := imagesvc.ParseImportReference("example/hello", "v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	id, err := store.Import(ctx, imagesvc.ImportRequest{Source: &rootfs, Ref: ref}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	latest, err := imagesvc.ParseTagReference("example/hello", "latest")
+	if err != nil {
+		log.Fatal(err)
+	}
+	source, err := imagesvc.ParseImageRef("example/hello:v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.Tag(ctx, source, latest); err != nil {
+		log.Fatal(err)
+	}
+
+	for _, name := range []string{"example/hello:v1", "example/hello"} {
+		r, err := imagesvc.ParseImageRef(name)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp, err := store.Remove(ctx, r, imagesvc.RemoveOptions{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, op := range resp {
+			if op.Deleted != "" {
+				fmt.Println("Deleted the image:", op.Deleted == id)
+			} else {
+				fmt.Println("Untagged:", op.Untagged)
+			}
+		}
+	}
+	images, err := store.List(ctx, imagesvc.ListOptions{All: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(images), "images left")
+	// Output:
+	// Untagged: example/hello:v1
+	// Untagged: example/hello:latest
+	// Deleted the image: true
+	// 0 images left
+}

@@ -75,11 +75,11 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 
 // ListVersion returns the generation of the catalog: a value that every committed write
 // to the catalog changes (pulls and imports, which add images, replace them, and move their
-// names), so that two lists with the same options, started at the same generation, answer
-// the same. It makes the store an imagesvc.ListVersioner: a plugin serving it answers a
-// repeated list by telling the host that the answer it has still holds. The value is
-// unique to this open store (a random part is drawn at Open), so that another Store of
-// the same process never takes it.
+// names; removes, tags and prunes), so that two lists with the same options, started at
+// the same generation, answer the same. It makes the store an imagesvc.ListVersioner: a
+// plugin serving it answers a repeated list by telling the host that the answer it has
+// still holds. The value is unique to this open store (a random part is drawn at Open),
+// so that another Store of the same process never takes it.
 //
 // Two things change a list without changing the generation, as that interface allows:
 // the current time (the until filter) and the containers reported by a usage provider

@@ -82,21 +82,38 @@ func (s *Store) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesv
 	}
 	cands = model.PruneCandidates(all, cands, ctrs)
 
+	// Each batch's transaction runs while the content the previous one freed is deleted.
 	report := &imagesvc.PruneReport{}
-	var errs []error
+	var (
+		errs    []error
+		counted = map[digest.Digest]bool{} // layer chains counted
+		pending chan prunedBatch
+	)
+	wait := func() {
+		if pending == nil {
+			return
+		}
+		b := <-pending
+		pending = nil
+		report.ImagesDeleted = append(report.ImagesDeleted, b.items...)
+		report.SpaceReclaimed += b.reclaimed
+	}
 	for start := 0; start < len(cands); start += pruneBatch {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		items, reclaimed, err := s.pruneBatch(ctx, cands[start:min(start+pruneBatch, len(cands))])
+		batch := cands[start:min(start+pruneBatch, len(cands))]
+		tx, err := s.pruneTx(ctx, batch)
+		wait()
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		report.ImagesDeleted = append(report.ImagesDeleted, items...)
-		report.SpaceReclaimed += reclaimed
+		pending = make(chan prunedBatch, 1)
+		go func(ch chan<- prunedBatch) { ch <- s.freeBatch(ctx, batch, tx, counted) }(pending)
 	}
+	wait()
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -179,72 +196,98 @@ func (s *Store) allRecords(ctx context.Context, labels bool) ([]model.Record, ma
 	return out, byID, nil
 }
 
-// pruneBatch deletes the records batch in one transaction, frees what they held, and
-// returns their part of the report.
-func (s *Store) pruneBatch(ctx context.Context, batch []model.Record) ([]imagesvc.DeleteResponse, uint64, error) {
-	var (
-		removedBy = make([]int64, len(batch)) // the image rowid each record was removed from; 0: left alone
-		lastOf    = map[int64]int{}           // image rowid -> the last record of the batch removed from it
-		deleted   []int64                     // images deleted
-		rm        removed
-	)
+// prunedTx is what the transaction of one batch of a prune did.
+type prunedTx struct {
+	removedBy []int64       // the image rowid each record was removed from; 0: left alone
+	lastOf    map[int64]int // image rowid -> the last record of the batch removed from it
+	deleted   []int64       // images deleted
+	rm        removed       // what the catalog held about them
+}
+
+// prunedBatch is one batch's part of the report.
+type prunedBatch struct {
+	items     []imagesvc.DeleteResponse
+	reclaimed uint64
+}
+
+// pruneTx deletes the records batch in one transaction: a name, or a dangling image. An
+// image whose last name goes is deleted. Records that changed since they were read are
+// left alone.
+func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, error) {
+	var p *prunedTx
 	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
-		clear(removedBy)
-		clear(lastOf)
+		p = &prunedTx{removedBy: make([]int64, len(batch)), lastOf: map[int64]int{}}
 		delName, err := tx.PrepareContext(ctx, `DELETE FROM names WHERE name = ? AND image = (SELECT rowid FROM images WHERE id = ?)
 			RETURNING image`)
 		if err != nil {
 			return fmt.Errorf("catalog: %w", err)
 		}
 		defer delName.Close()
-		dangling, err := tx.PrepareContext(ctx, `SELECT rowid FROM images WHERE id = ?
-			AND NOT EXISTS (SELECT 1 FROM names WHERE image = images.rowid)`)
-		if err != nil {
-			return fmt.Errorf("catalog: %w", err)
+		// The dangling records that still are: the images without names, in one query.
+		var ids []string
+		for _, r := range batch {
+			if r.Dangling() {
+				ids = append(ids, r.Target.String())
+			}
 		}
-		defer dangling.Close()
+		dangling := map[digest.Digest]int64{}
+		if len(ids) > 0 {
+			err = queryEach(ctx, tx, `SELECT rowid, id FROM images WHERE id IN (SELECT value FROM json_each(?))
+				AND NOT EXISTS (SELECT 1 FROM names WHERE image = images.rowid)`, []any{jsonStrings(ids)}, func(rows *sql.Rows) error {
+				var (
+					rowid int64
+					id    string
+				)
+				if err := rows.Scan(&rowid, &id); err != nil {
+					return err
+				}
+				dangling[digest.Digest(id)] = rowid
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		var touched []int64
 		for i, r := range batch {
-			var rowid int64
-			if r.Dangling() {
-				err = dangling.QueryRowContext(ctx, r.Target.String()).Scan(&rowid)
-			} else {
-				err = delName.QueryRowContext(ctx, r.Name, r.Target.String()).Scan(&rowid)
+			rowid := dangling[r.Target]
+			if !r.Dangling() {
+				rowid = 0
+				err := delName.QueryRowContext(ctx, r.Name, r.Target.String()).Scan(&rowid)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("catalog: %w", err)
+				}
 			}
-			if errors.Is(err, sql.ErrNoRows) {
+			if rowid == 0 {
 				continue // changed since it was read
 			}
-			if err != nil {
-				return fmt.Errorf("catalog: %w", err)
-			}
-			removedBy[i] = rowid
-			if _, seen := lastOf[rowid]; !seen {
+			p.removedBy[i] = rowid
+			if _, seen := p.lastOf[rowid]; !seen {
 				touched = append(touched, rowid)
 			}
-			lastOf[rowid] = i
+			p.lastOf[rowid] = i
 		}
 		// The images left without names are deleted, as their last record was.
-		deleted = deleted[:0]
 		err = queryEach(ctx, tx, `SELECT value FROM json_each(?)
 			WHERE NOT EXISTS (SELECT 1 FROM names WHERE image = value)`, []any{jsonInts(touched)}, func(rows *sql.Rows) error {
 			var rowid int64
 			if err := rows.Scan(&rowid); err != nil {
 				return err
 			}
-			deleted = append(deleted, rowid)
+			p.deleted = append(p.deleted, rowid)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if rm, err = deleteImages(ctx, tx, deleted, true); err != nil {
+		if p.rm, err = deleteImages(ctx, tx, p.deleted, true); err != nil {
 			return err
 		}
 		stay := map[int64]bool{}
 		for _, rowid := range touched {
 			stay[rowid] = true
 		}
-		for _, rowid := range deleted {
+		for _, rowid := range p.deleted {
 			delete(stay, rowid)
 		}
 		if len(stay) == 0 {
@@ -257,25 +300,31 @@ func (s *Store) pruneBatch(ctx context.Context, batch []model.Record) ([]imagesv
 		return touch(ctx, tx, stay, rev)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	if len(lastOf) > 0 {
+	if len(p.lastOf) > 0 {
 		s.gen.Add(1)
 	}
-	s.cache.evict(deleted)
-	s.detailsCache.evict(deleted)
+	s.cache.evict(p.deleted)
+	s.detailsCache.evict(p.deleted)
+	return p, nil
+}
 
-	// Free what no image references any more, and count it.
+// freeBatch deletes the content that the batch's transaction freed (blobs no image
+// references any more and no operation in progress uses), counts it (counted holds the
+// layer chains counted by earlier batches; freeBatch calls run one at a time), and
+// returns the batch's part of the report.
+func (s *Store) freeBatch(ctx context.Context, batch []model.Record, p *prunedTx, counted map[digest.Digest]bool) prunedBatch {
 	ctx = context.WithoutCancel(ctx)
-	freed, err := s.collect(ctx, rm.blobs)
-	var reclaimed uint64
+	freed, err := s.collect(ctx, p.rm.blobs)
+	var out prunedBatch
 	gone := make(map[digest.Digest]bool, len(freed))
 	for _, b := range freed {
 		gone[b.Digest] = true
-		reclaimed += uint64(b.Size)
+		out.reclaimed += uint64(b.Size)
 	}
-	n, cerr := s.unusedChains(ctx, rm.chains)
-	reclaimed += n
+	n, cerr := s.unusedChains(ctx, p.rm.chains, counted)
+	out.reclaimed += n
 	if err = errors.Join(err, cerr); err != nil {
 		s.log.Warn("freeing the content of pruned images", "error", err)
 	}
@@ -284,32 +333,31 @@ func (s *Store) pruneBatch(ctx context.Context, batch []model.Record) ([]imagesv
 	// batch whose image had it, in the order of the image's tree (index first).
 	trees := map[int64][]digest.Digest{}
 	reportAt := map[digest.Digest]int{}
-	for _, rowid := range deleted {
-		trees[rowid] = manifestTree(rm.summaries[rowid])
+	for _, rowid := range p.deleted {
+		trees[rowid] = manifestTree(p.rm.summaries[rowid])
 		for _, d := range trees[rowid] {
 			if gone[d] {
-				reportAt[d] = max(reportAt[d], lastOf[rowid])
+				reportAt[d] = max(reportAt[d], p.lastOf[rowid])
 			}
 		}
 	}
-	var items []imagesvc.DeleteResponse
 	for i, r := range batch {
-		rowid := removedBy[i]
+		rowid := p.removedBy[i]
 		if rowid == 0 {
 			continue
 		}
-		items = append(items, imagesvc.DeleteResponse{Untagged: r.Familiar()})
-		if lastOf[rowid] != i {
+		out.items = append(out.items, imagesvc.DeleteResponse{Untagged: r.Familiar()})
+		if p.lastOf[rowid] != i {
 			continue
 		}
 		for _, d := range trees[rowid] {
 			if at, ok := reportAt[d]; ok && at == i {
-				items = append(items, imagesvc.DeleteResponse{Deleted: d})
+				out.items = append(out.items, imagesvc.DeleteResponse{Deleted: d})
 				delete(reportAt, d)
 			}
 		}
 	}
-	return items, reclaimed, nil
+	return out
 }
 
 // manifestTree returns the digests of the index and manifests of a record summary: the
@@ -338,18 +386,21 @@ func manifestTree(summary []byte) []digest.Digest {
 }
 
 // unusedChains returns the unpacked size of the layer chains among chains that no image
-// has any more, each counted once.
-func (s *Store) unusedChains(ctx context.Context, chains []sized) (uint64, error) {
-	if len(chains) == 0 {
-		return 0, nil
-	}
+// has any more and that are not in counted, and adds them to counted.
+func (s *Store) unusedChains(ctx context.Context, chains []sized, counted map[digest.Digest]bool) (uint64, error) {
 	size := map[string]int64{}
 	var ids []string
 	for _, c := range chains {
+		if counted[c.Digest] {
+			continue
+		}
 		if _, ok := size[c.Digest.String()]; !ok {
 			ids = append(ids, c.Digest.String())
 		}
 		size[c.Digest.String()] = c.Size
+	}
+	if len(ids) == 0 {
+		return 0, nil
 	}
 	var n uint64
 	err := queryEach(ctx, s.rdb, `SELECT value FROM json_each(?)
@@ -358,6 +409,7 @@ func (s *Store) unusedChains(ctx context.Context, chains []sized) (uint64, error
 		if err := rows.Scan(&c); err != nil {
 			return err
 		}
+		counted[digest.Digest(c)] = true
 		n += uint64(max(size[c], 0))
 		return nil
 	})

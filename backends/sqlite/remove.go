@@ -147,7 +147,7 @@ func newTxStore(s *Store) *txStore {
 
 // fail notes a catalog failure and returns it.
 func (st *txStore) fail(err error) error {
-	if !errors.Is(err, errdefs.ErrNotFound) && !strings.HasPrefix(err.Error(), "catalog: ") {
+	if !strings.HasPrefix(err.Error(), "catalog: ") {
 		err = fmt.Errorf("catalog: %w", err)
 	}
 	if st.err == nil {
