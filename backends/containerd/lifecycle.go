@@ -10,7 +10,6 @@ import (
 
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/errdefs"
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -105,7 +104,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 		return err
 	}
 	if !slices.ContainsFunc(img.info.manifests, func(m manifestInfo) bool { return m.Kind == imagesvc.KindImage && m.Available }) {
-		return imagesvc.PlatformNotFound(resolvedRecord(snap, img, source).Familiar(), ocispec.Platform{})
+		return imagesvc.PlatformNotFound(model.DisplayName(source, img.names, img.target), ocispec.Platform{})
 	}
 	first := img.records[0]
 	_, err = s.createOrReplace(ctx, images.Image{Name: target.String(), Target: first.Target, Labels: first.Labels})
@@ -294,16 +293,9 @@ func (s *Store) History(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 	info := img.info
 	m := info.bestManifest()
 	if opts.Platform != nil {
-		matcher := platforms.Only(platforms.Normalize(*opts.Platform))
 		m = nil
-		for i := range info.manifests {
-			cand := &info.manifests[i]
-			if cand.Kind != imagesvc.KindImage || cand.Config == nil || !matcher.Match(cand.Platform) {
-				continue
-			}
-			if m == nil || matcher.Less(cand.Platform, m.Platform) {
-				m = cand
-			}
+		if i := model.SelectPlatform(info.view, *opts.Platform); i >= 0 {
+			m = &info.manifests[i]
 		}
 	}
 	if m == nil {
@@ -311,7 +303,7 @@ func (s *Store) History(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		if opts.Platform != nil {
 			want = *opts.Platform
 		}
-		return nil, imagesvc.PlatformNotFound(resolvedRecord(snap, img, ref).Familiar(), want)
+		return nil, imagesvc.PlatformNotFound(model.DisplayName(ref, img.names, img.target), want)
 	}
 	cfg := m.Config
 	sizes := map[digest.Digest]int64{}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
-	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -59,25 +58,14 @@ func (s *Store) History(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 	rec := e.rec
 	idx := rec.Best
 	if p := opts.Platform; p != nil {
-		idx = -1
-		want := platforms.Only(*p)
-		for i := range rec.Manifests {
-			m := &rec.Manifests[i]
-			if m.Kind != imagesvc.KindImage || !m.HasConfig {
-				continue
-			}
-			mp := platforms.Normalize(*m.Platform)
-			if want.Match(mp) && (idx < 0 || want.Less(mp, platforms.Normalize(*rec.Manifests[idx].Platform))) {
-				idx = i
-			}
-		}
+		idx = model.SelectPlatform(rec.views(), *p)
 	}
 	if idx < 0 {
 		var want ocispec.Platform
 		if opts.Platform != nil {
 			want = *opts.Platform
 		}
-		return nil, imagesvc.PlatformNotFound(ref.String(), want)
+		return nil, imagesvc.PlatformNotFound(model.DisplayName(ref, e.familiar, e.id), want)
 	}
 
 	cfg, err := s.readConfig(ctx, rec.Manifests[idx].Descriptor)

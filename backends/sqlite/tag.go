@@ -11,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 )
 
 // Tag points the name target at the image source resolves to, as Docker does (spec
@@ -51,7 +52,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 		return asNotFound(ctx, err)
 	}
 	if !hasAvailablePlatform(e.rec) {
-		return imagesvc.PlatformNotFound(source.String(), ocispec.Platform{})
+		return imagesvc.PlatformNotFound(model.DisplayName(source, e.familiar, e.id), ocispec.Platform{})
 	}
 
 	now := s.now().UnixNano()

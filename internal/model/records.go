@@ -1,10 +1,12 @@
 package model
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -54,4 +56,28 @@ func Truncate(id string) string {
 		id = id[:12]
 	}
 	return id
+}
+
+// DisplayName returns the name Docker's messages give the image that ref resolved to
+// (imageFamiliarName of the record it matched): the familiar name ref names when the image
+// has it ("foo:latest" for "foo"), else the first of its names in ref's repository, else
+// its first name, else its ID. names are the image's familiar names in record order,
+// dangling records left out.
+func DisplayName(ref imagesvc.ImageRef, names []string, id digest.Digest) string {
+	if t := ref.Tagged(); t != nil && ref.Digest() == "" {
+		if f := reference.FamiliarString(t); slices.Contains(names, f) {
+			return f
+		}
+	}
+	if named := ref.Named(); named != nil {
+		for _, n := range names {
+			if p, err := reference.ParseNormalizedNamed(n); err == nil && p.Name() == named.Name() {
+				return n
+			}
+		}
+	}
+	if len(names) > 0 {
+		return names[0]
+	}
+	return id.String()
 }
