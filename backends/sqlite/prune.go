@@ -82,6 +82,10 @@ func (s *Store) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesv
 	}
 	cands = model.PruneCandidates(all, cands, ctrs)
 
+	if len(cands) > pruneBatch {
+		defer s.deferCheckpoints(ctx)()
+	}
+
 	// Each batch's transaction runs while the content the previous one freed is deleted.
 	report := &imagesvc.PruneReport{}
 	var (
@@ -118,6 +122,35 @@ func (s *Store) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesv
 		return nil, errors.Join(errs...)
 	}
 	return report, nil
+}
+
+// deferCheckpoints turns off the writer's automatic checkpoints of the write-ahead log for
+// a large prune, where they take about a third of the time (SQLite checkpoints every
+// 1,000 pages by default, and a prune of thousands of images writes many more). The
+// returned function turns them back on and checkpoints once in the background, passively
+// (never waiting for readers), so that the prune does not wait for it. Reads are not
+// affected: lists and inspects read the log as they read the database.
+func (s *Store) deferCheckpoints(ctx context.Context) func() {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := s.wdb.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		s.log.Warn("deferring checkpoints during a prune", "error", err)
+		return func() {}
+	}
+	return func() {
+		if _, err := s.wdb.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 1000"); err != nil {
+			s.log.Warn("restoring automatic checkpoints after a prune", "error", err)
+		}
+		bctx, done, err := s.begin(context.Background())
+		if err != nil {
+			return // closing: Close checkpoints
+		}
+		go func() {
+			defer done()
+			if _, err := s.wdb.ExecContext(bctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && bctx.Err() == nil {
+				s.log.Warn("checkpointing after a prune", "error", err)
+			}
+		}()
+	}
 }
 
 // allRecords reads every record of the catalog in name order, in one read transaction:
