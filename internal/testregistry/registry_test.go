@@ -33,6 +33,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imageapi/imageapi/internal/testenv"
 	"github.com/imageapi/imageapi/internal/testimages"
 )
 
@@ -724,13 +725,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 }
 
 func TestSkopeo(t *testing.T) {
-	skopeo, err := exec.LookPath("skopeo")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("skopeo is required when CI is set: %v", err)
-		}
-		t.Skip("skopeo not installed")
-	}
+	skopeo := testenv.Binary(t, "skopeo", "skopeo")
 	reg := New(t, Options{})
 	idx := indexImage(t)
 	s2 := schema2Image(t, 0)
