@@ -73,9 +73,13 @@ func (o RemoveOptions) Validate() error {
 	return nil
 }
 
-// ValidatePlatform checks that p names an OS and an architecture, with Docker's texts.
+// ValidatePlatform checks that p names an OS and an architecture, with the texts of
+// Docker's DecodePlatform: "optional platform fields provided, but OS and Architecture are
+// missing" when only optional fields are set, "both OS and Architecture must be provided"
+// otherwise.
 func ValidatePlatform(p ocispec.Platform) error {
-	if p.OS == "" && p.Architecture == "" {
+	optional := p.Variant != "" || p.OSVersion != "" || len(p.OSFeatures) > 0
+	if p.OS == "" && p.Architecture == "" && optional {
 		return errdefs.ErrInvalidArgument.WithMessage("optional platform fields provided, but OS and Architecture are missing")
 	}
 	if p.OS == "" || p.Architecture == "" {

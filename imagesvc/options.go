@@ -51,12 +51,7 @@ func (o InspectOptions) Validate() error {
 		return errdefs.ErrInvalidArgument.WithMessage("conflicting options: manifests and platform options cannot both be set")
 	}
 	if p := o.Platform; p != nil {
-		if p.OS == "" && p.Architecture == "" {
-			return errdefs.ErrInvalidArgument.WithMessage("optional platform fields provided, but OS and Architecture are missing")
-		}
-		if p.OS == "" || p.Architecture == "" {
-			return errdefs.ErrInvalidArgument.WithMessage("both OS and Architecture must be provided")
-		}
+		return ValidatePlatform(*p)
 	}
 	return nil
 }

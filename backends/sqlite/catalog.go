@@ -56,7 +56,7 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 				}
 			}
 		}
-		return touch(ctx, tx, touched, rev)
+		return touch(ctx, tx, touched, rev, now)
 	})
 	// Bumped after the commit: a list that starts from now on sees the write.
 	s.gen.Add(1)
@@ -77,8 +77,9 @@ func nextRev(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 // touch gives the images rowids the revision rev and recomputes whether they are
-// dangling, after their names changed.
-func touch(ctx context.Context, tx *sql.Tx, rowids map[int64]bool, rev int64) error {
+// dangling, after their names changed; an image that loses its last name becomes dangling
+// at now (Unix ns).
+func touch(ctx context.Context, tx *sql.Tx, rowids map[int64]bool, rev, now int64) error {
 	if len(rowids) == 0 {
 		return nil
 	}
@@ -86,9 +87,14 @@ func touch(ctx context.Context, tx *sql.Tx, rowids map[int64]bool, rev int64) er
 	for id := range rowids {
 		ids = append(ids, id)
 	}
+	// The expressions of SET see the row as it was: dangling is the old value.
 	if _, err := tx.ExecContext(ctx, `UPDATE images SET rev = ?,
+		dangling_since = CASE
+			WHEN EXISTS (SELECT 1 FROM names WHERE names.image = images.rowid) THEN NULL
+			WHEN dangling = 0 THEN ?
+			ELSE dangling_since END,
 		dangling = NOT EXISTS (SELECT 1 FROM names WHERE names.image = images.rowid)
-		WHERE rowid IN (SELECT value FROM json_each(?))`, rev, jsonInts(ids)); err != nil {
+		WHERE rowid IN (SELECT value FROM json_each(?))`, rev, now, jsonInts(ids)); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
 	return nil

@@ -273,8 +273,8 @@ func (s *Store) collectBatch(ctx context.Context, batch []digest.Digest) ([]size
 		}
 		deleted = append(deleted, sized{Digest: d, Size: fi.Size()})
 	}
-	s.leases.mu.Unlock()
-
+	// The labels go under the lock too: a pull that leases the digest after it and commits
+	// the blob again writes its labels after this.
 	if len(deleted) > 0 {
 		ds := make([]string, len(deleted))
 		for i, b := range deleted {
@@ -284,6 +284,8 @@ func (s *Store) collectBatch(ctx context.Context, batch []digest.Digest) ([]size
 			errs = append(errs, fmt.Errorf("removing the labels of deleted blobs: %w", err))
 		}
 	}
+	s.leases.mu.Unlock()
+
 	return deleted, errors.Join(errs...)
 }
 

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -509,4 +510,27 @@ func TestHistoryParentChain(t *testing.T) {
 	assert.Equal(t, child.Descriptor.Digest.String(), h[0].ID)
 	assert.Equal(t, parent.Descriptor.Digest.String(), h[1].ID, "the classic builder's parent chain")
 	assert.Equal(t, []string{r.Host() + "/chain/parent:1"}, h[1].Tags)
+}
+
+// TestPruneUntilDanglingSince: an image that loses its last name becomes dangling at that
+// moment, as Docker creates its moby-dangling@ record then; prune's until compares that
+// time, not when the image was first stored.
+func TestPruneUntilDanglingSince(t *testing.T) {
+	clk := newClock()
+	s, err := Open(filepath.Join(t.TempDir(), "s"), Options{Now: clk.Now})
+	require.NoError(t, err)
+	defer s.Close()
+	old := importAs(t, s, "foo:1", "a", "")
+	clk.Add(48 * time.Hour)
+	importAs(t, s, "foo:1", "b", "") // the old image is dangling from now on
+	args, err := filters.FromJSON(`{"until":["24h"]}`)
+	require.NoError(t, err)
+	rep, err := s.Prune(context.Background(), imagesvc.PruneOptions{Filters: args})
+	require.NoError(t, err)
+	require.Nil(t, rep.ImagesDeleted, "dangling for no time: too young for until=24h")
+
+	clk.Add(48 * time.Hour)
+	rep, err = s.Prune(context.Background(), imagesvc.PruneOptions{Filters: args})
+	require.NoError(t, err)
+	require.Equal(t, []imagesvc.DeleteResponse{{Untagged: old.String()}, {Deleted: old}}, rep.ImagesDeleted)
 }

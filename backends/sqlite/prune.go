@@ -170,7 +170,7 @@ func (s *Store) allRecords(ctx context.Context, labels bool) ([]model.Record, ma
 	}
 	imgs := map[int64]*image{}
 	var order []int64
-	err = queryEach(ctx, tx, "SELECT rowid, id, rev, record_created FROM images", nil, func(rows *sql.Rows) error {
+	err = queryEach(ctx, tx, "SELECT rowid, id, rev, coalesce(dangling_since, record_created) FROM images", nil, func(rows *sql.Rows) error {
 		var (
 			rowid int64
 			img   image
@@ -330,7 +330,7 @@ func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, e
 		if err != nil {
 			return err
 		}
-		return touch(ctx, tx, stay, rev)
+		return touch(ctx, tx, stay, rev, s.now().UnixNano())
 	})
 	if err != nil {
 		return nil, err

@@ -99,14 +99,30 @@ func (s *Store) afterWrite(ctx context.Context, st *txStore) {
 	s.cache.evict(st.deleted)
 	s.detailsCache.evict(st.deleted)
 	ctx = context.WithoutCancel(ctx)
-	for _, d := range st.goneOrder {
-		// Platform content is deleted even when it is shared or in use, as Docker does.
+	s.deletePlatformContent(ctx, st.goneOrder)
+	if _, err := s.collect(ctx, st.freed); err != nil {
+		s.log.Warn("removing the blobs of deleted images", "error", err)
+	}
+}
+
+// deletePlatformContent deletes the blobs of deleted platforms even when other images
+// share them, as Docker does, except those that a pull or import in progress holds: it is
+// about to record an image that needs them, and describes it with them present. The
+// leases' lock is held, as the garbage collector holds it.
+func (s *Store) deletePlatformContent(ctx context.Context, ds []digest.Digest) {
+	if len(ds) == 0 {
+		return
+	}
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	for _, d := range ds {
+		if s.leases.leased(d) {
+			s.log.Debug("keeping platform content an operation in progress uses", "digest", d)
+			continue
+		}
 		if err := s.content.Delete(ctx, d); err != nil && !errdefs.IsNotFound(err) {
 			s.log.Warn("deleting the content of a platform", "digest", d, "error", err)
 		}
-	}
-	if _, err := s.collect(ctx, st.freed); err != nil {
-		s.log.Warn("removing the blobs of deleted images", "error", err)
 	}
 }
 
@@ -211,7 +227,7 @@ func (st *txStore) Record(ctx context.Context, name string) (model.Record, bool,
 // record when it has none.
 func (st *txStore) RecordsOf(ctx context.Context, d digest.Digest) ([]model.Record, error) {
 	var rowid, recordCreated int64
-	err := st.tx.QueryRowContext(ctx, "SELECT rowid, record_created FROM images WHERE id = ?", d.String()).Scan(&rowid, &recordCreated)
+	err := st.tx.QueryRowContext(ctx, "SELECT rowid, coalesce(dangling_since, record_created) FROM images WHERE id = ?", d.String()).Scan(&rowid, &recordCreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -404,7 +420,7 @@ func (st *txStore) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := touch(ctx, st.tx, st.touched, rev); err != nil {
+	if err := touch(ctx, st.tx, st.touched, rev, st.now); err != nil {
 		return err
 	}
 	if len(st.goneOrder) == 0 {

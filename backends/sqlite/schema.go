@@ -104,6 +104,13 @@ var migrations = []string{
 		SELECT json_extract(c.value, '$.d'), d.image, coalesce(json_extract(c.value, '$.s'), 0)
 		FROM image_data d, json_each(d.sharing, '$.chains') c;
 	`,
+	// 2 -> 3: when an image lost its last name.
+	`
+	-- When the image became dangling (Unix ns), NULL while it has names or when it never had
+	-- any (record_created then stands for it): the creation time of its dangling record in
+	-- Docker's model, which prune's until filter compares.
+	ALTER TABLE images ADD COLUMN dangling_since INTEGER;
+	`,
 }
 
 // schemaVersion is the version the catalog has after migrating.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -58,13 +59,27 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	now := s.now().UnixNano()
 	changed := false
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
-		var rowid, prev int64
-		err := tx.QueryRowContext(ctx, "SELECT rowid FROM images WHERE id = ?", e.id.String()).Scan(&rowid)
+		var rowid, rev0, prev int64
+		err := tx.QueryRowContext(ctx, "SELECT rowid, rev FROM images WHERE id = ?", e.id.String()).Scan(&rowid, &rev0)
 		if errors.Is(err, sql.ErrNoRows) {
 			return source.NotFound() // deleted since it was resolved
 		}
 		if err != nil {
 			return fmt.Errorf("catalog: %w", err)
+		}
+		if rev0 != e.rev {
+			// Changed since it was resolved (a platform delete): check it again.
+			var summary []byte
+			if err := tx.QueryRowContext(ctx, "SELECT summary FROM image_data WHERE image = ?", rowid).Scan(&summary); err != nil {
+				return fmt.Errorf("catalog: %w", err)
+			}
+			var rec record
+			if err := json.Unmarshal(summary, &rec); err != nil {
+				return fmt.Errorf("catalog: image %s: %w", e.id, err)
+			}
+			if !hasAvailablePlatform(&rec) {
+				return imagesvc.PlatformNotFound(model.DisplayName(source, e.familiar, e.id), ocispec.Platform{})
+			}
 		}
 		name := named.String()
 		err = tx.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", name).Scan(&prev)
@@ -91,7 +106,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 			touched[prev] = true
 		}
 		changed = true
-		return touch(ctx, tx, touched, rev)
+		return touch(ctx, tx, touched, rev, now)
 	})
 	if changed && err == nil {
 		s.gen.Add(1)

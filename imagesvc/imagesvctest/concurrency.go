@@ -240,10 +240,16 @@ func (s *suite) testLifecycleConcurrency(t *testing.T) {
 		assert.ErrorIs(t, err, errdefs.ErrNotFound)
 	}
 
-	// Every image left is whole, and a pull still works.
+	// Every image left is whole (History, when the service has it, reads the config back),
+	// and a pull still works.
+	hist, _ := svc.(imagesvc.Historian)
 	for _, sum := range list(t, svc, imagesvc.ListOptions{All: true, Manifests: true}) {
 		_, err := svc.Inspect(ctx, refOf(sum.ID), imagesvc.InspectOptions{})
 		assert.NoError(t, err, "listed image %s", sum.ID)
+		if hist != nil {
+			_, err := hist.History(ctx, refOf(sum.ID), imagesvc.HistoryOptions{})
+			assert.NoError(t, err, "history of listed image %s", sum.ID)
+		}
 		for _, m := range sum.Manifests {
 			if m.Kind == imagesvc.KindImage {
 				assert.True(t, m.Available, "image %s manifest %s", sum.ID, m.ID)

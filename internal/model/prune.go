@@ -95,7 +95,8 @@ func PruneCandidates(all []Record, candidates []Record, ctrs []imagesvc.Containe
 	for _, c := range ctrs {
 		keep[DanglingName(c.ImageID)] = true
 		id := "sha256:" + strings.TrimPrefix(c.Image, "sha256:")
-		if (c.Image != "" && strings.HasPrefix(c.ImageID.String(), id)) || strings.HasSuffix(c.Image, "@"+c.ImageID.String()) {
+		// As in Docker, an empty reference is a prefix of every ID: the image counts as used.
+		if strings.HasPrefix(c.ImageID.String(), id) || strings.HasSuffix(c.Image, "@"+c.ImageID.String()) {
 			used[c.ImageID] = true
 		}
 		if ref, err := reference.ParseNormalizedNamed(c.Image); err == nil {

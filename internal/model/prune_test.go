@@ -32,6 +32,10 @@ func TestPruneCandidates(t *testing.T) {
 	// The dangling record of a container's image stays.
 	d := []Record{rec(DanglingName(idX), idX)}
 	assert.Empty(t, PruneCandidates(d, d, []imagesvc.Container{{ID: "c1", ImageID: idX, Image: "gone:1"}}))
+	// A container whose reference is unknown keeps its image's last record, as one
+	// created by ID does.
+	one := []Record{rec(lib("solo:1"), idY)}
+	assert.Empty(t, PruneCandidates(one, one, []imagesvc.Container{{ID: "c2", ImageID: idY}}))
 	// repo:tag@digest keeps repo:tag.
 	got = PruneCandidates(all, all, []imagesvc.Container{{ID: "c1", ImageID: idX, Image: "busybox:b@" + idX.String()}})
 	assert.Equal(t, []string{lib("busybox:a"), lib("busybox:c"), lib("other:1")}, names(got))
