@@ -34,8 +34,9 @@ type session struct {
 	clients   []*http.Client
 }
 
-// newSession configures the registry hosts for one call with the given credentials.
-func (p *Puller) newSession(ctx context.Context, auth *imagesvc.AuthConfig) *session {
+// newSession configures the registry hosts for one call with the given credentials;
+// authOpts are added to the options of the hosts' authorizers.
+func (p *Puller) newSession(ctx context.Context, auth *imagesvc.AuthConfig, authOpts ...docker.AuthorizerOpt) *session {
 	s := &session{hosts: map[string][]docker.RegistryHost{}}
 	creds := credentials(auth)
 	token := ""
@@ -44,9 +45,10 @@ func (p *Puller) newSession(ctx context.Context, auth *imagesvc.AuthConfig) *ses
 	}
 	mk := func(scheme string) docker.RegistryHosts {
 		opts := config.HostOptions{
-			DefaultScheme: scheme,
-			UpdateClient:  s.track,
-			Credentials:   creds,
+			DefaultScheme:  scheme,
+			UpdateClient:   s.track,
+			Credentials:    creds,
+			AuthorizerOpts: authOpts,
 		}
 		if p.opts.HostsDir != "" {
 			opts.HostDir = config.HostDirFromRoot(p.opts.HostsDir)
