@@ -1,6 +1,7 @@
 // Package imagesvctest is the conformance suite of imagesvc: the behaviour of Docker's image
 // endpoints (list, inspect, pull, import; spec §2–4) that a backend can show without HTTP,
-// and of the optional capabilities (remove, tag, prune, history; lifecycle spec §2–§5).
+// and of the optional capabilities (remove, tag, prune, history; lifecycle spec §2–§5;
+// registry login and distribution lookups).
 // The group of a capability skips, naming the interface, when the service does not
 // implement it, as testing/fstest does, so that partial backends run the suite too.
 //
@@ -97,6 +98,9 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"Prune", s.testPrune},
 		{"History", s.testHistory},
 		{"LifecycleConcurrency", s.testLifecycleConcurrency},
+		{"Login", s.testLogin},
+		{"DistributionInspect", s.testDistributionInspect},
+		{"DistributionInspectPrivate", s.testDistributionInspectPrivate},
 	} {
 		t.Run(tc.name, tc.run)
 	}
