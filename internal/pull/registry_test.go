@@ -236,3 +236,39 @@ func TestDistributionInspectCorruptManifest(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errdefs.IsDataLoss(err), "want DataLoss, got %v", err)
 }
+
+func TestLoginToken(t *testing.T) {
+	f := newFixture(t, testregistry.Options{Users: map[string]string{"alice": "s3cret"}, Token: true}, Options{})
+	host := f.reg.Host()
+	identity, err := f.puller.Login(t.Context(), imagesvc.AuthConfig{Username: "alice", Password: "s3cret", ServerAddress: host})
+	require.NoError(t, err)
+	require.NotEmpty(t, identity, "the token service's refresh token is the identity token")
+	assert.NotEqual(t, "s3cret", identity)
+
+	// The identity token logs in again, and pulls, without the password.
+	again, err := f.puller.Login(t.Context(), imagesvc.AuthConfig{IdentityToken: identity, ServerAddress: host})
+	require.NoError(t, err)
+	assert.NotEmpty(t, again)
+	img, err := testimages.OCIManifest(testimages.Config{Seed: 3})
+	require.NoError(t, err)
+	require.NoError(t, f.reg.Put("private/app", "v1", img))
+	info, err := inspect(t, f, "private/app:v1", &imagesvc.AuthConfig{IdentityToken: identity})
+	require.NoError(t, err)
+	assert.Equal(t, img.Descriptor.Digest, info.Descriptor.Digest)
+	_, err = inspect(t, f, "private/app:v1", nil)
+	assert.True(t, errdefs.IsUnauthorized(err), "want Unauthenticated, got %v", err)
+
+	for _, auth := range []imagesvc.AuthConfig{
+		{Username: "alice", Password: "wrong", ServerAddress: host},
+		{IdentityToken: "forged", ServerAddress: host},
+	} {
+		_, err = f.puller.Login(t.Context(), auth)
+		require.Error(t, err)
+		assert.True(t, errdefs.IsUnauthorized(err), "want Unauthenticated, got %v", err)
+		assert.NotContains(t, err.Error(), "wrong")
+		assert.NotContains(t, err.Error(), "forged")
+		assert.Contains(t, err.Error(), `Get "http://`+host+`/v2/": unauthorized: `)
+	}
+	_, err = f.puller.Login(t.Context(), imagesvc.AuthConfig{Username: "alice", Password: "wrong", ServerAddress: host})
+	assert.Equal(t, `Get "http://`+host+`/v2/": unauthorized: incorrect username or password`, err.Error())
+}

@@ -75,6 +75,14 @@ type Options struct {
 	// with this prefix, and leaves the base endpoint and the catalog open. "" means every
 	// repository (and the base endpoint) requires authentication.
 	Private string
+	// Token, when Users is set, replaces basic authentication with the token flow of
+	// Docker's registries: the registry challenges with Bearer realm="http://<host>/token",
+	// and the token endpoint there issues bearer tokens for basic credentials (GET, with an
+	// identity token as "refresh_token" when offline_token=true is asked) or for an OAuth
+	// form (POST, grant_type password or refresh_token, access_type=offline for a refresh
+	// token). Unknown credentials get 401 from the token endpoint; the registry then
+	// accepts only the bearer tokens it issued.
+	Token bool
 	// ReadOnly rejects pushes and deletes with 403 DENIED.
 	ReadOnly bool
 	// MaxBlobSize bounds the size of one uploaded blob; 0 means DefaultMaxBlobSize.
@@ -113,6 +121,7 @@ type Registry struct {
 	repos   map[string]*repository
 	uploads map[string]*upload
 	corrupt map[digest.Digest]bool
+	tokens  map[string]string // bearer or refresh token -> user ("" for anonymous bearer tokens)
 }
 
 type repository struct {
@@ -179,6 +188,7 @@ func newRegistry(opts Options) *Registry {
 		repos:   map[string]*repository{},
 		uploads: map[string]*upload{},
 		corrupt: map[digest.Digest]bool{},
+		tokens:  map[string]string{},
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -483,12 +493,82 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // credentials reports whether the request carries credentials and whether they are valid.
 func (r *Registry) credentials(req *http.Request) (present, valid bool) {
+	if r.opts.Token {
+		tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			return false, false
+		}
+		r.mu.Lock()
+		user, known := r.tokens["b:"+tok]
+		r.mu.Unlock()
+		if known && user == "" {
+			return false, false // an anonymous token
+		}
+		return true, known
+	}
 	user, pass, ok := req.BasicAuth()
 	if !ok {
 		return false, false
 	}
 	want, known := r.opts.Users[user]
 	return true, known && subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
+}
+
+// token serves the token endpoint of Options.Token.
+func (r *Registry) token(w http.ResponseWriter, req *http.Request) {
+	var user, pass, refresh string
+	offline := false
+	switch req.Method {
+	case http.MethodGet:
+		user, pass, _ = req.BasicAuth()
+		offline = req.URL.Query().Get("offline_token") == "true"
+	case http.MethodPost:
+		if err := req.ParseForm(); err != nil {
+			writeError(w, http.StatusBadRequest, codeUnsupported, "invalid form")
+			return
+		}
+		switch req.PostForm.Get("grant_type") {
+		case "password":
+			user, pass = req.PostForm.Get("username"), req.PostForm.Get("password")
+		case "refresh_token":
+			refresh = req.PostForm.Get("refresh_token")
+		default:
+			writeError(w, http.StatusBadRequest, codeUnsupported, "unsupported grant_type")
+			return
+		}
+		offline = req.PostForm.Get("access_type") == "offline"
+	default:
+		writeError(w, http.StatusMethodNotAllowed, codeUnsupported, "method not allowed")
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case refresh != "":
+		u, ok := r.tokens["r:"+refresh]
+		if !ok {
+			writeError(w, http.StatusUnauthorized, codeUnauthorized, "invalid refresh token")
+			return
+		}
+		user = u
+	case user != "" || pass != "":
+		want, known := r.opts.Users[user]
+		if !known || subtle.ConstantTimeCompare([]byte(want), []byte(pass)) != 1 {
+			writeError(w, http.StatusUnauthorized, codeUnauthorized, "incorrect username or password")
+			return
+		}
+	}
+	body := map[string]any{"token": rand.Text(), "expires_in": 300}
+	r.tokens["b:"+body["token"].(string)] = user
+	if offline && user != "" {
+		rt := rand.Text()
+		r.tokens["r:"+rt] = user
+		body["refresh_token"] = rt
+	}
+	if req.Method == http.MethodPost {
+		body["access_token"] = body["token"]
+	}
+	writeJSON(w, body)
 }
 
 // needsAuth reports whether repository name (or the base endpoint, for "") is protected.
@@ -503,6 +583,10 @@ func (r *Registry) needsAuth(name string, base bool) bool {
 }
 
 func (r *Registry) route(w http.ResponseWriter, req *http.Request) {
+	if r.opts.Token && r.opts.Users != nil && req.URL.Path == "/token" {
+		r.token(w, req)
+		return
+	}
 	rt, ok := parseRoute(req.URL.Path)
 	if !ok {
 		writeError(w, http.StatusNotFound, codeUnsupported, "unknown endpoint")
@@ -516,7 +600,11 @@ func (r *Registry) route(w http.ResponseWriter, req *http.Request) {
 	if r.opts.Users != nil {
 		present, valid := r.credentials(req)
 		if (present && !valid) || (!present && r.needsAuth(rt.name, base)) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="testregistry"`)
+			if r.opts.Token {
+				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="http://%s/token",service="testregistry"`, req.Host))
+			} else {
+				w.Header().Set("WWW-Authenticate", `Basic realm="testregistry"`)
+			}
 			writeError(w, http.StatusUnauthorized, codeUnauthorized, "authentication required")
 			return
 		}

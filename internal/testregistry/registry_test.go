@@ -794,3 +794,49 @@ func TestDependencies(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenAuth(t *testing.T) {
+	reg := New(t, Options{Users: map[string]string{"alice": "s3cret"}, Token: true})
+	base := "http://" + reg.Host()
+	get := func(u, user, pass, bearer string) (*http.Response, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		require.NoError(t, err)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp, body
+	}
+	resp, _ := get(base+"/v2/", "", "", "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, `Bearer realm="`+base+`/token",service="testregistry"`, resp.Header.Get("WWW-Authenticate"))
+	resp, _ = get(base+"/v2/", "alice", "s3cret", "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "basic credentials are not accepted in token mode")
+
+	resp, _ = get(base+"/token?service=testregistry", "alice", "wrong", "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp, body := get(base+"/token?service=testregistry&offline_token=true", "alice", "s3cret", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	tok, _ := body["token"].(string)
+	require.NotEmpty(t, tok)
+	assert.NotEmpty(t, body["refresh_token"])
+	resp, _ = get(base+"/v2/", "", "", tok)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = get(base+"/v2/", "", "", "forged")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	// An anonymous token does not open protected repositories.
+	resp, body = get(base+"/token?service=testregistry", "", "", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Nil(t, body["refresh_token"])
+	resp, _ = get(base+"/v2/", "", "", body["token"].(string))
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
