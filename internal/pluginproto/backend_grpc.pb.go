@@ -60,17 +60,17 @@
 //
 // The semantics of every optional call, its error classes and Docker's
 // texts, are those of the Go interface it names (package imagesvc, files
-// lifecycle.go and registry.go; spec docker-image-lifecycle.md): the host passes texts and
-// classes on unchanged, so a plugin must produce Docker's texts itself
-// (conflicts are class conflict, with texts such as "conflict: unable to
-// delete foo:latest (must be forced) - container 3f1c2b0a9d8e is using its
-// referenced image 9b2a5c4d1e0f"). Removing and pruning need the host's
-// containers with their state: a plugin asks for them with the Usage
+// lifecycle.go and registry.go; spec docker-image-lifecycle.md): the host
+// passes texts and classes on unchanged, so a plugin must produce Docker's
+// texts itself (conflicts are class conflict, with texts such as "conflict:
+// unable to delete foo:latest (must be forced) - container 3f1c2b0a9d8e is
+// using its referenced image 9b2a5c4d1e0f"). Removing and pruning need the
+// host's containers with their state: a plugin asks for them with the Usage
 // service's Containers call. Login and DistributionInspect store nothing:
 // they talk to the registry with the plugin's registry configuration and the
-// credentials of the call (an AuthConfig), which the plugin uses for that call
-// only and never logs nor stores, nor puts in an error's text; nor does it log
-// the identity token Login returns.
+// credentials of the call (an AuthConfig), which the plugin uses for that
+// call only and never logs nor stores, nor puts in an error's text; nor does
+// it log the identity token Login returns.
 //
 // # Errors
 //
