@@ -16,14 +16,18 @@ const (
 	CapPrune
 	// CapHistory is [imagesvc.Historian], "history" in the protocol.
 	CapHistory
+	// CapLogin is [imagesvc.RegistryAuthenticator], "login" in the protocol.
+	CapLogin
+	// CapDistribution is [imagesvc.DistributionInspector], "distribution" in the protocol.
+	CapDistribution
 
 	// AllCapabilities are the capabilities this package knows.
-	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory
+	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution
 )
 
 // capabilityNames are the names of the capabilities in the protocol
 // (InitResponse.capabilities), in the order of their bits.
-var capabilityNames = [...]string{"remove", "tag", "prune", "history"}
+var capabilityNames = [...]string{"remove", "tag", "prune", "history", "login", "distribution"}
 
 // CapabilitiesOf returns the capabilities svc implements: those of its optional
 // interfaces a type assertion finds.
@@ -40,6 +44,12 @@ func CapabilitiesOf(svc any) Capabilities {
 	}
 	if _, ok := svc.(imagesvc.Historian); ok {
 		c |= CapHistory
+	}
+	if _, ok := svc.(imagesvc.RegistryAuthenticator); ok {
+		c |= CapLogin
+	}
+	if _, ok := svc.(imagesvc.DistributionInspector); ok {
+		c |= CapDistribution
 	}
 	return c
 }
@@ -80,6 +90,102 @@ func withCapabilities(base Client, caps Capabilities, impl any) Client {
 		return clientWithTagPruneHistory{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
 	case CapRemove | CapTag | CapPrune | CapHistory:
 		return clientWithRemoveTagPruneHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+	case CapLogin:
+		return clientWithLogin{base, impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapLogin:
+		return clientWithRemoveLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator)}
+	case CapTag | CapLogin:
+		return clientWithTagLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapTag | CapLogin:
+		return clientWithRemoveTagLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+	case CapPrune | CapLogin:
+		return clientWithPruneLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapPrune | CapLogin:
+		return clientWithRemovePruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case CapTag | CapPrune | CapLogin:
+		return clientWithTagPruneLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapTag | CapPrune | CapLogin:
+		return clientWithRemoveTagPruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case CapHistory | CapLogin:
+		return clientWithHistoryLogin{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapHistory | CapLogin:
+		return clientWithRemoveHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapTag | CapHistory | CapLogin:
+		return clientWithTagHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapTag | CapHistory | CapLogin:
+		return clientWithRemoveTagHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapPrune | CapHistory | CapLogin:
+		return clientWithPruneHistoryLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapPrune | CapHistory | CapLogin:
+		return clientWithRemovePruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapTag | CapPrune | CapHistory | CapLogin:
+		return clientWithTagPruneHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin:
+		return clientWithRemoveTagPruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case CapDistribution:
+		return clientWithDistribution{base, impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapDistribution:
+		return clientWithRemoveDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapDistribution:
+		return clientWithTagDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapDistribution:
+		return clientWithRemoveTagDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+	case CapPrune | CapDistribution:
+		return clientWithPruneDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapPrune | CapDistribution:
+		return clientWithRemovePruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapPrune | CapDistribution:
+		return clientWithTagPruneDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapPrune | CapDistribution:
+		return clientWithRemoveTagPruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case CapHistory | CapDistribution:
+		return clientWithHistoryDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapHistory | CapDistribution:
+		return clientWithRemoveHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapHistory | CapDistribution:
+		return clientWithTagHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapHistory | CapDistribution:
+		return clientWithRemoveTagHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapPrune | CapHistory | CapDistribution:
+		return clientWithPruneHistoryDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution:
+		return clientWithRemovePruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapPrune | CapHistory | CapDistribution:
+		return clientWithTagPruneHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution:
+		return clientWithRemoveTagPruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case CapLogin | CapDistribution:
+		return clientWithLoginDistribution{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapLogin | CapDistribution:
+		return clientWithRemoveLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapLogin | CapDistribution:
+		return clientWithTagLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapLogin | CapDistribution:
+		return clientWithRemoveTagLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapPrune | CapLogin | CapDistribution:
+		return clientWithPruneLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution:
+		return clientWithRemovePruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapPrune | CapLogin | CapDistribution:
+		return clientWithTagPruneLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution:
+		return clientWithRemoveTagPruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapHistory | CapLogin | CapDistribution:
+		return clientWithHistoryLoginDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution:
+		return clientWithRemoveHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapHistory | CapLogin | CapDistribution:
+		return clientWithTagHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution:
+		return clientWithRemoveTagHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution:
+		return clientWithPruneHistoryLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution:
+		return clientWithRemovePruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution:
+		return clientWithTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution:
+		return clientWithRemoveTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
 	}
 	panic("unreachable")
 }
@@ -178,4 +284,356 @@ type clientWithRemoveTagPruneHistory struct {
 	imagesvc.Tagger
 	imagesvc.Pruner
 	imagesvc.Historian
+}
+
+type clientWithLogin struct {
+	Client
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemoveLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithTagLogin struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemoveTagLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithPruneLogin struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemovePruneLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithTagPruneLogin struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemoveTagPruneLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithHistoryLogin struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemoveHistoryLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithTagHistoryLogin struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemoveTagHistoryLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithPruneHistoryLogin struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemovePruneHistoryLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithTagPruneHistoryLogin struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithRemoveTagPruneHistoryLogin struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type clientWithDistribution struct {
+	Client
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+}
+
+type clientWithPruneDistribution struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemovePruneDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagPruneDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagPruneDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type clientWithHistoryDistribution struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveHistoryDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagHistoryDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagHistoryDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithPruneHistoryDistribution struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemovePruneHistoryDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagPruneHistoryDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagPruneHistoryDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type clientWithLoginDistribution struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagLoginDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithPruneLoginDistribution struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemovePruneLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagPruneLoginDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagPruneLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithHistoryLoginDistribution struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveHistoryLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagHistoryLoginDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagHistoryLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithPruneHistoryLoginDistribution struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemovePruneHistoryLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithTagPruneHistoryLoginDistribution struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistribution struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
 }

@@ -156,6 +156,9 @@ var (
 	_ imagesvc.Tagger    = (*client)(nil)
 	_ imagesvc.Pruner    = (*client)(nil)
 	_ imagesvc.Historian = (*client)(nil)
+
+	_ imagesvc.RegistryAuthenticator = (*client)(nil)
+	_ imagesvc.DistributionInspector = (*client)(nil)
 )
 
 // launchWait lets concurrent callers share one launch.
@@ -599,6 +602,37 @@ func (c *client) History(ctx context.Context, ref imagesvc.ImageRef, opts images
 	}
 	c.succeeded()
 	return out, nil
+}
+
+// Login implements [imagesvc.RegistryAuthenticator] through the plugin, for the Clients
+// whose plugin announced it. auth is sent for this call only; neither it nor the token is
+// logged.
+func (c *client) Login(ctx context.Context, auth imagesvc.AuthConfig) (string, error) {
+	inst, err := c.acquireCap(ctx, CapLogin, "Login")
+	if err != nil {
+		return "", err
+	}
+	token, err := inst.conn.login(ctx, auth)
+	if err != nil {
+		return "", c.callError(ctx, inst, "Login", err)
+	}
+	c.succeeded()
+	return token, nil
+}
+
+// DistributionInspect implements [imagesvc.DistributionInspector] through the plugin, for
+// the Clients whose plugin announced it. auth is sent for this call only.
+func (c *client) DistributionInspect(ctx context.Context, ref reference.Named, auth *imagesvc.AuthConfig) (*imagesvc.DistributionInfo, error) {
+	inst, err := c.acquireCap(ctx, CapDistribution, "DistributionInspect")
+	if err != nil {
+		return nil, err
+	}
+	info, err := inst.conn.distributionInspect(ctx, ref, auth)
+	if err != nil {
+		return nil, c.callError(ctx, inst, "DistributionInspect", err)
+	}
+	c.succeeded()
+	return info, nil
 }
 
 // launchProcess starts the plugin program and connects to it.

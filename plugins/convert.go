@@ -558,3 +558,23 @@ func decodeContainers(ms []*pb.Container) []imagesvc.Container {
 	}
 	return out
 }
+
+func encodeDistributionInfo(info *imagesvc.DistributionInfo) *pb.DistributionInspectResponse {
+	m := &pb.DistributionInspectResponse{Target: encodeDescriptor(info.Descriptor), HasPlatforms: info.Platforms != nil}
+	for i := range info.Platforms {
+		m.Platforms = append(m.Platforms, encodePlatform(&info.Platforms[i]))
+	}
+	return m
+}
+
+// decodeDistributionInfo keeps nil Platforms (not known) apart from an empty list.
+func decodeDistributionInfo(m *pb.DistributionInspectResponse) *imagesvc.DistributionInfo {
+	info := &imagesvc.DistributionInfo{Descriptor: decodeDescriptor(m.GetTarget())}
+	if m.GetHasPlatforms() || len(m.GetPlatforms()) > 0 {
+		info.Platforms = make([]ocispec.Platform, len(m.GetPlatforms()))
+		for i, p := range m.GetPlatforms() {
+			info.Platforms[i] = decodePlatformValue(p)
+		}
+	}
+	return info
+}

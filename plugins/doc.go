@@ -19,7 +19,8 @@
 //
 // [Open] launches a plugin program and returns a [Client], an [imagesvc.Service] with Info
 // and Close methods and exactly the optional capabilities ([Capabilities]: imagesvc.Remover,
-// Tagger, Pruner, Historian) that the plugin announced:
+// Tagger, Pruner, Historian, RegistryAuthenticator, DistributionInspector) that the plugin
+// announced:
 //
 //	svc, err := plugins.Open(ctx, "/usr/libexec/imageapi/plugin-sqlite", plugins.Options{
 //		Args:   []string{"--data-root", "/var/lib/imaged"}, // the plugin's own flags
@@ -64,8 +65,8 @@
 // labels its answers with etags (backend.proto, "Conditional lists"); Pull is a
 // server-streaming call (progress events, then the result); Import is a bidirectional
 // stream (a header and the archive's chunks go one way, progress and the result the
-// other); Remove, Tag, Prune and History are unary calls, made only when the plugin
-// announced them (backend.proto, "Capabilities"); the host's usage provider is a gRPC
+// other); Remove, Tag, Prune, History, Login and DistributionInspect are unary calls,
+// made only when the plugin announced them (backend.proto, "Capabilities"); the host's usage provider is a gRPC
 // service the host serves to the plugin through go-plugin's GRPCBroker. Errors carry
 // their errdefs class in an ErrorInfo detail, so that classes gRPC codes cannot tell
 // apart (Conflict and FailedPrecondition) survive.

@@ -29,16 +29,21 @@ func assertCapabilities(t *testing.T, want plugins.Capabilities, svc imagesvc.Se
 	_, tagger := svc.(imagesvc.Tagger)
 	_, pruner := svc.(imagesvc.Pruner)
 	_, historian := svc.(imagesvc.Historian)
+	_, authenticator := svc.(imagesvc.RegistryAuthenticator)
+	_, distribution := svc.(imagesvc.DistributionInspector)
 	assert.Equal(t, want.Has(plugins.CapRemove), remover, "imagesvc.Remover (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapTag), tagger, "imagesvc.Tagger (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapPrune), pruner, "imagesvc.Pruner (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapHistory), historian, "imagesvc.Historian (want %s)", want)
+	assert.Equal(t, want.Has(plugins.CapLogin), authenticator, "imagesvc.RegistryAuthenticator (want %s)", want)
+	assert.Equal(t, want.Has(plugins.CapDistribution), distribution, "imagesvc.DistributionInspector (want %s)", want)
 	assert.Equal(t, want, plugins.CapabilitiesOf(svc))
 }
 
 func TestCapabilitiesNames(t *testing.T) {
 	assert.Equal(t, "none", plugins.Capabilities(0).String())
-	assert.Equal(t, "remove,tag,prune,history", plugins.AllCapabilities.String())
+	assert.Equal(t, "remove,tag,prune,history,login,distribution", plugins.AllCapabilities.String())
+	assert.Equal(t, plugins.Capabilities(63), plugins.AllCapabilities, "six capabilities, 64 combinations")
 	assert.Equal(t, "tag,history", (plugins.CapTag | plugins.CapHistory).String())
 	for c := range plugins.AllCapabilities + 1 {
 		got, err := plugins.ParseCapabilities(c.String())
@@ -86,7 +91,9 @@ func TestCapabilitiesPlugin(t *testing.T) {
 		want plugins.Capabilities
 	}{
 		{"", plugins.AllCapabilities},
-		{"remove,prune", plugins.CapTag | plugins.CapHistory},
+		{"remove,prune", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
+		// A plugin built before login and distribution existed.
+		{"login,distribution", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory},
 		{"all", 0},
 	} {
 		t.Run(tc.want.String(), func(t *testing.T) {

@@ -327,3 +327,27 @@ func (c *conn) history(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 	}
 	return decodeHistory(resp.GetItems()), nil
 }
+
+// login sends auth for this call only; neither it nor the token is logged.
+func (c *conn) login(ctx context.Context, auth imagesvc.AuthConfig) (string, error) {
+	resp, err := c.rpc.Login(ctx, &pb.LoginRequest{Auth: encodeAuth(&auth)})
+	if err != nil {
+		return "", err
+	}
+	return resp.GetIdentityToken(), nil
+}
+
+func (c *conn) distributionInspect(ctx context.Context, ref reference.Named, auth *imagesvc.AuthConfig) (*imagesvc.DistributionInfo, error) {
+	req := &pb.DistributionInspectRequest{Auth: encodeAuth(auth)}
+	if ref != nil {
+		req.Ref = ref.String()
+	}
+	resp, err := c.rpc.DistributionInspect(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.GetTarget() == nil {
+		return nil, errdefs.ErrInternal.WithMessage("the plugin returned no descriptor")
+	}
+	return decodeDistributionInfo(resp), nil
+}

@@ -453,3 +453,46 @@ func (s *server) History(ctx context.Context, req *pb.HistoryRequest) (*pb.Histo
 	}
 	return &pb.HistoryResponse{Items: encodeHistory(items)}, nil
 }
+
+// Login serves [imagesvc.RegistryAuthenticator]. Neither the credentials nor the token
+// are logged.
+func (s *server) Login(ctx context.Context, req *pb.LoginRequest) (*pb.LoginResponse, error) {
+	a, ok := s.impl.(imagesvc.RegistryAuthenticator)
+	if !ok {
+		return nil, notImplemented("Login", "imagesvc.RegistryAuthenticator")
+	}
+	var auth imagesvc.AuthConfig
+	if m := decodeAuth(req.GetAuth()); m != nil {
+		auth = *m
+	}
+	hctx, _ := s.withHost(ctx)
+	token, err := a.Login(hctx, auth)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.LoginResponse{IdentityToken: token}, nil
+}
+
+// DistributionInspect serves [imagesvc.DistributionInspector].
+func (s *server) DistributionInspect(ctx context.Context, req *pb.DistributionInspectRequest) (*pb.DistributionInspectResponse, error) {
+	d, ok := s.impl.(imagesvc.DistributionInspector)
+	if !ok {
+		return nil, notImplemented("DistributionInspect", "imagesvc.DistributionInspector")
+	}
+	var ref reference.Named
+	if r := req.GetRef(); r != "" {
+		var err error
+		if ref, err = reference.ParseNormalizedNamed(r); err != nil {
+			return nil, toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
+		}
+	}
+	hctx, _ := s.withHost(ctx)
+	info, err := d.DistributionInspect(hctx, ref, decodeAuth(req.GetAuth()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if info == nil {
+		return nil, toStatus(errdefs.ErrInternal.WithMessage("the backend returned no distribution information and no error"))
+	}
+	return encodeDistributionInfo(info), nil
+}

@@ -72,6 +72,10 @@ func TestCapabilities(t *testing.T) {
 		assert.Equal(t, want, plugins.CapabilitiesOf(c), name)
 		_, remover := c.(imagesvc.Remover)
 		assert.Equal(t, want.Has(plugins.CapRemove), remover, name)
+		_, authenticator := c.(imagesvc.RegistryAuthenticator)
+		assert.Equal(t, want.Has(plugins.CapLogin), authenticator, name)
+		_, distribution := c.(imagesvc.DistributionInspector)
+		assert.Equal(t, want.Has(plugins.CapDistribution), distribution, name)
 	}
 	t.Logf("the SQLite store's capabilities: %s", want)
 }

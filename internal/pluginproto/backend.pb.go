@@ -33,13 +33,16 @@
 // # Capabilities
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
-// Tag, Prune and History are optional: each is a capability, which a plugin
-// announces in InitResponse.capabilities by its name:
+// Tag, Prune, History, Login and DistributionInspect are optional: each is a
+// capability, which a plugin announces in InitResponse.capabilities by its
+// name:
 //
-//   remove   Remove   (DELETE /images/{name}; Go: imagesvc.Remover)
-//   tag      Tag      (POST /images/{name}/tag; Go: imagesvc.Tagger)
-//   prune    Prune    (POST /images/prune; Go: imagesvc.Pruner)
-//   history  History  (GET /images/{name}/history; Go: imagesvc.Historian)
+//   remove        Remove               (DELETE /images/{name}; Go: imagesvc.Remover)
+//   tag           Tag                  (POST /images/{name}/tag; Go: imagesvc.Tagger)
+//   prune         Prune                (POST /images/prune; Go: imagesvc.Pruner)
+//   history       History              (GET /images/{name}/history; Go: imagesvc.Historian)
+//   login         Login                (POST /auth; Go: imagesvc.RegistryAuthenticator)
+//   distribution  DistributionInspect  (GET /distribution/{name}/json; Go: imagesvc.DistributionInspector)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
@@ -56,14 +59,18 @@
 // announces fail with NOT_IMPLEMENTED.
 //
 // The semantics of every optional call, its error classes and Docker's
-// texts, are those of the Go interface it names (package imagesvc, file
-// lifecycle.go; spec docker-image-lifecycle.md): the host passes texts and
-// classes on unchanged, so a plugin must produce Docker's texts itself
-// (conflicts are class conflict, with texts such as "conflict: unable to
-// delete foo:latest (must be forced) - container 3f1c2b0a9d8e is using its
-// referenced image 9b2a5c4d1e0f"). Removing and pruning need the host's
-// containers with their state: a plugin asks for them with the Usage
-// service's Containers call.
+// texts, are those of the Go interface it names (package imagesvc, files
+// lifecycle.go and registry.go; spec docker-image-lifecycle.md): the host
+// passes texts and classes on unchanged, so a plugin must produce Docker's
+// texts itself (conflicts are class conflict, with texts such as "conflict:
+// unable to delete foo:latest (must be forced) - container 3f1c2b0a9d8e is
+// using its referenced image 9b2a5c4d1e0f"). Removing and pruning need the
+// host's containers with their state: a plugin asks for them with the Usage
+// service's Containers call. Login and DistributionInspect store nothing:
+// they talk to the registry with the plugin's registry configuration and the
+// credentials of the call (an AuthConfig), which the plugin uses for that
+// call only and never logs nor stores, nor puts in an error's text; nor does
+// it log the identity token Login returns.
 //
 // # Errors
 //
@@ -239,7 +246,8 @@ type InitResponse struct {
 	Name    string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Version string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	// capabilities names the optional calls the plugin serves (see
-	// "Capabilities" above): "remove", "tag", "prune", "history". Absent (as
+	// "Capabilities" above): "remove", "tag", "prune", "history", "login",
+	// "distribution". Absent (as
 	// from a plugin written before the field existed) means none. The order
 	// does not matter; the host ignores names it does not know.
 	Capabilities  []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
@@ -1997,8 +2005,8 @@ func (x *ProgressDetail) GetUnits() string {
 	return ""
 }
 
-// AuthConfig holds registry credentials for one call. Neither side logs or
-// stores them.
+// AuthConfig holds registry credentials for one call (Pull, Login,
+// DistributionInspect). Neither side logs or stores them.
 type AuthConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Username      string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
@@ -3310,6 +3318,222 @@ func (x *HistoryItem) GetComment() string {
 	return ""
 }
 
+type LoginRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// auth holds the credentials to check and, in server_address, the
+	// registry (a host[:port], a URL, or empty for Docker Hub). Absent is the
+	// same as empty.
+	Auth          *AuthConfig `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginRequest) Reset() {
+	*x = LoginRequest{}
+	mi := &file_backend_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginRequest) ProtoMessage() {}
+
+func (x *LoginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginRequest.ProtoReflect.Descriptor instead.
+func (*LoginRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *LoginRequest) GetAuth() *AuthConfig {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type LoginResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// identity_token is the token the registry's token service gave, to be
+	// used instead of the password from now on; empty when there is none.
+	// It is a credential: neither side logs it.
+	IdentityToken string `protobuf:"bytes,1,opt,name=identity_token,json=identityToken,proto3" json:"identity_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginResponse) Reset() {
+	*x = LoginResponse{}
+	mi := &file_backend_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginResponse) ProtoMessage() {}
+
+func (x *LoginResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginResponse.ProtoReflect.Descriptor instead.
+func (*LoginResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *LoginResponse) GetIdentityToken() string {
+	if x != nil {
+		return x.IdentityToken
+	}
+	return ""
+}
+
+type DistributionInspectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ref is the reference to resolve, fully qualified, with a tag, a digest,
+	// both, or neither (which means ":latest").
+	Ref string `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// auth is absent for anonymous access.
+	Auth          *AuthConfig `protobuf:"bytes,2,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DistributionInspectRequest) Reset() {
+	*x = DistributionInspectRequest{}
+	mi := &file_backend_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DistributionInspectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DistributionInspectRequest) ProtoMessage() {}
+
+func (x *DistributionInspectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DistributionInspectRequest.ProtoReflect.Descriptor instead.
+func (*DistributionInspectRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *DistributionInspectRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *DistributionInspectRequest) GetAuth() *AuthConfig {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+// DistributionInspectResponse is what the registry says of the image
+// (imagesvc.DistributionInfo).
+type DistributionInspectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is the descriptor of the manifest or index the reference
+	// resolves to.
+	Target *Descriptor `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// platforms are the platforms the image provides, in index order.
+	Platforms []*Platform `protobuf:"bytes,2,rep,name=platforms,proto3" json:"platforms,omitempty"`
+	// has_platforms tells an empty platforms list (true) from platforms not
+	// known (false; Go: nil).
+	HasPlatforms  bool `protobuf:"varint,3,opt,name=has_platforms,json=hasPlatforms,proto3" json:"has_platforms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DistributionInspectResponse) Reset() {
+	*x = DistributionInspectResponse{}
+	mi := &file_backend_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DistributionInspectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DistributionInspectResponse) ProtoMessage() {}
+
+func (x *DistributionInspectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DistributionInspectResponse.ProtoReflect.Descriptor instead.
+func (*DistributionInspectResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *DistributionInspectResponse) GetTarget() *Descriptor {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *DistributionInspectResponse) GetPlatforms() []*Platform {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
+func (x *DistributionInspectResponse) GetHasPlatforms() bool {
+	if x != nil {
+		return x.HasPlatforms
+	}
+	return false
+}
+
 type ContainersUsingRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Digests       []string               `protobuf:"bytes,1,rep,name=digests,proto3" json:"digests,omitempty"`
@@ -3319,7 +3543,7 @@ type ContainersUsingRequest struct {
 
 func (x *ContainersUsingRequest) Reset() {
 	*x = ContainersUsingRequest{}
-	mi := &file_backend_proto_msgTypes[45]
+	mi := &file_backend_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3331,7 +3555,7 @@ func (x *ContainersUsingRequest) String() string {
 func (*ContainersUsingRequest) ProtoMessage() {}
 
 func (x *ContainersUsingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[45]
+	mi := &file_backend_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3344,7 +3568,7 @@ func (x *ContainersUsingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersUsingRequest.ProtoReflect.Descriptor instead.
 func (*ContainersUsingRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{45}
+	return file_backend_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ContainersUsingRequest) GetDigests() []string {
@@ -3364,7 +3588,7 @@ type ContainersUsingResponse struct {
 
 func (x *ContainersUsingResponse) Reset() {
 	*x = ContainersUsingResponse{}
-	mi := &file_backend_proto_msgTypes[46]
+	mi := &file_backend_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3376,7 +3600,7 @@ func (x *ContainersUsingResponse) String() string {
 func (*ContainersUsingResponse) ProtoMessage() {}
 
 func (x *ContainersUsingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[46]
+	mi := &file_backend_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3389,7 +3613,7 @@ func (x *ContainersUsingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersUsingResponse.ProtoReflect.Descriptor instead.
 func (*ContainersUsingResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{46}
+	return file_backend_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ContainersUsingResponse) GetContainers() map[string]*ContainerIDs {
@@ -3408,7 +3632,7 @@ type ContainerIDs struct {
 
 func (x *ContainerIDs) Reset() {
 	*x = ContainerIDs{}
-	mi := &file_backend_proto_msgTypes[47]
+	mi := &file_backend_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3420,7 +3644,7 @@ func (x *ContainerIDs) String() string {
 func (*ContainerIDs) ProtoMessage() {}
 
 func (x *ContainerIDs) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[47]
+	mi := &file_backend_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3433,7 +3657,7 @@ func (x *ContainerIDs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerIDs.ProtoReflect.Descriptor instead.
 func (*ContainerIDs) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{47}
+	return file_backend_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ContainerIDs) GetIds() []string {
@@ -3451,7 +3675,7 @@ type ContainersRequest struct {
 
 func (x *ContainersRequest) Reset() {
 	*x = ContainersRequest{}
-	mi := &file_backend_proto_msgTypes[48]
+	mi := &file_backend_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3463,7 +3687,7 @@ func (x *ContainersRequest) String() string {
 func (*ContainersRequest) ProtoMessage() {}
 
 func (x *ContainersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[48]
+	mi := &file_backend_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3476,7 +3700,7 @@ func (x *ContainersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersRequest.ProtoReflect.Descriptor instead.
 func (*ContainersRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{48}
+	return file_backend_proto_rawDescGZIP(), []int{52}
 }
 
 type ContainersResponse struct {
@@ -3490,7 +3714,7 @@ type ContainersResponse struct {
 
 func (x *ContainersResponse) Reset() {
 	*x = ContainersResponse{}
-	mi := &file_backend_proto_msgTypes[49]
+	mi := &file_backend_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3502,7 +3726,7 @@ func (x *ContainersResponse) String() string {
 func (*ContainersResponse) ProtoMessage() {}
 
 func (x *ContainersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[49]
+	mi := &file_backend_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3515,7 +3739,7 @@ func (x *ContainersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersResponse.ProtoReflect.Descriptor instead.
 func (*ContainersResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{49}
+	return file_backend_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ContainersResponse) GetContainers() []*Container {
@@ -3548,7 +3772,7 @@ type Container struct {
 
 func (x *Container) Reset() {
 	*x = Container{}
-	mi := &file_backend_proto_msgTypes[50]
+	mi := &file_backend_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3560,7 +3784,7 @@ func (x *Container) String() string {
 func (*Container) ProtoMessage() {}
 
 func (x *Container) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[50]
+	mi := &file_backend_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3573,7 +3797,7 @@ func (x *Container) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Container.ProtoReflect.Descriptor instead.
 func (*Container) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{50}
+	return file_backend_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Container) GetId() string {
@@ -3884,7 +4108,18 @@ const file_backend_proto_rawDesc = "" +
 	"created_by\x18\x03 \x01(\tR\tcreatedBy\x12\x12\n" +
 	"\x04tags\x18\x04 \x03(\tR\x04tags\x12\x12\n" +
 	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x18\n" +
-	"\acomment\x18\x06 \x01(\tR\acomment\"2\n" +
+	"\acomment\x18\x06 \x01(\tR\acomment\"B\n" +
+	"\fLoginRequest\x122\n" +
+	"\x04auth\x18\x01 \x01(\v2\x1e.imageapi.plugin.v1.AuthConfigR\x04auth\"6\n" +
+	"\rLoginResponse\x12%\n" +
+	"\x0eidentity_token\x18\x01 \x01(\tR\ridentityToken\"b\n" +
+	"\x1aDistributionInspectRequest\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x122\n" +
+	"\x04auth\x18\x02 \x01(\v2\x1e.imageapi.plugin.v1.AuthConfigR\x04auth\"\xb6\x01\n" +
+	"\x1bDistributionInspectResponse\x126\n" +
+	"\x06target\x18\x01 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x06target\x12:\n" +
+	"\tplatforms\x18\x02 \x03(\v2\x1c.imageapi.plugin.v1.PlatformR\tplatforms\x12#\n" +
+	"\rhas_platforms\x18\x03 \x01(\bR\fhasPlatforms\"2\n" +
 	"\x16ContainersUsingRequest\x12\x18\n" +
 	"\adigests\x18\x01 \x03(\tR\adigests\"\xd7\x01\n" +
 	"\x17ContainersUsingResponse\x12[\n" +
@@ -3907,7 +4142,7 @@ const file_backend_proto_rawDesc = "" +
 	"\x0eimage_manifest\x18\x03 \x01(\tR\rimageManifest\x12\x14\n" +
 	"\x05image\x18\x04 \x01(\tR\x05image\x12\x18\n" +
 	"\arunning\x18\x05 \x01(\bR\arunning\x12!\n" +
-	"\fimage_mounts\x18\x06 \x03(\tR\vimageMounts2\xcc\x05\n" +
+	"\fimage_mounts\x18\x06 \x03(\tR\vimageMounts2\x92\a\n" +
 	"\aBackend\x12I\n" +
 	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12K\n" +
 	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse0\x01\x12R\n" +
@@ -3917,7 +4152,9 @@ const file_backend_proto_rawDesc = "" +
 	"\x06Remove\x12!.imageapi.plugin.v1.RemoveRequest\x1a\".imageapi.plugin.v1.RemoveResponse\x12F\n" +
 	"\x03Tag\x12\x1e.imageapi.plugin.v1.TagRequest\x1a\x1f.imageapi.plugin.v1.TagResponse\x12L\n" +
 	"\x05Prune\x12 .imageapi.plugin.v1.PruneRequest\x1a!.imageapi.plugin.v1.PruneResponse\x12R\n" +
-	"\aHistory\x12\".imageapi.plugin.v1.HistoryRequest\x1a#.imageapi.plugin.v1.HistoryResponse2\xd0\x01\n" +
+	"\aHistory\x12\".imageapi.plugin.v1.HistoryRequest\x1a#.imageapi.plugin.v1.HistoryResponse\x12L\n" +
+	"\x05Login\x12 .imageapi.plugin.v1.LoginRequest\x1a!.imageapi.plugin.v1.LoginResponse\x12v\n" +
+	"\x13DistributionInspect\x12..imageapi.plugin.v1.DistributionInspectRequest\x1a/.imageapi.plugin.v1.DistributionInspectResponse2\xd0\x01\n" +
 	"\x05Usage\x12j\n" +
 	"\x0fContainersUsing\x12*.imageapi.plugin.v1.ContainersUsingRequest\x1a+.imageapi.plugin.v1.ContainersUsingResponse\x12[\n" +
 	"\n" +
@@ -3935,68 +4172,72 @@ func file_backend_proto_rawDescGZIP() []byte {
 	return file_backend_proto_rawDescData
 }
 
-var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_backend_proto_goTypes = []any{
-	(*ErrorInfo)(nil),               // 0: imageapi.plugin.v1.ErrorInfo
-	(*InitRequest)(nil),             // 1: imageapi.plugin.v1.InitRequest
-	(*InitResponse)(nil),            // 2: imageapi.plugin.v1.InitResponse
-	(*Time)(nil),                    // 3: imageapi.plugin.v1.Time
-	(*Platform)(nil),                // 4: imageapi.plugin.v1.Platform
-	(*Descriptor)(nil),              // 5: imageapi.plugin.v1.Descriptor
-	(*StringMap)(nil),               // 6: imageapi.plugin.v1.StringMap
-	(*ListRequest)(nil),             // 7: imageapi.plugin.v1.ListRequest
-	(*ListResponse)(nil),            // 8: imageapi.plugin.v1.ListResponse
-	(*Summary)(nil),                 // 9: imageapi.plugin.v1.Summary
-	(*ManifestSummary)(nil),         // 10: imageapi.plugin.v1.ManifestSummary
-	(*ImageData)(nil),               // 11: imageapi.plugin.v1.ImageData
-	(*AttestationData)(nil),         // 12: imageapi.plugin.v1.AttestationData
-	(*Identity)(nil),                // 13: imageapi.plugin.v1.Identity
-	(*PullIdentity)(nil),            // 14: imageapi.plugin.v1.PullIdentity
-	(*BuildIdentity)(nil),           // 15: imageapi.plugin.v1.BuildIdentity
-	(*InspectRequest)(nil),          // 16: imageapi.plugin.v1.InspectRequest
-	(*InspectResponse)(nil),         // 17: imageapi.plugin.v1.InspectResponse
-	(*Image)(nil),                   // 18: imageapi.plugin.v1.Image
-	(*RootFS)(nil),                  // 19: imageapi.plugin.v1.RootFS
-	(*ImageConfig)(nil),             // 20: imageapi.plugin.v1.ImageConfig
-	(*HealthConfig)(nil),            // 21: imageapi.plugin.v1.HealthConfig
-	(*Progress)(nil),                // 22: imageapi.plugin.v1.Progress
-	(*ProgressDetail)(nil),          // 23: imageapi.plugin.v1.ProgressDetail
-	(*AuthConfig)(nil),              // 24: imageapi.plugin.v1.AuthConfig
-	(*PullRequest)(nil),             // 25: imageapi.plugin.v1.PullRequest
-	(*PullEvent)(nil),               // 26: imageapi.plugin.v1.PullEvent
-	(*PullResult)(nil),              // 27: imageapi.plugin.v1.PullResult
-	(*PulledImage)(nil),             // 28: imageapi.plugin.v1.PulledImage
-	(*ImportMessage)(nil),           // 29: imageapi.plugin.v1.ImportMessage
-	(*ImportHeader)(nil),            // 30: imageapi.plugin.v1.ImportHeader
-	(*ImportChunk)(nil),             // 31: imageapi.plugin.v1.ImportChunk
-	(*ImportSourceError)(nil),       // 32: imageapi.plugin.v1.ImportSourceError
-	(*ImportEvent)(nil),             // 33: imageapi.plugin.v1.ImportEvent
-	(*ImportResult)(nil),            // 34: imageapi.plugin.v1.ImportResult
-	(*RemoveRequest)(nil),           // 35: imageapi.plugin.v1.RemoveRequest
-	(*RemoveResponse)(nil),          // 36: imageapi.plugin.v1.RemoveResponse
-	(*DeleteResponse)(nil),          // 37: imageapi.plugin.v1.DeleteResponse
-	(*TagRequest)(nil),              // 38: imageapi.plugin.v1.TagRequest
-	(*TagResponse)(nil),             // 39: imageapi.plugin.v1.TagResponse
-	(*PruneRequest)(nil),            // 40: imageapi.plugin.v1.PruneRequest
-	(*PruneResponse)(nil),           // 41: imageapi.plugin.v1.PruneResponse
-	(*HistoryRequest)(nil),          // 42: imageapi.plugin.v1.HistoryRequest
-	(*HistoryResponse)(nil),         // 43: imageapi.plugin.v1.HistoryResponse
-	(*HistoryItem)(nil),             // 44: imageapi.plugin.v1.HistoryItem
-	(*ContainersUsingRequest)(nil),  // 45: imageapi.plugin.v1.ContainersUsingRequest
-	(*ContainersUsingResponse)(nil), // 46: imageapi.plugin.v1.ContainersUsingResponse
-	(*ContainerIDs)(nil),            // 47: imageapi.plugin.v1.ContainerIDs
-	(*ContainersRequest)(nil),       // 48: imageapi.plugin.v1.ContainersRequest
-	(*ContainersResponse)(nil),      // 49: imageapi.plugin.v1.ContainersResponse
-	(*Container)(nil),               // 50: imageapi.plugin.v1.Container
-	nil,                             // 51: imageapi.plugin.v1.Descriptor.AnnotationsEntry
-	nil,                             // 52: imageapi.plugin.v1.StringMap.ValuesEntry
-	nil,                             // 53: imageapi.plugin.v1.ImageConfig.LabelsEntry
-	nil,                             // 54: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	(*ErrorInfo)(nil),                   // 0: imageapi.plugin.v1.ErrorInfo
+	(*InitRequest)(nil),                 // 1: imageapi.plugin.v1.InitRequest
+	(*InitResponse)(nil),                // 2: imageapi.plugin.v1.InitResponse
+	(*Time)(nil),                        // 3: imageapi.plugin.v1.Time
+	(*Platform)(nil),                    // 4: imageapi.plugin.v1.Platform
+	(*Descriptor)(nil),                  // 5: imageapi.plugin.v1.Descriptor
+	(*StringMap)(nil),                   // 6: imageapi.plugin.v1.StringMap
+	(*ListRequest)(nil),                 // 7: imageapi.plugin.v1.ListRequest
+	(*ListResponse)(nil),                // 8: imageapi.plugin.v1.ListResponse
+	(*Summary)(nil),                     // 9: imageapi.plugin.v1.Summary
+	(*ManifestSummary)(nil),             // 10: imageapi.plugin.v1.ManifestSummary
+	(*ImageData)(nil),                   // 11: imageapi.plugin.v1.ImageData
+	(*AttestationData)(nil),             // 12: imageapi.plugin.v1.AttestationData
+	(*Identity)(nil),                    // 13: imageapi.plugin.v1.Identity
+	(*PullIdentity)(nil),                // 14: imageapi.plugin.v1.PullIdentity
+	(*BuildIdentity)(nil),               // 15: imageapi.plugin.v1.BuildIdentity
+	(*InspectRequest)(nil),              // 16: imageapi.plugin.v1.InspectRequest
+	(*InspectResponse)(nil),             // 17: imageapi.plugin.v1.InspectResponse
+	(*Image)(nil),                       // 18: imageapi.plugin.v1.Image
+	(*RootFS)(nil),                      // 19: imageapi.plugin.v1.RootFS
+	(*ImageConfig)(nil),                 // 20: imageapi.plugin.v1.ImageConfig
+	(*HealthConfig)(nil),                // 21: imageapi.plugin.v1.HealthConfig
+	(*Progress)(nil),                    // 22: imageapi.plugin.v1.Progress
+	(*ProgressDetail)(nil),              // 23: imageapi.plugin.v1.ProgressDetail
+	(*AuthConfig)(nil),                  // 24: imageapi.plugin.v1.AuthConfig
+	(*PullRequest)(nil),                 // 25: imageapi.plugin.v1.PullRequest
+	(*PullEvent)(nil),                   // 26: imageapi.plugin.v1.PullEvent
+	(*PullResult)(nil),                  // 27: imageapi.plugin.v1.PullResult
+	(*PulledImage)(nil),                 // 28: imageapi.plugin.v1.PulledImage
+	(*ImportMessage)(nil),               // 29: imageapi.plugin.v1.ImportMessage
+	(*ImportHeader)(nil),                // 30: imageapi.plugin.v1.ImportHeader
+	(*ImportChunk)(nil),                 // 31: imageapi.plugin.v1.ImportChunk
+	(*ImportSourceError)(nil),           // 32: imageapi.plugin.v1.ImportSourceError
+	(*ImportEvent)(nil),                 // 33: imageapi.plugin.v1.ImportEvent
+	(*ImportResult)(nil),                // 34: imageapi.plugin.v1.ImportResult
+	(*RemoveRequest)(nil),               // 35: imageapi.plugin.v1.RemoveRequest
+	(*RemoveResponse)(nil),              // 36: imageapi.plugin.v1.RemoveResponse
+	(*DeleteResponse)(nil),              // 37: imageapi.plugin.v1.DeleteResponse
+	(*TagRequest)(nil),                  // 38: imageapi.plugin.v1.TagRequest
+	(*TagResponse)(nil),                 // 39: imageapi.plugin.v1.TagResponse
+	(*PruneRequest)(nil),                // 40: imageapi.plugin.v1.PruneRequest
+	(*PruneResponse)(nil),               // 41: imageapi.plugin.v1.PruneResponse
+	(*HistoryRequest)(nil),              // 42: imageapi.plugin.v1.HistoryRequest
+	(*HistoryResponse)(nil),             // 43: imageapi.plugin.v1.HistoryResponse
+	(*HistoryItem)(nil),                 // 44: imageapi.plugin.v1.HistoryItem
+	(*LoginRequest)(nil),                // 45: imageapi.plugin.v1.LoginRequest
+	(*LoginResponse)(nil),               // 46: imageapi.plugin.v1.LoginResponse
+	(*DistributionInspectRequest)(nil),  // 47: imageapi.plugin.v1.DistributionInspectRequest
+	(*DistributionInspectResponse)(nil), // 48: imageapi.plugin.v1.DistributionInspectResponse
+	(*ContainersUsingRequest)(nil),      // 49: imageapi.plugin.v1.ContainersUsingRequest
+	(*ContainersUsingResponse)(nil),     // 50: imageapi.plugin.v1.ContainersUsingResponse
+	(*ContainerIDs)(nil),                // 51: imageapi.plugin.v1.ContainerIDs
+	(*ContainersRequest)(nil),           // 52: imageapi.plugin.v1.ContainersRequest
+	(*ContainersResponse)(nil),          // 53: imageapi.plugin.v1.ContainersResponse
+	(*Container)(nil),                   // 54: imageapi.plugin.v1.Container
+	nil,                                 // 55: imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	nil,                                 // 56: imageapi.plugin.v1.StringMap.ValuesEntry
+	nil,                                 // 57: imageapi.plugin.v1.ImageConfig.LabelsEntry
+	nil,                                 // 58: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
 }
 var file_backend_proto_depIdxs = []int32{
-	51, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	55, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
 	4,  // 1: imageapi.plugin.v1.Descriptor.platform:type_name -> imageapi.plugin.v1.Platform
-	52, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
+	56, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
 	9,  // 3: imageapi.plugin.v1.ListResponse.images:type_name -> imageapi.plugin.v1.Summary
 	3,  // 4: imageapi.plugin.v1.Summary.created:type_name -> imageapi.plugin.v1.Time
 	6,  // 5: imageapi.plugin.v1.Summary.labels:type_name -> imageapi.plugin.v1.StringMap
@@ -4019,7 +4260,7 @@ var file_backend_proto_depIdxs = []int32{
 	5,  // 22: imageapi.plugin.v1.Image.descriptor:type_name -> imageapi.plugin.v1.Descriptor
 	10, // 23: imageapi.plugin.v1.Image.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
 	13, // 24: imageapi.plugin.v1.Image.identity:type_name -> imageapi.plugin.v1.Identity
-	53, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
+	57, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
 	21, // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
 	23, // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
 	4,  // 28: imageapi.plugin.v1.PullRequest.platform:type_name -> imageapi.plugin.v1.Platform
@@ -4039,36 +4280,44 @@ var file_backend_proto_depIdxs = []int32{
 	4,  // 42: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
 	44, // 43: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
 	3,  // 44: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
-	54, // 45: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
-	50, // 46: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
-	47, // 47: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
-	1,  // 48: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
-	7,  // 49: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
-	16, // 50: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
-	25, // 51: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
-	29, // 52: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
-	35, // 53: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
-	38, // 54: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
-	40, // 55: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
-	42, // 56: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
-	45, // 57: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
-	48, // 58: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
-	2,  // 59: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
-	8,  // 60: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
-	17, // 61: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
-	26, // 62: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
-	33, // 63: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
-	36, // 64: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
-	39, // 65: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
-	41, // 66: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
-	43, // 67: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
-	46, // 68: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
-	49, // 69: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
-	59, // [59:70] is the sub-list for method output_type
-	48, // [48:59] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	24, // 45: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	24, // 46: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	5,  // 47: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
+	4,  // 48: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
+	58, // 49: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	54, // 50: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
+	51, // 51: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
+	1,  // 52: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
+	7,  // 53: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
+	16, // 54: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
+	25, // 55: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
+	29, // 56: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
+	35, // 57: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
+	38, // 58: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
+	40, // 59: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
+	42, // 60: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
+	45, // 61: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
+	47, // 62: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
+	49, // 63: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
+	52, // 64: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
+	2,  // 65: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
+	8,  // 66: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
+	17, // 67: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
+	26, // 68: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
+	33, // 69: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
+	36, // 70: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
+	39, // 71: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
+	41, // 72: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
+	43, // 73: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
+	46, // 74: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
+	48, // 75: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
+	50, // 76: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
+	53, // 77: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
+	65, // [65:78] is the sub-list for method output_type
+	52, // [52:65] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }
@@ -4095,7 +4344,7 @@ func file_backend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_backend_proto_rawDesc), len(file_backend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   55,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -33,13 +33,16 @@
 // # Capabilities
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
-// Tag, Prune and History are optional: each is a capability, which a plugin
-// announces in InitResponse.capabilities by its name:
+// Tag, Prune, History, Login and DistributionInspect are optional: each is a
+// capability, which a plugin announces in InitResponse.capabilities by its
+// name:
 //
-//   remove   Remove   (DELETE /images/{name}; Go: imagesvc.Remover)
-//   tag      Tag      (POST /images/{name}/tag; Go: imagesvc.Tagger)
-//   prune    Prune    (POST /images/prune; Go: imagesvc.Pruner)
-//   history  History  (GET /images/{name}/history; Go: imagesvc.Historian)
+//   remove        Remove               (DELETE /images/{name}; Go: imagesvc.Remover)
+//   tag           Tag                  (POST /images/{name}/tag; Go: imagesvc.Tagger)
+//   prune         Prune                (POST /images/prune; Go: imagesvc.Pruner)
+//   history       History              (GET /images/{name}/history; Go: imagesvc.Historian)
+//   login         Login                (POST /auth; Go: imagesvc.RegistryAuthenticator)
+//   distribution  DistributionInspect  (GET /distribution/{name}/json; Go: imagesvc.DistributionInspector)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
@@ -56,14 +59,18 @@
 // announces fail with NOT_IMPLEMENTED.
 //
 // The semantics of every optional call, its error classes and Docker's
-// texts, are those of the Go interface it names (package imagesvc, file
-// lifecycle.go; spec docker-image-lifecycle.md): the host passes texts and
-// classes on unchanged, so a plugin must produce Docker's texts itself
-// (conflicts are class conflict, with texts such as "conflict: unable to
-// delete foo:latest (must be forced) - container 3f1c2b0a9d8e is using its
-// referenced image 9b2a5c4d1e0f"). Removing and pruning need the host's
-// containers with their state: a plugin asks for them with the Usage
-// service's Containers call.
+// texts, are those of the Go interface it names (package imagesvc, files
+// lifecycle.go and registry.go; spec docker-image-lifecycle.md): the host
+// passes texts and classes on unchanged, so a plugin must produce Docker's
+// texts itself (conflicts are class conflict, with texts such as "conflict:
+// unable to delete foo:latest (must be forced) - container 3f1c2b0a9d8e is
+// using its referenced image 9b2a5c4d1e0f"). Removing and pruning need the
+// host's containers with their state: a plugin asks for them with the Usage
+// service's Containers call. Login and DistributionInspect store nothing:
+// they talk to the registry with the plugin's registry configuration and the
+// credentials of the call (an AuthConfig), which the plugin uses for that
+// call only and never logs nor stores, nor puts in an error's text; nor does
+// it log the identity token Login returns.
 //
 // # Errors
 //
@@ -106,15 +113,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Backend_Init_FullMethodName    = "/imageapi.plugin.v1.Backend/Init"
-	Backend_List_FullMethodName    = "/imageapi.plugin.v1.Backend/List"
-	Backend_Inspect_FullMethodName = "/imageapi.plugin.v1.Backend/Inspect"
-	Backend_Pull_FullMethodName    = "/imageapi.plugin.v1.Backend/Pull"
-	Backend_Import_FullMethodName  = "/imageapi.plugin.v1.Backend/Import"
-	Backend_Remove_FullMethodName  = "/imageapi.plugin.v1.Backend/Remove"
-	Backend_Tag_FullMethodName     = "/imageapi.plugin.v1.Backend/Tag"
-	Backend_Prune_FullMethodName   = "/imageapi.plugin.v1.Backend/Prune"
-	Backend_History_FullMethodName = "/imageapi.plugin.v1.Backend/History"
+	Backend_Init_FullMethodName                = "/imageapi.plugin.v1.Backend/Init"
+	Backend_List_FullMethodName                = "/imageapi.plugin.v1.Backend/List"
+	Backend_Inspect_FullMethodName             = "/imageapi.plugin.v1.Backend/Inspect"
+	Backend_Pull_FullMethodName                = "/imageapi.plugin.v1.Backend/Pull"
+	Backend_Import_FullMethodName              = "/imageapi.plugin.v1.Backend/Import"
+	Backend_Remove_FullMethodName              = "/imageapi.plugin.v1.Backend/Remove"
+	Backend_Tag_FullMethodName                 = "/imageapi.plugin.v1.Backend/Tag"
+	Backend_Prune_FullMethodName               = "/imageapi.plugin.v1.Backend/Prune"
+	Backend_History_FullMethodName             = "/imageapi.plugin.v1.Backend/History"
+	Backend_Login_FullMethodName               = "/imageapi.plugin.v1.Backend/Login"
+	Backend_DistributionInspect_FullMethodName = "/imageapi.plugin.v1.Backend/DistributionInspect"
 )
 
 // BackendClient is the client API for Backend service.
@@ -175,6 +184,19 @@ type BackendClient interface {
 	// platform; internal when the config has more non-empty history entries
 	// than layers.
 	History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error)
+	// Login checks registry credentials (POST /auth): capability "login",
+	// imagesvc.RegistryAuthenticator. Errors: unauthenticated when the
+	// registry refuses the credentials, with the registry's reason;
+	// invalid_argument for an address that is not a registry host;
+	// unavailable when the registry cannot be reached.
+	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
+	// DistributionInspect describes an image in its registry without pulling
+	// it (GET /distribution/{name}/json): capability "distribution",
+	// imagesvc.DistributionInspector. Errors: not_found for an unknown
+	// repository, tag or digest; unauthenticated when the registry wants
+	// credentials or refuses them; invalid_argument for a schema 1 manifest;
+	// unavailable when the registry cannot be reached.
+	DistributionInspect(ctx context.Context, in *DistributionInspectRequest, opts ...grpc.CallOption) (*DistributionInspectResponse, error)
 }
 
 type backendClient struct {
@@ -296,6 +318,26 @@ func (c *backendClient) History(ctx context.Context, in *HistoryRequest, opts ..
 	return out, nil
 }
 
+func (c *backendClient) Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoginResponse)
+	err := c.cc.Invoke(ctx, Backend_Login_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) DistributionInspect(ctx context.Context, in *DistributionInspectRequest, opts ...grpc.CallOption) (*DistributionInspectResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DistributionInspectResponse)
+	err := c.cc.Invoke(ctx, Backend_DistributionInspect_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -354,6 +396,19 @@ type BackendServer interface {
 	// platform; internal when the config has more non-empty history entries
 	// than layers.
 	History(context.Context, *HistoryRequest) (*HistoryResponse, error)
+	// Login checks registry credentials (POST /auth): capability "login",
+	// imagesvc.RegistryAuthenticator. Errors: unauthenticated when the
+	// registry refuses the credentials, with the registry's reason;
+	// invalid_argument for an address that is not a registry host;
+	// unavailable when the registry cannot be reached.
+	Login(context.Context, *LoginRequest) (*LoginResponse, error)
+	// DistributionInspect describes an image in its registry without pulling
+	// it (GET /distribution/{name}/json): capability "distribution",
+	// imagesvc.DistributionInspector. Errors: not_found for an unknown
+	// repository, tag or digest; unauthenticated when the registry wants
+	// credentials or refuses them; invalid_argument for a schema 1 manifest;
+	// unavailable when the registry cannot be reached.
+	DistributionInspect(context.Context, *DistributionInspectRequest) (*DistributionInspectResponse, error)
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -390,6 +445,12 @@ func (UnimplementedBackendServer) Prune(context.Context, *PruneRequest) (*PruneR
 }
 func (UnimplementedBackendServer) History(context.Context, *HistoryRequest) (*HistoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method History not implemented")
+}
+func (UnimplementedBackendServer) Login(context.Context, *LoginRequest) (*LoginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Login not implemented")
+}
+func (UnimplementedBackendServer) DistributionInspect(context.Context, *DistributionInspectRequest) (*DistributionInspectResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DistributionInspect not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -549,6 +610,42 @@ func _Backend_History_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Backend_Login_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).Login(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_Login_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).Login(ctx, req.(*LoginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_DistributionInspect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DistributionInspectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).DistributionInspect(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_DistributionInspect_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).DistributionInspect(ctx, req.(*DistributionInspectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -579,6 +676,14 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "History",
 			Handler:    _Backend_History_Handler,
+		},
+		{
+			MethodName: "Login",
+			Handler:    _Backend_Login_Handler,
+		},
+		{
+			MethodName: "DistributionInspect",
+			Handler:    _Backend_DistributionInspect_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

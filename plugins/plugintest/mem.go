@@ -33,7 +33,9 @@ import (
 // [imagesvc.Historian]), with Docker's rules (the module's internal/model, as the real
 // backends): each image's RepoTags are its records, an image without tags is dangling,
 // and Image.Parent is its parent. Remove and Prune consult the containers of
-// [MemService.SetContainerLister].
+// [MemService.SetContainerLister]. Its [imagesvc.RegistryAuthenticator] and
+// [imagesvc.DistributionInspector] answer for a made-up registry, as Pull does (see
+// [MemUser]).
 type MemService struct {
 	mu         sync.Mutex
 	images     []imagesvc.Image // newest first

@@ -43,6 +43,102 @@ func restrict(base versionedService, caps plugins.Capabilities, impl any) images
 		return serviceWithTagPruneHistory{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory:
 		return serviceWithRemoveTagPruneHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+	case plugins.CapLogin:
+		return serviceWithLogin{base, impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapLogin:
+		return serviceWithRemoveLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapTag | plugins.CapLogin:
+		return serviceWithTagLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin:
+		return serviceWithRemoveTagLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapPrune | plugins.CapLogin:
+		return serviceWithPruneLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin:
+		return serviceWithRemovePruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin:
+		return serviceWithTagPruneLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin:
+		return serviceWithRemoveTagPruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapHistory | plugins.CapLogin:
+		return serviceWithHistoryLogin{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin:
+		return serviceWithRemoveHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin:
+		return serviceWithTagHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin:
+		return serviceWithRemoveTagHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
+		return serviceWithPruneHistoryLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
+		return serviceWithRemovePruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
+		return serviceWithTagPruneHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
+		return serviceWithRemoveTagPruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+	case plugins.CapDistribution:
+		return serviceWithDistribution{base, impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapDistribution:
+		return serviceWithRemoveDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapDistribution:
+		return serviceWithTagDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution:
+		return serviceWithRemoveTagDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapPrune | plugins.CapDistribution:
+		return serviceWithPruneDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution:
+		return serviceWithRemovePruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution:
+		return serviceWithTagPruneDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution:
+		return serviceWithRemoveTagPruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithHistoryDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithRemoveHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithTagHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithRemoveTagHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithPruneHistoryDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithRemovePruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithTagPruneHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
+		return serviceWithRemoveTagPruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithLoginDistribution{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemoveLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithTagLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemoveTagLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithPruneLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemovePruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithTagPruneLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemoveTagPruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithHistoryLoginDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemoveHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithTagHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemoveTagHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithPruneHistoryLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemovePruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
+		return serviceWithRemoveTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
 	}
 	panic("unreachable")
 }
@@ -141,4 +237,356 @@ type serviceWithRemoveTagPruneHistory struct {
 	imagesvc.Tagger
 	imagesvc.Pruner
 	imagesvc.Historian
+}
+
+type serviceWithLogin struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemoveLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithTagLogin struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemoveTagLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithPruneLogin struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemovePruneLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithTagPruneLogin struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemoveTagPruneLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithHistoryLogin struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemoveHistoryLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithTagHistoryLogin struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemoveTagHistoryLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithPruneHistoryLogin struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemovePruneHistoryLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithTagPruneHistoryLogin struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithRemoveTagPruneHistoryLogin struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+}
+
+type serviceWithDistribution struct {
+	versionedService
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+}
+
+type serviceWithPruneDistribution struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemovePruneDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagPruneDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagPruneDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+}
+
+type serviceWithHistoryDistribution struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveHistoryDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagHistoryDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagHistoryDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithPruneHistoryDistribution struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemovePruneHistoryDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagPruneHistoryDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagPruneHistoryDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+}
+
+type serviceWithLoginDistribution struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagLoginDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithPruneLoginDistribution struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemovePruneLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagPruneLoginDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagPruneLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithPruneHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemovePruneHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithTagPruneHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistribution struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
 }

@@ -38,6 +38,8 @@ var capabilities = []capability{
 	{"Tag", "Tagger", "tag"},
 	{"Prune", "Pruner", "prune"},
 	{"History", "Historian", "history"},
+	{"Login", "RegistryAuthenticator", "login"},
+	{"Distribution", "DistributionInspector", "distribution"},
 }
 
 // kind is what one output holds.

@@ -9,10 +9,10 @@
 //   - List fills Containers from the host's usage provider (plugins.HostUsage).
 //
 // The MemService is a plugins.ListVersioner, unless -no-list-version hides it (with its
-// capabilities). It has every capability (Remove, Tag, Prune, History), which it serves
-// with the host's containers (plugins.HostUsage), unless -hide hides some: -hide
-// remove,tag serves a partial backend, -hide all one that announces none, as a plugin
-// built before capabilities existed. With -hide-after FILE it has every capability the
+// capabilities). It has every capability (Remove, Tag, Prune, History, Login,
+// Distribution), which it serves with the host's containers (plugins.HostUsage), unless
+// -hide hides some: -hide remove,tag serves a partial backend, -hide all one that
+// announces none, as a plugin built before capabilities existed. With -hide-after FILE it has every capability the
 // first time and none at every later start (a relaunch that announces fewer).
 //
 // Its -mode flag makes it misbehave at start: "hang" never completes the handshake,
@@ -46,7 +46,7 @@ func main() {
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
 	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
 	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full) and its capabilities")
-	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history, or all")
+	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution, or all")
 	hideAfter := flag.String("hide-after", "", "hide no capability if this file does not exist (and create it), else hide them all")
 	flag.Parse()
 	hide, err := plugins.ParseCapabilities(*hideFlag)
