@@ -8,8 +8,10 @@
 //	POST   /images/{name}/tag       tag ([imagesvc.Tagger])
 //	POST   /images/prune            prune unused images ([imagesvc.Pruner])
 //	GET    /images/{name}/history   history ([imagesvc.Historian])
+//	POST   /auth                    registry login ([imagesvc.RegistryAuthenticator])
+//	GET    /distribution/{name}/json  a remote image's descriptor and platforms ([imagesvc.DistributionInspector])
 //
-// The last four need an optional capability of the service; a service without it answers
+// The last six need an optional capability of the service; a service without it answers
 // 501 with a message that names the operation ("image remove is not implemented by this
 // image service"). Routes are matched in Docker's order, {name} taking any text between the
 // fixed parts: GET /images/a/history/json inspects "a/history", DELETE /images/a/json
@@ -51,6 +53,8 @@
 //   - POST /images/prune: 400 "POST /images/prune requires minimum API version 1.25" below
 //     1.25 (reachable with a lower MinVersion).
 //   - GET /images/{name}/history: platform (JSON; empty is ignored) from 1.48.
+//   - GET /distribution/{name}/json: 400 "GET /distribution/{name:.*}/json requires minimum
+//     API version 1.30" below 1.30.
 //
 // Parameters newer than the requested version are ignored, not rejected.
 //
@@ -63,7 +67,13 @@
 // the legacy filter parameter (an image name glob) is honoured on every version when filters
 // has no reference key; the legacy registry parameter of a pull is put in front of a
 // fromImage without a registry host. X-Registry-Auth is base64url-encoded JSON; a header that
-// does not decode is ignored on pulls (the pull is anonymous), as Docker does.
+// does not decode is ignored on pulls and distribution lookups (they are anonymous), as
+// Docker does. POST /auth takes the credentials as a JSON body (at most 1 MiB; more is 413),
+// decoded as Docker's authconfig.DecodeRequestBody does; a login answers
+// {"Status":"Login Succeeded"} with the registry's IdentityToken when there is one. A
+// distribution lookup of an image ID (a bare digest) is a 500 "no manifest found for full
+// image ID", as in Docker; its answer carries the descriptor's media type, digest and size
+// only, and Platforms null when there are none. Credentials are never logged.
 //
 // # Streams
 //

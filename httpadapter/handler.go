@@ -50,7 +50,10 @@ type route struct {
 	// minVersion, when set, answers a request for an older API version with 400 "<method>
 	// <pattern> requires minimum API version <v>", as Docker's WithMinimumAPIVersion does.
 	minVersion string
-	serve      func(h *handler, w *responseWriter, r *http.Request, c call) error
+	// muxPath, when set, is the path Docker's router names in that message
+	// ("/distribution/{name:.*}/json"); pattern otherwise.
+	muxPath string
+	serve   func(h *handler, w *responseWriter, r *http.Request, c call) error
 
 	// prefix and suffix surround {name}; named tells whether the pattern has one.
 	prefix, suffix string
@@ -85,6 +88,8 @@ func newRoutes(cfg *config) []route {
 		{method: http.MethodPost, pattern: "/images/prune", minVersion: "1.25", serve: (*handler).prune},
 		{method: http.MethodPost, pattern: "/images/{name}/tag", serve: (*handler).tag},
 		{method: http.MethodDelete, pattern: "/images/{name}", serve: (*handler).remove},
+		{method: http.MethodPost, pattern: "/auth", serve: (*handler).login},
+		{method: http.MethodGet, pattern: "/distribution/{name}/json", minVersion: "1.30", muxPath: "/distribution/{name:.*}/json", serve: (*handler).distribution},
 	}
 	if cfg.ping {
 		ping := func(h *handler, w *responseWriter, r *http.Request, _ call) error {
@@ -160,7 +165,11 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	hdr.Set("Docker-Experimental", "false")
 
 	if rt.minVersion != "" && versionLess(c.version, rt.minVersion) {
-		h.writeError(w, r, c.requested, errInvalid(rt.method+" "+rt.pattern+" requires minimum API version "+rt.minVersion))
+		path := rt.pattern
+		if rt.muxPath != "" {
+			path = rt.muxPath
+		}
+		h.writeError(w, r, c.requested, errInvalid(rt.method+" "+path+" requires minimum API version "+rt.minVersion))
 		return
 	}
 	if err := rt.serve(h, w, r, c); err != nil {

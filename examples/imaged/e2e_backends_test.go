@@ -85,8 +85,9 @@ func pluginBinary(t *testing.T, f *fixture) string {
 	return pluginBin
 }
 
-// startDaemon starts imaged on backend for t; it stops when t ends, and must stop cleanly.
-func startDaemon(t *testing.T, f *fixture, backend string) *daemon {
+// startDaemon starts imaged on backend for t, with the command-line arguments extra added;
+// it stops when t ends, and must stop cleanly.
+func startDaemon(t *testing.T, f *fixture, backend string, extra ...string) *daemon {
 	t.Helper()
 	dir, err := os.MkdirTemp(f.tmp, "lc-"+backend+"-")
 	if err != nil {
@@ -108,6 +109,7 @@ func startDaemon(t *testing.T, f *fixture, backend string) *daemon {
 	case "plugin":
 		args = append(args, "--plugin", pluginBinary(t, f))
 	}
+	args = append(args, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	ready := make(chan []net.Addr, 1)

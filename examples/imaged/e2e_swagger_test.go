@@ -149,6 +149,8 @@ var routes = []struct{ kind, method, tmpl string }{
 	{"prune", http.MethodPost, "/images/prune"},
 	{"tag", http.MethodPost, "/images/{name}/tag"},
 	{"remove", http.MethodDelete, "/images/{name}"},
+	{"auth", http.MethodPost, "/auth"},
+	{"distribution", http.MethodGet, "/distribution/{name}/json"},
 }
 
 // classify tells whether a request is one of the image endpoints.

@@ -2,11 +2,13 @@
 
 Usage: python3 dockerpy_e2e.py BASE_URL REGISTRY TARBALL VERSION SUFFIX
        python3 dockerpy_e2e.py lifecycle BASE_URL REGISTRY TARBALL TARBALL2
+       python3 dockerpy_e2e.py registry BASE_URL REGISTRY USER PASSWORD NAME
 
 BASE_URL is the daemon (tcp://127.0.0.1:PORT), REGISTRY the host:port the fixture's images
 are in, TARBALL (and TARBALL2) a root filesystem to import, VERSION "auto" or an API version, SUFFIX makes
 the names this run creates unique. The second form removes, tags, prunes and reads history
-on a daemon of its own (it prunes every image). The Go test (e2e_dockerpy_test.go) checks
+on a daemon of its own (it prunes every image). The third logs in to REGISTRY (one with
+htpasswd auth) and looks NAME up with get_registry_data. The Go test (e2e_dockerpy_test.go) checks
 the output.
 """
 
@@ -121,8 +123,28 @@ def lifecycle():
     json.dump(out, sys.stdout)
 
 
+def registry_data():
+    base_url, registry, user, password, name = sys.argv[2:7]
+    client = docker.DockerClient(base_url=base_url, version="auto", timeout=120)
+    out = {"api_version": client.api.api_version}
+    auth = {"username": user, "password": password}
+    attempt(out, "login_bad", lambda: client.login(user, password + "-wrong", registry=registry, reauth=True))
+    attempt(out, "login", lambda: client.login(user, password, registry=registry, reauth=True))
+
+    def get(auth_config):
+        data = client.images.get_registry_data(name, auth_config=auth_config)
+        return {"id": data.id, "attrs": data.attrs, "host_amd64": data.has_platform("linux/amd64"),
+                "host_s390x": data.has_platform("linux/s390x")}
+
+    attempt(out, "data", lambda: get(auth))
+    attempt(out, "data_anonymous", lambda: get(None))
+    json.dump(out, sys.stdout)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "lifecycle":
         lifecycle()
+    elif sys.argv[1] == "registry":
+        registry_data()
     else:
         main()
