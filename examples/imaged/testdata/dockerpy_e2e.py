@@ -128,16 +128,18 @@ def registry_data():
     client = docker.DockerClient(base_url=base_url, version="auto", timeout=120)
     out = {"api_version": client.api.api_version}
     auth = {"username": user, "password": password}
-    attempt(out, "login_bad", lambda: client.login(user, password + "-wrong", registry=registry, reauth=True))
-    attempt(out, "login", lambda: client.login(user, password, registry=registry, reauth=True))
 
     def get(auth_config):
         data = client.images.get_registry_data(name, auth_config=auth_config)
         return {"id": data.id, "attrs": data.attrs, "host_amd64": data.has_platform("linux/amd64"),
                 "host_s390x": data.has_platform("linux/s390x")}
 
-    attempt(out, "data", lambda: get(auth))
+    # Before login: once logged in, the client sends the credentials it keeps even when
+    # auth_config is None.
     attempt(out, "data_anonymous", lambda: get(None))
+    attempt(out, "login_bad", lambda: client.login(user, password + "-wrong", registry=registry, reauth=True))
+    attempt(out, "login", lambda: client.login(user, password, registry=registry, reauth=True))
+    attempt(out, "data", lambda: get(auth))
     json.dump(out, sys.stdout)
 
 
