@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -86,17 +87,17 @@ func (h *handler) distribution(w *responseWriter, r *http.Request, c call) error
 	if err != nil {
 		return err
 	}
-	out := &distributionInspect{}
-	if info != nil {
-		// Docker fills in the media type, digest and size only.
-		out.Descriptor = ocispec.Descriptor{
-			MediaType: info.Descriptor.MediaType,
-			Digest:    info.Descriptor.Digest,
-			Size:      info.Descriptor.Size,
-		}
-		if len(info.Platforms) > 0 {
-			out.Platforms = info.Platforms
-		}
+	if info == nil {
+		return errdefs.ErrInternal.WithMessage("distribution inspect: the image service returned no information")
+	}
+	// Docker fills in the media type, digest and size only.
+	out := &distributionInspect{Descriptor: ocispec.Descriptor{
+		MediaType: info.Descriptor.MediaType,
+		Digest:    info.Descriptor.Digest,
+		Size:      info.Descriptor.Size,
+	}}
+	if len(info.Platforms) > 0 {
+		out.Platforms = info.Platforms
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -230,7 +230,6 @@ func TestDistributionInspect(t *testing.T) {
 				Descriptor: ocispec.Descriptor{MediaType: "application/vnd.docker.distribution.manifest.v2+json", Digest: d, Size: 527},
 				Platforms:  []ocispec.Platform{},
 			}, `{"Descriptor":{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"` + digestX + `","size":527},"Platforms":null}`},
-			{"nil", nil, `{"Descriptor":{"mediaType":"","digest":"","size":0},"Platforms":null}`},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				f := newRegistryFixture()
@@ -241,5 +240,11 @@ func TestDistributionInspect(t *testing.T) {
 				assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
 			})
 		}
+		t.Run("nil", func(t *testing.T) {
+			f := newRegistryFixture()
+			f.info = nil
+			w := request(t, httpadapter.New(f, httpadapter.Options{}), "GET", "/distribution/x/json", nil)
+			require.Equal(t, http.StatusInternalServerError, w.Code, "a service that answers nothing: %s", w.Body.String())
+		})
 	})
 }

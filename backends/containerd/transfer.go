@@ -118,7 +118,11 @@ func (s *Store) transferLayers(platform ocispec.Platform) pull.LayerFetcher {
 			opts = append(opts, registry.WithDefaultScheme("http"))
 		}
 		if user, secret, ok := pull.Credentials(req.Auth); ok {
-			opts = append(opts, registry.WithCredentials(staticCredentials{user: user, secret: secret}))
+			upstream, err := s.puller.UpstreamHost(ctx, reference.Domain(req.Name))
+			if err != nil {
+				return nil, fmt.Errorf("fetching the layers of %s: %w", reference.FamiliarString(req.Name), err)
+			}
+			opts = append(opts, registry.WithCredentials(staticCredentials{host: upstream, user: user, secret: secret}))
 		}
 		src, err := registry.NewOCIRegistry(ctx, ref, opts...)
 		if err != nil {
@@ -222,10 +226,14 @@ var (
 )
 
 // staticCredentials answers the transfer service's credential requests with the pull's
-// credentials, for whichever host asks (as Docker sends them).
-type staticCredentials struct{ user, secret string }
+// credentials when the registry itself asks (host), and with none when a mirror does: a
+// registry's credentials never go to a mirror, as Docker keeps them.
+type staticCredentials struct{ host, user, secret string }
 
-func (c staticCredentials) GetCredentials(context.Context, string, string) (registry.Credentials, error) {
+func (c staticCredentials) GetCredentials(_ context.Context, _, host string) (registry.Credentials, error) {
+	if host != c.host {
+		return registry.Credentials{}, nil
+	}
 	return registry.Credentials{Username: c.user, Secret: c.secret}, nil
 }
 

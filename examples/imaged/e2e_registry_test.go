@@ -183,12 +183,17 @@ func TestRegistryLogin(t *testing.T) {
 	reg := startAuthRegistry(t, f)
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
-			d := startDaemon(t, f, b, "--insecure-registry", reg.addr)
+			// At debug level, so that a secret logged anywhere shows: the password, the
+			// Basic credentials and the X-Registry-Auth header that carry it.
+			d := startDaemon(t, f, b, "--insecure-registry", reg.addr, "--log-level", "debug")
 			t.Run("cli", func(t *testing.T) { testLoginCLI(t, f, d, reg) })
 			t.Run("sdk", func(t *testing.T) { testLoginSDK(t, d, reg) })
 			t.Run("dockerpy", func(t *testing.T) { testLoginDockerPy(t, f, d, reg) })
-			if strings.Contains(d.logs.String(), reg.password) {
-				t.Errorf("imaged logged the password:\n%s", d.logs.String())
+			basic := base64.StdEncoding.EncodeToString([]byte(reg.user + ":" + reg.password))
+			for _, secret := range []string{reg.password, basic, reg.encodedAuth()} {
+				if strings.Contains(d.logs.String(), secret) {
+					t.Errorf("imaged logged a secret (%.6s...):\n%s", secret, d.logs.String())
+				}
 			}
 		})
 	}

@@ -34,6 +34,9 @@ type world struct {
 	reg      *testregistry.Registry
 	hostsDir string
 	host     string
+	// authHost is a second registry whose base endpoint (/v2/) wants alice's password,
+	// for logins: an open /v2/ has nothing to check credentials against.
+	authHost string
 
 	single  *testimages.Image // library/single:1.0 and :latest, Docker schema 2, labelled
 	multi   *testimages.Image // library/multi:1.0, OCI index amd64 + arm64/v8 + attestations
@@ -64,6 +67,11 @@ func newWorld(t *testing.T) *world {
 	if err := reg.WriteHostsDir(w.hostsDir); err != nil {
 		t.Fatal(err)
 	}
+	authReg := testregistry.New(t, testregistry.Options{Users: map[string]string{privateUser: privatePassword}})
+	if err := authReg.WriteHostsDir(w.hostsDir); err != nil {
+		t.Fatal(err)
+	}
+	w.authHost = authReg.Host()
 	must := mustImage(t)
 	amd64 := ocispec.Platform{OS: "linux", Architecture: "amd64"}
 	arm64 := ocispec.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}

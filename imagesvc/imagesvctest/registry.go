@@ -17,23 +17,26 @@ import (
 // (RegistryAuthenticator, DistributionInspector). Like the lifecycle groups, each skips,
 // naming the interface, when the service does not implement it.
 
-// testLogin checks credentials against the suite's registry, whose private repository
-// wants alice's password (its base endpoint is open, so a backend must check the
-// credentials it is given rather than accept an open /v2/).
+// testLogin checks credentials against the suite's second registry, whose base endpoint
+// wants alice's password; the first one's base endpoint is open, and a login there
+// succeeds whatever the credentials, as in Docker.
 func (s *suite) testLogin(t *testing.T) {
 	svc := s.service(t)
 	a := capability[imagesvc.RegistryAuthenticator](t, svc, "RegistryAuthenticator")
 	ctx := context.Background()
-	for _, addr := range []string{s.w.host, "http://" + s.w.host, "http://" + s.w.host + "/v2/"} {
+	for _, addr := range []string{s.w.authHost, "http://" + s.w.authHost, "http://" + s.w.authHost + "/v2/"} {
 		token, err := a.Login(ctx, imagesvc.AuthConfig{Username: privateUser, Password: privatePassword, ServerAddress: addr})
 		require.NoError(t, err, "login to %s", addr)
 		assert.Empty(t, token, "basic authentication gives no identity token")
 	}
 
-	_, err := a.Login(ctx, imagesvc.AuthConfig{Username: privateUser, Password: "wrong", ServerAddress: s.w.host})
+	_, err := a.Login(ctx, imagesvc.AuthConfig{Username: privateUser, Password: "wrong", ServerAddress: s.w.authHost})
 	require.Error(t, err, "wrong password")
 	assert.True(t, errdefs.IsUnauthorized(err), "wrong password: want Unauthenticated, got %v", err)
 	assert.NotContains(t, err.Error(), "wrong", "errors never carry the password")
+
+	_, err = a.Login(ctx, imagesvc.AuthConfig{Username: privateUser, Password: "wrong", ServerAddress: s.w.host})
+	assert.NoError(t, err, "an open /v2/ takes any credentials, as in Docker")
 
 	_, err = a.Login(ctx, imagesvc.AuthConfig{Username: privateUser, Password: privatePassword, ServerAddress: unreachableHost(t)})
 	require.Error(t, err, "unreachable registry")

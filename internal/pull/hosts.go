@@ -43,31 +43,41 @@ func (p *Puller) newSession(ctx context.Context, auth *imagesvc.AuthConfig, auth
 	if auth != nil {
 		token = auth.RegistryToken
 	}
-	mk := func(scheme string) docker.RegistryHosts {
+	s.configure = func(host string) ([]docker.RegistryHost, error) {
+		// The credentials are the registry's: they go to the registry itself (the last of
+		// its hosts), never to a mirror before it, as Docker keeps them from mirrors.
+		var upstream string // set once the hosts are known, before any request
+		var hostCreds func(string) (string, string, error)
+		if creds != nil {
+			hostCreds = func(h string) (string, string, error) {
+				if h != upstream {
+					return "", "", nil
+				}
+				return creds(h)
+			}
+		}
+		scheme := "https"
+		if p.insecure[host] {
+			scheme = "http"
+		}
 		opts := config.HostOptions{
 			DefaultScheme:  scheme,
 			UpdateClient:   s.track,
-			Credentials:    creds,
+			Credentials:    hostCreds,
 			AuthorizerOpts: authOpts,
 		}
 		if p.opts.HostsDir != "" {
 			opts.HostDir = config.HostDirFromRoot(p.opts.HostsDir)
 		}
-		return config.ConfigureHosts(ctx, opts)
-	}
-	secure, insecure := mk("https"), mk("http")
-	s.configure = func(host string) ([]docker.RegistryHost, error) {
-		f := secure
-		if p.insecure[host] {
-			f = insecure
-		}
-		hosts, err := f(host)
+		hosts, err := config.ConfigureHosts(ctx, opts)(host)
 		if err != nil {
 			return nil, err
 		}
-		if token != "" {
-			for i := range hosts {
-				hosts[i].Authorizer = bearerAuthorizer{host: hosts[i].Host, token: token}
+		if len(hosts) > 0 {
+			last := &hosts[len(hosts)-1]
+			upstream = last.Host
+			if token != "" {
+				last.Authorizer = bearerAuthorizer{host: last.Host, token: token}
 			}
 		}
 		return hosts, nil
@@ -342,4 +352,21 @@ func nextPage(link string, base *url.URL, repo string) string {
 		return rest + "?" + q.Encode()
 	}
 	return ""
+}
+
+// UpstreamHost returns the host that serves the registry domain itself (the last of its
+// configured hosts, after any mirrors): "registry-1.docker.io" for "docker.io", the
+// domain itself unless hosts.toml names another server. A registry's credentials go to
+// that host only.
+func (p *Puller) UpstreamHost(ctx context.Context, domain string) (string, error) {
+	s := p.newSession(ctx, nil)
+	defer s.close()
+	hosts, err := s.RegistryHosts(domain)
+	if err != nil {
+		return "", err
+	}
+	if len(hosts) == 0 {
+		return domain, nil
+	}
+	return hosts[len(hosts)-1].Host, nil
 }

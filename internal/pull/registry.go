@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/remotes"
@@ -51,19 +52,26 @@ func LoginHost(addr string) (string, error) {
 		return "docker.io", nil
 	}
 	host := ConvertToHostname(addr)
+	// User information in the address ("https://user:secret@host") is dropped, as
+	// Docker's URL parsing does, and never echoed.
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
 	switch host {
 	case "docker.io", "index.docker.io", "registry-1.docker.io":
 		return "docker.io", nil
 	}
 	if host == "" || !anchoredDomain.MatchString(host) {
-		return "", errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("unable to parse server address: %q is not a registry host", addr))
+		return "", errdefs.ErrInvalidArgument.WithMessage("unable to parse server address: it does not name a registry host")
 	}
 	return host, nil
 }
 
-// maxLoginAttempts bounds the requests of one login: anonymous, after the challenge, and
-// with basic credentials sent unasked.
-const maxLoginAttempts = 3
+// maxLoginAttempts bounds the requests of one login: anonymous, then after the challenge.
+const maxLoginAttempts = 2
+
+// loginTimeout bounds a login whose context has no deadline, as Docker bounds its own.
+const loginTimeout = 30 * time.Second
 
 // Login checks auth against the registry auth.ServerAddress names (see
 // [imagesvc.RegistryAuthenticator]) with the Puller's registry configuration, and
@@ -72,9 +80,9 @@ const maxLoginAttempts = 3
 // Like Docker, it sends GET /v2/ to the registry itself (never to a mirror), answers the
 // WWW-Authenticate challenge with the credentials (basic, or a bearer token fetched from
 // the token service with an offline token asked for) and succeeds when the registry then
-// answers 200. A registry whose /v2/ is open to anonymous requests gets the user name and
-// password once more as basic credentials, so that wrong ones are refused (Docker would
-// say "Login Succeeded" without checking them).
+// answers 200. A registry whose /v2/ is open to anonymous requests is logged in to without
+// sending the credentials, as Docker does: it has nothing to check them against. Without
+// a deadline in ctx, a login takes at most 30 seconds.
 //
 // Errors: Unauthenticated "login attempt to <endpoint> failed with status: 401
 // Unauthorized: <registry's reason>" when the registry refuses the credentials, or
@@ -86,6 +94,11 @@ func (p *Puller) Login(ctx context.Context, auth imagesvc.AuthConfig) (string, e
 	host, err := LoginHost(auth.ServerAddress)
 	if err != nil {
 		return "", err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, loginTimeout)
+		defer cancel()
 	}
 	ctx = withLogger(ctx, p.log)
 	var (
@@ -110,11 +123,6 @@ func (p *Puller) Login(ctx context.Context, auth imagesvc.AuthConfig) (string, e
 	// see the registry's credentials.
 	h := hosts[len(hosts)-1]
 	endpoint := (&url.URL{Scheme: h.Scheme, Host: h.Host, Path: strings.TrimSuffix(h.Path, "/") + "/"}).String()
-	user, password, _ := Credentials(&auth)
-	if auth.IdentityToken != "" || auth.RegistryToken != "" {
-		user, password = "", ""
-	}
-
 	authorized := false // a request carried credentials the authorizer chose
 	for attempt := 0; attempt < maxLoginAttempts; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
@@ -124,7 +132,6 @@ func (p *Puller) Login(ctx context.Context, auth imagesvc.AuthConfig) (string, e
 		for k, v := range h.Header {
 			req.Header[k] = append([]string(nil), v...)
 		}
-		unasked := false
 		if h.Authorizer != nil {
 			if err := h.Authorizer.Authorize(ctx, req); err != nil {
 				return "", loginError(ctx, endpoint, err)
@@ -132,9 +139,6 @@ func (p *Puller) Login(ctx context.Context, auth imagesvc.AuthConfig) (string, e
 		}
 		if req.Header.Get("Authorization") != "" {
 			authorized = true
-		} else if attempt > 0 && user != "" && password != "" {
-			req.SetBasicAuth(user, password)
-			unasked = true
 		}
 		client := h.Client
 		if client == nil {
@@ -147,13 +151,10 @@ func (p *Puller) Login(ctx context.Context, auth imagesvc.AuthConfig) (string, e
 		switch {
 		case resp.StatusCode == http.StatusOK:
 			drain(resp)
-			if !authorized && !unasked && user != "" && password != "" {
-				continue // open /v2/: check the credentials with basic auth
-			}
 			mu.Lock()
 			defer mu.Unlock()
 			return identity, nil
-		case resp.StatusCode == http.StatusUnauthorized && !authorized && !unasked && h.Authorizer != nil:
+		case resp.StatusCode == http.StatusUnauthorized && !authorized && h.Authorizer != nil:
 			aerr := h.Authorizer.AddResponses(ctx, []*http.Response{resp})
 			if aerr == nil {
 				drain(resp)
@@ -268,6 +269,8 @@ func withDefault(s, def string) string {
 // Errors are those of [Puller.Fetch] before "Pulling from": NotFound for an unknown
 // repository, tag or digest, Unauthenticated, InvalidArgument for schema 1 and content
 // that is not an image, Unavailable, DataLoss for content that does not match its digest.
+// A manifest's config that cannot be fetched or decoded only leaves the platforms unknown,
+// as in Docker.
 func (p *Puller) DistributionInspect(ctx context.Context, ref reference.Named, auth *imagesvc.AuthConfig) (*imagesvc.DistributionInfo, error) {
 	if ref == nil {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("no image reference")
@@ -325,13 +328,20 @@ func (p *Puller) DistributionInspect(ctx context.Context, ref reference.Named, a
 		if !images.IsConfigType(m.Config.MediaType) {
 			break // an artifact: no image config to take a platform from
 		}
+		// As in Docker, a config that cannot be had or read only leaves the platforms
+		// unknown; content that does not match its digest is still an error.
 		cdata, err := readSmallBlob(ctx, fetcher, named, m.Config, model.MaxConfigSize)
 		if err != nil {
-			return nil, err
+			if errdefs.IsDataLoss(err) || ctx.Err() != nil {
+				return nil, err
+			}
+			p.log.Debug("distribution inspect: no platform from the image config", "config", m.Config.Digest.String(), "error", err)
+			break
 		}
 		var pl ocispec.Platform
 		if err := json.Unmarshal(cdata, &pl); err != nil {
-			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid image config %s: %v", m.Config.Digest, err))
+			p.log.Debug("distribution inspect: no platform from the image config", "config", m.Config.Digest.String(), "error", err)
+			break
 		}
 		if pl.OS != "" || pl.Architecture != "" {
 			info.Platforms = []ocispec.Platform{pl}

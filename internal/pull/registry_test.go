@@ -3,9 +3,13 @@ package pull
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/images"
@@ -36,10 +40,14 @@ func TestLoginHost(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"http://", "bad host", "ftp://x:y@z", "-lead.example"} {
+	for _, in := range []string{"http://", "bad host", "ftp://x:y@z", "-lead.example", "https://alice:s3cret@bad host"} {
 		_, err := LoginHost(in)
 		assert.True(t, errdefs.IsInvalidArgument(err), "%q: %v", in, err)
+		assert.NotContains(t, fmt.Sprint(err), "s3cret", "the address is never echoed")
 	}
+	got, err := LoginHost("https://alice:s3cret@registry.example:5000/v2/")
+	require.NoError(t, err)
+	assert.Equal(t, "registry.example:5000", got, "user information is dropped")
 }
 
 func TestLoginBasic(t *testing.T) {
@@ -61,6 +69,13 @@ func TestLoginBasic(t *testing.T) {
 				{Username: "alice", Password: "wrong", ServerAddress: host},
 				{Username: "bob", Password: "s3cret", ServerAddress: host},
 			} {
+				if private != "" {
+					// An open /v2/ has nothing to check credentials against: Docker says
+					// "Login Succeeded", and sends none.
+					_, err := f.puller.Login(t.Context(), auth)
+					require.NoError(t, err)
+					continue
+				}
 				_, err := f.puller.Login(t.Context(), auth)
 				require.Error(t, err)
 				assert.True(t, errdefs.IsUnauthorized(err), "want Unauthenticated, got %v", err)
@@ -271,4 +286,45 @@ func TestLoginToken(t *testing.T) {
 	}
 	_, err = f.puller.Login(t.Context(), imagesvc.AuthConfig{Username: "alice", Password: "wrong", ServerAddress: host})
 	assert.Equal(t, `Get "http://`+host+`/v2/": unauthorized: incorrect username or password`, err.Error())
+}
+
+// TestCredentialsNeverReachAMirror: a mirror configured in hosts.toml never sees the
+// registry's credentials, on a lookup, a pull or a login, as Docker keeps them from
+// mirrors; the registry itself gets them.
+func TestCredentialsNeverReachAMirror(t *testing.T) {
+	up := testregistry.New(t, testregistry.Options{Users: map[string]string{"alice": "s3cret"}})
+	mirror := testregistry.New(t, testregistry.Options{Users: map[string]string{"bob": "x"}})
+	img, err := testimages.OCIManifest(testimages.Config{Seed: 9})
+	require.NoError(t, err)
+	require.NoError(t, up.Put("library/app", "v1", img))
+	var mirrorSaw, upSaw atomic.Int32
+	mirror.SetHook(func(w http.ResponseWriter, req *http.Request, next http.Handler) {
+		if _, p, ok := req.BasicAuth(); ok && p == "s3cret" {
+			mirrorSaw.Add(1)
+		}
+		next.ServeHTTP(w, req)
+	})
+	up.SetHook(func(w http.ResponseWriter, req *http.Request, next http.Handler) {
+		if _, p, ok := req.BasicAuth(); ok && p == "s3cret" {
+			upSaw.Add(1)
+		}
+		next.ServeHTTP(w, req)
+	})
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, up.Host()), 0o755))
+	toml := fmt.Sprintf("server = \"http://%s\"\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", up.Host(), mirror.Host())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, up.Host(), "hosts.toml"), []byte(toml), 0o644))
+	p, err := New(Options{HostsDir: dir, Insecure: []string{up.Host()}})
+	require.NoError(t, err)
+	auth := &imagesvc.AuthConfig{Username: "alice", Password: "s3cret"}
+
+	_, err = p.Login(t.Context(), imagesvc.AuthConfig{Username: "alice", Password: "s3cret", ServerAddress: up.Host()})
+	require.NoError(t, err)
+	named, err := reference.ParseNormalizedNamed(up.Host() + "/library/app:v1")
+	require.NoError(t, err)
+	info, err := p.DistributionInspect(t.Context(), named, auth)
+	require.NoError(t, err)
+	assert.Equal(t, img.Descriptor.Digest, info.Descriptor.Digest)
+	assert.Zero(t, mirrorSaw.Load(), "the mirror saw the registry's password")
+	assert.Positive(t, upSaw.Load(), "the registry itself gets the credentials")
 }
