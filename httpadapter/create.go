@@ -97,6 +97,10 @@ func (h *handler) importImage(w *responseWriter, r *http.Request, q url.Values, 
 	}
 	if body != nil && body.exceeded {
 		err = &bodyTooLargeError{limit: h.cfg.maxImport, err: err}
+	} else if errdefs.IsResourceExhausted(err) {
+		// An import fails with ResourceExhausted when the archive is over the backend's
+		// bound (as sent or once decompressed): the client's archive is at fault.
+		err = &archiveTooLargeError{err: err}
 	}
 	if err != nil && body != nil {
 		// With full duplex on, the server cannot drain a body the backend left unread: it
@@ -170,3 +174,11 @@ func (e *bodyTooLargeError) Unwrap() error { return e.err }
 func (e *bodyTooLargeError) Is(target error) bool {
 	return errors.Is(target, errdefs.ErrResourceExhausted)
 }
+
+// archiveTooLargeError is an import the backend refused as too large (class
+// ResourceExhausted): status 413 with the backend's message.
+type archiveTooLargeError struct{ err error }
+
+func (e *archiveTooLargeError) Error() string { return e.err.Error() }
+
+func (e *archiveTooLargeError) Unwrap() error { return e.err }

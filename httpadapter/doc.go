@@ -93,7 +93,9 @@
 // error (after errdefs.Resolve): NotFound 404; InvalidArgument, FailedPrecondition and
 // OutOfRange 400; Conflict, AlreadyExists and Aborted 409; Unauthorized 401; PermissionDenied
 // 403; Unavailable 503; NotModified 304; NotImplemented 501; anything else 500 (including
-// ResourceExhausted, as Docker). An import body larger than [Options.MaxImportSize] is 413.
+// ResourceExhausted, as Docker). An import body larger than [Options.MaxImportSize] is 413,
+// and so is an import the backend refuses with ResourceExhausted (an archive over its
+// bound, as sent or once decompressed).
 // A successful tag is 201 with no body and no Content-Type; an empty delete list, prune list,
 // history or history Tags is null, as Docker sends it. When the client has gone away no
 // body is written. Unknown routes and wrong methods get 404

@@ -16,7 +16,8 @@ import (
 // httpstatus.FromError does with the spec §1.4 table.
 func statusOf(err error) int {
 	var tooLarge *bodyTooLargeError
-	if errors.As(err, &tooLarge) {
+	var archiveTooLarge *archiveTooLargeError
+	if errors.As(err, &tooLarge) || errors.As(err, &archiveTooLarge) {
 		return http.StatusRequestEntityTooLarge
 	}
 	err = errdefs.Resolve(err)

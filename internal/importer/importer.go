@@ -32,8 +32,10 @@ import (
 	"io"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -58,7 +60,8 @@ const progressInterval = 100 * time.Millisecond
 // Options are the settings of one [Import].
 type Options struct {
 	// MaxSize bounds the archive, both as read and once decompressed, in bytes; 0 means
-	// [DefaultMaxSize]. A larger archive fails with ResourceExhausted.
+	// [DefaultMaxSize]. A larger archive fails with ResourceExhausted (the client's
+	// fault: the HTTP adapter answers 413).
 	MaxSize int64
 	// Platform is the image's platform when the request names none; the zero value means
 	// the host's (platforms.DefaultSpec).
@@ -112,9 +115,12 @@ type Result struct {
 // Errors: InvalidArgument when req.URL is set (use FetchURL and pass the body), when
 // req.Source is nil, or when the source is not a tar archive in a supported compression,
 // or is truncated, corrupt or empty (no bytes at all once decompressed; a tar holding
-// no entries is fine); ResourceExhausted when it exceeds the size bound;
-// NotImplemented for xz when the xz command is not installed; the class of the source's
-// own read error (a client that went away); the context's error when ctx ends.
+// no entries is fine); ResourceExhausted when it exceeds the size bound, as sent or
+// once decompressed (the message names the bound and the backend option that sets it);
+// a [*NoSpaceError] (class Internal) when the store runs out of disk; NotImplemented for
+// xz when the xz command is not installed; the class of the source's own read error (a
+// client that went away); the context's error when ctx ends. Other failures of the
+// store keep the store's error (no class: the server's failure).
 func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportRequest, opts Options, progress imagesvc.ProgressFunc) (Result, error) {
 	if req.URL != nil {
 		return Result{}, errdefs.ErrInvalidArgument.WithMessage("import: URL sources are fetched by the caller (see FetchURL)")
@@ -223,7 +229,7 @@ func writeJSON(ctx context.Context, ing content.Ingester, mediaType string, v an
 		if ctx.Err() != nil {
 			return ocispec.Descriptor{}, ctx.Err()
 		}
-		return ocispec.Descriptor{}, fmt.Errorf("import: writing %s: %w", desc.Digest, err)
+		return ocispec.Descriptor{}, StoreError("writing "+desc.Digest.String(), err)
 	}
 	return desc, nil
 }
@@ -332,7 +338,7 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 		if ctx.Err() != nil {
 			return ocispec.Descriptor{}, "", 0, ctx.Err()
 		}
-		return ocispec.Descriptor{}, "", 0, fmt.Errorf("import: opening a writer: %w", err)
+		return ocispec.Descriptor{}, "", 0, StoreError("opening a writer", err)
 	}
 	committed := false
 	defer func() {
@@ -346,7 +352,8 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 
 	layerDigester := digest.Canonical.Digester()
 	var layerSize countWriter
-	gz, err := compression.CompressStream(io.MultiWriter(cw, layerDigester.Hash(), &layerSize), compression.Gzip)
+	sw := &storeWriter{w: cw}
+	gz, err := compression.CompressStream(io.MultiWriter(sw, layerDigester.Hash(), &layerSize), compression.Gzip)
 	if err != nil {
 		return ocispec.Descriptor{}, "", 0, err
 	}
@@ -354,7 +361,7 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 	diffDigester := digest.Canonical.Digester()
 	dec, err := decompress(ctx, src)
 	if err != nil {
-		return ocispec.Descriptor{}, "", 0, archiveError(ctx, src, nil, err)
+		return ocispec.Descriptor{}, "", 0, archiveError(ctx, src, nil, sw, err)
 	}
 	defer dec.Close()
 	ul := &limitReader{r: dec, limit: maxSize}
@@ -372,7 +379,7 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 		_, err = io.Copy(io.Discard, tee)
 	}
 	if err != nil {
-		return ocispec.Descriptor{}, "", 0, archiveError(ctx, src, ul, err)
+		return ocispec.Descriptor{}, "", 0, archiveError(ctx, src, ul, sw, err)
 	}
 	if ul.n == 0 {
 		if err := src.readErr(); err != nil {
@@ -381,6 +388,12 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 		return ocispec.Descriptor{}, "", 0, errdefs.ErrInvalidArgument.WithMessage("invalid tar archive: the archive is empty")
 	}
 	if err := gz.Close(); err != nil {
+		if ctx.Err() != nil {
+			return ocispec.Descriptor{}, "", 0, ctx.Err()
+		}
+		if sw.err != nil {
+			return ocispec.Descriptor{}, "", 0, StoreError("writing the layer", sw.err)
+		}
 		return ocispec.Descriptor{}, "", 0, fmt.Errorf("import: compressing the layer: %w", err)
 	}
 	desc := ocispec.Descriptor{
@@ -397,10 +410,57 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 		if ctx.Err() != nil {
 			return ocispec.Descriptor{}, "", 0, ctx.Err()
 		}
-		return ocispec.Descriptor{}, "", 0, fmt.Errorf("import: committing the layer: %w", err)
+		return ocispec.Descriptor{}, "", 0, StoreError("committing the layer", err)
 	}
 	committed = true
 	return desc, diffID, ul.n, nil
+}
+
+// raiseHint tells the client how the bound is raised: it is the host's setting.
+const raiseHint = "the host raises the limit with the backend option MaxImportSize"
+
+// NoSpaceError reports that the store ran out of disk while storing an import: the
+// server's failure, of class Internal (errdefs.IsInternal), that matches the store's own
+// error too (errors.Is(err, syscall.ENOSPC) when that is what the store returned).
+type NoSpaceError struct {
+	// Err is the store's error.
+	Err error
+}
+
+func (e *NoSpaceError) Error() string {
+	return "no space left on device while storing the import: " + e.Err.Error()
+}
+
+// Unwrap returns the class Internal and the store's error.
+func (e *NoSpaceError) Unwrap() []error { return []error{errdefs.ErrInternal, e.Err} }
+
+// IsNoSpace reports whether err, an error of a store, says the disk is full: ENOSPC, or
+// its text through a transport that lost the type (containerd's gRPC API), or SQLite's
+// "database or disk is full". Only a store's errors are to be asked: the text of an
+// archive error is partly the client's.
+func IsNoSpace(err error) bool {
+	if err == nil {
+		return false
+	}
+	var nse *NoSpaceError
+	if errors.Is(err, syscall.ENOSPC) || errors.As(err, &nse) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full")
+}
+
+// StoreError returns the error of a store's failure during op: a [*NoSpaceError] when
+// the disk is full, else the store's error (keeping its class) with op in the text.
+func StoreError(op string, err error) error {
+	var nse *NoSpaceError
+	if errors.As(err, &nse) {
+		return err
+	}
+	if IsNoSpace(err) {
+		return &NoSpaceError{Err: err}
+	}
+	return fmt.Errorf("import: %s: %w", op, err)
 }
 
 type countWriter int64
@@ -410,13 +470,37 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// storeWriter writes to the content store and remembers the store's error: a write
+// failure surfaces as a read error of the tar reader, and is the server's, not the
+// archive's.
+type storeWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *storeWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
 // archiveError classifies a failure to read the archive.
-func archiveError(ctx context.Context, src *source, ul *limitReader, err error) error {
+func archiveError(ctx context.Context, src *source, ul *limitReader, sw *storeWriter, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if src.exceeded.Load() || (ul != nil && ul.exceeded) || errors.Is(err, errTooLarge) {
-		return errdefs.ErrResourceExhausted.WithMessage(fmt.Sprintf("archive exceeds the size limit of %d bytes", src.limit))
+	if sw.err != nil {
+		return StoreError("writing the layer", sw.err)
+	}
+	if ul != nil && ul.exceeded {
+		return errdefs.ErrResourceExhausted.WithMessage(fmt.Sprintf(
+			"archive exceeds the import size limit of %d bytes once decompressed; %s", src.limit, raiseHint))
+	}
+	if src.exceeded.Load() || errors.Is(err, errTooLarge) {
+		return errdefs.ErrResourceExhausted.WithMessage(fmt.Sprintf(
+			"archive exceeds the import size limit of %d bytes; %s", src.limit, raiseHint))
 	}
 	if rerr := src.readErr(); rerr != nil {
 		return fmt.Errorf("import: reading the archive: %w", rerr)

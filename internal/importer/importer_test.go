@@ -268,16 +268,20 @@ func TestImportEmptyArchive(t *testing.T) {
 
 func TestImportSizeBound(t *testing.T) {
 	raw := testimages.Tar([]testimages.File{{Name: "zeros", Data: make([]byte, 1<<20)}})
-	for name, body := range map[string][]byte{
-		"plain": raw,
-		"bomb":  gzipped(raw), // small compressed, large uncompressed
+	for name, tc := range map[string]struct {
+		body []byte
+		msg  string
+	}{
+		"plain": {raw, "archive exceeds the import size limit of 65536 bytes; the host raises the limit with the backend option MaxImportSize"},
+		// Small compressed, large uncompressed: the client's archive is at fault.
+		"bomb": {gzipped(raw), "archive exceeds the import size limit of 65536 bytes once decompressed; the host raises the limit with the backend option MaxImportSize"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cs := testimages.NewContentStore(t)
-			_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(body)}, Options{MaxSize: 64 << 10}, nil)
+			_, err := Import(t.Context(), cs, imagesvc.ImportRequest{Source: bytes.NewReader(tc.body)}, Options{MaxSize: 64 << 10}, nil)
 			require.Error(t, err)
 			assert.True(t, errdefs.IsResourceExhausted(err), "want ResourceExhausted, got %v", err)
-			assert.Equal(t, "archive exceeds the size limit of 65536 bytes", err.Error())
+			assert.Equal(t, tc.msg, err.Error())
 			assertNoIngests(t, cs)
 		})
 	}
