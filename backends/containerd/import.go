@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"context"
+	"errors"
 
 	"github.com/opencontainers/go-digest"
 
@@ -15,7 +16,9 @@ import (
 // under a lease. The layer is then unpacked into the snapshotter, and only once that
 // succeeded is the image record created (named req.Ref, or "moby-dangling@<ID>"). An
 // import that fails therefore leaves no record behind (Docker 29 leaves a broken one when
-// the unpack fails), and its content goes with the lease.
+// the unpack fails), and its content goes with the lease. A content store that runs out
+// of disk fails the import with class Internal ("no space left on device while storing
+// the import: ..."), logged at error level.
 //
 // The archive is bounded by [Options.MaxImportSize]. URL sources need
 // [Options.AllowURLImport].
@@ -47,6 +50,11 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 		SourceSize: src.Size,
 	}, src.Progress)
 	if err != nil {
+		var nse *importer.NoSpaceError
+		if errors.As(err, &nse) {
+			// The server's failure, which the host must see: the client only gets a 500.
+			s.log.Error("the disk is full", "error", err)
+		}
 		return "", ctxErr(ctx, err)
 	}
 	id := res.Manifest.Digest

@@ -97,9 +97,10 @@ type Options struct {
 	// [DefaultFillConcurrency].
 	FillConcurrency int
 
-	// MaxImportSize bounds the bytes an import reads from its source (as sent). An import
-	// over the bound fails with class ResourceExhausted and stores nothing. 0 means 8 GiB;
-	// a negative value means no bound.
+	// MaxImportSize bounds the bytes an import reads from its source, as sent and once
+	// decompressed. An import over the bound fails with class ResourceExhausted (the HTTP
+	// adapter answers 413) and stores nothing. 0 means 8 GiB; a negative value means no
+	// bound.
 	MaxImportSize int64
 
 	// AllowURLImport lets Import fetch its archive from a URL (fromSrc=<URL>). It is off

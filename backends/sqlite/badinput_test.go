@@ -71,6 +71,7 @@ func TestImportBadInput(t *testing.T) {
 		require.Error(t, err)
 		assert.Less(t, len(gz), 1<<20)
 		assert.True(t, errdefs.IsResourceExhausted(err), "%v", err)
+		assert.Equal(t, "archive exceeds the import size limit of 1048576 bytes once decompressed; the host raises the limit with the backend option MaxImportSize", err.Error())
 		assertNothingStored(t, s)
 	})
 

@@ -8,15 +8,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
 	"github.com/mattn/go-sqlite3"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/internal/importer"
 )
 
 // cleanup removes what an earlier process may have left behind: every unfinished ingest
@@ -374,15 +374,8 @@ func isNoSpace(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, syscall.ENOSPC) {
-		return true
-	}
 	var se sqlite3.Error
-	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full")
+	return (errors.As(err, &se) && se.Code == sqlite3.ErrFull) || importer.IsNoSpace(err)
 }
 
 // endOperation releases the lease of a pull or import that ended with err, and sweeps
@@ -391,6 +384,8 @@ func (s *Store) endOperation(ctx context.Context, l *lease, err error) {
 	ctx = context.WithoutCancel(ctx)
 	l.release(ctx, s)
 	if isNoSpace(err) {
+		// The server's failure, which the host must see: the client only gets a 500.
+		s.log.Error("the disk is full", "error", err)
 		if err := s.sweep(ctx); err != nil {
 			s.log.Warn("garbage collection after a full disk", "error", err)
 		}

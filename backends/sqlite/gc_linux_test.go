@@ -3,15 +3,19 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -106,5 +110,62 @@ func TestDiskFull(t *testing.T) {
 		require.Len(t, sums, 1)
 		return sums[0].RepoTags
 	}())
+	checkCatalog(t, s, true)
+}
+
+// lockedBuffer is a log destination that goroutines may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestImportDiskFull imports an archive larger than the disk: the server's failure, so
+// class Internal (500, not 400 "invalid archive") with a clear message, logged at error
+// level; nothing is left behind and the same store imports a smaller archive after.
+func TestImportDiskFull(t *testing.T) {
+	root := mountTmpfs(t, "4m")
+	var logs lockedBuffer
+	s, err := Open(filepath.Join(root, "store"), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	empty := usedBytes(t, root)
+
+	random := func(n int, seed byte) []byte {
+		data := make([]byte, n)
+		_, _ = rand.NewChaCha8([32]byte{seed}).Read(data) // incompressible
+		return testimages.Tar([]testimages.File{{Name: "random", Data: data}})
+	}
+	err = importBody(t, s, random(6<<20, 1))
+	require.Error(t, err, "the archive does not fit")
+	t.Logf("import: %v", err)
+	assert.True(t, errdefs.IsInternal(err), "want Internal, got %v", err)
+	assert.False(t, errdefs.IsInvalidArgument(err), "%v", err)
+	assert.True(t, strings.HasPrefix(err.Error(), "no space left on device while storing the import: "), err.Error())
+	assert.Contains(t, logs.String(), "level=ERROR")
+	assert.Contains(t, logs.String(), "no space left on device")
+
+	const slack = 2 << 20 // the catalog and its log
+	require.Eventually(t, func() bool { return usedBytes(t, root) < empty+slack }, 10*time.Second, 20*time.Millisecond,
+		"the space comes back: %d bytes used, %d when empty", usedBytes(t, root), empty)
+	assert.Zero(t, ingests(t, s), "no unfinished import is left")
+	assertNothingStored(t, s)
+
+	require.NoError(t, importBody(t, s, random(256<<10, 2)), "a smaller import works after")
+	sums, err := s.List(context.Background(), imagesvc.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, sums, 1)
+	assert.Equal(t, []string{"bad/input:v1"}, sums[0].RepoTags)
 	checkCatalog(t, s, true)
 }

@@ -15,8 +15,9 @@ import (
 // manifest, whose digest is the image ID. The image is recorded, under req.Ref or
 // dangling, once the three blobs are committed; when the import fails, its unfinished
 // write and its blobs are removed again unless something else uses them, and nothing is
-// listed. A write that finds the disk full also sweeps what no image references (see
-// [Store.Pull]).
+// listed. A write that finds the disk full fails with class Internal ("no space left on
+// device while storing the import: ..."), is logged at error level, and sweeps what no
+// image references (see [Store.Pull]).
 //
 // The archive is bounded by [Options.MaxImportSize]. URL sources need
 // [Options.AllowURLImport].
@@ -57,6 +58,9 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 		it.names = []reference.Named{req.Ref}
 	}
 	if _, err := s.put(ctx, []entryToWrite{it}); err != nil {
+		if isNoSpace(err) {
+			return "", importer.StoreError("recording the image", err)
+		}
 		return "", err
 	}
 	return res.Manifest.Digest, nil
