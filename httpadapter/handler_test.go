@@ -82,6 +82,9 @@ func TestVersionRange(t *testing.T) {
 		{httpadapter.Options{}, "/v1.24/images/json", 200, "", ""},
 		{httpadapter.Options{}, "/v1.56/images/json", 200, "", ""},
 		{httpadapter.Options{}, "/v1.56.0/images/json", 200, "", ""},
+		// Below 1.24 every error is plain text, "too old" included, as Docker 29 answers
+		// (moby daemon/server/server.go: "be nice" to clients that predate JSON errors);
+		// from 1.24 on "too old" is JSON (the MinVersion 1.40 case below).
 		{httpadapter.Options{}, "/v1.9/images/json", 400,
 			"client version 1.9 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version\n", "text/plain; charset=utf-8"},
 		{httpadapter.Options{}, "/v1.23/images/json", 400,
@@ -92,6 +95,11 @@ func TestVersionRange(t *testing.T) {
 			`{"message":"client version 2 is too new. Maximum supported API version is 1.56"}` + "\n", "application/json"},
 		{httpadapter.Options{}, "/v1.100/images/json", 400,
 			`{"message":"client version 1.100 is too new. Maximum supported API version is 1.56"}` + "\n", "application/json"},
+		// Docker's versions.compare reads an overflowing component as 0 (too old, and
+		// below 1.24 in plain text); it is too new.
+		{httpadapter.Options{}, "/v1.999999999999999999999/images/json", 400,
+			`{"message":"client version 1.999999999999999999999 is too new. Maximum supported API version is 1.56"}` + "\n", "application/json"},
+		{httpadapter.Options{}, "/v1.0056/images/json", 200, "", ""},
 		{httpadapter.Options{MinVersion: "1.40", MaxVersion: "1.47"}, "/v1.39/images/json", 400,
 			`{"message":"client version 1.39 is too old. Minimum supported API version is 1.40, please upgrade your client to a newer version"}` + "\n", "application/json"},
 		{httpadapter.Options{MinVersion: "1.40", MaxVersion: "1.47"}, "/v1.48/images/alpine/json", 400,
