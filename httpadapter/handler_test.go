@@ -52,14 +52,18 @@ func TestRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
 			f := newFixture()
-			h := httpadapter.New(f, httpadapter.Options{})
+			var logs bytes.Buffer
+			h := httpadapter.New(f, httpadapter.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			w := request(t, h, tt.method, tt.target, nil)
 			require.Equal(t, tt.status, w.Code, w.Body.String())
 			switch {
 			case tt.inspected != "":
 				assert.Equal(t, tt.inspected, f.last().inspectRef.String())
+				assert.NotContains(t, logs.String(), "no route")
 			case tt.status == 404:
 				assert.Equal(t, `{"message":"page not found"}`+"\n", w.Body.String())
+				assert.Contains(t, logs.String(), fmt.Sprintf("level=DEBUG msg=\"httpadapter: no route for request\" method=%s path=%s\n", tt.method, tt.target),
+					"an unserved route is logged at debug level")
 				assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
 				assert.Empty(t, w.Header().Get("Api-Version"), "Docker's 404 handler sets no version headers")
 				assert.Empty(t, w.Header().Get("Ostype"))
