@@ -39,7 +39,7 @@ func (h *handler) pull(w *responseWriter, r *http.Request, q url.Values, fromIma
 		return err
 	}
 	// Invalid credentials are ignored for pulls, as Docker does: the pull is anonymous.
-	auth, _ := decodeAuth(r.Header.Get(registryAuthHeader))
+	auth, _ := imagesvc.DecodeRegistryAuth(r.Header.Get(registryAuthHeader))
 	req := imagesvc.PullRequest{Ref: ref, Platform: platform, Auth: auth}
 
 	s := newStream(w)

@@ -138,6 +138,8 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 	rt, c := h.match(r)
 	if rt == nil {
+		h.cfg.log.LogAttrs(r.Context(), slog.LevelDebug, "httpadapter: no route for request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path))
 		_ = writeJSON(w, http.StatusNotFound, &errorResponse{Message: "page not found"})
 		return
 	}

@@ -52,14 +52,18 @@ func TestRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
 			f := newFixture()
-			h := httpadapter.New(f, httpadapter.Options{})
+			var logs bytes.Buffer
+			h := httpadapter.New(f, httpadapter.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			w := request(t, h, tt.method, tt.target, nil)
 			require.Equal(t, tt.status, w.Code, w.Body.String())
 			switch {
 			case tt.inspected != "":
 				assert.Equal(t, tt.inspected, f.last().inspectRef.String())
+				assert.NotContains(t, logs.String(), "no route")
 			case tt.status == 404:
 				assert.Equal(t, `{"message":"page not found"}`+"\n", w.Body.String())
+				assert.Contains(t, logs.String(), fmt.Sprintf("level=DEBUG msg=\"httpadapter: no route for request\" method=%s path=%s\n", tt.method, tt.target),
+					"an unserved route is logged at debug level")
 				assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
 				assert.Empty(t, w.Header().Get("Api-Version"), "Docker's 404 handler sets no version headers")
 				assert.Empty(t, w.Header().Get("Ostype"))
@@ -82,6 +86,9 @@ func TestVersionRange(t *testing.T) {
 		{httpadapter.Options{}, "/v1.24/images/json", 200, "", ""},
 		{httpadapter.Options{}, "/v1.56/images/json", 200, "", ""},
 		{httpadapter.Options{}, "/v1.56.0/images/json", 200, "", ""},
+		// Below 1.24 every error is plain text, "too old" included, as Docker 29 answers
+		// (moby daemon/server/server.go: "be nice" to clients that predate JSON errors);
+		// from 1.24 on "too old" is JSON (the MinVersion 1.40 case below).
 		{httpadapter.Options{}, "/v1.9/images/json", 400,
 			"client version 1.9 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version\n", "text/plain; charset=utf-8"},
 		{httpadapter.Options{}, "/v1.23/images/json", 400,
@@ -92,6 +99,11 @@ func TestVersionRange(t *testing.T) {
 			`{"message":"client version 2 is too new. Maximum supported API version is 1.56"}` + "\n", "application/json"},
 		{httpadapter.Options{}, "/v1.100/images/json", 400,
 			`{"message":"client version 1.100 is too new. Maximum supported API version is 1.56"}` + "\n", "application/json"},
+		// Docker's versions.compare reads an overflowing component as 0 (too old, and
+		// below 1.24 in plain text); it is too new.
+		{httpadapter.Options{}, "/v1.999999999999999999999/images/json", 400,
+			`{"message":"client version 1.999999999999999999999 is too new. Maximum supported API version is 1.56"}` + "\n", "application/json"},
+		{httpadapter.Options{}, "/v1.0056/images/json", 200, "", ""},
 		{httpadapter.Options{MinVersion: "1.40", MaxVersion: "1.47"}, "/v1.39/images/json", 400,
 			`{"message":"client version 1.39 is too old. Minimum supported API version is 1.40, please upgrade your client to a newer version"}` + "\n", "application/json"},
 		{httpadapter.Options{MinVersion: "1.40", MaxVersion: "1.47"}, "/v1.48/images/alpine/json", 400,

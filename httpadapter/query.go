@@ -1,8 +1,6 @@
 package httpadapter
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,8 +8,6 @@ import (
 
 	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/imageapi/imageapi/imagesvc"
 )
 
 // parseQuery parses the URL query of r. Errors are InvalidArgument, with Go's text, as
@@ -44,42 +40,6 @@ func parseBool(s string) bool {
 
 // registryAuthHeader is the header that carries registry credentials.
 const registryAuthHeader = "X-Registry-Auth"
-
-// decodeAuth decodes an X-Registry-Auth header: base64url (RFC 4648 §5) of a JSON
-// AuthConfig. Padding is optional and the standard alphabet is accepted too, as clients
-// differ. An empty header, or credentials that are all empty ("{}"), give nil.
-func decodeAuth(header string) (*imagesvc.AuthConfig, error) {
-	header = strings.TrimSpace(header)
-	if header == "" {
-		return nil, nil
-	}
-	raw, err := decodeBase64(header)
-	if err != nil {
-		return nil, errInvalid("invalid X-Registry-Auth header: must be a valid base64url-encoded string")
-	}
-	var auth imagesvc.AuthConfig
-	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&auth); err != nil {
-		return nil, errInvalid("invalid X-Registry-Auth header: invalid JSON: " + err.Error())
-	}
-	if auth.Empty() {
-		return nil, nil
-	}
-	return &auth, nil
-}
-
-func decodeBase64(s string) ([]byte, error) {
-	var firstErr error
-	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding, base64.RawStdEncoding} {
-		b, err := enc.DecodeString(s)
-		if err == nil {
-			return b, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	return nil, firstErr
-}
 
 // parsePlatformText parses the platform parameter of POST /images/create
 // (os[/arch[/variant]]) with containerd/platforms, whose error texts Docker sends.

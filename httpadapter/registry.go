@@ -82,7 +82,7 @@ func (h *handler) distribution(w *responseWriter, r *http.Request, c call) error
 		return errInvalid(fmt.Sprintf("unknown image reference format: %s", c.name))
 	}
 	// Invalid credentials are ignored, as Docker does: the lookup is anonymous.
-	auth, _ := decodeAuth(r.Header.Get(registryAuthHeader))
+	auth, _ := imagesvc.DecodeRegistryAuth(r.Header.Get(registryAuthHeader))
 	info, err := inspector.DistributionInspect(r.Context(), named, auth)
 	if err != nil {
 		return err

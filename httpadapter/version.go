@@ -1,6 +1,9 @@
 package httpadapter
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // validVersion reports whether v has the shape of a version prefix: digits and dots, at
 // least one digit.
@@ -18,39 +21,36 @@ func validVersion(v string) bool {
 	return digit
 }
 
-// compareVersions compares two dotted versions numerically, component by component, as
-// Docker's versions.compare does: a missing component counts as 0, and so does one that is
-// not a number.
+// compareVersions compares two dotted versions numerically, component by component: a
+// missing component counts as 0, and so does one that is not a decimal number. Components
+// are compared as digit strings (length after trimming leading zeros, then lexically), so
+// no component overflows: "1.999999999999999999999" is above "1.56", where Docker's
+// versions.compare, parsing with strconv.Atoi, takes the overflowing component for 0.
 func compareVersions(a, b string) int {
 	for a != "" || b != "" {
 		var ca, cb string
 		ca, a, _ = strings.Cut(a, ".")
 		cb, b, _ = strings.Cut(b, ".")
-		na, nb := atoi(ca), atoi(cb)
-		if na < nb {
-			return -1
+		na, nb := component(ca), component(cb)
+		if len(na) != len(nb) {
+			return cmp.Compare(len(na), len(nb))
 		}
-		if na > nb {
-			return 1
+		if c := strings.Compare(na, nb); c != 0 {
+			return c
 		}
 	}
 	return 0
 }
 
-// atoi parses a version component; anything that is not a small decimal number is 0.
-func atoi(s string) int {
-	if s == "" || len(s) > 18 {
-		return 0
-	}
-	n := 0
+// component returns a version component's digits without leading zeros; "" stands for 0,
+// which is also what anything that is not a decimal number counts as.
+func component(s string) string {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0
+		if c := s[i]; c < '0' || c > '9' {
+			return ""
 		}
-		n = n*10 + int(c-'0')
 	}
-	return n
+	return strings.TrimLeft(s, "0")
 }
 
 // versionLess reports whether a < b.

@@ -482,6 +482,17 @@ func TestSDKImageImport(t *testing.T) {
 		t.Errorf("ImageImport with RUN: %v", err)
 	}
 
+	// This daemon runs without --allow-url-import: a URL source is refused with 403, and
+	// the message tells the host how to allow it.
+	rc, err := c.ImageImport(ctx, client.ImageImportSource{SourceName: "http://127.0.0.1:1/rootfs.tar"}, "e2e/imported:url", client.ImageImportOptions{})
+	if err == nil {
+		rc.Close()
+	}
+	if !cerrdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "--allow-url-import") ||
+		!strings.Contains(err.Error(), "AllowURLImport") {
+		t.Errorf("ImageImport from a URL without --allow-url-import: %v", err)
+	}
+
 	// At API 1.41.
 	c41 := sdk(t, f, client.WithAPIVersion("1.41"))
 	id, err = imp(c41, "e2e/imported:sdk-141", client.ImageImportOptions{Changes: []string{"CMD [\"sh\"]"}})

@@ -39,6 +39,12 @@ func (s *Source) Close() error {
 	return s.body.Close()
 }
 
+// URLDisabled is the text of the PermissionDenied error for a URL source when URL imports
+// are off: it says how a host turns them on, since a client sees it as it is.
+const URLDisabled = "importing from a URL is disabled on this server: enable it with the image store's " +
+	"AllowURLImport option (sqlite.Options.AllowURLImport, containerd.Options.AllowURLImport) " +
+	"or imaged's --allow-url-import flag"
+
 // OpenSource checks that req names exactly one archive, and opens it: a URL source is
 // fetched (when allowed) and announced with "Downloading from <url>".
 //
@@ -54,7 +60,7 @@ func OpenSource(ctx context.Context, req imagesvc.ImportRequest, opts SourceOpti
 		return &Source{Request: req}, nil
 	}
 	if !opts.AllowURL {
-		return nil, errdefs.ErrPermissionDenied.WithMessage("importing from a URL is disabled on this server")
+		return nil, errdefs.ErrPermissionDenied.WithMessage(URLDisabled)
 	}
 	body, size, err := FetchURL(ctx, opts.Client, req.URL)
 	if err != nil {

@@ -38,6 +38,8 @@ func TestOpenSource(t *testing.T) {
 
 	_, err = OpenSource(ctx, imagesvc.ImportRequest{URL: u}, SourceOptions{}, progress)
 	assert.True(t, errdefs.IsPermissionDenied(err), "URL sources are off unless allowed: %v", err)
+	assert.EqualError(t, err, URLDisabled)
+	assert.Contains(t, err.Error(), "--allow-url-import", "says how to enable it")
 
 	src, err = OpenSource(ctx, imagesvc.ImportRequest{URL: u}, SourceOptions{AllowURL: true}, progress)
 	require.NoError(t, err)

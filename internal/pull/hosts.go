@@ -2,9 +2,7 @@ package pull
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -127,8 +125,8 @@ func credentials(a *imagesvc.AuthConfig) func(string) (string, string, error) {
 	}
 	user, secret := a.Username, a.Password
 	if a.Auth != "" && user == "" && secret == "" {
-		if dec, err := decodeAuth(a.Auth); err == nil {
-			user, secret, _ = strings.Cut(dec, ":")
+		if u, p, err := imagesvc.DecodeBasicAuth(a.Auth); err == nil {
+			user, secret = u, p
 		}
 	}
 	if a.IdentityToken != "" {
@@ -155,15 +153,6 @@ func Credentials(auth *imagesvc.AuthConfig) (user, secret string, ok bool) {
 // Insecure reports whether host ("host" or "host:port") is reached over plain HTTP
 // because [Options.Insecure] lists it.
 func (p *Puller) Insecure(host string) bool { return p.insecure[host] }
-
-func decodeAuth(s string) (string, error) {
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(strings.TrimSpace(s)); err == nil {
-			return string(b), nil
-		}
-	}
-	return "", errors.New("invalid auth field")
-}
 
 // bearerAuthorizer sends a registry token as is to one host (never to the hosts a
 // request is redirected to).
