@@ -767,7 +767,7 @@ func (d *decoder) summary(r *reader, out *imagesvc.Summary, tags, digests *[]str
 // decode it into its place in one preallocated result while the next messages arrive.
 // Without a total, or past it, messages are decoded in order by add itself.
 type listDecoder struct {
-	out  []imagesvc.Summary // preallocated from the total
+	out  []imagesvc.Summary // preallocated from the total, bounded by the first message
 	n    int                // summaries of out handed to workers
 	more []imagesvc.Summary // decoded in order, after out[:n]
 	seq  chunkDecoder
