@@ -3,17 +3,13 @@ package plugins
 import (
 	"errors"
 	"maps"
-	"math"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -59,38 +55,6 @@ func (p *bufferPool) Put(b *[]byte) {
 		p.pool.Put(b)
 	}
 }
-
-// listPayload receives a ListResponse in wire format, as one string.
-type listPayload struct{ s string }
-
-// codec is the gRPC codec of both sides: protobuf, except that encodedList is sent as is
-// and listPayload received as is.
-type codec struct{ proto encoding.CodecV2 }
-
-func newCodec() codec { return codec{proto: encoding.GetCodecV2("proto")} }
-
-func (c codec) Marshal(v any) (mem.BufferSlice, error) {
-	if e, ok := v.(*encodedList); ok {
-		return mem.BufferSlice{mem.NewBuffer(e.buf, listPool)}, nil
-	}
-	return c.proto.Marshal(v)
-}
-
-func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
-	if p, ok := v.(*listPayload); ok {
-		var sb strings.Builder
-		sb.Grow(data.Len())
-		for _, b := range data {
-			sb.Write(b.ReadOnlyData())
-		}
-		p.s = sb.String()
-		return nil
-	}
-	return c.proto.Unmarshal(data, v)
-}
-
-// Name is "proto": the content is protobuf, whatever wrote it.
-func (codec) Name() string { return "proto" }
 
 // backendServiceDesc is the generated service description with List answered by the fast
 // path.
@@ -372,6 +336,11 @@ func encodeNotModified(etag string) encodedList {
 
 var errMalformed = errors.New("malformed ListResponse")
 
+// errGroup is the error for a group (wire types 3 and 4): protobuf decoders skip them as
+// unknown fields, but no message of this protocol has groups and no encoder of it writes
+// them, so the fast decoder refuses them rather than carrying code to skip them.
+var errGroup = errors.New("malformed ListResponse: groups are not part of the plugin protocol")
+
 // reader reads protobuf wire format from a string.
 type reader struct {
 	s   string
@@ -380,9 +349,11 @@ type reader struct {
 
 func (r *reader) done() bool { return r.err != nil || len(r.s) == 0 }
 
-func (r *reader) fail() {
+func (r *reader) fail() { r.failWith(errMalformed) }
+
+func (r *reader) failWith(err error) {
 	if r.err == nil {
-		r.err = errMalformed
+		r.err = err
 	}
 	r.s = ""
 }
@@ -399,6 +370,9 @@ func (r *reader) varint() uint64 {
 			break
 		}
 		c := r.s[i]
+		if i == 9 && c > 1 {
+			break // more than 64 bits, which protobuf refuses
+		}
 		v |= uint64(c&0x7f) << (7 * i)
 		if c < 0x80 {
 			r.s = r.s[i+1:]
@@ -412,7 +386,7 @@ func (r *reader) varint() uint64 {
 // field reads a tag.
 func (r *reader) field() (protowire.Number, protowire.Type) {
 	t := r.varint()
-	if t>>3 == 0 || t>>3 > math.MaxInt32 {
+	if t>>3 < uint64(protowire.MinValidNumber) || t>>3 > uint64(protowire.MaxValidNumber) {
 		r.fail()
 		return 0, 0
 	}
@@ -450,8 +424,10 @@ func (r *reader) skip(t protowire.Type) {
 		r.s = r.s[4:]
 	case protowire.BytesType:
 		r.bytes()
+	case protowire.StartGroupType, protowire.EndGroupType:
+		r.failWith(errGroup)
 	default:
-		r.fail() // groups are not part of this protocol
+		r.fail() // wire types 6 and 7 do not exist
 	}
 }
 
@@ -461,7 +437,7 @@ func (r *reader) sub() reader { return reader{s: r.bytes()} }
 // child propagates the error of a sub-reader.
 func (r *reader) child(c *reader) {
 	if c.err != nil {
-		r.fail()
+		r.failWith(c.err)
 	}
 }
 
@@ -791,7 +767,7 @@ func (d *decoder) summary(r *reader, out *imagesvc.Summary, tags, digests *[]str
 // decode it into its place in one preallocated result while the next messages arrive.
 // Without a total, or past it, messages are decoded in order by add itself.
 type listDecoder struct {
-	out  []imagesvc.Summary // preallocated from the total
+	out  []imagesvc.Summary // preallocated from the total, bounded by the first message
 	n    int                // summaries of out handed to workers
 	more []imagesvc.Summary // decoded in order, after out[:n]
 	seq  chunkDecoder
@@ -890,8 +866,16 @@ func (l *listDecoder) add(s string) error {
 	}
 	l.notModified = l.notModified || h.notModified
 	count, total := h.count, h.total
-	if l.out == nil && l.n == 0 && len(l.more) == 0 && total > 0 && total <= 1<<24 {
-		l.out = make([]imagesvc.Summary, total)
+	if l.out == nil && l.n == 0 && len(l.more) == 0 && total > 0 {
+		// The total is the peer's word, not a size to allocate: a message of 6 bytes can
+		// claim 4 billion images. Each image takes at least 2 bytes of a message (its tag
+		// and its length), so the preallocation is bounded by what this message could
+		// hold, as decoding the images themselves is: the memory stays proportional to
+		// the bytes received. A real first message holds at least listChunk bytes when
+		// the list does not fit in it, which covers lists of about 130,000 images; the
+		// images past the preallocation, of a longer list or of a false total, are
+		// decoded in order into l.more.
+		l.out = make([]imagesvc.Summary, min(total, uint64(len(s)/2)))
 		l.jobs = make(chan listJob, 64)
 		for range min(decodeWorkers, runtime.GOMAXPROCS(0)) {
 			l.wg.Add(1)

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -230,10 +232,18 @@ func TestFastListWrongTotal(t *testing.T) {
 }
 
 func TestFastListRejectsGarbage(t *testing.T) {
-	for _, s := range []string{"\x0a", "\x0a\x05ab", "\x0a\x02\x0a\x09", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "\x0b"} {
+	for _, s := range []string{"\x0a", "\x0a\x05ab", "\x0a\x02\x0a\x09", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "\x0b",
+		"\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", // a varint of 65 bits
+		"\x80\x80\x80\x80\x10\x00",                     // field number 2^29, past the largest
+		"\x0e", "\x0f",                                 // wire types 6 and 7
+	} {
 		_, err := decodeList(s)
 		assert.Error(t, err, "%q", s)
+		assert.Error(t, proto.Unmarshal([]byte(s), new(pb.ListResponse)), "%q: protobuf refuses it too", s)
 	}
+	// A group, which protobuf would skip as an unknown field, nested in an image.
+	_, err := decodeList("\x0a\x02\x1b\x1c")
+	assert.ErrorIs(t, err, errGroup)
 	got, err := decodeList("")
 	require.NoError(t, err)
 	assert.NotNil(t, got)
@@ -278,4 +288,42 @@ func benchSummaries(n int) []imagesvc.Summary {
 		}
 	}
 	return out
+}
+
+// A first message that claims a huge total in a tiny body costs what its bytes can hold,
+// not what it claims: the total is 1<<24 images in a 4-byte varint, 2^32-1 in a 5-byte
+// one, which preallocated would be gigabytes.
+func TestFastListHugeTotalTinyBody(t *testing.T) {
+	for _, total := range []uint64{1 << 24, 1<<32 - 1} {
+		head := string(protowire.AppendVarint([]byte{0x10}, total)) // total = 2
+		allocated := func(f func()) uint64 {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			f()
+			runtime.ReadMemStats(&after)
+			return after.TotalAlloc - before.TotalAlloc
+		}
+
+		// A valid message of one empty image: decoded, and the total only a hint.
+		var got []imagesvc.Summary
+		var err error
+		n := allocated(func() { got, err = decodeList(head + "\x0a\x00") })
+		require.NoError(t, err)
+		assert.Len(t, got, 1)
+		assert.Less(t, n, uint64(1<<20), "total %d: allocated %d bytes for a %d-byte message", total, n, len(head)+2)
+
+		// The same head, then a malformed second message: an error, as cheaply.
+		n = allocated(func() {
+			var l listDecoder
+			require.NoError(t, l.add(head+"\x0a\x00"))
+			assert.ErrorIs(t, l.add("\x0a\x05ab"), errMalformed)
+			_, err = l.finish()
+		})
+		require.NoError(t, err, "the malformed message was refused by add; the list so far stands")
+		assert.Less(t, n, uint64(1<<20), "total %d: allocated %d bytes", total, n)
+
+		// And a first message that claims the total but is itself malformed.
+		_, err = decodeList(head + "\x0a\x05ab")
+		assert.ErrorIs(t, err, errMalformed)
+	}
 }
