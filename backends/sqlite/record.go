@@ -1,11 +1,8 @@
 package sqlite
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -15,7 +12,6 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/errdefs"
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -250,36 +246,6 @@ func (b *builder) unpackedSize(ctx context.Context, d digest.Digest) (int64, boo
 	return n, true
 }
 
-// uncompressed returns the size and digest of the decompressed stream r: gzip, zstd or
-// uncompressed. Errors have class InvalidArgument when the stream is corrupt.
-func uncompressed(r io.Reader) (int64, digest.Digest, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(4)
-	var dr io.Reader = br
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return 0, "", fmt.Errorf("decompressing: %v: %w", err, errdefs.ErrInvalidArgument)
-		}
-		defer zr.Close()
-		dr = zr
-	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return 0, "", fmt.Errorf("decompressing: %v: %w", err, errdefs.ErrInvalidArgument)
-		}
-		defer zr.Close()
-		dr = zr
-	}
-	dg := digest.Canonical.Digester()
-	n, err := io.Copy(dg.Hash(), dr)
-	if err != nil {
-		return 0, "", fmt.Errorf("decompressing: %v: %w", err, errdefs.ErrInvalidArgument)
-	}
-	return n, dg.Digest(), nil
-}
-
 // layerUnpacked computes the uncompressed size of a layer in the store that the pull
 // engine did not label (an import, content written by other means) by decompressing it,
 // and labels it as the pull engine does, so that it is decompressed at most once.
@@ -300,16 +266,11 @@ func (s *Store) layerUnpacked(ctx context.Context, desc ocispec.Descriptor) (int
 
 // uncompressedLayer decompresses the layer desc and returns its size and digest.
 func (s *Store) uncompressedLayer(ctx context.Context, desc ocispec.Descriptor) (int64, digest.Digest, error) {
-	ra, err := s.content.ReaderAt(ctx, desc)
+	l, err := pull.ComputeLayer(ctx, s.content, desc)
 	if err != nil {
 		return 0, "", err
 	}
-	defer ra.Close()
-	n, diffID, err := uncompressed(content.NewReader(ra))
-	if err != nil {
-		return 0, "", fmt.Errorf("layer %s: %w", desc.Digest, err)
-	}
-	return n, diffID, nil
+	return l.Unpacked, l.DiffID, nil
 }
 
 // computeUnpacked is layerUnpacked without labelling the layer, for a builder that runs

@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/imageapi/imageapi/internal/pull"
 	"github.com/imageapi/imageapi/internal/testimages"
 )
 
@@ -53,10 +54,9 @@ func (s *Store) seed(ctx context.Context, imgs []seedImage) error {
 	items := make([]entryToWrite, 0, len(imgs))
 	for _, si := range imgs {
 		src := memSource{Provider: si.img.Provider(), img: si.img}
-		b := &builder{src: src, platform: s.platform, unpacked: func(_ context.Context, desc ocispec.Descriptor) (int64, error) {
-			blob, _ := si.img.Blob(desc.Digest)
-			n, _, err := uncompressed(bytes.NewReader(blob.Data))
-			return n, err
+		b := &builder{src: src, platform: s.platform, unpacked: func(ctx context.Context, desc ocispec.Descriptor) (int64, error) {
+			l, err := pull.ComputeLayer(ctx, si.img.Provider(), desc)
+			return l.Unpacked, err
 		}}
 		rec, det, err := b.build(ctx, si.img.Descriptor)
 		if err != nil {

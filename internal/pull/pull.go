@@ -956,6 +956,13 @@ func layerFromLabels(lbls map[string]string) (Layer, bool) {
 
 // computeLayer decompresses a layer to find its diff ID and unpacked size.
 func computeLayer(ctx context.Context, p content.Provider, desc ocispec.Descriptor) (Layer, error) {
+	return ComputeLayer(ctx, p, desc)
+}
+
+// ComputeLayer decompresses the layer desc of p (gzip, zstd or uncompressed) to find its
+// diff ID and unpacked size, for layers stored without the labels a pull records. Errors:
+// InvalidArgument when it does not decompress; the context's error when ctx ends.
+func ComputeLayer(ctx context.Context, p content.Provider, desc ocispec.Descriptor) (Layer, error) {
 	ra, err := p.ReaderAt(ctx, desc)
 	if err != nil {
 		return Layer{}, fmt.Errorf("layer %s: %w", desc.Digest, err)
