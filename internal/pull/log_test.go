@@ -60,7 +60,7 @@ func TestContainerdLogsGoToTheLogger(t *testing.T) {
 	fromContainerd := 0
 	for _, r := range rec.records {
 		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == "containerd_level" {
+			if a.Key == "source" && a.Value.String() == "containerd" {
 				fromContainerd++
 				assert.Equal(t, slog.LevelDebug, r.Level, "%s", r.Message)
 			}
