@@ -174,14 +174,21 @@ func ParsePullReference(fromImage, tag, registry string) (reference.Named, error
 	return ref, nil
 }
 
-// hasDomain reports whether the first component of a name is a registry host.
+// hasDomain reports whether the first component of a name is a registry host, as
+// distribution/reference's normalization decides it: a name whose normalized path does
+// not start it names a domain ("localhost/x", "reg:5000/x", "Team/app" with its
+// upper-case first component). A name that does not parse has a domain when its first
+// component looks like one, by the same rules.
 func hasDomain(name string) bool {
 	i := strings.IndexByte(name, '/')
 	if i < 0 {
 		return false
 	}
+	if ref, err := reference.ParseNormalizedNamed(name); err == nil {
+		return !strings.HasPrefix(name, reference.Path(ref))
+	}
 	first := name[:i]
-	return strings.ContainsAny(first, ".:") || first == "localhost"
+	return strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first
 }
 
 // ParseImportReference builds the name of an imported image from the repo and tag

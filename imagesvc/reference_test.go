@@ -83,6 +83,10 @@ func TestParsePullReference(t *testing.T) {
 		{"x/y", "1", "https://127.0.0.1:5000/", "127.0.0.1:5000/x/y:1"},
 		{"localhost/x", "1", "127.0.0.1:5000", "localhost/x:1"},
 		{"reg.example:443/x", "1", "127.0.0.1:5000", "reg.example:443/x:1"},
+		{"docker.io/x/y", "1", "127.0.0.1:5000", "docker.io/x/y:1"},
+		{"index.docker.io/x", "1", "127.0.0.1:5000", "docker.io/library/x:1"},
+		// An upper-case first component is a domain, as distribution/reference splits it.
+		{"Team/app", "1", "127.0.0.1:5000", "Team/app:1"},
 	} {
 		ref, err := imagesvc.ParsePullReference(tc.from, tc.tag, tc.registry)
 		require.NoError(t, err, tc)
