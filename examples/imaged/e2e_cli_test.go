@@ -95,6 +95,7 @@ func TestCLIPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer := shortID(m.Layers[0].Digest)
+	f.removeWhenDone(t, ref)
 
 	r := mustDocker(t, f, "pull", ref)
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
