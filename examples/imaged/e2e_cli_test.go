@@ -588,6 +588,7 @@ func jsonEqual(a, b any) bool {
 
 func TestCLIImport(t *testing.T) {
 	f := env(t)
+	f.removeWhenDone(t, "e2e/imported:cli", "e2e/imported:stdin")
 	files := []testimages.File{{Name: "bin/"}, {Name: "bin/tool", Data: []byte("#!/bin/sh\necho cli\n"), Mode: 0o755}}
 	raw := testimages.Tar(files)
 	file := filepath.Join(f.tmp, "rootfs.tar")
