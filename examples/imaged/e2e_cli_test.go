@@ -95,6 +95,7 @@ func TestCLIPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer := shortID(m.Layers[0].Digest)
+	f.removeWhenDone(t, ref)
 
 	r := mustDocker(t, f, "pull", ref)
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
@@ -587,6 +588,7 @@ func jsonEqual(a, b any) bool {
 
 func TestCLIImport(t *testing.T) {
 	f := env(t)
+	f.removeWhenDone(t, "e2e/imported:cli", "e2e/imported:stdin")
 	files := []testimages.File{{Name: "bin/"}, {Name: "bin/tool", Data: []byte("#!/bin/sh\necho cli\n"), Mode: 0o755}}
 	raw := testimages.Tar(files)
 	file := filepath.Join(f.tmp, "rootfs.tar")

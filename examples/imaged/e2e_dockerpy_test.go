@@ -94,6 +94,7 @@ func TestDockerPy(t *testing.T) {
 	appRepo := f.ref("e2e/app")
 	appID := f.app.Descriptor.Digest.String()
 	pyRef := f.ref("e2e/py:1")
+	f.removeWhenDone(t, pyRef, "e2e/imported:py", "e2e/imported:py-141")
 
 	for _, c := range []struct{ version, want, suffix string }{
 		{"auto", maxAPI, ""},

@@ -15,7 +15,8 @@ package main
 //
 // The fixture pulls and imports a known set of images before the tests start (see
 // setupImages), so that each test can assert exact answers; tests that pull or import
-// more use names of their own. Tests that remove images run daemons of their own, one per
+// more use names of their own and remove them when they end (removeWhenDone), so that
+// they pass in any order and any number of times (go test -count=N). Tests that remove images run daemons of their own, one per
 // backend (e2e_backends_test.go).
 
 import (
@@ -523,6 +524,36 @@ func (f *fixture) needImports(t *testing.T) {
 	if f.importErr != nil {
 		t.Fatalf("the fixture's imports failed: %v", f.importErr)
 	}
+}
+
+// removeWhenDone removes refs from the fixture's imaged when t ends (DELETE /images/{ref}
+// with force, on imaged's TCP listener), so that a test that pulls or imports into the
+// shared daemon leaves it as it found it: the next run of the test (go test -count=N)
+// pulls for the first time again and finds no image of a former run. A ref that is not
+// there (the test failed before it made it) is not an error.
+func (f *fixture) removeWhenDone(t *testing.T, refs ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, ref := range refs {
+			req, err := http.NewRequestWithContext(ctx, http.MethodDelete, "http://"+f.tcp+"/images/"+ref+"?force=1", nil)
+			if err != nil {
+				t.Errorf("remove %s at the end of the test: %v", ref, err)
+				continue
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Errorf("remove %s at the end of the test: %v", ref, err)
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound {
+				t.Errorf("remove %s at the end of the test: %s: %s", ref, resp.Status, body)
+			}
+		}
+	})
 }
 
 // post sends POST /images/create (under the version prefix v, "" for none) through the

@@ -321,6 +321,7 @@ func TestSDKImagePull(t *testing.T) {
 	ctx := sdkContext(t)
 	c := sdk(t, f)
 	ref := f.ref("e2e/sdk:1")
+	f.removeWhenDone(t, ref, f.ref("e2e/broken-sdk:1"))
 
 	// The host's platform, read through the SDK's own stream decoder (JSONMessages).
 	pull := func(c *client.Client, ref string, opts client.ImagePullOptions) (string, error) {
@@ -424,6 +425,7 @@ func TestSDKImageImport(t *testing.T) {
 	ctx := sdkContext(t)
 	c := sdk(t, f)
 	raw := testimages.Tar([]testimages.File{{Name: "w/"}, {Name: "w/sdk", Data: []byte("sdk\n")}})
+	f.removeWhenDone(t, "e2e/imported:sdk", "e2e/imported:sdk-other", "e2e/imported:sdk-141")
 
 	imp := func(c *client.Client, ref string, opts client.ImageImportOptions) (string, error) {
 		t.Helper()

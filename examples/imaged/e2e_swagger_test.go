@@ -557,6 +557,8 @@ func TestSwaggerEveryEndpoint(t *testing.T) {
 				return data
 			}
 
+			f.removeWhenDone(t, f.ref("e2e/swagger:v"+v), "e2e/swagger-import:v"+v)
+
 			// Pulls: a new image, the same again (up to date), one that fails in the stream.
 			out := post(url.Values{"fromImage": {f.ref("e2e/swagger")}, "tag": {"v" + v}}, nil, 200)
 			if !bytes.Contains(out, []byte("Status: Downloaded newer image for "+f.ref("e2e/swagger:v"+v))) {
