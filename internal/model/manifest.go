@@ -11,7 +11,6 @@ import (
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/pkg/labels"
 	"github.com/containerd/errdefs"
-	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -108,26 +107,6 @@ type ManifestInfo struct {
 	// Config is the decoded image config; nil when it is absent, unreadable, or not an
 	// image config (artifacts, attestations).
 	Config *ConfigFile
-}
-
-// Summary returns the manifest's summary, without containers and identity (which the
-// backend knows).
-func (m ManifestInfo) Summary() imagesvc.ManifestSummary {
-	s := imagesvc.ManifestSummary{
-		ID:         m.Descriptor.Digest,
-		Descriptor: m.Descriptor,
-		Available:  m.Available,
-		Size:       imagesvc.ManifestSize{Content: m.ContentSize, Total: m.ContentSize},
-		Kind:       m.Kind,
-	}
-	switch m.Kind {
-	case imagesvc.KindImage:
-		s.Size.Total += m.Unpacked
-		s.ImageData = &imagesvc.ImageData{Platform: m.Platform, Unpacked: m.Unpacked}
-	case imagesvc.KindAttestation:
-		s.AttestationData = &imagesvc.AttestationData{For: m.AttestationFor}
-	}
-	return s
 }
 
 // ReadManifests describes every manifest of the image whose target is target, from the
@@ -376,37 +355,6 @@ func ReadConfig(ctx context.Context, p content.Provider, desc ocispec.Descriptor
 		return nil, fmt.Errorf("%s has media type %q, not an image config: %w", desc.Digest, desc.MediaType, errdefs.ErrInvalidArgument)
 	}
 	return readConfig(ctx, p, desc)
-}
-
-// BestManifest returns the manifest an image's top-level fields come from, as Docker's
-// containerd store picks it: among the KindImage manifests whose config is readable, the
-// best match for platform by containerd's platforms.Only ordering (the host's platform
-// and the variants it runs), else the first one in index order. ok is false when there is
-// no such manifest.
-func BestManifest(ms []ManifestInfo, platform ocispec.Platform) (best ManifestInfo, ok bool) {
-	matcher := platforms.Only(platform)
-	bestIdx, firstIdx := -1, -1
-	for i, m := range ms {
-		if m.Kind != imagesvc.KindImage || m.Config == nil {
-			continue
-		}
-		if firstIdx < 0 {
-			firstIdx = i
-		}
-		if !matcher.Match(m.Platform) {
-			continue
-		}
-		if bestIdx < 0 || matcher.Less(m.Platform, ms[bestIdx].Platform) {
-			bestIdx = i
-		}
-	}
-	switch {
-	case bestIdx >= 0:
-		return ms[bestIdx], true
-	case firstIdx >= 0:
-		return ms[firstIdx], true
-	}
-	return ManifestInfo{}, false
 }
 
 // Limits on the metadata that is read into memory.

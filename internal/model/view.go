@@ -130,18 +130,6 @@ func ContainersOf(id digest.Digest, ms []Manifest, usage map[digest.Digest][]str
 	return ids
 }
 
-// UsageDigests returns the digests a usage provider is asked about for an image: its ID
-// and the digests of its manifests.
-func UsageDigests(dst []digest.Digest, id digest.Digest, ms []Manifest) []digest.Digest {
-	dst = append(dst, id)
-	for i := range ms {
-		if d := ms[i].Descriptor.Digest; d != id {
-			dst = append(dst, d)
-		}
-	}
-	return dst
-}
-
 // ListBest returns the index in ms of the manifest a list entry's Created and Labels come
 // from, as Docker's multiPlatformSummary picks it: among every image manifest, present or
 // not, the best match for the host platform, else the first one. It returns -1 when

@@ -351,16 +351,24 @@ func TestPlatformSelection(t *testing.T) {
 	assert.Equal(t, mans[0].Digest, ms[2].AttestationFor)
 	assert.Equal(t, mans[1].Digest, ms[3].AttestationFor)
 
-	sum := ms[1].Summary()
+	views := func(ms []model.ManifestInfo) []model.Manifest {
+		out := make([]model.Manifest, len(ms))
+		for i, m := range ms {
+			out[i] = model.ManifestOf(m)
+		}
+		return out
+	}
+	vs := views(ms)
+	sum := vs[1].Summary(nil, nil)
 	assert.Equal(t, sum.Size.Content+ms[1].Unpacked, sum.Size.Total)
 	require.NotNil(t, sum.ImageData)
 	assert.Equal(t, "arm64", sum.ImageData.Platform.Architecture)
-	require.NotNil(t, ms[3].Summary().AttestationData)
-	assert.Nil(t, ms[3].Summary().ImageData)
+	require.NotNil(t, vs[3].Summary(nil, nil).AttestationData)
+	assert.Nil(t, vs[3].Summary(nil, nil).ImageData)
 
-	best, ok := model.BestManifest(ms, platforms.MustParse("linux/amd64"))
-	require.True(t, ok)
-	assert.Equal(t, mans[1].Digest, best.Descriptor.Digest, "the only available image manifest")
+	best := model.InspectBest(vs, platforms.MustParse("linux/amd64"))
+	require.GreaterOrEqual(t, best, 0)
+	assert.Equal(t, mans[1].Digest, ms[best].Descriptor.Digest, "the only available image manifest")
 
 	// The default platform, then both are available and the host's is best.
 	_, _, err = f.fetch(t, imagesvc.PullRequest{Ref: f.ref(t, "library/multi:latest")})
@@ -371,9 +379,9 @@ func TestPlatformSelection(t *testing.T) {
 	assert.Equal(t, mans[1].Digest.String(), info.Labels["containerd.io/gc.ref.content.m.1"])
 	ms, err = model.ReadManifests(t.Context(), f.store, tg.Target, model.ReadOptions{})
 	require.NoError(t, err)
-	best, ok = model.BestManifest(ms, platforms.MustParse("linux/amd64"))
-	require.True(t, ok)
-	assert.Equal(t, mans[0].Digest, best.Descriptor.Digest)
+	best = model.InspectBest(views(ms), platforms.MustParse("linux/amd64"))
+	require.GreaterOrEqual(t, best, 0)
+	assert.Equal(t, mans[0].Digest, ms[best].Descriptor.Digest)
 
 	// A platform the index lacks.
 	s390x := platforms.MustParse("linux/s390x")
