@@ -157,7 +157,7 @@ func summarize(snap *snapshot, sum *imagesvc.Summary, img *image, m *filters.Mat
 
 // containersOf returns the distinct containers that use the image or one of its manifests.
 func containersOf(img *image, usage map[digest.Digest][]string) []string {
-	return model.ContainersOf(img.target, img.info.view, usage)
+	return model.ContainersOf(img.target, img.info.view, (*model.Manifest).View, usage)
 }
 
 // manifestSummaries describes the manifests of img.

@@ -368,7 +368,7 @@ func (s *Store) summarize(sum *imagesvc.Summary, e *entry, m *filters.Matcher, r
 // containersOf returns the distinct containers that use the image or one of its
 // manifests.
 func containersOf(e *entry, usage map[digest.Digest][]string) []string {
-	return model.ContainersOf(e.id, e.rec.views(), usage)
+	return model.ContainersOf(e.id, e.rec.Manifests, (*manifestRecord).View, usage)
 }
 
 // usage asks the usage provider about every image and manifest digest of entries, once.

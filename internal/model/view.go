@@ -56,6 +56,10 @@ func ManifestOf(mi ManifestInfo) Manifest {
 	return m
 }
 
+// View returns m itself: the accessor of [ContainersOf] for a slice of Manifest, and,
+// promoted, for backend records that embed one.
+func (m *Manifest) View() *Manifest { return m }
+
 // Total is the manifest's Size.Total: content plus unpacked size.
 func (m *Manifest) Total() int64 { return m.Content + m.Unpacked }
 
@@ -113,17 +117,19 @@ func ManifestSummaries(ms []Manifest, usage map[digest.Digest][]string, identity
 }
 
 // ContainersOf returns the distinct containers that use the image id or one of its
-// manifests ms, as usage reports them.
-func ContainersOf(id digest.Digest, ms []Manifest, usage map[digest.Digest][]string) []string {
-	ids := slices.Clone(usage[id])
+// manifests ms, as usage reports them. ms may be any backend's manifest records, view
+// giving the shared view of one, so that no copy is made on the list path. The result
+// may share memory with usage: callers do not modify it.
+func ContainersOf[M any](id digest.Digest, ms []M, view func(*M) *Manifest, usage map[digest.Digest][]string) []string {
+	ids := usage[id]
 	for i := range ms {
-		d := ms[i].Descriptor.Digest
+		d := view(&ms[i]).Descriptor.Digest
 		if d == id {
 			continue
 		}
 		for _, c := range usage[d] {
 			if !slices.Contains(ids, c) {
-				ids = append(ids, c)
+				ids = append(slices.Clip(ids), c)
 			}
 		}
 	}
