@@ -2,13 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,75 +13,22 @@ import (
 	"github.com/imageapi/imageapi/internal/testregistry"
 )
 
-// accessLog records the requests a registry receives, as "METHOD /path" lines.
-type accessLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-// watch installs the log as reg's hook.
-func (l *accessLog) watch(reg *testregistry.Registry) {
-	reg.SetHook(func(w http.ResponseWriter, req *http.Request, next http.Handler) {
-		l.mu.Lock()
-		l.lines = append(l.lines, req.Method+" "+req.URL.Path)
-		l.mu.Unlock()
-		next.ServeHTTP(w, req)
-	})
-}
-
-// all returns every logged request.
-func (l *accessLog) all() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.lines...)
-}
-
-// fetches returns the logged GETs of manifests and blobs.
-func (l *accessLog) fetches() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range l.lines {
-		if strings.HasPrefix(line, http.MethodGet+" ") && (strings.Contains(line, "/manifests/") || strings.Contains(line, "/blobs/")) {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-// blobRequests returns the logged requests of any method for blobs.
-func (l *accessLog) blobRequests() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range l.lines {
-		if strings.Contains(line, "/blobs/") {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 // mirrorHostsDir writes an absolute hosts directory in which upstream's pulls and
 // resolves go to mirror first, then to upstream itself, both over plain HTTP.
 func mirrorHostsDir(t *testing.T, upstream, mirror string) string {
 	t.Helper()
 	dir := t.TempDir()
 	require.True(t, filepath.IsAbs(dir))
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, upstream), 0o755))
-	toml := fmt.Sprintf("server = \"http://%s\"\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", upstream, mirror)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, upstream, "hosts.toml"), []byte(toml), 0o644))
+	require.NoError(t, testregistry.WriteMirrorHostsDir(dir, upstream, mirror))
 	return dir
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	addr, err := testregistry.UnusedAddr()
+	require.NoError(t, err)
+	return addr
 }
 
 // blobPaths returns the "GET" lines a full fetch of img's blobs in repo produces.
@@ -115,32 +56,32 @@ func TestMirror(t *testing.T) {
 		mirror := testregistry.New(t, testregistry.Options{})
 		require.NoError(t, up.Put(repo, "v1", img))
 		require.NoError(t, mirror.Put(repo, "v1", img))
-		var upLog, mirrorLog accessLog
-		upLog.watch(up)
-		mirrorLog.watch(mirror)
+		var upLog, mirrorLog testregistry.AccessLog
+		upLog.Watch(up)
+		mirrorLog.Watch(mirror)
 		s := openTest(t, Options{HostsDir: mirrorHostsDir(t, up.Host(), mirror.Host())})
 
 		pulled := pullMirrored(t, s, up.Host()+"/"+repo)
 		assert.Equal(t, img.Descriptor.Digest, pulled[0].ID)
-		assert.Empty(t, upLog.fetches(), "the upstream registry served a manifest or blob")
-		assert.Empty(t, upLog.all(), "the upstream registry was asked anything at all")
-		assert.Empty(t, upLog.blobRequests(), "the upstream registry was asked about a blob")
+		assert.Empty(t, upLog.Fetches(), "the upstream registry served a manifest or blob")
+		assert.Empty(t, upLog.All(), "the upstream registry was asked anything at all")
+		assert.Empty(t, upLog.BlobRequests(), "the upstream registry was asked about a blob")
 		for _, p := range blobPaths(img, repo) {
-			assert.Contains(t, mirrorLog.fetches(), p, "the mirror served every blob")
+			assert.Contains(t, mirrorLog.Fetches(), p, "the mirror served every blob")
 		}
 	})
 
 	t.Run("mirror down", func(t *testing.T) {
 		up := testregistry.New(t, testregistry.Options{})
 		require.NoError(t, up.Put(repo, "v1", img))
-		var upLog accessLog
-		upLog.watch(up)
+		var upLog testregistry.AccessLog
+		upLog.Watch(up)
 		s := openTest(t, Options{HostsDir: mirrorHostsDir(t, up.Host(), closedPort(t))})
 
 		pulled := pullMirrored(t, s, up.Host()+"/"+repo)
 		assert.Equal(t, img.Descriptor.Digest, pulled[0].ID)
-		fetches := upLog.fetches()
-		assert.Contains(t, upLog.all(), "HEAD /v2/"+repo+"/manifests/v1", "the upstream registry resolved the tag")
+		fetches := upLog.Fetches()
+		assert.Contains(t, upLog.All(), "HEAD /v2/"+repo+"/manifests/v1", "the upstream registry resolved the tag")
 		assert.Contains(t, fetches, "GET /v2/"+repo+"/manifests/"+img.Descriptor.Digest.String(), "the upstream registry served the manifest")
 		for _, p := range blobPaths(img, repo) {
 			assert.Contains(t, fetches, p, "the upstream registry served every blob")

@@ -2,7 +2,6 @@ package imagesvctest
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -144,12 +143,10 @@ func (w *world) ref(repoTag string) string { return w.host + "/" + repoTag }
 // unreachableHost returns a loopback address on which nothing listens.
 func unreachableHost(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testregistry.UnusedAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	return addr
 }
 

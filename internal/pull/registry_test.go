@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -311,9 +309,7 @@ func TestCredentialsNeverReachAMirror(t *testing.T) {
 		next.ServeHTTP(w, req)
 	})
 	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, up.Host()), 0o755))
-	toml := fmt.Sprintf("server = \"http://%s\"\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", up.Host(), mirror.Host())
-	require.NoError(t, os.WriteFile(filepath.Join(dir, up.Host(), "hosts.toml"), []byte(toml), 0o644))
+	require.NoError(t, testregistry.WriteMirrorHostsDir(dir, up.Host(), mirror.Host()))
 	p, err := New(Options{HostsDir: dir, Insecure: []string{up.Host()}})
 	require.NoError(t, err)
 	auth := &imagesvc.AuthConfig{Username: "alice", Password: "s3cret"}
