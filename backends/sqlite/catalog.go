@@ -46,7 +46,7 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 			touched[rowid] = true
 			updated[i] = make([]bool, len(it.names))
 			for j, n := range it.names {
-				prev, moved, err := putName(ctx, tx, n, rowid, now)
+				prev, moved, err := putName(ctx, tx, n, rowid, now, false)
 				if err != nil {
 					return err
 				}
@@ -187,9 +187,11 @@ func putImage(ctx context.Context, tx *sql.Tx, rec *record, det *details, source
 	return rowid, nil
 }
 
-// putName points the name n at the image rowid. It returns the image the name pointed
-// at before when it moved (0 otherwise), and whether it is new or moved.
-func putName(ctx context.Context, tx *sql.Tx, n reference.Named, rowid, now int64) (prev int64, moved bool, err error) {
+// putName points the name n at the image rowid. With renew, a name that moves is created
+// anew (created_at = now), as Docker's tag replaces the record and prune's until compares
+// its creation; otherwise it keeps its creation time. It returns the image the name
+// pointed at before when it moved (0 otherwise), and whether it is new or moved.
+func putName(ctx context.Context, tx *sql.Tx, n reference.Named, rowid, now int64, renew bool) (prev int64, moved bool, err error) {
 	name := n.String()
 	err = tx.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", name).Scan(&prev)
 	switch {
@@ -205,7 +207,8 @@ func putName(ctx context.Context, tx *sql.Tx, n reference.Named, rowid, now int6
 	case prev == rowid:
 		return 0, false, nil
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE names SET image = ?, updated_at = ? WHERE name = ?", rowid, now, name); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE names SET image = ?, updated_at = ?,
+		created_at = CASE WHEN ? THEN ? ELSE created_at END WHERE name = ?`, rowid, now, renew, now, name); err != nil {
 		return 0, false, fmt.Errorf("catalog: %w", err)
 	}
 	return prev, true, nil

@@ -59,7 +59,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	now := s.now().UnixNano()
 	changed := false
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
-		var rowid, rev0, prev int64
+		var rowid, rev0 int64
 		err := tx.QueryRowContext(ctx, "SELECT rowid, rev FROM images WHERE id = ?", e.id.String()).Scan(&rowid, &rev0)
 		if errors.Is(err, sql.ErrNoRows) {
 			return source.NotFound() // deleted since it was resolved
@@ -81,21 +81,9 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 				return imagesvc.PlatformNotFound(model.DisplayName(source, e.familiar, e.id), ocispec.Platform{})
 			}
 		}
-		name := named.String()
-		err = tx.QueryRowContext(ctx, "SELECT image FROM names WHERE name = ?", name).Scan(&prev)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO names (name, familiar, repo, image, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, name, reference.FamiliarString(named), named.Name(), rowid, now, now)
-		case err != nil:
-		case prev == rowid:
-			return nil
-		default:
-			// As Docker replaces the record, the name is created anew (prune's until).
-			_, err = tx.ExecContext(ctx, "UPDATE names SET image = ?, created_at = ?, updated_at = ? WHERE name = ?", rowid, now, now, name)
-		}
-		if err != nil {
-			return fmt.Errorf("catalog: %w", err)
+		prev, moved, err := putName(ctx, tx, named, rowid, now, true)
+		if err != nil || !moved {
+			return err
 		}
 		rev, err := nextRev(ctx, tx)
 		if err != nil {
