@@ -75,10 +75,7 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 // (in name order); a name that pointed at another image moves, and that image keeps a
 // dangling record if it was its last name; the image's own dangling record goes.
 func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target reference.NamedTagged) error {
-	if target == nil {
-		return errdefs.ErrInvalidArgument.WithMessage("repository name must be given")
-	}
-	target, err := imagesvc.ParseTagReference(target.Name(), target.Tag())
+	target, err := model.TagTarget(target)
 	if err != nil {
 		return err
 	}

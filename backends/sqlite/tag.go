@@ -28,20 +28,10 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	if target == nil {
-		return errdefs.ErrInvalidArgument.WithMessage("no name to tag the image with")
-	}
-	named, err := reference.ParseNormalizedNamed(target.String())
+	named, err := model.TagTarget(target)
 	if err != nil {
-		return errdefs.ErrInvalidArgument.WithMessage("invalid reference format: " + err.Error())
+		return err
 	}
-	if _, ok := named.(reference.Digested); ok {
-		return errdefs.ErrInvalidArgument.WithMessage("cannot import digest reference")
-	}
-	if reference.FamiliarName(named) == "sha256" {
-		return errdefs.ErrInvalidArgument.WithMessage("refusing to create an ambiguous tag using digest algorithm as name")
-	}
-	named = reference.TagNameOnly(named)
 
 	ctx, done, err := s.begin(ctx)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/opencontainers/go-digest"
@@ -80,4 +81,17 @@ func DisplayName(ref imagesvc.ImageRef, names []string, id digest.Digest) string
 		return names[0]
 	}
 	return id.String()
+}
+
+// TagTarget checks the name a [imagesvc.Tagger] is given, as [imagesvc.ParseTagReference]
+// would have refused it (a caller may build it by other means), and returns it with its
+// tag ("latest" when it has none). Errors are InvalidArgument with Docker's texts.
+func TagTarget(target reference.NamedTagged) (reference.NamedTagged, error) {
+	if target == nil {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("repository name must be given: no target")
+	}
+	if _, ok := target.(reference.Digested); ok {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("cannot import digest reference")
+	}
+	return imagesvc.ParseTagReference(target.Name(), target.Tag())
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -55,13 +54,8 @@ func (m *MemService) Remove(ctx context.Context, ref imagesvc.ImageRef, opts ima
 
 // Tag implements [imagesvc.Tagger]: the name moves to the image source resolves to.
 func (m *MemService) Tag(ctx context.Context, source imagesvc.ImageRef, target reference.NamedTagged) error {
-	if target == nil {
-		return errdefs.ErrInvalidArgument.WithMessage("repository name must be given: no target")
-	}
-	if _, ok := target.(reference.Digested); ok {
-		return errdefs.ErrInvalidArgument.WithMessage("cannot import digest reference")
-	}
-	if _, err := imagesvc.ParseTagReference(reference.FamiliarName(target), target.Tag()); err != nil {
+	target, err := model.TagTarget(target)
+	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
