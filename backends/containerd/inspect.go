@@ -21,18 +21,28 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		return nil, err
 	}
 	defer done()
-	snap, c, err := s.records(ctx)
+	snap, _, img, err := s.resolveDescribed(ctx, ref)
 	if err != nil {
-		return nil, err
-	}
-	img, err := snap.resolve(ref)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.describeImages(ctx, c, []*image{img}); err != nil {
 		return nil, err
 	}
 	return s.inspect(ctx, snap, img, ref, opts)
+}
+
+// resolveDescribed resolves ref among the namespace's records and describes the image it
+// names (from the cache when it can): what inspect, history and tag start from.
+func (s *Store) resolveDescribed(ctx context.Context, ref imagesvc.ImageRef) (*snapshot, *cache, *image, error) {
+	snap, c, err := s.records(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	img, err := snap.resolve(ref)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := s.describeImages(ctx, c, []*image{img}); err != nil {
+		return nil, nil, nil, err
+	}
+	return snap, c, img, nil
 }
 
 // inspect builds the inspect result of img.

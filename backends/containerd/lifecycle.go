@@ -89,15 +89,8 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 		return err
 	}
 	defer unlock()
-	snap, c, err := s.records(ctx)
+	_, _, img, err := s.resolveDescribed(ctx, source)
 	if err != nil {
-		return err
-	}
-	img, err := snap.resolve(source)
-	if err != nil {
-		return err
-	}
-	if err := s.describeImages(ctx, c, []*image{img}); err != nil {
 		return err
 	}
 	if !slices.ContainsFunc(img.info.manifests, func(m manifestInfo) bool { return m.Kind == imagesvc.KindImage && m.Available }) {
@@ -276,15 +269,8 @@ func (s *Store) History(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		return nil, err
 	}
 	defer done()
-	snap, c, err := s.records(ctx)
+	snap, c, img, err := s.resolveDescribed(ctx, ref)
 	if err != nil {
-		return nil, err
-	}
-	img, err := snap.resolve(ref)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.describeImages(ctx, c, []*image{img}); err != nil {
 		return nil, err
 	}
 	info := img.info
