@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/imageapi/imageapi/imagesvc"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -58,12 +59,8 @@ func parsePlatformJSON(s string) (*ocispec.Platform, error) {
 	if err := json.Unmarshal([]byte(s), &p); err != nil {
 		return nil, errInvalid("failed to parse platform: " + err.Error())
 	}
-	optional := p.Variant != "" || p.OSVersion != "" || len(p.OSFeatures) > 0
-	if p.OS == "" && p.Architecture == "" && optional {
-		return nil, errInvalid("optional platform fields provided, but OS and Architecture are missing")
-	}
-	if p.OS == "" || p.Architecture == "" {
-		return nil, errInvalid("both OS and Architecture must be provided")
+	if err := imagesvc.ValidatePlatform(p); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
