@@ -93,7 +93,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(img.info.manifests, func(m manifestInfo) bool { return m.Kind == imagesvc.KindImage && m.Available }) {
+	if !model.HasAvailableImage(img.info.view, (*model.Manifest).View) {
 		return imagesvc.PlatformNotFound(model.DisplayName(source, img.names, img.target), ocispec.Platform{})
 	}
 	first := img.records[0]

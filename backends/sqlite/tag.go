@@ -42,7 +42,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	if err != nil {
 		return asNotFound(ctx, err)
 	}
-	if !hasAvailablePlatform(e.rec) {
+	if !model.HasAvailableImage(e.rec.Manifests, (*manifestRecord).View) {
 		return imagesvc.PlatformNotFound(model.DisplayName(source, e.familiar, e.id), ocispec.Platform{})
 	}
 
@@ -67,7 +67,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 			if err := json.Unmarshal(summary, &rec); err != nil {
 				return fmt.Errorf("catalog: image %s: %w", e.id, err)
 			}
-			if !hasAvailablePlatform(&rec) {
+			if !model.HasAvailableImage(rec.Manifests, (*manifestRecord).View) {
 				return imagesvc.PlatformNotFound(model.DisplayName(source, e.familiar, e.id), ocispec.Platform{})
 			}
 		}
@@ -90,16 +90,6 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 		s.gen.Add(1)
 	}
 	return err
-}
-
-// hasAvailablePlatform reports whether some image manifest of rec is available.
-func hasAvailablePlatform(rec *record) bool {
-	for _, m := range rec.Manifests {
-		if m.Kind == imagesvc.KindImage && m.Available {
-			return true
-		}
-	}
-	return false
 }
 
 // asNotFound gives err class NotFound with its text, as Docker's tag does for every

@@ -289,3 +289,14 @@ func ClonePlatform(p ocispec.Platform) ocispec.Platform {
 	}
 	return p
 }
+
+// HasAvailableImage reports whether some image manifest of ms is available locally: what
+// Tag needs of its source. ms may be any backend's manifest records, as for ContainersOf.
+func HasAvailableImage[M any](ms []M, view func(*M) *Manifest) bool {
+	for i := range ms {
+		if m := view(&ms[i]); m.Kind == imagesvc.KindImage && m.Available {
+			return true
+		}
+	}
+	return false
+}
