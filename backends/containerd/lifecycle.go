@@ -309,24 +309,24 @@ func (s *Store) History(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 	// as long as there is one.
 	cur := resolvedRecord(snap, img, ref)
 	rec, _ := snap.recordNamed(cur.Name)
-	for i := 1; i < len(items); i++ {
+	_ = model.ParentChain(items, img.target, func(digest.Digest) (digest.Digest, []string, bool, error) {
 		p, err := digest.Parse(rec.Labels[model.LabelParent])
 		if err != nil {
-			break
+			return "", nil, false, nil
 		}
 		parent := snap.target(p)
 		if parent == nil {
-			break
+			return "", nil, false, nil
 		}
-		items[i].ID = p.String()
-		items[i].Tags = recordTags(snap, parent)
+		// The next step follows the parent's record that carries the label, as Docker's.
 		rec = parent.records[0]
 		for _, r := range parent.records {
 			if _, ok := r.Labels[model.LabelParent]; ok {
 				rec = r
 			}
 		}
-	}
+		return p, recordTags(snap, parent), true, nil
+	})
 	return items, nil
 }
 

@@ -80,18 +80,25 @@ func (s *Store) History(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		return nil, err
 	}
 	// Images of the classic builder go on down their parent chain, one image per entry.
-	for i, cur := 1, e; i < len(out) && cur.rec.Parent != ""; i++ {
+	cur := e
+	err = model.ParentChain(out, e.id, func(digest.Digest) (digest.Digest, []string, bool, error) {
+		if cur.rec.Parent == "" {
+			return "", nil, false, nil
+		}
 		pref, err := imagesvc.ParseImageRef(cur.rec.Parent.String())
 		if err != nil {
-			break
+			return "", nil, false, nil
 		}
 		if cur, err = s.resolve(ctx, pref); err != nil {
 			if errdefs.IsNotFound(err) {
-				break
+				return "", nil, false, nil
 			}
-			return nil, err
+			return "", nil, false, err
 		}
-		out[i].ID, out[i].Tags = cur.id.String(), tagsOf(cur)
+		return cur.id, tagsOf(cur), true, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -43,3 +43,22 @@ func History(id digest.Digest, tags []string, rootfs ocispec.RootFS, history []o
 	}
 	return out, nil
 }
+
+// ParentChain continues a history down the classic builder's parent chain (label
+// org.mobyproject.image.parent), as Docker does: the row below an image gets its parent's
+// ID and names, as long as there is a parent. next returns the parent of the image id and
+// that parent's names (nil for none); ok false ends the chain.
+func ParentChain(items []imagesvc.HistoryItem, id digest.Digest, next func(id digest.Digest) (parent digest.Digest, tags []string, ok bool, err error)) error {
+	for i := 1; i < len(items); i++ {
+		parent, tags, ok, err := next(id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		items[i].ID, items[i].Tags = parent.String(), tags
+		id = parent
+	}
+	return nil
+}
