@@ -23,6 +23,9 @@ type ProgressEvent struct {
 	Status string
 	// Detail is set for progress records.
 	Detail *ProgressDetail
+	// Aux, when set, makes the event an auxiliary record of a push
+	// ({"progressDetail":{},"aux":{...}}); ID and Status are then empty.
+	Aux *PushAux
 }
 
 // ProgressDetail is the progress of one item.

@@ -19,15 +19,7 @@ import (
 // consistent state of the store, with the operation's own changes (a transaction, or a
 // lock held for the whole operation).
 type Store interface {
-	// Record returns the record named name (canonical form); ok is false when there is
-	// none.
-	Record(ctx context.Context, name string) (r Record, ok bool, err error)
-	// RecordsOf returns every record whose target is d, dangling record included, in
-	// name order (bytewise).
-	RecordsOf(ctx context.Context, d digest.Digest) ([]Record, error)
-	// TargetsWithPrefix returns the distinct targets whose digest starts with
-	// "sha256:"+hex. Two are enough to tell that a prefix is ambiguous.
-	TargetsWithPrefix(ctx context.Context, hex string) ([]digest.Digest, error)
+	RecordReader
 	// Parent returns the parent of the image d ([LabelParent]), "" when it has none.
 	Parent(ctx context.Context, d digest.Digest) (digest.Digest, error)
 	// HasChildren reports whether some image names d as its parent.
@@ -137,7 +129,7 @@ func Remove(ctx context.Context, st Store, ctrs []imagesvc.Container, ref images
 
 // resolveAll finds the record ref names (nil when it names none exactly) and every
 // record with the same target (Docker's resolveAllReferences).
-func resolveAll(ctx context.Context, st Store, ref imagesvc.ImageRef) (*Record, []Record, error) {
+func resolveAll(ctx context.Context, st RecordReader, ref imagesvc.ImageRef) (*Record, []Record, error) {
 	var (
 		img    *Record
 		target digest.Digest
