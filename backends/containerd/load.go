@@ -7,6 +7,7 @@ import (
 
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
@@ -40,13 +41,19 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 		return nil, err
 	}
 	defer done()
-	ctx, _, release, err := s.operationLease(ctx)
+	ctx, l, release, err := s.operationLease(ctx)
 	if err != nil {
 		return nil, err
 	}
 	recorded := false
 	defer func() { release(!recorded) }()
-	opts := xfer.LoadOptions{MaxSize: s.opts.MaxImportSize, Host: s.platform, GCLabels: true}
+	lm := s.client.LeasesService()
+	opts := xfer.LoadOptions{
+		MaxSize: s.opts.MaxImportSize, Host: s.platform, GCLabels: true,
+		Hold: func(ctx context.Context, d digest.Digest) error {
+			return lm.AddResource(ctx, l, leases.Resource{ID: d.String(), Type: "content"})
+		},
+	}
 	out, err := xfer.Load(ctx, s.client.ContentStore(), req, opts, func(ctx context.Context, recs []xfer.LoadRecord) error {
 		if err := s.recordLoaded(ctx, recs); err != nil {
 			return err

@@ -36,6 +36,12 @@ type LoadOptions struct {
 	// (containerd.io/gc.ref.content.*) on each loaded blob that references others, for
 	// stores whose garbage collector follows them (containerd).
 	GCLabels bool
+	// Hold, when not nil, is called with each blob the load writes or reads before it
+	// writes or reads it (and again once a write is committed), so that the backend
+	// protects it until the load ends (a containerd lease: a blob that another load left
+	// to the garbage collector may be committed again, which does not lease it). Stores
+	// whose writers and readers already protect (a leased view) leave it nil.
+	Hold func(ctx context.Context, d digest.Digest) error
 }
 
 // LoadRecord is one image record a load decided on (spec §7.3).
@@ -109,7 +115,7 @@ func Load(ctx context.Context, cs content.Store, req imagesvc.LoadRequest, opts 
 	pr, pw := io.Pipe()
 	v := &validator{done: make(chan struct{})}
 	go v.run(pr)
-	store := &checkedStore{Store: cs, id: randomHex()}
+	store := &checkedStore{Store: cs, id: randomHex(), hold: opts.Hold}
 	index, err := archive.ImportIndex(ctx, store, io.TeeReader(plain, pw))
 	pw.Close()
 	<-v.done
@@ -147,6 +153,11 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 		top  = map[digest.Digest]bool{}
 	)
 	var handler images.HandlerFunc = func(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+		if opts.Hold != nil {
+			if err := opts.Hold(ctx, desc.Digest); err != nil {
+				return nil, err
+			}
+		}
 		if desc.Digest == index.Digest {
 			data, err := content.ReadBlob(ctx, cs, desc)
 			if err != nil {
@@ -399,6 +410,7 @@ func escapes(p string) bool {
 type checkedStore struct {
 	content.Store
 	id       string
+	hold     func(context.Context, digest.Digest) error
 	mu       sync.Mutex
 	storeErr error
 	mismatch error
@@ -436,14 +448,23 @@ func (s *checkedStore) Writer(ctx context.Context, opts ...content.WriterOpt) (c
 		}
 	}
 	ref := s.id + "-" + wo.Ref
+	name, fromTar := strings.CutPrefix(wo.Ref, "tar-")
+	want := wo.Desc.Digest
+	if fromTar {
+		want = blobDigest(name)
+	}
+	if want != "" && s.hold != nil {
+		if err := s.hold(ctx, want); err != nil {
+			return nil, s.fail(err)
+		}
+	}
 	w, err := s.Store.Writer(ctx, content.WithRef(ref), content.WithDescriptor(wo.Desc))
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	cw := &checkedWriter{Writer: w, s: s}
-	if name, ok := strings.CutPrefix(wo.Ref, "tar-"); ok {
-		cw.member = name
-		cw.want = blobDigest(name)
+	if fromTar {
+		cw.member, cw.want = name, want
 	}
 	return cw, nil
 }
@@ -487,7 +508,14 @@ func (w *checkedWriter) Commit(ctx context.Context, size int64, expected digest.
 		}
 		expected = w.want
 	}
-	return w.s.fail(w.Writer.Commit(ctx, size, expected, opts...))
+	d := w.Writer.Digest()
+	err := w.Writer.Commit(ctx, size, expected, opts...)
+	if (err == nil || errdefs.IsAlreadyExists(err)) && w.s.hold != nil {
+		if herr := w.s.hold(ctx, d); herr != nil {
+			return w.s.fail(herr)
+		}
+	}
+	return w.s.fail(err)
 }
 
 func randomHex() string {
