@@ -507,6 +507,19 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 		child = pr.desc.Digest
 	}
 
+	// Distribution source labels, as containerd's pull writes them: a later push to
+	// another repository of this registry mounts these blobs instead of uploading them.
+	sourced := []digest.Digest{top.Digest, t.Manifest.Digest, m.Config.Digest}
+	for _, pr := range parents {
+		sourced = append(sourced, pr.desc.Digest)
+	}
+	for _, l := range m.Layers {
+		sourced = append(sourced, l.Digest)
+	}
+	if err := AddSource(ctx, j.store, named, sourced...); err != nil {
+		log.Debug("not recording the distribution source", "error", err)
+	}
+
 	j.progress.report(imagesvc.DigestStatus(top.Digest.String()))
 	return t, nil
 }
