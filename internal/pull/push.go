@@ -22,7 +22,14 @@ import (
 // the push. release closes the idle connections of the push's HTTP clients.
 func (p *Puller) PushResolver(ctx context.Context, auth *imagesvc.AuthConfig, tracker docker.StatusTracker, headers http.Header) (_ context.Context, _ remotes.Resolver, release func()) {
 	ctx = withLogger(ctx, p.log)
-	s := p.newSession(ctx, auth)
+	var opts []docker.AuthorizerOpt
+	if credentials(auth) == nil {
+		// Without credentials the authorizer still answers a basic challenge, with
+		// containerd's "no basic auth credentials", as Docker's (which always has a
+		// credentials callback) does.
+		opts = append(opts, docker.WithAuthCreds(func(string) (string, string, error) { return "", "", nil }))
+	}
+	s := p.newSession(ctx, auth, opts...)
 	r := docker.NewResolver(docker.ResolverOptions{Hosts: s.RegistryHosts, Tracker: tracker, Headers: headers})
 	return ctx, r, s.close
 }
