@@ -209,8 +209,17 @@ func PushError(err error) error {
 	}
 	var errs []error
 	for _, e := range derrs {
-		var derr docker.Error
-		if !errors.As(e, &derr) {
+		var (
+			derr docker.Error
+			code docker.ErrorCode
+		)
+		switch {
+		case errors.As(e, &derr):
+		case errors.As(e, &code):
+			// containerd decodes an entry whose message is its code's own as the bare
+			// code; its text is that message.
+			derr = docker.Error{Code: code}
+		default:
 			errs = append(errs, errdefs.ErrUnknown.WithMessage(e.Error()))
 			continue
 		}

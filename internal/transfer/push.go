@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/images"
@@ -54,10 +53,6 @@ type PushConfig struct {
 	Concurrency int
 	// Logger receives debug records; nil discards them. Credentials are never logged.
 	Logger *slog.Logger
-
-	// interval is the progress ticker's period; 0 means progressInterval (tests shorten
-	// or lengthen it).
-	interval time.Duration
 }
 
 // Push implements [imagesvc.Pusher] over a backend's content store and records, with
@@ -77,9 +72,6 @@ func Push(ctx context.Context, cfg PushConfig, req imagesvc.PushRequest, progres
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultPushConcurrency
-	}
-	if cfg.interval <= 0 {
-		cfg.interval = progressInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -156,7 +148,7 @@ func pushRef(ctx context.Context, cfg PushConfig, req imagesvc.PushRequest, ref 
 	ctx, resolver, release := cfg.Registry.PushResolver(ctx, req.Auth, tracker, nil)
 	defer release()
 	pp := &pushProgress{tracker: tracker, jobs: newJobs(), report: report}
-	finish := pp.show(ctx, cfg.interval)
+	finish := pp.show(ctx, progressInterval)
 	defer finish()
 
 	limiter := semaphore.NewWeighted(int64(cfg.Concurrency))
