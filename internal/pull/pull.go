@@ -28,7 +28,10 @@
 //     diff ID label) and [LabelUnpackedSize] ("imageapi.io/unpacked-size", the size of the
 //     uncompressed tar in decimal bytes), computed by decompressing the layer once;
 //   - on the index(es) and the manifest fetched, containerd's garbage collection labels
-//     ("containerd.io/gc.ref.content.m.<i>", ".config", ".l.<i>") for the children fetched.
+//     ("containerd.io/gc.ref.content.m.<i>", ".config", ".l.<i>") for the children fetched;
+//   - on every blob fetched, containerd's distribution source label
+//     ([LabelDistributionSource]<host without port> = the repository paths), which lets a
+//     push to another repository of the registry mount the blobs instead of uploading them.
 //
 // Stores without label support (local.NewStore) still work; [Target.Layers] carries the
 // same values for the backend to record itself. With a [LayerFetcher] the layers' labels
@@ -500,6 +503,19 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 			return Target{}, err
 		}
 		j.labelParents(ctx, log, att.Digest, parents)
+	}
+
+	// Distribution source labels, as containerd's pull writes them: a later push to
+	// another repository of this registry mounts these blobs instead of uploading them.
+	sourced := []digest.Digest{top.Digest, t.Manifest.Digest, m.Config.Digest}
+	for _, pr := range parents {
+		sourced = append(sourced, pr.desc.Digest)
+	}
+	for _, l := range m.Layers {
+		sourced = append(sourced, l.Digest)
+	}
+	if err := AddSource(ctx, j.store, named, sourced...); err != nil {
+		log.Debug("not recording the distribution source", "error", err)
 	}
 
 	j.progress.report(imagesvc.DigestStatus(top.Digest.String()))
