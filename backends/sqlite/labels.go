@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/imageapi/imageapi/internal/ctrdlog"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -122,7 +124,10 @@ type labeledStore struct {
 	labels *labelStore
 }
 
-func newLabeledStore(root string, ls *labelStore) (*labeledStore, error) {
+func newLabeledStore(root string, ls *labelStore, log *slog.Logger) (*labeledStore, error) {
+	// content/local reports on fsverity support through containerd's process-wide logger.
+	stop := ctrdlog.RoutePath(root, log)
+	defer stop()
 	cs, err := local.NewLabeledStore(root, ls)
 	if err != nil {
 		return nil, err

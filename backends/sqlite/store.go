@@ -180,7 +180,7 @@ func Open(root string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.labels = &labelStore{db: s.wdb, rdb: s.rdb}
-	if s.content, err = newLabeledStore(filepath.Join(root, "content"), s.labels); err != nil {
+	if s.content, err = newLabeledStore(filepath.Join(root, "content"), s.labels, s.log); err != nil {
 		return nil, fmt.Errorf("sqlite store: content store: %w", err)
 	}
 	// The local store creates blobs/ on the first commit, and fails to Walk without it.

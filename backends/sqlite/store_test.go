@@ -1,16 +1,20 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/content/testsuite"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
+	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -225,4 +229,24 @@ func TestDetailsCacheIsBounded(t *testing.T) {
 	c.put(5000, 1, &details{})
 	assert.NotNil(t, c.get(5000, 1))
 	assert.Nil(t, c.get(5000, 2), "another revision is a miss")
+}
+
+// TestOpenRoutesContainerdLog checks that Open prints nothing through containerd's
+// process-wide logger: content/local's fsverity check (a warning on file systems without
+// fsverity, such as the overlay and tmpfs of CI) goes to Options.Logger at debug level.
+func TestOpenRoutesContainerdLog(t *testing.T) {
+	std := logrus.StandardLogger()
+	var stderr bytes.Buffer
+	out := std.Out
+	std.SetOutput(&stderr)
+	t.Cleanup(func() { std.SetOutput(out) })
+
+	var routed bytes.Buffer
+	s, err := Open(t.TempDir(), Options{Logger: slog.New(slog.NewTextHandler(&routed, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.NotContains(t, stderr.String(), "fsverity", "containerd's lines do not reach the process-wide logger's output")
+	if strings.Contains(routed.String(), "fsverity") {
+		assert.Contains(t, routed.String(), "level=DEBUG", "at debug level")
+	}
 }
