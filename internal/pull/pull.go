@@ -893,24 +893,16 @@ func (j *job) fetchLayer(ctx context.Context, fetcher remotes.Fetcher, named ref
 	return l, nil
 }
 
-// fetchBlob fetches desc into the store unless it is there already, verifying its digest
-// on commit. onRead, if not nil, is called with the position in the blob after each read.
-// A blob that does not match its digest or size is not committed, its ingest is aborted,
-// and the error has class DataLoss.
+// fetchBlob fetches desc into the store unless it is there already, with containerd's
+// remotes.Fetch: it resumes a partial ingest (a range request from where it stopped) and
+// verifies the digest on commit. onRead, if not nil, is called with the position in the
+// blob after each read. A blob that does not match its digest or size is not committed,
+// its ingest is aborted, and the error has class DataLoss.
 func (j *job) fetchBlob(ctx context.Context, fetcher remotes.Fetcher, desc ocispec.Descriptor, onRead func(int64)) error {
-	ref := remotes.MakeRefKey(ctx, desc)
-	cw, err := content.OpenWriter(ctx, j.store, content.WithRef(ref), content.WithDescriptor(desc))
-	if err != nil {
-		if errdefs.IsAlreadyExists(err) {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("opening a writer for %s: %w", desc.Digest, err)
+	if onRead != nil {
+		fetcher = progressFetcher{Fetcher: fetcher, onRead: onRead}
 	}
-	err = j.copyBlob(ctx, cw, fetcher, desc, onRead)
-	cw.Close()
+	err := remotes.Fetch(ctx, j.store, fetcher, desc)
 	if err == nil || errdefs.IsAlreadyExists(err) {
 		return nil
 	}
@@ -919,6 +911,7 @@ func (j *job) fetchBlob(ctx context.Context, fetcher remotes.Fetcher, desc ocisp
 	}
 	if errdefs.IsFailedPrecondition(err) {
 		// The content is wrong: drop it rather than resume from it.
+		ref := remotes.MakeRefKey(ctx, desc)
 		if aerr := j.store.Abort(context.WithoutCancel(ctx), ref); aerr != nil && !errdefs.IsNotFound(aerr) {
 			j.p.log.Warn("aborting a failed ingest", "ref", ref, "error", aerr)
 		}
@@ -928,34 +921,27 @@ func (j *job) fetchBlob(ctx context.Context, fetcher remotes.Fetcher, desc ocisp
 	return err
 }
 
-// copyBlob copies desc from the registry into cw and commits it, resuming a partial
-// ingest, as containerd's remotes.Fetch does.
-func (j *job) copyBlob(ctx context.Context, cw content.Writer, fetcher remotes.Fetcher, desc ocispec.Descriptor, onRead func(int64)) error {
-	ws, err := cw.Status()
+// progressFetcher reports the position in each blob it fetches; a seekable body stays
+// seekable, so that content.Copy can resume a partial ingest with a range request.
+type progressFetcher struct {
+	remotes.Fetcher
+	onRead func(int64)
+}
+
+// Fetch implements remotes.Fetcher.
+func (f progressFetcher) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
+	rc, err := f.Fetcher.Fetch(ctx, desc)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if desc.Size <= 0 {
-		return fmt.Errorf("%s: the registry reports a size of %d: %w", desc.Digest, desc.Size, errdefs.ErrInvalidArgument)
+	pr := &progressReader{r: rc, onRead: f.onRead}
+	if s, ok := rc.(io.Seeker); ok {
+		return &progressReadSeeker{progressReader: pr, s: s, c: rc}, nil
 	}
-	if ws.Offset == desc.Size {
-		return cw.Commit(ctx, desc.Size, desc.Digest)
-	}
-	rc, err := fetcher.Fetch(ctx, desc)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	var r io.Reader = rc
-	if onRead != nil {
-		pr := &progressReader{r: rc, onRead: onRead}
-		if s, ok := rc.(io.Seeker); ok {
-			r = &progressReadSeeker{progressReader: pr, s: s}
-		} else {
-			r = pr
-		}
-	}
-	return content.Copy(ctx, cw, r, desc.Size, desc.Digest)
+	return struct {
+		io.Reader
+		io.Closer
+	}{pr, rc}, nil
 }
 
 // progressReader reports the position after each read.
@@ -979,7 +965,11 @@ func (p *progressReader) Read(b []byte) (int, error) {
 type progressReadSeeker struct {
 	*progressReader
 	s io.Seeker
+	c io.Closer
 }
+
+// Close closes the body.
+func (p *progressReadSeeker) Close() error { return p.c.Close() }
 
 func (p *progressReadSeeker) Seek(offset int64, whence int) (int64, error) {
 	n, err := p.s.Seek(offset, whence)
