@@ -280,4 +280,3 @@ func auxFor(a *imagesvc.PushAux) any {
 		SelectedManifest:             deref(a.SelectedManifest),
 	}
 }
-
