@@ -187,7 +187,9 @@ func TestRemovePlatform(t *testing.T) {
 	amdMf, _, err := img.Manifest(amdManifest.Digest)
 	require.NoError(t, err)
 	amdBlobs := []digest.Digest{amdManifest.Digest, amdMf.Config.Digest, amdMf.Layers[0].Digest}
-	const pulled = 7 // the index, and the manifest, config and layer of each platform
+	// The index, and the manifest, config and layer of each platform and of its
+	// attestation, which comes with it.
+	const pulled = 13
 	require.Len(t, blobsOnDisk(t, s), pulled, "both platforms are pulled")
 
 	_, err = s.Remove(ctx, mustRef(t, name), imagesvc.RemoveOptions{Platforms: []ocispec.Platform{amd64}})
