@@ -8,10 +8,14 @@
 //	POST   /images/{name}/tag       tag ([imagesvc.Tagger])
 //	POST   /images/prune            prune unused images ([imagesvc.Pruner])
 //	GET    /images/{name}/history   history ([imagesvc.Historian])
+//	GET    /images/get              save the images of names as a tar ([imagesvc.Saver])
+//	GET    /images/{name}/get       save one image ([imagesvc.Saver])
+//	POST   /images/load             load a tar ([imagesvc.Loader])
+//	POST   /images/{name}/push      push to a registry ([imagesvc.Pusher])
 //	POST   /auth                    registry login ([imagesvc.RegistryAuthenticator])
 //	GET    /distribution/{name}/json  a remote image's descriptor and platforms ([imagesvc.DistributionInspector])
 //
-// The last six need an optional capability of the service; a service without it answers
+// The routes from remove on need an optional capability of the service; a service without it answers
 // 501 with a message that names the operation ("image remove is not implemented by this
 // image service"). Routes are matched in Docker's order, {name} taking any text between the
 // fixed parts: GET /images/a/history/json inspects "a/history", DELETE /images/a/json
@@ -53,6 +57,11 @@
 //   - POST /images/prune: 400 "POST /images/prune requires minimum API version 1.25" below
 //     1.25 (reachable with a lower MinVersion).
 //   - GET /images/{name}/history: platform (JSON; empty is ignored) from 1.48.
+//   - GET /images/get, GET /images/{name}/get, POST /images/load: platform (repeatable
+//     JSON; an empty value is 400) from 1.48, several values from 1.52 (400 "multiple
+//     platform parameters are not supported in this API version; use API version 1.52 or
+//     later" before).
+//   - POST /images/{name}/push: platform (JSON; empty is ignored) from 1.46.
 //   - GET /distribution/{name}/json: 400 "GET /distribution/{name:.*}/json requires minimum
 //     API version 1.30" below 1.30.
 //
@@ -85,6 +94,17 @@
 // {"status":"sha256:<id>"}. The service call runs with the request's context: a client that
 // disconnects cancels it (a backend that shares one pull between callers keeps it running
 // for the others).
+//
+// POST /images/{name}/push streams the same way: its progress records, the aux records
+// {"progressDetail":{},"aux":{...}} of the index fallback and of missing content, and the
+// backend's errors in-stream after its first record. POST /images/load answers
+// application/json with {"stream":"Loaded image: ...\n"} records and every backend error
+// in-stream under status 200, as Docker does; only its parameter errors, and an archive
+// over [Options.MaxImportSize] or the backend's bound (413), are HTTP errors. The archive
+// of a save is streamed as the backend writes it, with Content-Type application/x-tar:
+// errors before its first byte (a name that does not resolve, a missing platform) are
+// ordinary HTTP errors, and an error after it is appended to the tar stream as a JSON error
+// line, as Docker does, so that the client's tar reader fails.
 //
 // # Errors
 //

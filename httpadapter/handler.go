@@ -78,14 +78,18 @@ func newRoutes(cfg *config) []route {
 		{method: http.MethodGet, pattern: "/images/json", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
 			return h.list(w, r, c.version)
 		}},
+		{method: http.MethodGet, pattern: "/images/get", serve: (*handler).saveAll},
+		{method: http.MethodGet, pattern: "/images/{name}/get", serve: (*handler).saveOne},
 		{method: http.MethodGet, pattern: "/images/{name}/history", serve: (*handler).history},
 		{method: http.MethodGet, pattern: "/images/{name}/json", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
 			return h.inspect(w, r, c.version, c.name)
 		}},
+		{method: http.MethodPost, pattern: "/images/load", serve: (*handler).load},
 		{method: http.MethodPost, pattern: "/images/create", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
 			return h.create(w, r, c.version)
 		}},
 		{method: http.MethodPost, pattern: "/images/prune", minVersion: "1.25", serve: (*handler).prune},
+		{method: http.MethodPost, pattern: "/images/{name}/push", serve: (*handler).push},
 		{method: http.MethodPost, pattern: "/images/{name}/tag", serve: (*handler).tag},
 		{method: http.MethodDelete, pattern: "/images/{name}", serve: (*handler).remove},
 		{method: http.MethodPost, pattern: "/auth", serve: (*handler).login},

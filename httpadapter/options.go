@@ -50,8 +50,8 @@ type Options struct {
 	// Version serves GET /version. Leave it off when the host serves /version itself.
 	Version bool
 
-	// MaxImportSize bounds the request body of an import (POST /images/create?fromSrc=-),
-	// in bytes: a larger body fails with 413. 0 means [DefaultMaxImportSize]; a negative
+	// MaxImportSize bounds the request body of an import (POST /images/create?fromSrc=-)
+	// and of a load (POST /images/load), in bytes: a larger body fails with 413. 0 means [DefaultMaxImportSize]; a negative
 	// value means no bound (the backend's own bound still applies).
 	MaxImportSize int64
 

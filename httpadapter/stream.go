@@ -16,6 +16,7 @@ type message struct {
 	Status         string          `json:"status,omitempty"`
 	ProgressDetail *progressDetail `json:"progressDetail,omitempty"`
 	ID             string          `json:"id,omitempty"`
+	Aux            any             `json:"aux,omitempty"`
 }
 
 // progressDetail is api/types/jsonstream.Progress.
@@ -65,6 +66,11 @@ func newStream(w *responseWriter) *stream {
 func (s *stream) progress() imagesvc.ProgressFunc {
 	return func(ev imagesvc.ProgressEvent) {
 		m := message{Status: ev.Status, ID: ev.ID}
+		if ev.Aux != nil {
+			// {"progressDetail":{},"aux":{...}}, as Docker's push writes it.
+			m.Aux = auxFor(ev.Aux)
+			m.ProgressDetail = &progressDetail{}
+		}
 		if d := ev.Detail; d != nil {
 			m.ProgressDetail = &progressDetail{
 				Current:    d.Current,
@@ -76,6 +82,13 @@ func (s *stream) progress() imagesvc.ProgressFunc {
 		}
 		s.write(&m)
 	}
+}
+
+// isStarted reports whether anything was written.
+func (s *stream) isStarted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
 }
 
 // status writes a plain status message.

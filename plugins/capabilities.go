@@ -10,7 +10,7 @@ import (
 
 // Capabilities is a set of the optional interfaces of imagesvc that a backend implements
 // and that cross the plugin boundary ([CapRemove], [CapTag], [CapPrune], [CapHistory],
-// [CapLogin], [CapDistribution]).
+// [CapLogin], [CapDistribution], [CapSave], [CapLoad], [CapPush]).
 // [Serve] announces those of the backend it serves; [Open] returns a [Client] that has
 // exactly the ones the plugin announced, so that a host tells them with a type assertion:
 //

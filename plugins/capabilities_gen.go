@@ -20,14 +20,20 @@ const (
 	CapLogin
 	// CapDistribution is [imagesvc.DistributionInspector], "distribution" in the protocol.
 	CapDistribution
+	// CapSave is [imagesvc.Saver], "save" in the protocol.
+	CapSave
+	// CapLoad is [imagesvc.Loader], "load" in the protocol.
+	CapLoad
+	// CapPush is [imagesvc.Pusher], "push" in the protocol.
+	CapPush
 
 	// AllCapabilities are the capabilities this package knows.
-	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution
+	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush
 )
 
 // capabilityNames are the names of the capabilities in the protocol
 // (InitResponse.capabilities), in the order of their bits.
-var capabilityNames = [...]string{"remove", "tag", "prune", "history", "login", "distribution"}
+var capabilityNames = [...]string{"remove", "tag", "prune", "history", "login", "distribution", "save", "load", "push"}
 
 // CapabilitiesOf returns the capabilities svc implements: those of its optional
 // interfaces a type assertion finds.
@@ -50,6 +56,15 @@ func CapabilitiesOf(svc any) Capabilities {
 	}
 	if _, ok := svc.(imagesvc.DistributionInspector); ok {
 		c |= CapDistribution
+	}
+	if _, ok := svc.(imagesvc.Saver); ok {
+		c |= CapSave
+	}
+	if _, ok := svc.(imagesvc.Loader); ok {
+		c |= CapLoad
+	}
+	if _, ok := svc.(imagesvc.Pusher); ok {
+		c |= CapPush
 	}
 	return c
 }
@@ -186,6 +201,902 @@ func withCapabilities(base Client, caps Capabilities, impl any) Client {
 		return clientWithTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution:
 		return clientWithRemoveTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case CapSave:
+		return clientWithSave{base, impl.(imagesvc.Saver)}
+	case CapRemove | CapSave:
+		return clientWithRemoveSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver)}
+	case CapTag | CapSave:
+		return clientWithTagSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapSave:
+		return clientWithRemoveTagSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+	case CapPrune | CapSave:
+		return clientWithPruneSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapSave:
+		return clientWithRemovePruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapSave:
+		return clientWithTagPruneSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapSave:
+		return clientWithRemoveTagPruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case CapHistory | CapSave:
+		return clientWithHistorySave{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapRemove | CapHistory | CapSave:
+		return clientWithRemoveHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapTag | CapHistory | CapSave:
+		return clientWithTagHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapHistory | CapSave:
+		return clientWithRemoveTagHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapPrune | CapHistory | CapSave:
+		return clientWithPruneHistorySave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapHistory | CapSave:
+		return clientWithRemovePruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapHistory | CapSave:
+		return clientWithTagPruneHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapSave:
+		return clientWithRemoveTagPruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case CapLogin | CapSave:
+		return clientWithLoginSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapLogin | CapSave:
+		return clientWithRemoveLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapTag | CapLogin | CapSave:
+		return clientWithTagLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapLogin | CapSave:
+		return clientWithRemoveTagLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapPrune | CapLogin | CapSave:
+		return clientWithPruneLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapLogin | CapSave:
+		return clientWithRemovePruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapLogin | CapSave:
+		return clientWithTagPruneLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapSave:
+		return clientWithRemoveTagPruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapHistory | CapLogin | CapSave:
+		return clientWithHistoryLoginSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapHistory | CapLogin | CapSave:
+		return clientWithRemoveHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapTag | CapHistory | CapLogin | CapSave:
+		return clientWithTagHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapSave:
+		return clientWithRemoveTagHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapPrune | CapHistory | CapLogin | CapSave:
+		return clientWithPruneHistoryLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave:
+		return clientWithRemovePruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapSave:
+		return clientWithTagPruneHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave:
+		return clientWithRemoveTagPruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case CapDistribution | CapSave:
+		return clientWithDistributionSave{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapDistribution | CapSave:
+		return clientWithRemoveDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapDistribution | CapSave:
+		return clientWithTagDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapDistribution | CapSave:
+		return clientWithRemoveTagDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapPrune | CapDistribution | CapSave:
+		return clientWithPruneDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapDistribution | CapSave:
+		return clientWithRemovePruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapDistribution | CapSave:
+		return clientWithTagPruneDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave:
+		return clientWithRemoveTagPruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapHistory | CapDistribution | CapSave:
+		return clientWithHistoryDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapHistory | CapDistribution | CapSave:
+		return clientWithRemoveHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapHistory | CapDistribution | CapSave:
+		return clientWithTagHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave:
+		return clientWithRemoveTagHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapPrune | CapHistory | CapDistribution | CapSave:
+		return clientWithPruneHistoryDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave:
+		return clientWithRemovePruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave:
+		return clientWithTagPruneHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave:
+		return clientWithRemoveTagPruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapLogin | CapDistribution | CapSave:
+		return clientWithLoginDistributionSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapLogin | CapDistribution | CapSave:
+		return clientWithRemoveLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapLogin | CapDistribution | CapSave:
+		return clientWithTagLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave:
+		return clientWithRemoveTagLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapPrune | CapLogin | CapDistribution | CapSave:
+		return clientWithPruneLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave:
+		return clientWithRemovePruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave:
+		return clientWithTagPruneLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave:
+		return clientWithRemoveTagPruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithHistoryLoginDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithRemoveHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithTagHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithRemoveTagHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithRemovePruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
+		return clientWithRemoveTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case CapLoad:
+		return clientWithLoad{base, impl.(imagesvc.Loader)}
+	case CapRemove | CapLoad:
+		return clientWithRemoveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader)}
+	case CapTag | CapLoad:
+		return clientWithTagLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapLoad:
+		return clientWithRemoveTagLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+	case CapPrune | CapLoad:
+		return clientWithPruneLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapLoad:
+		return clientWithRemovePruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapLoad:
+		return clientWithTagPruneLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapLoad:
+		return clientWithRemoveTagPruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case CapHistory | CapLoad:
+		return clientWithHistoryLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapLoad:
+		return clientWithRemoveHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapLoad:
+		return clientWithTagHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapLoad:
+		return clientWithRemoveTagHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapLoad:
+		return clientWithPruneHistoryLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapLoad:
+		return clientWithRemovePruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapLoad:
+		return clientWithTagPruneHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLoad:
+		return clientWithRemoveTagPruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case CapLogin | CapLoad:
+		return clientWithLoginLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapLogin | CapLoad:
+		return clientWithRemoveLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapTag | CapLogin | CapLoad:
+		return clientWithTagLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapLogin | CapLoad:
+		return clientWithRemoveTagLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapPrune | CapLogin | CapLoad:
+		return clientWithPruneLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapLogin | CapLoad:
+		return clientWithRemovePruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapLogin | CapLoad:
+		return clientWithTagPruneLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapLoad:
+		return clientWithRemoveTagPruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapHistory | CapLogin | CapLoad:
+		return clientWithHistoryLoginLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapLogin | CapLoad:
+		return clientWithRemoveHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapLogin | CapLoad:
+		return clientWithTagHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapLoad:
+		return clientWithRemoveTagHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapLogin | CapLoad:
+		return clientWithPruneHistoryLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapLoad:
+		return clientWithRemovePruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapLoad:
+		return clientWithTagPruneHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapLoad:
+		return clientWithRemoveTagPruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case CapDistribution | CapLoad:
+		return clientWithDistributionLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapDistribution | CapLoad:
+		return clientWithRemoveDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapDistribution | CapLoad:
+		return clientWithTagDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapDistribution | CapLoad:
+		return clientWithRemoveTagDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapPrune | CapDistribution | CapLoad:
+		return clientWithPruneDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapDistribution | CapLoad:
+		return clientWithRemovePruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapDistribution | CapLoad:
+		return clientWithTagPruneDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapDistribution | CapLoad:
+		return clientWithRemoveTagPruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapHistory | CapDistribution | CapLoad:
+		return clientWithHistoryDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapDistribution | CapLoad:
+		return clientWithRemoveHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapDistribution | CapLoad:
+		return clientWithTagHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapDistribution | CapLoad:
+		return clientWithRemoveTagHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapDistribution | CapLoad:
+		return clientWithPruneHistoryDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution | CapLoad:
+		return clientWithRemovePruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapDistribution | CapLoad:
+		return clientWithTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapLoad:
+		return clientWithRemoveTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapLogin | CapDistribution | CapLoad:
+		return clientWithLoginDistributionLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemoveLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapLogin | CapDistribution | CapLoad:
+		return clientWithTagLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemoveTagLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapPrune | CapLogin | CapDistribution | CapLoad:
+		return clientWithPruneLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemovePruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapLogin | CapDistribution | CapLoad:
+		return clientWithTagPruneLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemoveTagPruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithHistoryLoginDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemoveHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemoveTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemovePruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
+		return clientWithRemoveTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case CapSave | CapLoad:
+		return clientWithSaveLoad{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapSave | CapLoad:
+		return clientWithRemoveSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapSave | CapLoad:
+		return clientWithTagSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapSave | CapLoad:
+		return clientWithRemoveTagSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapSave | CapLoad:
+		return clientWithPruneSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapSave | CapLoad:
+		return clientWithRemovePruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapSave | CapLoad:
+		return clientWithTagPruneSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapSave | CapLoad:
+		return clientWithRemoveTagPruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapHistory | CapSave | CapLoad:
+		return clientWithHistorySaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapSave | CapLoad:
+		return clientWithRemoveHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapSave | CapLoad:
+		return clientWithTagHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapSave | CapLoad:
+		return clientWithRemoveTagHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapSave | CapLoad:
+		return clientWithPruneHistorySaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapSave | CapLoad:
+		return clientWithRemovePruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapSave | CapLoad:
+		return clientWithTagPruneHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapSave | CapLoad:
+		return clientWithRemoveTagPruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapLogin | CapSave | CapLoad:
+		return clientWithLoginSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapLogin | CapSave | CapLoad:
+		return clientWithRemoveLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapLogin | CapSave | CapLoad:
+		return clientWithTagLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapLogin | CapSave | CapLoad:
+		return clientWithRemoveTagLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapLogin | CapSave | CapLoad:
+		return clientWithPruneLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapLogin | CapSave | CapLoad:
+		return clientWithRemovePruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapLogin | CapSave | CapLoad:
+		return clientWithTagPruneLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapSave | CapLoad:
+		return clientWithRemoveTagPruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithHistoryLoginSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithRemoveHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithTagHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithRemoveTagHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithRemovePruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
+		return clientWithRemoveTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapDistribution | CapSave | CapLoad:
+		return clientWithDistributionSaveLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapDistribution | CapSave | CapLoad:
+		return clientWithTagDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapDistribution | CapSave | CapLoad:
+		return clientWithPruneDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapDistribution | CapSave | CapLoad:
+		return clientWithRemovePruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapDistribution | CapSave | CapLoad:
+		return clientWithTagPruneDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagPruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithHistoryDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithRemovePruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithLoginDistributionSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithTagLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemovePruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemovePruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
+		return clientWithRemoveTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case CapPush:
+		return clientWithPush{base, impl.(imagesvc.Pusher)}
+	case CapRemove | CapPush:
+		return clientWithRemovePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pusher)}
+	case CapTag | CapPush:
+		return clientWithTagPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPush:
+		return clientWithRemoveTagPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+	case CapPrune | CapPush:
+		return clientWithPrunePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapPush:
+		return clientWithRemovePrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapPush:
+		return clientWithTagPrunePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapPush:
+		return clientWithRemoveTagPrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case CapHistory | CapPush:
+		return clientWithHistoryPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapPush:
+		return clientWithRemoveHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapPush:
+		return clientWithTagHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapPush:
+		return clientWithRemoveTagHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapPush:
+		return clientWithPruneHistoryPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapPush:
+		return clientWithRemovePruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapPush:
+		return clientWithTagPruneHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapPush:
+		return clientWithRemoveTagPruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case CapLogin | CapPush:
+		return clientWithLoginPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapPush:
+		return clientWithRemoveLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapPush:
+		return clientWithTagLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapPush:
+		return clientWithRemoveTagLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapPush:
+		return clientWithPruneLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapPush:
+		return clientWithRemovePruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapPush:
+		return clientWithTagPruneLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapPush:
+		return clientWithRemoveTagPruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapPush:
+		return clientWithHistoryLoginPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapPush:
+		return clientWithRemoveHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapPush:
+		return clientWithTagHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapPush:
+		return clientWithRemoveTagHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapPush:
+		return clientWithPruneHistoryLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapPush:
+		return clientWithRemovePruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapPush:
+		return clientWithTagPruneHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case CapDistribution | CapPush:
+		return clientWithDistributionPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapDistribution | CapPush:
+		return clientWithRemoveDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapDistribution | CapPush:
+		return clientWithTagDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapDistribution | CapPush:
+		return clientWithRemoveTagDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapPrune | CapDistribution | CapPush:
+		return clientWithPruneDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapDistribution | CapPush:
+		return clientWithRemovePruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapDistribution | CapPush:
+		return clientWithTagPruneDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapDistribution | CapPush:
+		return clientWithRemoveTagPruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapHistory | CapDistribution | CapPush:
+		return clientWithHistoryDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapDistribution | CapPush:
+		return clientWithRemoveHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapDistribution | CapPush:
+		return clientWithTagHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapDistribution | CapPush:
+		return clientWithRemoveTagHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapDistribution | CapPush:
+		return clientWithPruneHistoryDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution | CapPush:
+		return clientWithRemovePruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapDistribution | CapPush:
+		return clientWithTagPruneHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapPush:
+		return clientWithRemoveTagPruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapLogin | CapDistribution | CapPush:
+		return clientWithLoginDistributionPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapDistribution | CapPush:
+		return clientWithRemoveLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapDistribution | CapPush:
+		return clientWithTagLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapDistribution | CapPush:
+		return clientWithRemoveTagLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapDistribution | CapPush:
+		return clientWithPruneLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution | CapPush:
+		return clientWithRemovePruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapDistribution | CapPush:
+		return clientWithTagPruneLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapPush:
+		return clientWithRemoveTagPruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithHistoryLoginDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithRemoveHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithTagHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithRemoveTagHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithRemovePruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case CapSave | CapPush:
+		return clientWithSavePush{base, impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapSave | CapPush:
+		return clientWithRemoveSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapSave | CapPush:
+		return clientWithTagSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapSave | CapPush:
+		return clientWithRemoveTagSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapSave | CapPush:
+		return clientWithPruneSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapSave | CapPush:
+		return clientWithRemovePruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapSave | CapPush:
+		return clientWithTagPruneSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapSave | CapPush:
+		return clientWithRemoveTagPruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapHistory | CapSave | CapPush:
+		return clientWithHistorySavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapSave | CapPush:
+		return clientWithRemoveHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapSave | CapPush:
+		return clientWithTagHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapSave | CapPush:
+		return clientWithRemoveTagHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapSave | CapPush:
+		return clientWithPruneHistorySavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapSave | CapPush:
+		return clientWithRemovePruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapSave | CapPush:
+		return clientWithTagPruneHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapSave | CapPush:
+		return clientWithRemoveTagPruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapLogin | CapSave | CapPush:
+		return clientWithLoginSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapSave | CapPush:
+		return clientWithRemoveLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapSave | CapPush:
+		return clientWithTagLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapSave | CapPush:
+		return clientWithRemoveTagLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapSave | CapPush:
+		return clientWithPruneLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapSave | CapPush:
+		return clientWithRemovePruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapSave | CapPush:
+		return clientWithTagPruneLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapSave | CapPush:
+		return clientWithRemoveTagPruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithHistoryLoginSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithRemoveHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithTagHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithRemoveTagHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithPruneHistoryLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithRemovePruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapDistribution | CapSave | CapPush:
+		return clientWithDistributionSavePush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapDistribution | CapSave | CapPush:
+		return clientWithTagDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapDistribution | CapSave | CapPush:
+		return clientWithPruneDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapDistribution | CapSave | CapPush:
+		return clientWithRemovePruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapDistribution | CapSave | CapPush:
+		return clientWithTagPruneDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagPruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithHistoryDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithTagHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithPruneHistoryDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithRemovePruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithLoginDistributionSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithTagLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithPruneLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemovePruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithHistoryLoginDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemovePruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case CapLoad | CapPush:
+		return clientWithLoadPush{base, impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLoad | CapPush:
+		return clientWithRemoveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapLoad | CapPush:
+		return clientWithTagLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLoad | CapPush:
+		return clientWithRemoveTagLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLoad | CapPush:
+		return clientWithPruneLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLoad | CapPush:
+		return clientWithRemovePruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLoad | CapPush:
+		return clientWithTagPruneLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLoad | CapPush:
+		return clientWithRemoveTagPruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLoad | CapPush:
+		return clientWithHistoryLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLoad | CapPush:
+		return clientWithRemoveHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLoad | CapPush:
+		return clientWithTagHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLoad | CapPush:
+		return clientWithRemoveTagHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLoad | CapPush:
+		return clientWithPruneHistoryLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLoad | CapPush:
+		return clientWithRemovePruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLoad | CapPush:
+		return clientWithTagPruneHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapLogin | CapLoad | CapPush:
+		return clientWithLoginLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapLoad | CapPush:
+		return clientWithRemoveLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapLoad | CapPush:
+		return clientWithTagLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapLoad | CapPush:
+		return clientWithRemoveTagLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapLoad | CapPush:
+		return clientWithPruneLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapLoad | CapPush:
+		return clientWithRemovePruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapLoad | CapPush:
+		return clientWithTagPruneLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapLoad | CapPush:
+		return clientWithRemoveTagPruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithHistoryLoginLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithRemoveHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithTagHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithRemoveTagHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithPruneHistoryLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithRemovePruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapDistribution | CapLoad | CapPush:
+		return clientWithDistributionLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapDistribution | CapLoad | CapPush:
+		return clientWithTagDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapDistribution | CapLoad | CapPush:
+		return clientWithPruneDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapDistribution | CapLoad | CapPush:
+		return clientWithRemovePruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapDistribution | CapLoad | CapPush:
+		return clientWithTagPruneDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagPruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithHistoryDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithTagHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithRemovePruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithLoginDistributionLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithTagLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithPruneLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemovePruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemovePruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapSave | CapLoad | CapPush:
+		return clientWithSaveLoadPush{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapSave | CapLoad | CapPush:
+		return clientWithRemoveSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapSave | CapLoad | CapPush:
+		return clientWithTagSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapSave | CapLoad | CapPush:
+		return clientWithPruneSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithHistorySaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithRemoveHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithTagHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithPruneHistorySaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithLoginSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemoveLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithTagLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithPruneLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithHistoryLoginSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemoveHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithDistributionSaveLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithPruneDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithLoginDistributionSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemovePruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
+		return clientWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
 	}
 	panic("unreachable")
 }
@@ -636,4 +1547,3908 @@ type clientWithRemoveTagPruneHistoryLoginDistribution struct {
 	imagesvc.Historian
 	imagesvc.RegistryAuthenticator
 	imagesvc.DistributionInspector
+}
+
+type clientWithSave struct {
+	Client
+	imagesvc.Saver
+}
+
+type clientWithRemoveSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Saver
+}
+
+type clientWithTagSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+}
+
+type clientWithPruneSave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type clientWithTagPruneSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type clientWithHistorySave struct {
+	Client
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithRemoveHistorySave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithTagHistorySave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagHistorySave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithPruneHistorySave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneHistorySave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithTagPruneHistorySave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneHistorySave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type clientWithLoginSave struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemoveLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithTagLoginSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithPruneLoginSave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithTagPruneLoginSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithHistoryLoginSave struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemoveHistoryLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithTagHistoryLoginSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagHistoryLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithPruneHistoryLoginSave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneHistoryLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithTagPruneHistoryLoginSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneHistoryLoginSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type clientWithDistributionSave struct {
+	Client
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithPruneDistributionSave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagPruneDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithHistoryDistributionSave struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveHistoryDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagHistoryDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagHistoryDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithPruneHistoryDistributionSave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneHistoryDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagPruneHistoryDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneHistoryDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithLoginDistributionSave struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagLoginDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithPruneLoginDistributionSave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagPruneLoginDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithPruneHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemovePruneHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithTagPruneHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistributionSave struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type clientWithLoad struct {
+	Client
+	imagesvc.Loader
+}
+
+type clientWithRemoveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Loader
+}
+
+type clientWithTagLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Loader
+}
+
+type clientWithPruneLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type clientWithTagPruneLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type clientWithHistoryLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistoryLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithTagHistoryLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistoryLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithPruneHistoryLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistoryLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistoryLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistoryLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type clientWithLoginLoad struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemoveLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithTagLoginLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithPruneLoginLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithTagPruneLoginLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithHistoryLoginLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistoryLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithTagHistoryLoginLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistoryLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithPruneHistoryLoginLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistoryLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistoryLoginLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistoryLoginLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type clientWithDistributionLoad struct {
+	Client
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithPruneDistributionLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagPruneDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithHistoryDistributionLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistoryDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagHistoryDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistoryDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithPruneHistoryDistributionLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistoryDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistoryDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistoryDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithLoginDistributionLoad struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagLoginDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithPruneLoginDistributionLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagPruneLoginDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithPruneHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistributionLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type clientWithSaveLoad struct {
+	Client
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneSaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithHistorySaveLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistorySaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagHistorySaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistorySaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneHistorySaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistorySaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistorySaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistorySaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithLoginSaveLoad struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagLoginSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneLoginSaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneLoginSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistoryLoginSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithDistributionSaveLoad struct {
+	Client
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneDistributionSaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistoryDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPruneHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemovePruneHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithTagPruneHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistributionSaveLoad struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type clientWithPush struct {
+	Client
+	imagesvc.Pusher
+}
+
+type clientWithRemovePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pusher
+}
+
+type clientWithTagPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pusher
+}
+
+type clientWithPrunePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type clientWithRemovePrunePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type clientWithTagPrunePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPrunePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type clientWithHistoryPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type clientWithLoginPush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type clientWithDistributionPush struct {
+	Client
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithPruneDistributionPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithHistoryDistributionPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryDistributionPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithLoginDistributionPush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginDistributionPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistributionPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type clientWithSavePush struct {
+	Client
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneSavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithHistorySavePush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistorySavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagHistorySavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistorySavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistorySavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistorySavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistorySavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistorySavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithLoginSavePush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginSavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginSavePush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginSavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithDistributionSavePush struct {
+	Client
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneDistributionSavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithLoginDistributionSavePush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginDistributionSavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistributionSavePush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type clientWithLoadPush struct {
+	Client
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithLoginLoadPush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithDistributionLoadPush struct {
+	Client
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneDistributionLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithLoginDistributionLoadPush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistributionLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithSaveLoadPush struct {
+	Client
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneSaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistorySaveLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistorySaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistorySaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistorySaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistorySaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistorySaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistorySaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistorySaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithLoginSaveLoadPush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginSaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithDistributionSaveLoadPush struct {
+	Client
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithPruneHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemovePruneHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithTagPruneHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type clientWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush struct {
+	Client
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
 }

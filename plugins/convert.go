@@ -420,6 +420,15 @@ func encodeProgress(ev imagesvc.ProgressEvent) *pb.Progress {
 			Units:      d.Units,
 		}
 	}
+	if a := ev.Aux; a != nil {
+		m.Aux = &pb.PushAux{
+			ManifestPushedInsteadOfIndex: a.ManifestPushedInsteadOfIndex,
+			OriginalIndex:                encodeDescriptorPtr(a.OriginalIndex),
+			SelectedManifest:             encodeDescriptorPtr(a.SelectedManifest),
+			ContentMissing:               a.ContentMissing,
+			Desc:                         encodeDescriptorPtr(a.Desc),
+		}
+	}
 	return m
 }
 
@@ -434,7 +443,33 @@ func decodeProgress(m *pb.Progress) imagesvc.ProgressEvent {
 			Units:      d.GetUnits(),
 		}
 	}
+	if a := m.GetAux(); a != nil {
+		ev.Aux = &imagesvc.PushAux{
+			ManifestPushedInsteadOfIndex: a.GetManifestPushedInsteadOfIndex(),
+			OriginalIndex:                decodeDescriptorPtr(a.GetOriginalIndex()),
+			SelectedManifest:             decodeDescriptorPtr(a.GetSelectedManifest()),
+			ContentMissing:               a.GetContentMissing(),
+			Desc:                         decodeDescriptorPtr(a.GetDesc()),
+		}
+	}
 	return ev
+}
+
+// encodeDescriptorPtr encodes d, absent when nil.
+func encodeDescriptorPtr(d *ocispec.Descriptor) *pb.Descriptor {
+	if d == nil {
+		return nil
+	}
+	return encodeDescriptor(*d)
+}
+
+// decodeDescriptorPtr decodes m, nil when absent.
+func decodeDescriptorPtr(m *pb.Descriptor) *ocispec.Descriptor {
+	if m == nil {
+		return nil
+	}
+	d := decodeDescriptor(m)
+	return &d
 }
 
 func encodeAuth(a *imagesvc.AuthConfig) *pb.AuthConfig {

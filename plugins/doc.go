@@ -36,7 +36,8 @@
 //	if r, ok := svc.(imagesvc.Remover); ok { ... } // the plugin announced "remove"
 //
 // Every method and option of imagesvc crosses the boundary intact: progress is streamed
-// as it happens, import archives are streamed in chunks of at most [ImportChunkSize],
+// as it happens, import archives are streamed in chunks of at most [ImportChunkSize] and
+// save and load archives in chunks of at most [ArchiveChunkSize], in both directions,
 // cancellation (and deadlines) reach the plugin, the errdefs class and the exact text of
 // every error come back, and credentials are sent with the one call that needs them and
 // never logged. When the plugin process dies, the calls in progress fail with class
@@ -66,7 +67,10 @@
 // server-streaming call (progress events, then the result); Import is a bidirectional
 // stream (a header and the archive's chunks go one way, progress and the result the
 // other); Remove, Tag, Prune, History, Login and DistributionInspect are unary calls,
-// made only when the plugin announced them (backend.proto, "Capabilities"); the host's usage provider is a gRPC
+// made only when the plugin announced them (backend.proto, "Capabilities"), and so are
+// the streaming calls Save (the archive's chunks from the plugin), Load (a header and the
+// archive's chunks to the plugin, the loaded images back) and Push (progress events, aux
+// records included); the host's usage provider is a gRPC
 // service the host serves to the plugin through go-plugin's GRPCBroker. Errors carry
 // their errdefs class in an ErrorInfo detail, so that classes gRPC codes cannot tell
 // apart (Conflict and FailedPrecondition) survive.

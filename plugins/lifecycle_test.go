@@ -31,19 +31,25 @@ func assertCapabilities(t *testing.T, want plugins.Capabilities, svc imagesvc.Se
 	_, historian := svc.(imagesvc.Historian)
 	_, authenticator := svc.(imagesvc.RegistryAuthenticator)
 	_, distribution := svc.(imagesvc.DistributionInspector)
+	_, saver := svc.(imagesvc.Saver)
+	_, loader := svc.(imagesvc.Loader)
+	_, pusher := svc.(imagesvc.Pusher)
 	assert.Equal(t, want.Has(plugins.CapRemove), remover, "imagesvc.Remover (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapTag), tagger, "imagesvc.Tagger (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapPrune), pruner, "imagesvc.Pruner (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapHistory), historian, "imagesvc.Historian (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapLogin), authenticator, "imagesvc.RegistryAuthenticator (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapDistribution), distribution, "imagesvc.DistributionInspector (want %s)", want)
+	assert.Equal(t, want.Has(plugins.CapSave), saver, "imagesvc.Saver (want %s)", want)
+	assert.Equal(t, want.Has(plugins.CapLoad), loader, "imagesvc.Loader (want %s)", want)
+	assert.Equal(t, want.Has(plugins.CapPush), pusher, "imagesvc.Pusher (want %s)", want)
 	assert.Equal(t, want, plugins.CapabilitiesOf(svc))
 }
 
 func TestCapabilitiesNames(t *testing.T) {
 	assert.Equal(t, "none", plugins.Capabilities(0).String())
-	assert.Equal(t, "remove,tag,prune,history,login,distribution", plugins.AllCapabilities.String())
-	assert.Equal(t, plugins.Capabilities(63), plugins.AllCapabilities, "six capabilities, 64 combinations")
+	assert.Equal(t, "remove,tag,prune,history,login,distribution,save,load,push", plugins.AllCapabilities.String())
+	assert.Equal(t, plugins.Capabilities(511), plugins.AllCapabilities, "nine capabilities, 512 combinations")
 	assert.Equal(t, "tag,history", (plugins.CapTag | plugins.CapHistory).String())
 	for c := range plugins.AllCapabilities + 1 {
 		got, err := plugins.ParseCapabilities(c.String())
@@ -59,10 +65,17 @@ func TestCapabilitiesNames(t *testing.T) {
 	assert.Equal(t, plugins.AllCapabilities, plugins.CapabilitiesOf(plugintest.NewMemService()))
 }
 
-// Every combination of capabilities crosses the protocol: the plugin announces what its
-// backend implements, and the Client has exactly those interfaces (and still its own).
+// Combinations of capabilities cross the protocol: the plugin announces what its backend
+// implements, and the Client has exactly those interfaces (and still its own). Every one
+// of the 512 generated types is checked without a plugin (TestEveryCombination and
+// TestWithoutEveryCombination); through the plugin, the sets of one capability, of all
+// but one, none and all.
 func TestCapabilitiesInProcess(t *testing.T) {
-	for hide := range plugins.AllCapabilities + 1 {
+	hides := []plugins.Capabilities{0, plugins.AllCapabilities}
+	for bit := plugins.Capabilities(1); bit <= plugins.AllCapabilities; bit <<= 1 {
+		hides = append(hides, bit, plugins.AllCapabilities&^bit)
+	}
+	for _, hide := range hides {
 		want := plugins.AllCapabilities &^ hide
 		t.Run(want.String(), func(t *testing.T) {
 			svc := plugintest.Without(plugintest.NewMemService(), hide)
@@ -82,6 +95,13 @@ func TestCapabilitiesInProcess(t *testing.T) {
 	}
 }
 
+// Without gives every combination of capabilities its own type.
+func TestWithoutEveryCombination(t *testing.T) {
+	for hide := range plugins.AllCapabilities + 1 {
+		assertCapabilities(t, plugins.AllCapabilities&^hide, plugintest.Without(plugintest.NewMemService(), hide))
+	}
+}
+
 // A plugin process announces its backend's capabilities; a partial one only some; one that
 // announces none (as every plugin built before capabilities existed) gives a Client with
 // none, whose HTTP adapter then answers 501.
@@ -91,9 +111,11 @@ func TestCapabilitiesPlugin(t *testing.T) {
 		want plugins.Capabilities
 	}{
 		{"", plugins.AllCapabilities},
-		{"remove,prune", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
+		{"remove,prune,save,load,push", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
 		// A plugin built before login and distribution existed.
-		{"login,distribution", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory},
+		{"login,distribution,save,load,push", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory},
+		// One built before save, load and push.
+		{"save,load,push", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
 		{"all", 0},
 	} {
 		t.Run(tc.want.String(), func(t *testing.T) {

@@ -140,8 +140,8 @@ func TestRegistryRoundTrip(t *testing.T) {
 func TestRegistryCapabilitiesAbsent(t *testing.T) {
 	old := plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory
 	for name, c := range map[string]plugins.Client{
-		"in-process": plugintest.InProcess(t, plugintest.Without(plugintest.NewMemService(), plugins.CapLogin|plugins.CapDistribution), plugins.Options{}),
-		"plugin":     plugintest.Open(t, testPlugin(t), plugins.Options{Args: []string{"-hide", "login,distribution"}}),
+		"in-process": plugintest.InProcess(t, plugintest.Without(plugintest.NewMemService(), plugins.CapLogin|plugins.CapDistribution|plugins.CapSave|plugins.CapLoad|plugins.CapPush), plugins.Options{}),
+		"plugin":     plugintest.Open(t, testPlugin(t), plugins.Options{Args: []string{"-hide", "login,distribution,save,load,push"}}),
 	} {
 		assert.Equal(t, old, c.Info().Capabilities, name)
 		assertCapabilities(t, old, c)
@@ -150,8 +150,8 @@ func TestRegistryCapabilitiesAbsent(t *testing.T) {
 	}
 }
 
-// Through a plugin process, MemService's made-up registry answers Login and
-// DistributionInspect; the credentials, and the token Login returns, appear in no log
+// Through a plugin process, MemService's made-up registry answers Login,
+// DistributionInspect and Push; the credentials, and the token Login returns, appear in no log
 // line of either side even at the most verbose level, nor in errors.
 func TestRegistryPluginNeverLogsCredentials(t *testing.T) {
 	var logs bytes.Buffer
@@ -184,6 +184,17 @@ func TestRegistryPluginNeverLogsCredentials(t *testing.T) {
 		assert.Equal(t, want, info, name)
 		_, err = c.(imagesvc.DistributionInspector).DistributionInspect(ctx, ref,
 			&imagesvc.AuthConfig{Username: plugintest.MemUser, Password: "wrong-" + plugintest.MemPassword})
+		assert.True(t, errdefs.IsUnauthorized(err), "%s: %v", name, err)
+		assert.NotContains(t, err.Error(), plugintest.MemPassword, name)
+
+		// A push with credentials, good and wrong.
+		pushRef := mustNamed(t, "localhost:5000/app:v1")
+		_, err = c.Pull(ctx, imagesvc.PullRequest{Ref: pushRef}, nil)
+		require.NoError(t, err, name)
+		require.NoError(t, c.(imagesvc.Pusher).Push(ctx, imagesvc.PushRequest{Ref: pushRef,
+			Auth: &imagesvc.AuthConfig{Username: plugintest.MemUser, Password: plugintest.MemPassword}}, nil), name)
+		err = c.(imagesvc.Pusher).Push(ctx, imagesvc.PushRequest{Ref: pushRef,
+			Auth: &imagesvc.AuthConfig{Username: plugintest.MemUser, Password: "wrong-" + plugintest.MemPassword}}, nil)
 		assert.True(t, errdefs.IsUnauthorized(err), "%s: %v", name, err)
 		assert.NotContains(t, err.Error(), plugintest.MemPassword, name)
 		require.NoError(t, c.Close())

@@ -33,7 +33,8 @@
 // # Capabilities
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
-// Tag, Prune, History, Login and DistributionInspect are optional: each is a
+// Tag, Prune, History, Login, DistributionInspect, Save, Load and Push are
+// optional: each is a
 // capability, which a plugin announces in InitResponse.capabilities by its
 // name:
 //
@@ -43,6 +44,9 @@
 //   history       History              (GET /images/{name}/history; Go: imagesvc.Historian)
 //   login         Login                (POST /auth; Go: imagesvc.RegistryAuthenticator)
 //   distribution  DistributionInspect  (GET /distribution/{name}/json; Go: imagesvc.DistributionInspector)
+//   save          Save                 (GET /images/get; Go: imagesvc.Saver)
+//   load          Load                 (POST /images/load; Go: imagesvc.Loader)
+//   push          Push                 (POST /images/{name}/push; Go: imagesvc.Pusher)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
@@ -1870,10 +1874,13 @@ func (x *HealthConfig) GetRetries() int64 {
 
 // Progress is one progress message. detail is present for progress records.
 type Progress struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
-	Detail        *ProgressDetail        `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Status string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	Detail *ProgressDetail        `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	// aux, when present, makes the event an auxiliary record of a push
+	// (imagesvc.PushAux); id and status are then empty.
+	Aux           *PushAux `protobuf:"bytes,4,opt,name=aux,proto3" json:"aux,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1925,6 +1932,13 @@ func (x *Progress) GetStatus() string {
 func (x *Progress) GetDetail() *ProgressDetail {
 	if x != nil {
 		return x.Detail
+	}
+	return nil
+}
+
+func (x *Progress) GetAux() *PushAux {
+	if x != nil {
+		return x.Aux
 	}
 	return nil
 }
@@ -3842,6 +3856,623 @@ func (x *Container) GetImageMounts() []string {
 	return nil
 }
 
+type SaveRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// refs are the images to export, as the user wrote them (names, IDs, short
+	// IDs, digested references), in the order of the archive's index.json.
+	Refs []string `protobuf:"bytes,1,rep,name=refs,proto3" json:"refs,omitempty"`
+	// platforms restricts the export to those platforms; empty exports every
+	// platform present.
+	Platforms     []*Platform `protobuf:"bytes,2,rep,name=platforms,proto3" json:"platforms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveRequest) Reset() {
+	*x = SaveRequest{}
+	mi := &file_backend_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveRequest) ProtoMessage() {}
+
+func (x *SaveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
+func (*SaveRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *SaveRequest) GetRefs() []string {
+	if x != nil {
+		return x.Refs
+	}
+	return nil
+}
+
+func (x *SaveRequest) GetPlatforms() []*Platform {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
+type SaveChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// data is the next part of the archive, at most 1 MiB.
+	Data          []byte `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveChunk) Reset() {
+	*x = SaveChunk{}
+	mi := &file_backend_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveChunk) ProtoMessage() {}
+
+func (x *SaveChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveChunk.ProtoReflect.Descriptor instead.
+func (*SaveChunk) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *SaveChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+type LoadMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Message:
+	//
+	//	*LoadMessage_Header
+	//	*LoadMessage_Chunk
+	//	*LoadMessage_SourceError
+	Message       isLoadMessage_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadMessage) Reset() {
+	*x = LoadMessage{}
+	mi := &file_backend_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadMessage) ProtoMessage() {}
+
+func (x *LoadMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadMessage.ProtoReflect.Descriptor instead.
+func (*LoadMessage) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *LoadMessage) GetMessage() isLoadMessage_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *LoadMessage) GetHeader() *LoadHeader {
+	if x != nil {
+		if x, ok := x.Message.(*LoadMessage_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *LoadMessage) GetChunk() *ImportChunk {
+	if x != nil {
+		if x, ok := x.Message.(*LoadMessage_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+func (x *LoadMessage) GetSourceError() *ImportSourceError {
+	if x != nil {
+		if x, ok := x.Message.(*LoadMessage_SourceError); ok {
+			return x.SourceError
+		}
+	}
+	return nil
+}
+
+type isLoadMessage_Message interface {
+	isLoadMessage_Message()
+}
+
+type LoadMessage_Header struct {
+	Header *LoadHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type LoadMessage_Chunk struct {
+	Chunk *ImportChunk `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+type LoadMessage_SourceError struct {
+	SourceError *ImportSourceError `protobuf:"bytes,3,opt,name=source_error,json=sourceError,proto3,oneof"`
+}
+
+func (*LoadMessage_Header) isLoadMessage_Message() {}
+
+func (*LoadMessage_Chunk) isLoadMessage_Message() {}
+
+func (*LoadMessage_SourceError) isLoadMessage_Message() {}
+
+type LoadHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// platforms restricts the load to those platforms; empty loads everything.
+	Platforms     []*Platform `protobuf:"bytes,1,rep,name=platforms,proto3" json:"platforms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadHeader) Reset() {
+	*x = LoadHeader{}
+	mi := &file_backend_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadHeader) ProtoMessage() {}
+
+func (x *LoadHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadHeader.ProtoReflect.Descriptor instead.
+func (*LoadHeader) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *LoadHeader) GetPlatforms() []*Platform {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
+type LoadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// images are the records created or updated, in the archive's order.
+	Images []*LoadedImage `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
+	// error, when present, is the failure that came after the images were
+	// recorded (such as a requested platform the loaded images lack).
+	Error         *CallError `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadResponse) Reset() {
+	*x = LoadResponse{}
+	mi := &file_backend_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadResponse) ProtoMessage() {}
+
+func (x *LoadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
+func (*LoadResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *LoadResponse) GetImages() []*LoadedImage {
+	if x != nil {
+		return x.Images
+	}
+	return nil
+}
+
+func (x *LoadResponse) GetError() *CallError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+type LoadedImage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the record's name as Docker prints it ("foo:latest"), empty for
+	// a dangling record.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// id is the record's target digest.
+	Id            string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadedImage) Reset() {
+	*x = LoadedImage{}
+	mi := &file_backend_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadedImage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadedImage) ProtoMessage() {}
+
+func (x *LoadedImage) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadedImage.ProtoReflect.Descriptor instead.
+func (*LoadedImage) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *LoadedImage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LoadedImage) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// CallError is an error returned inside an answer: its class (an ErrorInfo
+// class name) and text.
+type CallError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Class         string                 `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallError) Reset() {
+	*x = CallError{}
+	mi := &file_backend_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallError) ProtoMessage() {}
+
+func (x *CallError) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallError.ProtoReflect.Descriptor instead.
+func (*CallError) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *CallError) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *CallError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type PushRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ref is the fully qualified reference to push: with a tag, a digest, or
+	// neither (every tag of the repository).
+	Ref string `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// platform, when present, pushes only that platform's manifest.
+	Platform *Platform `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	// auth is absent for anonymous access (or the plugin's configured
+	// credentials).
+	Auth          *AuthConfig `protobuf:"bytes,3,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PushRequest) Reset() {
+	*x = PushRequest{}
+	mi := &file_backend_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushRequest) ProtoMessage() {}
+
+func (x *PushRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
+func (*PushRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *PushRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *PushRequest) GetPlatform() *Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return nil
+}
+
+func (x *PushRequest) GetAuth() *AuthConfig {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type PushEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*PushEvent_Progress
+	Event         isPushEvent_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PushEvent) Reset() {
+	*x = PushEvent{}
+	mi := &file_backend_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushEvent) ProtoMessage() {}
+
+func (x *PushEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushEvent.ProtoReflect.Descriptor instead.
+func (*PushEvent) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *PushEvent) GetEvent() isPushEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *PushEvent) GetProgress() *Progress {
+	if x != nil {
+		if x, ok := x.Event.(*PushEvent_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+type isPushEvent_Event interface {
+	isPushEvent_Event()
+}
+
+type PushEvent_Progress struct {
+	Progress *Progress `protobuf:"bytes,1,opt,name=progress,proto3,oneof"`
+}
+
+func (*PushEvent_Progress) isPushEvent_Event() {}
+
+// PushAux is the auxiliary record of a push: the index fallback, or the
+// content found missing (imagesvc.PushAux).
+type PushAux struct {
+	state                        protoimpl.MessageState `protogen:"open.v1"`
+	ManifestPushedInsteadOfIndex bool                   `protobuf:"varint,1,opt,name=manifest_pushed_instead_of_index,json=manifestPushedInsteadOfIndex,proto3" json:"manifest_pushed_instead_of_index,omitempty"`
+	OriginalIndex                *Descriptor            `protobuf:"bytes,2,opt,name=original_index,json=originalIndex,proto3" json:"original_index,omitempty"`
+	SelectedManifest             *Descriptor            `protobuf:"bytes,3,opt,name=selected_manifest,json=selectedManifest,proto3" json:"selected_manifest,omitempty"`
+	ContentMissing               bool                   `protobuf:"varint,4,opt,name=content_missing,json=contentMissing,proto3" json:"content_missing,omitempty"`
+	Desc                         *Descriptor            `protobuf:"bytes,5,opt,name=desc,proto3" json:"desc,omitempty"`
+	unknownFields                protoimpl.UnknownFields
+	sizeCache                    protoimpl.SizeCache
+}
+
+func (x *PushAux) Reset() {
+	*x = PushAux{}
+	mi := &file_backend_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushAux) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushAux) ProtoMessage() {}
+
+func (x *PushAux) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushAux.ProtoReflect.Descriptor instead.
+func (*PushAux) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *PushAux) GetManifestPushedInsteadOfIndex() bool {
+	if x != nil {
+		return x.ManifestPushedInsteadOfIndex
+	}
+	return false
+}
+
+func (x *PushAux) GetOriginalIndex() *Descriptor {
+	if x != nil {
+		return x.OriginalIndex
+	}
+	return nil
+}
+
+func (x *PushAux) GetSelectedManifest() *Descriptor {
+	if x != nil {
+		return x.SelectedManifest
+	}
+	return nil
+}
+
+func (x *PushAux) GetContentMissing() bool {
+	if x != nil {
+		return x.ContentMissing
+	}
+	return false
+}
+
+func (x *PushAux) GetDesc() *Descriptor {
+	if x != nil {
+		return x.Desc
+	}
+	return nil
+}
+
 var File_backend_proto protoreflect.FileDescriptor
 
 const file_backend_proto_rawDesc = "" +
@@ -4017,11 +4648,12 @@ const file_backend_proto_rawDesc = "" +
 	"\atimeout\x18\x03 \x01(\x03R\atimeout\x12!\n" +
 	"\fstart_period\x18\x04 \x01(\x03R\vstartPeriod\x12%\n" +
 	"\x0estart_interval\x18\x05 \x01(\x03R\rstartInterval\x12\x18\n" +
-	"\aretries\x18\x06 \x01(\x03R\aretries\"n\n" +
+	"\aretries\x18\x06 \x01(\x03R\aretries\"\x9d\x01\n" +
 	"\bProgress\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12:\n" +
-	"\x06detail\x18\x03 \x01(\v2\".imageapi.plugin.v1.ProgressDetailR\x06detail\"\x8d\x01\n" +
+	"\x06detail\x18\x03 \x01(\v2\".imageapi.plugin.v1.ProgressDetailR\x06detail\x12-\n" +
+	"\x03aux\x18\x04 \x01(\v2\x1b.imageapi.plugin.v1.PushAuxR\x03aux\"\x8d\x01\n" +
 	"\x0eProgressDetail\x12\x18\n" +
 	"\acurrent\x18\x01 \x01(\x03R\acurrent\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12\x14\n" +
@@ -4142,7 +4774,42 @@ const file_backend_proto_rawDesc = "" +
 	"\x0eimage_manifest\x18\x03 \x01(\tR\rimageManifest\x12\x14\n" +
 	"\x05image\x18\x04 \x01(\tR\x05image\x12\x18\n" +
 	"\arunning\x18\x05 \x01(\bR\arunning\x12!\n" +
-	"\fimage_mounts\x18\x06 \x03(\tR\vimageMounts2\x92\a\n" +
+	"\fimage_mounts\x18\x06 \x03(\tR\vimageMounts\"]\n" +
+	"\vSaveRequest\x12\x12\n" +
+	"\x04refs\x18\x01 \x03(\tR\x04refs\x12:\n" +
+	"\tplatforms\x18\x02 \x03(\v2\x1c.imageapi.plugin.v1.PlatformR\tplatforms\"\x1f\n" +
+	"\tSaveChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"\xd7\x01\n" +
+	"\vLoadMessage\x128\n" +
+	"\x06header\x18\x01 \x01(\v2\x1e.imageapi.plugin.v1.LoadHeaderH\x00R\x06header\x127\n" +
+	"\x05chunk\x18\x02 \x01(\v2\x1f.imageapi.plugin.v1.ImportChunkH\x00R\x05chunk\x12J\n" +
+	"\fsource_error\x18\x03 \x01(\v2%.imageapi.plugin.v1.ImportSourceErrorH\x00R\vsourceErrorB\t\n" +
+	"\amessage\"H\n" +
+	"\n" +
+	"LoadHeader\x12:\n" +
+	"\tplatforms\x18\x01 \x03(\v2\x1c.imageapi.plugin.v1.PlatformR\tplatforms\"|\n" +
+	"\fLoadResponse\x127\n" +
+	"\x06images\x18\x01 \x03(\v2\x1f.imageapi.plugin.v1.LoadedImageR\x06images\x123\n" +
+	"\x05error\x18\x02 \x01(\v2\x1d.imageapi.plugin.v1.CallErrorR\x05error\"1\n" +
+	"\vLoadedImage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\";\n" +
+	"\tCallError\x12\x14\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x8d\x01\n" +
+	"\vPushRequest\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x128\n" +
+	"\bplatform\x18\x02 \x01(\v2\x1c.imageapi.plugin.v1.PlatformR\bplatform\x122\n" +
+	"\x04auth\x18\x03 \x01(\v2\x1e.imageapi.plugin.v1.AuthConfigR\x04auth\"P\n" +
+	"\tPushEvent\x12:\n" +
+	"\bprogress\x18\x01 \x01(\v2\x1c.imageapi.plugin.v1.ProgressH\x00R\bprogressB\a\n" +
+	"\x05event\"\xc2\x02\n" +
+	"\aPushAux\x12F\n" +
+	" manifest_pushed_instead_of_index\x18\x01 \x01(\bR\x1cmanifestPushedInsteadOfIndex\x12E\n" +
+	"\x0eoriginal_index\x18\x02 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\roriginalIndex\x12K\n" +
+	"\x11selected_manifest\x18\x03 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x10selectedManifest\x12'\n" +
+	"\x0fcontent_missing\x18\x04 \x01(\bR\x0econtentMissing\x122\n" +
+	"\x04desc\x18\x05 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x04desc2\xf3\b\n" +
 	"\aBackend\x12I\n" +
 	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12K\n" +
 	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse0\x01\x12R\n" +
@@ -4154,7 +4821,10 @@ const file_backend_proto_rawDesc = "" +
 	"\x05Prune\x12 .imageapi.plugin.v1.PruneRequest\x1a!.imageapi.plugin.v1.PruneResponse\x12R\n" +
 	"\aHistory\x12\".imageapi.plugin.v1.HistoryRequest\x1a#.imageapi.plugin.v1.HistoryResponse\x12L\n" +
 	"\x05Login\x12 .imageapi.plugin.v1.LoginRequest\x1a!.imageapi.plugin.v1.LoginResponse\x12v\n" +
-	"\x13DistributionInspect\x12..imageapi.plugin.v1.DistributionInspectRequest\x1a/.imageapi.plugin.v1.DistributionInspectResponse2\xd0\x01\n" +
+	"\x13DistributionInspect\x12..imageapi.plugin.v1.DistributionInspectRequest\x1a/.imageapi.plugin.v1.DistributionInspectResponse\x12H\n" +
+	"\x04Save\x12\x1f.imageapi.plugin.v1.SaveRequest\x1a\x1d.imageapi.plugin.v1.SaveChunk0\x01\x12K\n" +
+	"\x04Load\x12\x1f.imageapi.plugin.v1.LoadMessage\x1a .imageapi.plugin.v1.LoadResponse(\x01\x12H\n" +
+	"\x04Push\x12\x1f.imageapi.plugin.v1.PushRequest\x1a\x1d.imageapi.plugin.v1.PushEvent0\x012\xd0\x01\n" +
 	"\x05Usage\x12j\n" +
 	"\x0fContainersUsing\x12*.imageapi.plugin.v1.ContainersUsingRequest\x1a+.imageapi.plugin.v1.ContainersUsingResponse\x12[\n" +
 	"\n" +
@@ -4172,7 +4842,7 @@ func file_backend_proto_rawDescGZIP() []byte {
 	return file_backend_proto_rawDescData
 }
 
-var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_backend_proto_goTypes = []any{
 	(*ErrorInfo)(nil),                   // 0: imageapi.plugin.v1.ErrorInfo
 	(*InitRequest)(nil),                 // 1: imageapi.plugin.v1.InitRequest
@@ -4229,15 +4899,25 @@ var file_backend_proto_goTypes = []any{
 	(*ContainersRequest)(nil),           // 52: imageapi.plugin.v1.ContainersRequest
 	(*ContainersResponse)(nil),          // 53: imageapi.plugin.v1.ContainersResponse
 	(*Container)(nil),                   // 54: imageapi.plugin.v1.Container
-	nil,                                 // 55: imageapi.plugin.v1.Descriptor.AnnotationsEntry
-	nil,                                 // 56: imageapi.plugin.v1.StringMap.ValuesEntry
-	nil,                                 // 57: imageapi.plugin.v1.ImageConfig.LabelsEntry
-	nil,                                 // 58: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	(*SaveRequest)(nil),                 // 55: imageapi.plugin.v1.SaveRequest
+	(*SaveChunk)(nil),                   // 56: imageapi.plugin.v1.SaveChunk
+	(*LoadMessage)(nil),                 // 57: imageapi.plugin.v1.LoadMessage
+	(*LoadHeader)(nil),                  // 58: imageapi.plugin.v1.LoadHeader
+	(*LoadResponse)(nil),                // 59: imageapi.plugin.v1.LoadResponse
+	(*LoadedImage)(nil),                 // 60: imageapi.plugin.v1.LoadedImage
+	(*CallError)(nil),                   // 61: imageapi.plugin.v1.CallError
+	(*PushRequest)(nil),                 // 62: imageapi.plugin.v1.PushRequest
+	(*PushEvent)(nil),                   // 63: imageapi.plugin.v1.PushEvent
+	(*PushAux)(nil),                     // 64: imageapi.plugin.v1.PushAux
+	nil,                                 // 65: imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	nil,                                 // 66: imageapi.plugin.v1.StringMap.ValuesEntry
+	nil,                                 // 67: imageapi.plugin.v1.ImageConfig.LabelsEntry
+	nil,                                 // 68: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
 }
 var file_backend_proto_depIdxs = []int32{
-	55, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	65, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
 	4,  // 1: imageapi.plugin.v1.Descriptor.platform:type_name -> imageapi.plugin.v1.Platform
-	56, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
+	66, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
 	9,  // 3: imageapi.plugin.v1.ListResponse.images:type_name -> imageapi.plugin.v1.Summary
 	3,  // 4: imageapi.plugin.v1.Summary.created:type_name -> imageapi.plugin.v1.Time
 	6,  // 5: imageapi.plugin.v1.Summary.labels:type_name -> imageapi.plugin.v1.StringMap
@@ -4260,64 +4940,84 @@ var file_backend_proto_depIdxs = []int32{
 	5,  // 22: imageapi.plugin.v1.Image.descriptor:type_name -> imageapi.plugin.v1.Descriptor
 	10, // 23: imageapi.plugin.v1.Image.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
 	13, // 24: imageapi.plugin.v1.Image.identity:type_name -> imageapi.plugin.v1.Identity
-	57, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
+	67, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
 	21, // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
 	23, // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
-	4,  // 28: imageapi.plugin.v1.PullRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	24, // 29: imageapi.plugin.v1.PullRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	22, // 30: imageapi.plugin.v1.PullEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	27, // 31: imageapi.plugin.v1.PullEvent.result:type_name -> imageapi.plugin.v1.PullResult
-	28, // 32: imageapi.plugin.v1.PullResult.images:type_name -> imageapi.plugin.v1.PulledImage
-	30, // 33: imageapi.plugin.v1.ImportMessage.header:type_name -> imageapi.plugin.v1.ImportHeader
-	31, // 34: imageapi.plugin.v1.ImportMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
-	32, // 35: imageapi.plugin.v1.ImportMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
-	4,  // 36: imageapi.plugin.v1.ImportHeader.platform:type_name -> imageapi.plugin.v1.Platform
-	22, // 37: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	34, // 38: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
-	4,  // 39: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
-	37, // 40: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
-	37, // 41: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
-	4,  // 42: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	44, // 43: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
-	3,  // 44: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
-	24, // 45: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	24, // 46: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	5,  // 47: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
-	4,  // 48: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
-	58, // 49: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
-	54, // 50: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
-	51, // 51: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
-	1,  // 52: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
-	7,  // 53: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
-	16, // 54: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
-	25, // 55: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
-	29, // 56: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
-	35, // 57: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
-	38, // 58: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
-	40, // 59: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
-	42, // 60: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
-	45, // 61: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
-	47, // 62: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
-	49, // 63: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
-	52, // 64: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
-	2,  // 65: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
-	8,  // 66: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
-	17, // 67: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
-	26, // 68: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
-	33, // 69: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
-	36, // 70: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
-	39, // 71: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
-	41, // 72: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
-	43, // 73: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
-	46, // 74: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
-	48, // 75: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
-	50, // 76: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
-	53, // 77: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
-	65, // [65:78] is the sub-list for method output_type
-	52, // [52:65] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	64, // 28: imageapi.plugin.v1.Progress.aux:type_name -> imageapi.plugin.v1.PushAux
+	4,  // 29: imageapi.plugin.v1.PullRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	24, // 30: imageapi.plugin.v1.PullRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	22, // 31: imageapi.plugin.v1.PullEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	27, // 32: imageapi.plugin.v1.PullEvent.result:type_name -> imageapi.plugin.v1.PullResult
+	28, // 33: imageapi.plugin.v1.PullResult.images:type_name -> imageapi.plugin.v1.PulledImage
+	30, // 34: imageapi.plugin.v1.ImportMessage.header:type_name -> imageapi.plugin.v1.ImportHeader
+	31, // 35: imageapi.plugin.v1.ImportMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
+	32, // 36: imageapi.plugin.v1.ImportMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
+	4,  // 37: imageapi.plugin.v1.ImportHeader.platform:type_name -> imageapi.plugin.v1.Platform
+	22, // 38: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	34, // 39: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
+	4,  // 40: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
+	37, // 41: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	37, // 42: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	4,  // 43: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	44, // 44: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
+	3,  // 45: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
+	24, // 46: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	24, // 47: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	5,  // 48: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
+	4,  // 49: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
+	68, // 50: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	54, // 51: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
+	4,  // 52: imageapi.plugin.v1.SaveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
+	58, // 53: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
+	31, // 54: imageapi.plugin.v1.LoadMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
+	32, // 55: imageapi.plugin.v1.LoadMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
+	4,  // 56: imageapi.plugin.v1.LoadHeader.platforms:type_name -> imageapi.plugin.v1.Platform
+	60, // 57: imageapi.plugin.v1.LoadResponse.images:type_name -> imageapi.plugin.v1.LoadedImage
+	61, // 58: imageapi.plugin.v1.LoadResponse.error:type_name -> imageapi.plugin.v1.CallError
+	4,  // 59: imageapi.plugin.v1.PushRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	24, // 60: imageapi.plugin.v1.PushRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	22, // 61: imageapi.plugin.v1.PushEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	5,  // 62: imageapi.plugin.v1.PushAux.original_index:type_name -> imageapi.plugin.v1.Descriptor
+	5,  // 63: imageapi.plugin.v1.PushAux.selected_manifest:type_name -> imageapi.plugin.v1.Descriptor
+	5,  // 64: imageapi.plugin.v1.PushAux.desc:type_name -> imageapi.plugin.v1.Descriptor
+	51, // 65: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
+	1,  // 66: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
+	7,  // 67: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
+	16, // 68: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
+	25, // 69: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
+	29, // 70: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
+	35, // 71: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
+	38, // 72: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
+	40, // 73: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
+	42, // 74: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
+	45, // 75: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
+	47, // 76: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
+	55, // 77: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
+	57, // 78: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
+	62, // 79: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
+	49, // 80: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
+	52, // 81: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
+	2,  // 82: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
+	8,  // 83: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
+	17, // 84: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
+	26, // 85: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
+	33, // 86: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
+	36, // 87: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
+	39, // 88: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
+	41, // 89: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
+	43, // 90: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
+	46, // 91: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
+	48, // 92: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
+	56, // 93: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
+	59, // 94: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
+	63, // 95: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
+	50, // 96: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
+	53, // 97: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
+	82, // [82:98] is the sub-list for method output_type
+	66, // [66:82] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }
@@ -4338,13 +5038,21 @@ func file_backend_proto_init() {
 		(*ImportEvent_Progress)(nil),
 		(*ImportEvent_Result)(nil),
 	}
+	file_backend_proto_msgTypes[57].OneofWrappers = []any{
+		(*LoadMessage_Header)(nil),
+		(*LoadMessage_Chunk)(nil),
+		(*LoadMessage_SourceError)(nil),
+	}
+	file_backend_proto_msgTypes[63].OneofWrappers = []any{
+		(*PushEvent_Progress)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_backend_proto_rawDesc), len(file_backend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -33,7 +33,8 @@
 // # Capabilities
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
-// Tag, Prune, History, Login and DistributionInspect are optional: each is a
+// Tag, Prune, History, Login, DistributionInspect, Save, Load and Push are
+// optional: each is a
 // capability, which a plugin announces in InitResponse.capabilities by its
 // name:
 //
@@ -43,6 +44,9 @@
 //   history       History              (GET /images/{name}/history; Go: imagesvc.Historian)
 //   login         Login                (POST /auth; Go: imagesvc.RegistryAuthenticator)
 //   distribution  DistributionInspect  (GET /distribution/{name}/json; Go: imagesvc.DistributionInspector)
+//   save          Save                 (GET /images/get; Go: imagesvc.Saver)
+//   load          Load                 (POST /images/load; Go: imagesvc.Loader)
+//   push          Push                 (POST /images/{name}/push; Go: imagesvc.Pusher)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
@@ -124,6 +128,9 @@ const (
 	Backend_History_FullMethodName             = "/imageapi.plugin.v1.Backend/History"
 	Backend_Login_FullMethodName               = "/imageapi.plugin.v1.Backend/Login"
 	Backend_DistributionInspect_FullMethodName = "/imageapi.plugin.v1.Backend/DistributionInspect"
+	Backend_Save_FullMethodName                = "/imageapi.plugin.v1.Backend/Save"
+	Backend_Load_FullMethodName                = "/imageapi.plugin.v1.Backend/Load"
+	Backend_Push_FullMethodName                = "/imageapi.plugin.v1.Backend/Push"
 )
 
 // BackendClient is the client API for Backend service.
@@ -197,6 +204,36 @@ type BackendClient interface {
 	// credentials or refuses them; invalid_argument for a schema 1 manifest;
 	// unavailable when the registry cannot be reached.
 	DistributionInspect(ctx context.Context, in *DistributionInspectRequest, opts ...grpc.CallOption) (*DistributionInspectResponse, error)
+	// Save writes images as a tar archive (GET /images/get): capability "save",
+	// imagesvc.Saver. The plugin resolves the names and prepares the archive,
+	// then streams it as SaveChunk messages of at most 1 MiB each, in order,
+	// and ends the call with OK. An error status before the first chunk is the
+	// request's error (not_found for a name that matches nothing or a platform
+	// the image lacks, conflict when a platform matches several manifests);
+	// one after a chunk is a failure while streaming, which an HTTP host
+	// appends to the archive as Docker does. A plugin may gather small writes
+	// into one chunk, but sends what it gathered before ending the call with an
+	// error, so that the host knows whether the archive had started.
+	Save(ctx context.Context, in *SaveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SaveChunk], error)
+	// Load reads images from a tar archive (POST /images/load): capability
+	// "load", imagesvc.Loader. The host sends a LoadHeader first, then the
+	// archive as ImportChunk messages of at most 1 MiB each, then either ends
+	// its side (end of archive) or sends one ImportSourceError (the archive
+	// could not be read: the plugin's reader returns an error of that class
+	// and text) and ends its side. The plugin answers one LoadResponse: the
+	// records it created or updated, and, when the load failed after some
+	// were recorded, the error that came with them. A load that failed with
+	// nothing recorded ends the call with an error status instead, at any
+	// point, after which the host stops sending.
+	Load(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[LoadMessage, LoadResponse], error)
+	// Push uploads an image to its registry (POST /images/{name}/push):
+	// capability "push", imagesvc.Pusher. The plugin streams progress events,
+	// in order (the first is "The push refers to repository [...]"; aux
+	// records carry PushAux), then ends the call with OK, or with an error
+	// status (Docker's texts: unauthenticated, permission_denied,
+	// not_found, unavailable ...). The credentials of the request are for this
+	// call only: neither side logs or stores them.
+	Push(ctx context.Context, in *PushRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PushEvent], error)
 }
 
 type backendClient struct {
@@ -338,6 +375,57 @@ func (c *backendClient) DistributionInspect(ctx context.Context, in *Distributio
 	return out, nil
 }
 
+func (c *backendClient) Save(ctx context.Context, in *SaveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SaveChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[3], Backend_Save_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SaveRequest, SaveChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_SaveClient = grpc.ServerStreamingClient[SaveChunk]
+
+func (c *backendClient) Load(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[LoadMessage, LoadResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[4], Backend_Load_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LoadMessage, LoadResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_LoadClient = grpc.ClientStreamingClient[LoadMessage, LoadResponse]
+
+func (c *backendClient) Push(ctx context.Context, in *PushRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PushEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[5], Backend_Push_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PushRequest, PushEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_PushClient = grpc.ServerStreamingClient[PushEvent]
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -409,6 +497,36 @@ type BackendServer interface {
 	// credentials or refuses them; invalid_argument for a schema 1 manifest;
 	// unavailable when the registry cannot be reached.
 	DistributionInspect(context.Context, *DistributionInspectRequest) (*DistributionInspectResponse, error)
+	// Save writes images as a tar archive (GET /images/get): capability "save",
+	// imagesvc.Saver. The plugin resolves the names and prepares the archive,
+	// then streams it as SaveChunk messages of at most 1 MiB each, in order,
+	// and ends the call with OK. An error status before the first chunk is the
+	// request's error (not_found for a name that matches nothing or a platform
+	// the image lacks, conflict when a platform matches several manifests);
+	// one after a chunk is a failure while streaming, which an HTTP host
+	// appends to the archive as Docker does. A plugin may gather small writes
+	// into one chunk, but sends what it gathered before ending the call with an
+	// error, so that the host knows whether the archive had started.
+	Save(*SaveRequest, grpc.ServerStreamingServer[SaveChunk]) error
+	// Load reads images from a tar archive (POST /images/load): capability
+	// "load", imagesvc.Loader. The host sends a LoadHeader first, then the
+	// archive as ImportChunk messages of at most 1 MiB each, then either ends
+	// its side (end of archive) or sends one ImportSourceError (the archive
+	// could not be read: the plugin's reader returns an error of that class
+	// and text) and ends its side. The plugin answers one LoadResponse: the
+	// records it created or updated, and, when the load failed after some
+	// were recorded, the error that came with them. A load that failed with
+	// nothing recorded ends the call with an error status instead, at any
+	// point, after which the host stops sending.
+	Load(grpc.ClientStreamingServer[LoadMessage, LoadResponse]) error
+	// Push uploads an image to its registry (POST /images/{name}/push):
+	// capability "push", imagesvc.Pusher. The plugin streams progress events,
+	// in order (the first is "The push refers to repository [...]"; aux
+	// records carry PushAux), then ends the call with OK, or with an error
+	// status (Docker's texts: unauthenticated, permission_denied,
+	// not_found, unavailable ...). The credentials of the request are for this
+	// call only: neither side logs or stores them.
+	Push(*PushRequest, grpc.ServerStreamingServer[PushEvent]) error
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -451,6 +569,15 @@ func (UnimplementedBackendServer) Login(context.Context, *LoginRequest) (*LoginR
 }
 func (UnimplementedBackendServer) DistributionInspect(context.Context, *DistributionInspectRequest) (*DistributionInspectResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DistributionInspect not implemented")
+}
+func (UnimplementedBackendServer) Save(*SaveRequest, grpc.ServerStreamingServer[SaveChunk]) error {
+	return status.Error(codes.Unimplemented, "method Save not implemented")
+}
+func (UnimplementedBackendServer) Load(grpc.ClientStreamingServer[LoadMessage, LoadResponse]) error {
+	return status.Error(codes.Unimplemented, "method Load not implemented")
+}
+func (UnimplementedBackendServer) Push(*PushRequest, grpc.ServerStreamingServer[PushEvent]) error {
+	return status.Error(codes.Unimplemented, "method Push not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -646,6 +773,35 @@ func _Backend_DistributionInspect_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Backend_Save_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SaveRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BackendServer).Save(m, &grpc.GenericServerStream[SaveRequest, SaveChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_SaveServer = grpc.ServerStreamingServer[SaveChunk]
+
+func _Backend_Load_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(BackendServer).Load(&grpc.GenericServerStream[LoadMessage, LoadResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_LoadServer = grpc.ClientStreamingServer[LoadMessage, LoadResponse]
+
+func _Backend_Push_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PushRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BackendServer).Push(m, &grpc.GenericServerStream[PushRequest, PushEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_PushServer = grpc.ServerStreamingServer[PushEvent]
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -702,6 +858,21 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _Backend_Import_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "Save",
+			Handler:       _Backend_Save_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Load",
+			Handler:       _Backend_Load_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Push",
+			Handler:       _Backend_Push_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "backend.proto",

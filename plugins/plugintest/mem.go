@@ -35,7 +35,8 @@ import (
 // and Image.Parent is its parent. Remove and Prune consult the containers of
 // [MemService.SetContainerLister]. Its [imagesvc.RegistryAuthenticator] and
 // [imagesvc.DistributionInspector] answer for a made-up registry, as Pull does (see
-// [MemUser]).
+// [MemUser]). Its [imagesvc.Saver], [imagesvc.Loader] and [imagesvc.Pusher] move images
+// in archives of its own shape and to that registry (transfer.go).
 type MemService struct {
 	mu         sync.Mutex
 	images     []imagesvc.Image // newest first

@@ -139,6 +139,902 @@ func restrict(base versionedService, caps plugins.Capabilities, impl any) images
 		return serviceWithTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
 		return serviceWithRemoveTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+	case plugins.CapSave:
+		return serviceWithSave{base, impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapSave:
+		return serviceWithRemoveSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapSave:
+		return serviceWithTagSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapSave:
+		return serviceWithRemoveTagSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapSave:
+		return serviceWithPruneSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave:
+		return serviceWithRemovePruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapSave:
+		return serviceWithTagPruneSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave:
+		return serviceWithRemoveTagPruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+	case plugins.CapHistory | plugins.CapSave:
+		return serviceWithHistorySave{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave:
+		return serviceWithRemoveHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapSave:
+		return serviceWithTagHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave:
+		return serviceWithRemoveTagHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
+		return serviceWithPruneHistorySave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
+		return serviceWithRemovePruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
+		return serviceWithTagPruneHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
+		return serviceWithRemoveTagPruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+	case plugins.CapLogin | plugins.CapSave:
+		return serviceWithLoginSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemoveLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapSave:
+		return serviceWithTagLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemoveTagLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
+		return serviceWithPruneLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemovePruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
+		return serviceWithTagPruneLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemoveTagPruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithHistoryLoginSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemoveHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithTagHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemoveTagHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithPruneHistoryLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemovePruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithTagPruneHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
+		return serviceWithRemoveTagPruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+	case plugins.CapDistribution | plugins.CapSave:
+		return serviceWithDistributionSave{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithPruneDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemovePruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagPruneDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagPruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithHistoryDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithPruneHistoryDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemovePruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagPruneHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagPruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithLoginDistributionSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithPruneLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemovePruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagPruneLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagPruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithHistoryLoginDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemovePruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+	case plugins.CapLoad:
+		return serviceWithLoad{base, impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapLoad:
+		return serviceWithRemoveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapLoad:
+		return serviceWithTagLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLoad:
+		return serviceWithRemoveTagLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapLoad:
+		return serviceWithPruneLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLoad:
+		return serviceWithRemovePruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLoad:
+		return serviceWithTagPruneLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLoad:
+		return serviceWithRemoveTagPruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapLoad:
+		return serviceWithHistoryLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLoad:
+		return serviceWithRemoveHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLoad:
+		return serviceWithTagHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLoad:
+		return serviceWithRemoveTagHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
+		return serviceWithPruneHistoryLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
+		return serviceWithRemovePruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
+		return serviceWithTagPruneHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+	case plugins.CapLogin | plugins.CapLoad:
+		return serviceWithLoginLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemoveLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithTagLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemoveTagLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithPruneLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemovePruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithTagPruneLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemoveTagPruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithHistoryLoginLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemoveHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithTagHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemoveTagHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithPruneHistoryLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemovePruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithTagPruneHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+	case plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithDistributionLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithPruneDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemovePruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagPruneDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagPruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithHistoryDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithPruneHistoryDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemovePruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithLoginDistributionLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithPruneLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemovePruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagPruneLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagPruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithHistoryLoginDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemovePruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+	case plugins.CapSave | plugins.CapLoad:
+		return serviceWithSaveLoad{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithHistorySaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneHistorySaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithLoginSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithHistoryLoginSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithDistributionSaveLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithHistoryDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithLoginDistributionSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemovePruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+	case plugins.CapPush:
+		return serviceWithPush{base, impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPush:
+		return serviceWithRemovePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPush:
+		return serviceWithTagPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPush:
+		return serviceWithRemoveTagPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapPush:
+		return serviceWithPrunePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapPush:
+		return serviceWithRemovePrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapPush:
+		return serviceWithTagPrunePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapPush:
+		return serviceWithRemoveTagPrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapPush:
+		return serviceWithHistoryPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapPush:
+		return serviceWithRemoveHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapPush:
+		return serviceWithTagHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapPush:
+		return serviceWithRemoveTagHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
+		return serviceWithPruneHistoryPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
+		return serviceWithRemovePruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
+		return serviceWithTagPruneHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapPush:
+		return serviceWithLoginPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemoveLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapPush:
+		return serviceWithTagLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemoveTagLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
+		return serviceWithPruneLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemovePruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
+		return serviceWithTagPruneLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithHistoryLoginPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithTagHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithPruneHistoryLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+	case plugins.CapDistribution | plugins.CapPush:
+		return serviceWithDistributionPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithPruneDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemovePruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagPruneDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagPruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithHistoryDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithPruneHistoryDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemovePruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagPruneHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithLoginDistributionPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithPruneLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemovePruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagPruneLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithHistoryLoginDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+	case plugins.CapSave | plugins.CapPush:
+		return serviceWithSavePush{base, impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithHistorySavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneHistorySavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithLoginSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithHistoryLoginSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneHistoryLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithDistributionSavePush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithHistoryDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneHistoryDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithLoginDistributionSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithHistoryLoginDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+	case plugins.CapLoad | plugins.CapPush:
+		return serviceWithLoadPush{base, impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistoryLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistoryLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithLoginLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistoryLoginLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistoryLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithDistributionLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistoryDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithLoginDistributionLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithSaveLoadPush{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistorySaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistorySaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithLoginSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistoryLoginSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithDistributionSaveLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithLoginDistributionSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemovePruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
 	}
 	panic("unreachable")
 }
@@ -589,4 +1485,3908 @@ type serviceWithRemoveTagPruneHistoryLoginDistribution struct {
 	imagesvc.Historian
 	imagesvc.RegistryAuthenticator
 	imagesvc.DistributionInspector
+}
+
+type serviceWithSave struct {
+	versionedService
+	imagesvc.Saver
+}
+
+type serviceWithRemoveSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Saver
+}
+
+type serviceWithTagSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+}
+
+type serviceWithPruneSave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+}
+
+type serviceWithHistorySave struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithRemoveHistorySave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithTagHistorySave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagHistorySave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithPruneHistorySave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneHistorySave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneHistorySave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneHistorySave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+}
+
+type serviceWithLoginSave struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemoveLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithTagLoginSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithPruneLoginSave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneLoginSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithHistoryLoginSave struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemoveHistoryLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithTagHistoryLoginSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagHistoryLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithPruneHistoryLoginSave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneHistoryLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneHistoryLoginSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneHistoryLoginSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+}
+
+type serviceWithDistributionSave struct {
+	versionedService
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithPruneDistributionSave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithPruneHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneHistoryDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithLoginDistributionSave struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagLoginDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithPruneLoginDistributionSave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneLoginDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithPruneHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemovePruneHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithTagPruneHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistributionSave struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+}
+
+type serviceWithLoad struct {
+	versionedService
+	imagesvc.Loader
+}
+
+type serviceWithRemoveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Loader
+}
+
+type serviceWithTagLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Loader
+}
+
+type serviceWithPruneLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+}
+
+type serviceWithHistoryLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistoryLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithTagHistoryLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistoryLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistoryLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistoryLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistoryLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistoryLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+}
+
+type serviceWithLoginLoad struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemoveLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithTagLoginLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithPruneLoginLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneLoginLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithTagHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistoryLoginLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+}
+
+type serviceWithDistributionLoad struct {
+	versionedService
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithPruneDistributionLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistoryDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithLoginDistributionLoad struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithPruneLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistributionLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+}
+
+type serviceWithSaveLoad struct {
+	versionedService
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneSaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithHistorySaveLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistorySaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagHistorySaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistorySaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistorySaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistorySaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistorySaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistorySaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithLoginSaveLoad struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagLoginSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneLoginSaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneLoginSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistoryLoginSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithDistributionSaveLoad struct {
+	versionedService
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistoryDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPruneHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemovePruneHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithTagPruneHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoad struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+}
+
+type serviceWithPush struct {
+	versionedService
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pusher
+}
+
+type serviceWithTagPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pusher
+}
+
+type serviceWithPrunePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePrunePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type serviceWithTagPrunePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPrunePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Pusher
+}
+
+type serviceWithLoginPush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Pusher
+}
+
+type serviceWithDistributionPush struct {
+	versionedService
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithPruneDistributionPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithLoginDistributionPush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginDistributionPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistributionPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Pusher
+}
+
+type serviceWithSavePush struct {
+	versionedService
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneSavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithHistorySavePush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistorySavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistorySavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistorySavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistorySavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistorySavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistorySavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistorySavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithLoginSavePush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginSavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithDistributionSavePush struct {
+	versionedService
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneDistributionSavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistributionSavePush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Pusher
+}
+
+type serviceWithLoadPush struct {
+	versionedService
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithLoginLoadPush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithDistributionLoadPush struct {
+	versionedService
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneDistributionLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistributionLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithSaveLoadPush struct {
+	versionedService
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneSaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistorySaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithPruneHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemovePruneHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithTagPruneHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
+}
+
+type serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush struct {
+	versionedService
+	imagesvc.Remover
+	imagesvc.Tagger
+	imagesvc.Pruner
+	imagesvc.Historian
+	imagesvc.RegistryAuthenticator
+	imagesvc.DistributionInspector
+	imagesvc.Saver
+	imagesvc.Loader
+	imagesvc.Pusher
 }

@@ -40,6 +40,9 @@ var capabilities = []capability{
 	{"History", "Historian", "history"},
 	{"Login", "RegistryAuthenticator", "login"},
 	{"Distribution", "DistributionInspector", "distribution"},
+	{"Save", "Saver", "save"},
+	{"Load", "Loader", "load"},
+	{"Push", "Pusher", "push"},
 }
 
 // kind is what one output holds.

@@ -6,11 +6,13 @@
 //     file named by TESTPLUGIN_EVENTS;
 //   - Pull of "crashpull" reports two events, then panics;
 //   - Import with the message "crash" reads the first chunk, then panics;
+//   - Save of "crashsave" writes 3 MiB, then panics; Load with the platform OS "crash"
+//     reads the first KiB, then panics; Push of "crashpush" reports the start, then panics;
 //   - List fills Containers from the host's usage provider (plugins.HostUsage).
 //
 // The MemService is a plugins.ListVersioner, unless -no-list-version hides it (with its
 // capabilities). It has every capability (Remove, Tag, Prune, History, Login,
-// Distribution), which it serves with the host's containers (plugins.HostUsage), unless
+// Distribution, Save, Load, Push), which it serves with the host's containers (plugins.HostUsage), unless
 // -hide hides some: -hide remove,tag serves a partial backend, -hide all one that
 // announces none, as a plugin built before capabilities existed. With -hide-after FILE it has every capability the
 // first time and none at every later start (a relaunch that announces fewer).
@@ -46,7 +48,7 @@ func main() {
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
 	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
 	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full) and its capabilities")
-	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution, or all")
+	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution,save,load,push, or all")
 	hideAfter := flag.String("hide-after", "", "hide no capability if this file does not exist (and create it), else hide them all")
 	flag.Parse()
 	hide, err := plugins.ParseCapabilities(*hideFlag)
@@ -180,4 +182,33 @@ func (f *faulty) Import(ctx context.Context, req imagesvc.ImportRequest, progres
 		panic("testplugin: crashing in Import on purpose")
 	}
 	return f.MemService.Import(ctx, req, progress)
+}
+
+// Save of "crashsave" writes 3 MiB of the archive, then crashes.
+func (f *faulty) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer) error {
+	if len(req.Refs) == 1 && req.Refs[0].String() == "crashsave" {
+		_, _ = w.Write(make([]byte, 3<<20))
+		time.Sleep(100 * time.Millisecond) // let the chunks reach the host
+		panic("testplugin: crashing in Save on purpose")
+	}
+	return f.MemService.Save(ctx, req, w)
+}
+
+// Load with a platform of OS "crash" reads the first KiB of the archive, then crashes.
+func (f *faulty) Load(ctx context.Context, req imagesvc.LoadRequest) ([]imagesvc.LoadedImage, error) {
+	if len(req.Platforms) == 1 && req.Platforms[0].OS == "crash" {
+		_, _ = io.ReadFull(req.Source, make([]byte, 1024))
+		panic("testplugin: crashing in Load on purpose")
+	}
+	return f.MemService.Load(ctx, req)
+}
+
+// Push of "crashpush" reports the start, then crashes.
+func (f *faulty) Push(ctx context.Context, req imagesvc.PushRequest, progress imagesvc.ProgressFunc) error {
+	if req.Ref != nil && strings.HasSuffix(reference.Path(req.Ref), "crashpush") {
+		progress.Report(imagesvc.PushRefersTo(req.Ref))
+		time.Sleep(100 * time.Millisecond)
+		panic("testplugin: crashing in Push on purpose")
+	}
+	return f.MemService.Push(ctx, req, progress)
 }
