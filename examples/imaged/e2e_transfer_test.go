@@ -269,7 +269,12 @@ func cliSaveLoadMulti(t *testing.T, f *fixture, d *daemon) {
 		t.Errorf("index.json names %s, want the index %s", idx.Manifests[0].Digest, f.multi.Descriptor.Digest)
 	}
 	_, files := tarEntries(t, data)
+	// Both platforms' manifests (a pull does not fetch attestations: those are in the
+	// archive when the store has them, which the blob comparison below checks).
 	for _, m := range f.multi.Manifests() {
+		if m.Platform == nil || m.Platform.OS == "unknown" {
+			continue
+		}
 		if _, ok := files["blobs/sha256/"+m.Digest.Encoded()]; !ok {
 			t.Errorf("the archive lacks manifest %s (%v, %v)", m.Digest, m.Platform, m.Annotations)
 		}
