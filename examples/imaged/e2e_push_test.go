@@ -7,6 +7,7 @@ package main
 // way.)
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os/exec"
@@ -17,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/internal/testenv"
 	"github.com/imageapi/imageapi/internal/testimages"
@@ -173,24 +176,47 @@ func cliPushPlain(t *testing.T, f *fixture, d *daemon, reg string) {
 		t.Errorf("second docker push: %s size %d, want %s size %d", again.digest, again.size, res.digest, res.size)
 	}
 
-	// A multi-platform image with every platform present: the index is pushed as it is.
+	// A multi-platform image pulled for both platforms: a pull does not fetch the
+	// attestations, so the index is incomplete and Docker's fallback (spec §8.2) pushes the
+	// host platform's manifest instead.
+	var hostManifest ocispec.Descriptor
+	for _, m := range f.multi.Manifests() {
+		if m.Platform != nil && platforms.OnlyStrict(f.host).Match(*m.Platform) {
+			hostManifest = m
+		}
+	}
 	msrc := f.ref("e2e/multi:1.0")
 	d.mustDocker(t, f, "pull", "-q", "--platform", f.platformString(f.other), msrc)
 	d.mustDocker(t, f, "pull", "-q", "--platform", f.platformString(f.host), msrc)
 	mrepo := reg + "/push/" + d.backend + "/multi"
-	d.mustDocker(t, f, "tag", msrc, mrepo+":1.0")
-	r = d.mustDocker(t, f, "push", mrepo+":1.0")
+	d.mustDocker(t, f, "tag", msrc, mrepo+":pulled")
+	r = d.mustDocker(t, f, "push", mrepo+":pulled")
 	mres := parsePush(t, r.stdout)
+	if mres.digest != hostManifest.Digest || mres.size != hostManifest.Size {
+		t.Errorf("docker push of an incomplete index: %s size %d, want the host's manifest %s size %d", mres.digest, mres.size, hostManifest.Digest, hostManifest.Size)
+	}
+	mres.checkLayers(t, "docker push of an incomplete index", layerIDs(t, f.multi, hostManifest.Digest), "Pushed")
+	if raw, _ := skopeoInspect(t, mrepo+":pulled", ""); raw != hostManifest.Digest {
+		t.Errorf("skopeo inspect --raw %s:pulled: %s, want the host's manifest %s", mrepo, raw, hostManifest.Digest)
+	}
+
+	// The same image loaded whole (attestations included): the index is pushed as it is.
+	r = docker(t, f, []string{"DOCKER_HOST=" + d.hostURL()}, bytes.NewReader(ociArchive(t, f.multi, mrepo+":full")), "load")
+	if r.code != 0 {
+		t.Fatalf("docker load of the whole index: %s", r)
+	}
+	r = d.mustDocker(t, f, "push", mrepo+":full")
+	mres = parsePush(t, r.stdout)
 	if mres.digest != f.multi.Descriptor.Digest || mres.size != f.multi.Descriptor.Size {
 		t.Errorf("docker push of the index: %s size %d, want %s size %d", mres.digest, mres.size, f.multi.Descriptor.Digest, f.multi.Descriptor.Size)
 	}
 	for _, m := range f.multi.Manifests() {
-		if m.Platform != nil && m.Platform.OS != "unknown" {
+		if m.Platform != nil && m.Platform.OS != "unknown" && m.Digest != hostManifest.Digest {
 			mres.checkLayers(t, "docker push of the index", layerIDs(t, f.multi, m.Digest), "Pushed")
 		}
 	}
-	if raw, _ := skopeoInspect(t, mrepo+":1.0", ""); raw != f.multi.Descriptor.Digest {
-		t.Errorf("skopeo inspect --raw %s:1.0: %s, want the index %s", mrepo, raw, f.multi.Descriptor.Digest)
+	if raw, _ := skopeoInspect(t, mrepo+":full", ""); raw != f.multi.Descriptor.Digest {
+		t.Errorf("skopeo inspect --raw %s:full: %s, want the index %s", mrepo, raw, f.multi.Descriptor.Digest)
 	}
 
 	// A tag that does not exist: Docker's text, exit 1.
