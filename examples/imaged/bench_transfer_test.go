@@ -289,7 +289,7 @@ func startBenchDaemon(b *testing.B, backend string, extra ...string) *benchDaemo
 	}
 }
 
-// do sends a request to imaged and returns the answer, failing b unless it is 200.
+// do sends a request to imaged and returns the answer, failing b unless it is 2xx.
 func (d *benchDaemon) do(b *testing.B, method, path string, body io.Reader, hdr http.Header) *http.Response {
 	b.Helper()
 	req, err := http.NewRequest(method, "http://"+d.addr+path, body)
@@ -303,7 +303,7 @@ func (d *benchDaemon) do(b *testing.B, method, path string, body io.Reader, hdr 
 	if err != nil {
 		b.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		b.Fatalf("%s %s: %s: %s", method, path, resp.Status, msg)
