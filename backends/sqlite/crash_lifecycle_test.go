@@ -110,7 +110,7 @@ func seedRoot(t *testing.T, root string, imgs []seedImage) {
 // images are left.
 func reopenAfterCrash(t *testing.T, root string) int {
 	t.Helper()
-	s, err := Open(root, Options{})
+	s, err := Open(root, Options{ResumeGrace: -1})
 	require.NoError(t, err, "the store opens after a crash")
 	defer func() { require.NoError(t, s.Close()) }()
 	checkCatalog(t, s, true)

@@ -192,7 +192,7 @@ func TestCrashDuringPull(t *testing.T) {
 	kill(t, cmd)
 	reg.SetHook(nil)
 
-	s := checkAfterCrash(t, root, Options{HostsDir: hosts}, true)
+	s := checkAfterCrash(t, root, Options{HostsDir: hosts, ResumeGrace: -1}, true)
 	ref, err := imagesvc.ParsePullReference(reg.Host()+"/crash/pull", "v1", "")
 	require.NoError(t, err)
 	pulled, err := s.Pull(context.Background(), imagesvc.PullRequest{Ref: ref}, nil)
@@ -256,8 +256,149 @@ func TestCrashDuringImport(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	kill(t, cmd)
 
-	s := checkAfterCrash(t, root, Options{}, false)
+	s := checkAfterCrash(t, root, Options{ResumeGrace: -1}, false)
 	ref, _ := imagesvc.ParseImportReference("crash/import", "v1")
 	_, err := s.Import(context.Background(), imagesvc.ImportRequest{Source: bytes.NewReader(bigTar()), Ref: ref}, nil)
 	require.NoError(t, err, "the import succeeds after the crash")
+}
+
+// crashMidPull pulls img (8 layers of 3 MiB) in a child and kills it once every layer but
+// the last is committed and 1 MiB of the last one is written: over 90 % of the
+// image. It returns
+// the store's root, the pull reference and the registry.
+func crashMidPull(t *testing.T) (root, ref, hosts string, reg *testregistry.Registry, img *testimages.Image) {
+	t.Helper()
+	sizes := make([]int64, 8)
+	for i := range sizes {
+		// Large enough that the content store writes part of the last one: it copies
+		// in 1 MiB reads.
+		sizes[i] = 3 << 20
+	}
+	img, err := testimages.OCIManifest(testimages.Config{LayerSizes: sizes, Seed: 11})
+	require.NoError(t, err)
+	reg = testregistry.New(t, testregistry.Options{})
+	require.NoError(t, reg.Put("crash/resume", "v1", img))
+	hosts = filepath.Join(t.TempDir(), "hosts")
+	require.NoError(t, reg.WriteHostsDir(hosts))
+	man, _, err := img.Manifest(img.Descriptor.Digest)
+	require.NoError(t, err)
+	last := man.Layers[len(man.Layers)-1]
+
+	stalled := make(chan struct{})
+	var once sync.Once
+	reg.SetHook(func(w http.ResponseWriter, req *http.Request, next http.Handler) {
+		if d, ok := testregistry.BlobRequest(req); ok && d == last.Digest && req.Method == http.MethodGet {
+			next.ServeHTTP(&stallingWriter{ResponseWriter: w, limit: last.Size * 6 / 10, ctx: req.Context(), reached: func() {
+				once.Do(func() { close(stalled) })
+			}}, req)
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+	root = filepath.Join(t.TempDir(), "store")
+	ref = reg.Host() + "/crash/resume:v1"
+	cmd, _ := startHelper(t, "pull", root, envHosts+"="+hosts, envRef+"="+ref)
+	select {
+	case <-stalled:
+	case <-time.After(time.Minute):
+		t.Fatal("the child never got to the last layer")
+	}
+	// Wait until the child committed every other layer and wrote what it received of the
+	// last one.
+	require.Eventually(t, func() bool {
+		for _, l := range man.Layers[:len(man.Layers)-1] {
+			if _, err := os.Stat(filepath.Join(root, "content", "blobs", "sha256", l.Digest.Encoded())); err != nil {
+				return false
+			}
+		}
+		n := int64(0)
+		filepath.WalkDir(filepath.Join(root, "content", "ingest"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Name() == "data" {
+				if fi, err := d.Info(); err == nil {
+					n += fi.Size()
+				}
+			}
+			return nil
+		})
+		return n >= 1<<20
+	}, 30*time.Second, 20*time.Millisecond)
+	kill(t, cmd)
+	reg.SetHook(nil)
+	return root, ref, hosts, reg, img
+}
+
+// TestPullResumesAfterCrash kills a pull at about 95 % and checks that the pull after the
+// restart fetches only what was missing: the complete layers are kept (each was verified
+// when committed) and the unfinished one resumes with a range request.
+func TestPullResumesAfterCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	root, ref, hosts, reg, img := crashMidPull(t)
+
+	var served atomicCounter
+	reg.SetHook(func(w http.ResponseWriter, req *http.Request, next http.Handler) {
+		if _, ok := testregistry.BlobRequest(req); ok && req.Method == http.MethodGet {
+			next.ServeHTTP(&countingWriter{ResponseWriter: w, n: &served}, req)
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+	s, err := Open(root, Options{HostsDir: hosts})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	named, err := imagesvc.ParsePullReference(ref, "", "")
+	require.NoError(t, err)
+	_, err = s.Pull(context.Background(), imagesvc.PullRequest{Ref: named}, nil)
+	require.NoError(t, err, "the pull succeeds after the crash")
+
+	total := img.Size()
+	fetched := served.Load()
+	t.Logf("second pull fetched %d of %d bytes (%.1f %%)", fetched, total, 100*float64(fetched)/float64(total))
+	assert.LessOrEqual(t, fetched, total*15/100, "the pull after the crash fetches at most 15 %% of the image")
+	assert.Positive(t, fetched, "the unfinished layer is fetched")
+
+	sums, err := s.List(context.Background(), imagesvc.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, sums, 1)
+	assert.Equal(t, img.Descriptor.Digest, sums[0].ID)
+}
+
+// TestResumeGraceEnds checks that what a crash left is deleted once the grace period ends
+// when no pull took it up.
+func TestResumeGraceEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	root, _, hosts, _, _ := crashMidPull(t)
+	s, err := Open(root, Options{HostsDir: hosts, ResumeGrace: 2 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	require.Positive(t, files(filepath.Join(root, "content", "blobs")), "the layers are kept for the grace period")
+	require.Positive(t, files(filepath.Join(root, "content", "ingest")), "the unfinished download is kept for the grace period")
+	require.Eventually(t, func() bool {
+		return files(filepath.Join(root, "content", "blobs")) == 0 && files(filepath.Join(root, "content", "ingest")) == 0
+	}, 20*time.Second, 50*time.Millisecond, "the grace period ends with a sweep")
+}
+
+// atomicCounter counts bytes from several handlers.
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *atomicCounter) Add(n int64) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
+
+func (c *atomicCounter) Load() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
+
+// countingWriter counts the body bytes of a response.
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomicCounter
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.n.Add(int64(n))
+	return n, err
 }

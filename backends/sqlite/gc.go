@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
@@ -19,22 +20,42 @@ import (
 	"github.com/imageapi/imageapi/internal/importer"
 )
 
-// cleanup removes what an earlier process may have left behind: every unfinished ingest
-// (the root is locked, so no other process is writing one) and every blob that no image
-// references, with its labels, plus the labels of blobs that are gone.
+// cleanup removes what an earlier process may have left behind, keeping for
+// [Options.ResumeGrace] what a pull after a crash can use again: unfinished ingests (the
+// root is locked, so no other process is writing one) and blobs that no image references
+// are deleted when they are older than the grace period, and kept otherwise, until a
+// sweep when the period ends. The labels of blobs that are gone are deleted.
 func (s *Store) cleanup(ctx context.Context) error {
+	grace := s.opts.ResumeGrace
+	if grace == 0 {
+		grace = defaultResumeGrace
+	}
+	cutoff := s.now().Add(-grace)
+	fresh := func(path string) bool {
+		fi, err := os.Stat(path)
+		return grace > 0 && err == nil && fi.ModTime().After(cutoff)
+	}
+
+	kept := 0
 	ingest := filepath.Join(s.root, "content", "ingest")
 	entries, err := os.ReadDir(ingest)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
+	removedIngests := 0
 	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(ingest, e.Name())); err != nil {
+		dir := filepath.Join(ingest, e.Name())
+		if fresh(filepath.Join(dir, "data")) {
+			kept++
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
+		removedIngests++
 	}
-	if len(entries) > 0 {
-		s.log.Info("removed unfinished downloads and imports", "count", len(entries))
+	if removedIngests > 0 {
+		s.log.Info("removed unfinished downloads and imports", "count", removedIngests)
 	}
 
 	referenced := map[digest.Digest]bool{}
@@ -79,6 +100,11 @@ func (s *Store) cleanup(ctx context.Context) error {
 				present[d] = true
 				continue
 			}
+			if fresh(filepath.Join(blobs, alg.Name(), f.Name())) {
+				present[d] = true
+				kept++
+				continue
+			}
 			if err := s.content.Delete(ctx, d); err != nil && !errdefs.IsNotFound(err) {
 				return err
 			}
@@ -114,7 +140,29 @@ func (s *Store) cleanup(ctx context.Context) error {
 			return err
 		}
 	}
+
+	if kept > 0 {
+		s.log.Info("kept blobs and unfinished downloads of an earlier process for pulls to resume",
+			"count", kept, "until", s.now().Add(grace))
+		s.wg.Add(1)
+		go s.sweepAfter(grace)
+	}
 	return nil
+}
+
+// sweepAfter sweeps (see sweep) once d has passed, unless the store closes first: what
+// cleanup kept and no pull took up by then is garbage.
+func (s *Store) sweepAfter(d time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-s.ctx.Done():
+	case <-t.C:
+		if err := s.sweep(s.ctx, "the end of the resume grace period"); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("garbage collection at the end of the resume grace period", "error", err)
+		}
+	}
 }
 
 // leases protect what pulls and imports in progress use from garbage collection: the
@@ -303,8 +351,9 @@ func jsonStrings(ss []string) string {
 // sweep collects everything no image references and no operation in progress uses: the
 // ingests that no lease holds (stale downloads) and the blobs that no image references
 // and no lease holds. It runs when a write found the disk full, so it frees space before
-// it writes to the catalog. Sweeps run one at a time.
-func (s *Store) sweep(ctx context.Context) error {
+// it writes to the catalog, and when the resume grace period ends; why says which, for
+// the log. Sweeps run one at a time.
+func (s *Store) sweep(ctx context.Context, why string) error {
 	s.sweepMu.Lock()
 	defer s.sweepMu.Unlock()
 	var errs []error
@@ -364,7 +413,7 @@ func (s *Store) sweep(ctx context.Context) error {
 	for _, b := range deleted {
 		freed += b.Size
 	}
-	s.log.Info("garbage collection after a full disk", "ingests", aborted, "blobs", len(deleted), "bytes", freed)
+	s.log.Info("garbage collection after "+why, "ingests", aborted, "blobs", len(deleted), "bytes", freed)
 	return errors.Join(errs...)
 }
 
@@ -386,7 +435,7 @@ func (s *Store) endOperation(ctx context.Context, l *lease, err error) {
 	if isNoSpace(err) {
 		// The server's failure, which the host must see: the client only gets a 500.
 		s.log.Error("the disk is full", "error", err)
-		if err := s.sweep(ctx); err != nil {
+		if err := s.sweep(ctx, "a full disk"); err != nil {
 			s.log.Warn("garbage collection after a full disk", "error", err)
 		}
 	}

@@ -77,6 +77,15 @@ type Options struct {
 	// until filter). nil means time.Now.
 	Now func() time.Time
 
+	// ResumeGrace is how long Open keeps what an earlier process left behind when it
+	// stopped without closing the store (a crash, kill -9): complete blobs that no image
+	// references and unfinished downloads. A pull of the same image within that time
+	// reuses the blobs, each verified against its digest when it was committed, and
+	// resumes the downloads where they stopped, so that it fetches only what was missing.
+	// Once the time has passed, whatever no image references and no operation uses is
+	// deleted. 0 means 1 hour; a negative value deletes it all at Open.
+	ResumeGrace time.Duration
+
 	// ReadConnections is the size of the pool of read-only connections that serve List and
 	// Inspect. 0 means the number of CPUs, at least 4.
 	ReadConnections int
@@ -86,6 +95,7 @@ type Options struct {
 const (
 	defaultConcurrency   = 3
 	defaultMaxImportSize = 8 << 30
+	defaultResumeGrace   = time.Hour
 )
 
 // Store is an image store in one directory: a SQLite catalog and a containerd content
@@ -131,7 +141,8 @@ var _ imagesvc.Service = (*Store)(nil)
 // Open opens the store rooted at root, creating it if needed: it takes the root's lock
 // (one Store per root at a time, across processes), opens or creates the catalog and
 // migrates its schema, opens the content store, and cleans what an earlier process may
-// have left behind (unfinished downloads, blobs no image references). It fails with class
+// have left behind (unfinished downloads, blobs no image references), keeping for
+// [Options.ResumeGrace] what a pull can resume from. It fails with class
 // Unavailable when another Store holds the root.
 func Open(root string, opts Options) (*Store, error) {
 	root, err := filepath.Abs(root)
@@ -155,6 +166,10 @@ func Open(root string, opts Options) (*Store, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if s.cancel != nil {
+				s.cancel()
+				s.wg.Wait()
+			}
 			s.release()
 		}
 	}()

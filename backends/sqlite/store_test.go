@@ -156,7 +156,7 @@ func TestReopenKeepsTheCatalogAndCleansLeftovers(t *testing.T) {
 	require.NoError(t, w.Close())
 	require.NoError(t, s.Close())
 
-	s, err = Open(root, Options{})
+	s, err = Open(root, Options{ResumeGrace: -1})
 	require.NoError(t, err)
 	defer s.Close()
 	sums, err := s.List(ctx, imagesvc.ListOptions{})

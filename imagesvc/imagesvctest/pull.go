@@ -2,6 +2,7 @@ package imagesvctest
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/testimages"
 )
 
 func (s *suite) testEmpty(t *testing.T) {
@@ -191,6 +193,15 @@ func (s *suite) testMultiPlatformSummary(t *testing.T) {
 			require.NotNil(t, m.AttestationData, "an attestation always comes with AttestationData")
 			assert.Equal(t, digest.Digest(ref), m.AttestationData.For)
 			assert.Nil(t, m.ImageData)
+			if ref == amd64(want).Digest.String() {
+				// Docker 29 pulls the attestations of the selected platform with it.
+				assert.True(t, m.Available, "the attestation of the pulled platform is pulled with it")
+				assert.Equal(t, treeSize(t, s.w.multi, d), m.Size.Content, "an attestation's size is its content")
+				assert.Equal(t, m.Size.Content, m.Size.Total)
+			} else {
+				assert.False(t, m.Available, "the attestations of other platforms are not pulled")
+				assert.Zero(t, m.Size.Total)
+			}
 			continue
 		}
 		assert.Equal(t, imagesvc.KindImage, m.Kind, "manifest %d", i)
@@ -213,6 +224,30 @@ func (s *suite) testMultiPlatformSummary(t *testing.T) {
 		}
 	}
 	assert.Equal(t, total, sum.Size, "Size is the total over all manifests")
+}
+
+// amd64 returns the linux/amd64 entry of an index's manifests.
+func amd64(ms []ocispec.Descriptor) ocispec.Descriptor {
+	for _, d := range ms {
+		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
+			return d
+		}
+	}
+	return ocispec.Descriptor{}
+}
+
+// treeSize is the size of the manifest d of img with its config and layers.
+func treeSize(t *testing.T, img *testimages.Image, d ocispec.Descriptor) int64 {
+	t.Helper()
+	b, ok := img.Blob(d.Digest)
+	require.True(t, ok, "the test image has %s", d.Digest)
+	var m ocispec.Manifest
+	require.NoError(t, json.Unmarshal(b.Data, &m))
+	n := d.Size + m.Config.Size
+	for _, l := range m.Layers {
+		n += l.Size
+	}
+	return n
 }
 
 func (s *suite) testPullErrors(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package imagesvctest is the conformance suite of imagesvc: the behaviour of Docker's image
 // endpoints (list, inspect, pull, import; spec §2–4) that a backend can show without HTTP,
 // and of the optional capabilities (remove, tag, prune, history; lifecycle spec §2–§5;
-// registry login and distribution lookups).
+// save and load, spec §6–§7; push, spec §8; registry login and distribution lookups).
 // The group of a capability skips, naming the interface, when the service does not
 // implement it, as testing/fstest does, so that partial backends run the suite too.
 //
@@ -98,9 +98,19 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"Prune", s.testPrune},
 		{"History", s.testHistory},
 		{"LifecycleConcurrency", s.testLifecycleConcurrency},
+		{"Save", s.testSave},
+		{"SaveMultiPlatform", s.testSaveMultiPlatform},
+		{"Load", s.testLoad},
+		{"LoadRoundTrip", s.testLoadRoundTrip},
+		{"LoadDocker2010Archive", s.testLoadDocker2010Archive},
+		{"LoadErrors", s.testLoadErrors},
 		{"Login", s.testLogin},
 		{"DistributionInspect", s.testDistributionInspect},
 		{"DistributionInspectPrivate", s.testDistributionInspectPrivate},
+		{"Push", s.testPush},
+		{"PushMount", s.testPushMount},
+		{"PushPlatform", s.testPushPlatform},
+		{"PushErrors", s.testPushErrors},
 	} {
 		t.Run(tc.name, tc.run)
 	}

@@ -524,6 +524,18 @@ var (
 	xzMagic    = []byte{0xFD, '7', 'z', 'X', 'Z', 0x00}
 )
 
+// Decompress returns r decompressed, whatever its compression: gzip, bzip2, xz, zstd or
+// none (the formats docker load accepts). An xz archive needs the xz command; without it
+// the error is of class NotImplemented. Close releases the decompressor.
+func Decompress(ctx context.Context, r io.Reader) (io.ReadCloser, error) {
+	rc, err := decompress(ctx, r)
+	var nie notInstalledError
+	if errors.As(err, &nie) {
+		return nil, errdefs.ErrNotImplemented.WithMessage(nie.Error())
+	}
+	return rc, err
+}
+
 // decompress returns the decompressed archive: bzip2 with the standard library, xz with
 // the xz command (as Docker does), and gzip, zstd or no compression with containerd's
 // compression.DecompressStream.

@@ -2,10 +2,12 @@ package pull
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"syscall"
@@ -143,4 +145,126 @@ func isTransportError(err error) bool {
 		(errors.As(err, &netErr) && netErr.Timeout()) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// PushError gives err, a failure of containerd's pusher, Docker's text and an errdefs
+// class (moby's translateRegistryError, spec §8.4):
+//
+//   - a registry error body ({"errors":[...]}) becomes "error from registry: <message>[ -
+//     <detail>]", classed by its code: UNAUTHORIZED Unauthenticated, DENIED
+//     PermissionDenied, UNAVAILABLE Unavailable, UNSUPPORTED NotImplemented,
+//     TOOMANYREQUESTS ResourceExhausted, any other Unknown;
+//   - a 401 or 403 in the token servers' old format ({"details":...}) becomes "error from
+//     registry: authentication required - <details>" (Unauthenticated) or "error from
+//     registry: requested access to the resource is denied - <details>"
+//     (PermissionDenied);
+//   - an unexpected status without such a body (a HEAD has none) keeps containerd's text
+//     with Docker's "unknown: " prefix; its class is Unauthenticated for 401,
+//     PermissionDenied for 403, Unknown otherwise (Docker: Unknown for all);
+//   - a refused authorization ("push access denied, repository does not exist or may
+//     require authorization: ...") keeps its text, class Unauthenticated;
+//   - a transport failure (connection refused, DNS, timeout) keeps its text, class
+//     Unavailable;
+//   - errors that carry a class already, and the context's errors, are returned as they
+//     are.
+func PushError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var derrs docker.Errors
+	if !errors.As(err, &derrs) {
+		var status remoteerrors.ErrUnexpectedStatus
+		var derr docker.Error
+		switch {
+		case errors.As(err, &status):
+			if json.Unmarshal(status.Body, &derrs) != nil {
+				return unexpectedStatus(status, err)
+			}
+			if len(derrs) == 0 && (status.StatusCode == http.StatusUnauthorized || status.StatusCode == http.StatusForbidden) {
+				var tokenErr struct {
+					Details string `json:"details"`
+				}
+				if json.Unmarshal(status.Body, &tokenErr) == nil && tokenErr.Details != "" {
+					if status.StatusCode == http.StatusUnauthorized {
+						return errdefs.ErrUnauthenticated.WithMessage("error from registry: " + docker.ErrorCodeUnauthorized.Message() + " - " + tokenErr.Details)
+					}
+					return errdefs.ErrPermissionDenied.WithMessage("error from registry: " + docker.ErrorCodeDenied.Message() + " - " + tokenErr.Details)
+				}
+			}
+			if len(derrs) == 0 {
+				return unexpectedStatus(status, err)
+			}
+		case errors.As(err, &derr):
+			derrs = docker.Errors{derr}
+		case errors.Is(err, docker.ErrInvalidAuthorization):
+			return errdefs.ErrUnauthenticated.WithMessage(err.Error())
+		case isTransportError(err):
+			return errdefs.ErrUnavailable.WithMessage(err.Error())
+		default:
+			return err
+		}
+	}
+	var errs []error
+	for _, e := range derrs {
+		var (
+			derr docker.Error
+			code docker.ErrorCode
+		)
+		switch {
+		case errors.As(e, &derr):
+		case errors.As(e, &code):
+			// containerd decodes an entry whose message is its code's own as the bare
+			// code; its text is that message.
+			derr = docker.Error{Code: code}
+		default:
+			errs = append(errs, errdefs.ErrUnknown.WithMessage(e.Error()))
+			continue
+		}
+		msg := derr.Message
+		if msg == "" {
+			msg = derr.Code.Message()
+		}
+		if detail, ok := derr.Detail.(string); ok {
+			msg += " - " + detail
+		}
+		switch derr.Code {
+		case docker.ErrorCodeUnsupported:
+			errs = append(errs, errdefs.ErrNotImplemented.WithMessage(msg))
+		case docker.ErrorCodeUnauthorized:
+			errs = append(errs, errdefs.ErrUnauthenticated.WithMessage(msg))
+		case docker.ErrorCodeDenied:
+			errs = append(errs, errdefs.ErrPermissionDenied.WithMessage(msg))
+		case docker.ErrorCodeUnavailable:
+			errs = append(errs, errdefs.ErrUnavailable.WithMessage(msg))
+		case docker.ErrorCodeTooManyRequests:
+			errs = append(errs, errdefs.ErrResourceExhausted.WithMessage(msg))
+		default:
+			errs = append(errs, errdefs.ErrUnknown.WithMessage(msg))
+		}
+	}
+	switch len(errs) {
+	case 0:
+		err = errdefs.ErrUnknown.WithMessage(err.Error())
+	case 1:
+		err = errs[0]
+	default:
+		err = errors.Join(errs...)
+	}
+	return fmt.Errorf("error from registry: %w", err)
+}
+
+// unexpectedStatus classes an unexpected status without a registry error body, with
+// Docker's text ("unknown: " and containerd's).
+func unexpectedStatus(status remoteerrors.ErrUnexpectedStatus, err error) error {
+	msg := "unknown: " + err.Error()
+	switch status.StatusCode {
+	case http.StatusUnauthorized:
+		return errdefs.ErrUnauthenticated.WithMessage(msg)
+	case http.StatusForbidden:
+		return errdefs.ErrPermissionDenied.WithMessage(msg)
+	}
+	return fmt.Errorf("%w: %w", errdefs.ErrUnknown, err)
 }

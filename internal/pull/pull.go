@@ -28,7 +28,10 @@
 //     diff ID label) and [LabelUnpackedSize] ("imageapi.io/unpacked-size", the size of the
 //     uncompressed tar in decimal bytes), computed by decompressing the layer once;
 //   - on the index(es) and the manifest fetched, containerd's garbage collection labels
-//     ("containerd.io/gc.ref.content.m.<i>", ".config", ".l.<i>") for the children fetched.
+//     ("containerd.io/gc.ref.content.m.<i>", ".config", ".l.<i>") for the children fetched;
+//   - on every blob fetched, containerd's distribution source label
+//     ([LabelDistributionSource]<host without port> = the repository paths), which lets a
+//     push to another repository of the registry mount the blobs instead of uploading them.
 //
 // Stores without label support (local.NewStore) still work; [Target.Layers] carries the
 // same values for the backend to record itself. With a [LayerFetcher] the layers' labels
@@ -427,9 +430,10 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 	t := Target{Name: named, Target: top}
 	// parents records, for GC labels, the index each fetched descriptor was listed in.
 	parents := map[digest.Digest]parentRef{}
+	var attestations []ocispec.Descriptor
 	switch {
 	case images.IsIndexType(top.MediaType):
-		t.Manifest, err = j.selectManifest(ctx, fetcher, named, top, parents)
+		t.Manifest, attestations, err = j.selectManifest(ctx, fetcher, named, top, parents)
 		if err != nil {
 			return Target{}, err
 		}
@@ -490,10 +494,41 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 	// fetched through it, keyed by the child's position so that pulls of other platforms
 	// of the same index add labels instead of replacing them.
 	j.setChildrenLabels(ctx, log, t.Manifest, append([]ocispec.Descriptor{m.Config}, m.Layers...))
-	for child, seen := t.Manifest.Digest, map[digest.Digest]bool{}; ; {
+	j.labelParents(ctx, log, t.Manifest.Digest, parents)
+
+	// The attestation manifests of the selected manifest come with it, as Docker 29 pulls
+	// them (referrersForPull).
+	for _, att := range attestations {
+		if err := j.fetchAttestation(ctx, fetcher, named, att); err != nil {
+			return Target{}, err
+		}
+		j.labelParents(ctx, log, att.Digest, parents)
+	}
+
+	// Distribution source labels, as containerd's pull writes them: a later push to
+	// another repository of this registry mounts these blobs instead of uploading them.
+	sourced := []digest.Digest{top.Digest, t.Manifest.Digest, m.Config.Digest}
+	for _, pr := range parents {
+		sourced = append(sourced, pr.desc.Digest)
+	}
+	for _, l := range m.Layers {
+		sourced = append(sourced, l.Digest)
+	}
+	if err := AddSource(ctx, j.store, named, sourced...); err != nil {
+		log.Debug("not recording the distribution source", "error", err)
+	}
+
+	j.progress.report(imagesvc.DigestStatus(top.Digest.String()))
+	return t, nil
+}
+
+// labelParents records the GC labels that make the indexes child was fetched through
+// (parents) reference it, up to the top.
+func (j *job) labelParents(ctx context.Context, log *slog.Logger, child digest.Digest, parents map[digest.Digest]parentRef) {
+	for seen := map[digest.Digest]bool{}; ; {
 		pr, ok := parents[child]
 		if !ok || seen[pr.desc.Digest] {
-			break
+			return
 		}
 		seen[pr.desc.Digest] = true
 		key := images.ChildGCLabels(pr.child)[0]
@@ -506,9 +541,30 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 		}
 		child = pr.desc.Digest
 	}
+}
 
-	j.progress.report(imagesvc.DigestStatus(top.Digest.String()))
-	return t, nil
+// fetchAttestation fetches the attestation manifest att with its config and layers (in-toto
+// statements), without progress: Docker's stream does not show them.
+func (j *job) fetchAttestation(ctx context.Context, fetcher remotes.Fetcher, named reference.Named, att ocispec.Descriptor) error {
+	data, err := j.fetchMetadata(ctx, fetcher, named, att, maxManifestSize)
+	if err != nil {
+		return err
+	}
+	m, err := model.ParseManifest(data, att)
+	if err != nil {
+		return err
+	}
+	blobs := append([]ocispec.Descriptor{m.Config}, m.Layers...)
+	for _, b := range blobs {
+		if err := b.Digest.Validate(); err != nil {
+			return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("attestation %s: invalid digest %q: %v", att.Digest, b.Digest, err))
+		}
+		if err := j.fetchBlob(ctx, fetcher, b, nil); err != nil {
+			return classify(err, named, "failed to fetch "+b.Digest.String(), false)
+		}
+	}
+	j.setChildrenLabels(ctx, j.p.log, att, blobs)
+	return nil
 }
 
 // parentRef is where a fetched descriptor was listed: the index and the position in it.
@@ -553,12 +609,18 @@ func isSchema1(mt string) bool {
 }
 
 // selectManifest walks the index top (and nested indexes matching the platform) and
-// returns the manifest that best matches j.platform, recording in parents the index each
-// fetched descriptor came from.
+// returns the manifest that best matches j.platform and the attestation manifests that
+// refer to it (vnd.docker.reference.digest), recording in parents the index each fetched
+// descriptor came from.
 func (j *job) selectManifest(ctx context.Context, fetcher remotes.Fetcher, named reference.Named, top ocispec.Descriptor,
-	parents map[digest.Digest]parentRef) (ocispec.Descriptor, error) {
+	parents map[digest.Digest]parentRef) (ocispec.Descriptor, []ocispec.Descriptor, error) {
 	matcher := platforms.Only(j.platform)
 	var candidates []ocispec.Descriptor
+	type listed struct {
+		desc ocispec.Descriptor
+		ref  parentRef
+	}
+	var attestations []listed
 	var walk func(idx ocispec.Descriptor, depth int) error
 	walk = func(idx ocispec.Descriptor, depth int) error {
 		if depth > model.MaxIndexDepth {
@@ -573,6 +635,12 @@ func (j *job) selectManifest(ctx context.Context, fetcher remotes.Fetcher, named
 			return err
 		}
 		for pos, d := range index.Manifests {
+			if d.Annotations[model.AnnotationReferenceType] == model.AttestationManifestType {
+				if images.IsManifestType(d.MediaType) {
+					attestations = append(attestations, listed{d, parentRef{desc: idx, child: d, pos: pos}})
+				}
+				continue
+			}
 			if d.Platform != nil && !matcher.Match(*d.Platform) {
 				continue
 			}
@@ -595,7 +663,7 @@ func (j *job) selectManifest(ctx context.Context, fetcher remotes.Fetcher, named
 		return nil
 	}
 	if err := walk(top, 0); err != nil {
-		return ocispec.Descriptor{}, err
+		return ocispec.Descriptor{}, nil, err
 	}
 	// As containerd's images.LimitManifests: best platform first, entries without a
 	// platform last, index order among equals.
@@ -609,10 +677,21 @@ func (j *job) selectManifest(ctx context.Context, fetcher remotes.Fetcher, named
 		return matcher.Less(*candidates[a].Platform, *candidates[b].Platform)
 	})
 	if len(candidates) == 0 {
-		return ocispec.Descriptor{}, errdefs.ErrNotFound.WithMessage(fmt.Sprintf(
+		return ocispec.Descriptor{}, nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf(
 			"no matching manifest for %s in the manifest list entries", platforms.FormatAll(j.platform)))
 	}
-	return candidates[0], nil
+	chosen := candidates[0]
+	var atts []ocispec.Descriptor
+	for _, a := range attestations {
+		if a.desc.Annotations[model.AnnotationReferenceDigest] != chosen.Digest.String() {
+			continue
+		}
+		if _, seen := parents[a.desc.Digest]; !seen {
+			parents[a.desc.Digest] = a.ref
+		}
+		atts = append(atts, a.desc)
+	}
+	return chosen, atts, nil
 }
 
 // fetchMetadata fetches a small blob (index, manifest, config) into the store, without

@@ -322,10 +322,15 @@ func TestPlatformSelection(t *testing.T) {
 	armM, _, err := img.Manifest(mans[1].Digest)
 	require.NoError(t, err)
 	assertBlobs(t, f.store, img, img.Descriptor.Digest, mans[1].Digest, armM.Config.Digest, armM.Layers[0].Digest)
-	// Other platforms and attestations are not fetched.
+	// Other platforms and their attestations are not fetched; the attestation of the
+	// selected platform is, as Docker 29 does.
 	amdM, _, err := img.Manifest(mans[0].Digest)
 	require.NoError(t, err)
-	assertAbsent(t, f.store, mans[0].Digest, amdM.Config.Digest, amdM.Layers[0].Digest, mans[2].Digest, mans[3].Digest)
+	assertAbsent(t, f.store, mans[0].Digest, amdM.Config.Digest, amdM.Layers[0].Digest, mans[2].Digest)
+	assertBlobs(t, f.store, img, mans[3].Digest)
+	info3, err := f.store.Info(t.Context(), img.Descriptor.Digest)
+	require.NoError(t, err)
+	assert.Equal(t, mans[3].Digest.String(), info3.Labels["containerd.io/gc.ref.content.m.3"], "the index references the attestation")
 	// The index references the fetched manifest by its position.
 	info, err := f.store.Info(t.Context(), img.Descriptor.Digest)
 	require.NoError(t, err)
@@ -346,8 +351,10 @@ func TestPlatformSelection(t *testing.T) {
 	assert.Equal(t, "arm64", ms[1].Config.Config.Labels["arch"])
 	for _, a := range ms[2:] {
 		assert.Equal(t, imagesvc.KindAttestation, a.Kind)
-		assert.False(t, a.Available)
 	}
+	assert.False(t, ms[2].Available)
+	assert.True(t, ms[3].Available, "the attestation of arm64 came with it")
+	assert.Positive(t, ms[3].ContentSize)
 	assert.Equal(t, mans[0].Digest, ms[2].AttestationFor)
 	assert.Equal(t, mans[1].Digest, ms[3].AttestationFor)
 

@@ -1,0 +1,72 @@
+package containerd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/leases"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	xfer "github.com/imageapi/imageapi/internal/transfer"
+)
+
+var _ imagesvc.Saver = (*Store)(nil)
+
+// leaseExpiry bounds the life of the leases of save and load, should this process die
+// before it deletes them.
+const leaseExpiry = 24 * time.Hour
+
+// Save implements [imagesvc.Saver] with Docker 29's rules (package internal/transfer):
+// the names are resolved against containerd's image records, every blob of the exported
+// images is added to a lease while the plan is made, and containerd's archive exporter
+// then streams the archive from the content store. The lease is deleted when the save
+// ends.
+func (s *Store) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, l, release, err := s.operationLease(ctx)
+	if err != nil {
+		return err
+	}
+	defer release(false)
+	lm := s.client.LeasesService()
+	hold := func(ctx context.Context, d digest.Digest) error {
+		return lm.AddResource(ctx, l, leases.Resource{ID: d.String(), Type: "content"})
+	}
+	cs := s.client.ContentStore()
+	plan, err := xfer.PlanSave(ctx, &recordStore{s: s}, cs, req, xfer.SaveOptions{Host: s.platform, Hold: hold})
+	if err != nil {
+		return ctxErr(ctx, err)
+	}
+	return ctxErr(ctx, plan.Write(ctx, cs, w))
+}
+
+// operationLease creates a containerd lease for one save or load and returns ctx with it.
+// release deletes it; with sync, it waits for the garbage collection that removes what
+// only the lease held (a failed load's blobs).
+func (s *Store) operationLease(ctx context.Context) (context.Context, leases.Lease, func(sync bool), error) {
+	lm := s.client.LeasesService()
+	l, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(leaseExpiry))
+	if err != nil {
+		return nil, leases.Lease{}, nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
+	}
+	release := func(sync bool) {
+		var opts []leases.DeleteOpt
+		if sync {
+			opts = append(opts, leases.SynchronousDelete)
+		}
+		if err := lm.Delete(context.WithoutCancel(ctx), l, opts...); err != nil {
+			s.log.Warn("deleting a lease", "lease", l.ID, "error", err)
+		}
+	}
+	return leases.WithLease(ctx, l.ID), l, release, nil
+}
