@@ -353,10 +353,23 @@ func cliSaveLoadMulti(t *testing.T, f *fixture, d *daemon) {
 	if _, ok := files["blobs/sha256/"+f.multi.Descriptor.Digest.Encoded()]; ok {
 		t.Errorf("docker save --platform: the archive holds the index blob")
 	}
+
 	if r := d.docker(t, f, "save", "--platform", "linux/s390x", "-o", filepath.Join(dir, "none.tar"), ref); r.code != 1 ||
 		!strings.Contains(r.stderr, "does not provide the specified platform (linux/s390x)") {
 		t.Errorf("docker save --platform linux/s390x: %s", r)
 	}
+
+	// An OCI layout archive built here, with every blob of the index (attestations
+	// included): loaded whole, under the name of its annotation.
+	d.mustDocker(t, f, "rmi", ref)
+	r = docker(t, f, []string{"DOCKER_HOST=" + d.hostURL()}, bytes.NewReader(ociArchive(t, f.multi, "docker.io/oci/multi:full")), "load")
+	if r.code != 0 || !slices.Equal(outLines(r.stdout), []string{"Loaded image: oci/multi:full"}) {
+		t.Errorf("docker load of an OCI layout archive: %s", r)
+	}
+	if got := d.inspectAll(t, f, "oci/multi:full")[0]["Id"]; got != f.multi.Descriptor.Digest.String() {
+		t.Errorf("oci/multi:full is %v, want %s", got, f.multi.Descriptor.Digest)
+	}
+	d.checkBlobs(t, "after the load of an OCI layout archive", nil, f.multi.Digests())
 }
 
 // legacyImage is an archive in the format of docker save of Docker 20.10 (graphdriver):
