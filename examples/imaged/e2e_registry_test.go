@@ -41,9 +41,6 @@ type authRegistry struct {
 func startAuthRegistry(t *testing.T, f *fixture) *authRegistry {
 	t.Helper()
 	htpasswd := testenv.Binary(t, "htpasswd", "apache2-utils")
-	if _, err := os.Stat(registryBinary); err != nil {
-		testenv.Unavailable(t, "docker-registry: %v", err) // the fixture installed it
-	}
 	r := &authRegistry{user: "e2e-user", password: "e2e-s3cret-pw"}
 	dir, err := os.MkdirTemp(f.tmp, "authreg-")
 	if err != nil {
@@ -58,11 +55,46 @@ func startAuthRegistry(t *testing.T, f *fixture) *authRegistry {
 	if err := os.WriteFile(pwFile, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	r.addr = startDockerRegistry(t, dir, fmt.Sprintf(`auth:
+  htpasswd:
+    realm: imaged-e2e
+    path: %s
+`, pwFile))
+
+	if r.single, err = testimages.DockerSchema2(testimages.Config{Created: date("2025-07-01"), Seed: 11}); err != nil {
+		t.Fatal(err)
+	}
+	cfgFor := func(p ocispec.Platform) testimages.Config {
+		return testimages.Config{Platform: p, Created: date("2025-07-02"), Seed: 12}
+	}
+	if r.multi, err = testimages.OCIIndex([]testimages.Config{cfgFor(f.host), cfgFor(f.other)}, true); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	creds := func(string) (string, string, error) { return r.user, r.password, nil }
+	if err := testimages.Push(ctx, r.addr, "private/x", "1", r.single, true, creds); err != nil {
+		t.Fatalf("push to the htpasswd registry: %v", err)
+	}
+	if err := testimages.Push(ctx, r.addr, "private/multi", "1", r.multi, true, creds); err != nil {
+		t.Fatalf("push to the htpasswd registry: %v", err)
+	}
+	return r
+}
+
+// startDockerRegistry starts a Debian docker-registry for t on a free port of 127.0.0.1,
+// with its root under dir and the configuration section extra (auth, or ""), and returns
+// its host:port once GET /v2/ answers (200, or 401 with auth). It stops when t ends.
+func startDockerRegistry(t *testing.T, dir, extra string) string {
+	t.Helper()
+	if _, err := os.Stat(registryBinary); err != nil {
+		testenv.Unavailable(t, "docker-registry: %v", err) // the fixture installed it
+	}
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.addr = fmt.Sprintf("127.0.0.1:%d", port)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cfg := fmt.Sprintf(`version: 0.1
 log:
   level: warn
@@ -71,13 +103,9 @@ log:
 storage:
   filesystem:
     rootdirectory: %s
-auth:
-  htpasswd:
-    realm: imaged-e2e
-    path: %s
-http:
+%shttp:
   addr: %s
-`, filepath.Join(dir, "root"), pwFile, r.addr)
+`, filepath.Join(dir, "root"), extra, addr)
 	cfgPath := filepath.Join(dir, "registry.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -98,51 +126,35 @@ http:
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
-			t.Errorf("docker-registry (auth) did not exit within 10s of SIGKILL")
+			t.Errorf("docker-registry at %s did not exit within 10s of SIGKILL", addr)
 		}
 		if t.Failed() {
-			t.Logf("docker-registry (auth) log:\n%s", logs.String())
+			t.Logf("docker-registry at %s log:\n%s", addr, logs.String())
 		}
 	})
+	want := http.StatusOK
+	if extra != "" {
+		want = http.StatusUnauthorized
+	}
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		resp, err := http.Get("http://" + r.addr + "/v2/")
+		resp, err := http.Get("http://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Fatalf("docker-registry with htpasswd: GET /v2/ answered %s, want 401", resp.Status)
+			if resp.StatusCode != want {
+				t.Fatalf("docker-registry at %s: GET /v2/ answered %s, want %d", addr, resp.Status, want)
 			}
-			break
+			return addr
 		}
 		select {
 		case <-exited:
-			t.Fatalf("docker-registry (auth) exited: %s", logs.String())
+			t.Fatalf("docker-registry at %s exited: %s", addr, logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry (auth) did not answer on %s within 20s: %v\n%s", r.addr, err, logs.String())
+			t.Fatalf("docker-registry did not answer on %s within 20s: %v\n%s", addr, err, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-
-	if r.single, err = testimages.DockerSchema2(testimages.Config{Created: date("2025-07-01"), Seed: 11}); err != nil {
-		t.Fatal(err)
-	}
-	cfgFor := func(p ocispec.Platform) testimages.Config {
-		return testimages.Config{Platform: p, Created: date("2025-07-02"), Seed: 12}
-	}
-	if r.multi, err = testimages.OCIIndex([]testimages.Config{cfgFor(f.host), cfgFor(f.other)}, true); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	creds := func(string) (string, string, error) { return r.user, r.password, nil }
-	if err := testimages.Push(ctx, r.addr, "private/x", "1", r.single, true, creds); err != nil {
-		t.Fatalf("push to the htpasswd registry: %v\n%s", err, logs.String())
-	}
-	if err := testimages.Push(ctx, r.addr, "private/multi", "1", r.multi, true, creds); err != nil {
-		t.Fatalf("push to the htpasswd registry: %v\n%s", err, logs.String())
-	}
-	return r
 }
 
 // encodedAuth is the X-Registry-Auth header of the registry's credentials.

@@ -69,6 +69,7 @@ type config struct {
 	storageDriver  string
 	plugin         string
 	allowURLImport bool
+	minAPIVersion  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -88,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.storageDriver, "storage-driver", "", "containerd snapshotter images are unpacked into (--backend containerd; default overlayfs)")
 	fs.StringVar(&c.plugin, "plugin", "", "path of a backend plugin binary (--backend plugin)")
 	fs.BoolVar(&c.allowURLImport, "allow-url-import", false, "let imports fetch archives from URLs (fromSrc=<URL>)")
+	fs.StringVar(&c.minAPIVersion, "min-api-version", "", "lowest API version served (default 1.24; Docker's DOCKER_MIN_API_VERSION); clients that pin an older one, such as skopeo 1.9's docker-daemon: transport (1.22), need it lower")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -238,7 +240,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func([]net.
 	defer cancelRequests()
 	srv := &http.Server{
 		Handler: httpadapter.New(svc, httpadapter.Options{
-			Ping: true, Version: true, Logger: log.With("component", "http"),
+			Ping: true, Version: true, MinVersion: c.minAPIVersion, Logger: log.With("component", "http"),
 		}),
 		BaseContext:       func(net.Listener) context.Context { return serveCtx },
 		ReadHeaderTimeout: 30 * time.Second,

@@ -45,14 +45,14 @@ func (p *Puller) newSession(ctx context.Context, auth *imagesvc.AuthConfig, auth
 		// The credentials are the registry's: they go to the registry itself (the last of
 		// its hosts), never to a mirror before it, as Docker keeps them from mirrors.
 		var upstream string // set once the hosts are known, before any request
-		var hostCreds func(string) (string, string, error)
-		if creds != nil {
-			hostCreds = func(h string) (string, string, error) {
-				if h != upstream {
-					return "", "", nil
-				}
-				return creds(h)
+		// Always a callback, as Docker's resolver has one: without credentials it answers
+		// none, and containerd's authorizer then fails a basic-auth challenge with "no
+		// basic auth credentials" instead of passing the 401 on.
+		hostCreds := func(h string) (string, string, error) {
+			if creds == nil || h != upstream {
+				return "", "", nil
 			}
+			return creds(h)
 		}
 		scheme := "https"
 		if p.insecure[host] {
