@@ -188,11 +188,16 @@ func (s *suite) testSaveMultiPlatform(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, blobName(m.Config.Digest), mfst[0].Config)
 
-	// One platform: that platform's manifest, named; no index blob.
+	// One platform: that platform's manifest, named, then its attestation (pulled with it)
+	// as a referrer; no index blob.
 	files, idx, _ = mustSave(t, sv, []ocispec.Platform{amd64}, multi)
-	require.NotEmpty(t, idx.Manifests)
+	require.Len(t, idx.Manifests, 2, "the manifest and its attestation")
 	assert.Equal(t, amd.Digest, idx.Manifests[0].Digest)
 	assert.Equal(t, multi, idx.Manifests[0].Annotations[annName])
+	att := attestationOf(s.w.multi, amd.Digest)
+	assert.Equal(t, att.Digest, idx.Manifests[1].Digest)
+	assert.Equal(t, amd.Digest.String(), idx.Manifests[1].Annotations["io.containerd.manifest.subject"])
+	assert.Contains(t, files, blobName(att.Digest))
 	assert.NotContains(t, files, blobName(s.w.multi.Descriptor.Digest))
 
 	// A platform that is not present.
@@ -202,13 +207,27 @@ func (s *suite) testSaveMultiPlatform(t *testing.T) {
 	assert.Empty(t, data)
 
 	// Several platforms: the index restricted to them; none matching is a 404.
+	// The platform filter drops the attestations from the index's tree; containerd's
+	// exporter then appends the present manifest's attestation as its referrer.
 	files, idx, _ = mustSave(t, sv, []ocispec.Platform{amd64, arm64}, multi)
-	require.Len(t, idx.Manifests, 1)
+	require.Len(t, idx.Manifests, 2)
 	assert.Equal(t, s.w.multi.Descriptor.Digest, idx.Manifests[0].Digest)
+	assert.Equal(t, att.Digest, idx.Manifests[1].Digest)
+	assert.Equal(t, amd.Digest.String(), idx.Manifests[1].Annotations["io.containerd.manifest.subject"])
 	assert.Contains(t, files, blobName(amd.Digest))
 	data, err = save(t, sv, []ocispec.Platform{{OS: "linux", Architecture: "s390x"}, {OS: "linux", Architecture: "ppc64le"}}, multi)
 	requireErr(t, err, errdefs.ErrNotFound, "no manifest found for platform: not found")
 	assert.Empty(t, data)
+}
+
+// attestationOf returns the attestation manifest of img's index that refers to subject.
+func attestationOf(img *testimages.Image, subject digest.Digest) ocispec.Descriptor {
+	for _, d := range img.Manifests() {
+		if d.Annotations["vnd.docker.reference.digest"] == subject.String() {
+			return d
+		}
+	}
+	return ocispec.Descriptor{}
 }
 
 func mustNamed(t *testing.T, s string) reference.Named {
