@@ -240,19 +240,16 @@ func addSources(ctx context.Context, cfg PushConfig, ref reference.Named, target
 }
 
 // pushDescriptor chooses what a push of the image rec (target img) uploads (moby's
-// getPushDescriptor): with platform, the present manifest of exactly that platform; without,
-// the whole index when all of its manifests are present, the only present manifest, or the
-// present manifest that best matches the host's platform.
+// getPushDescriptor): with platform, the present manifest of exactly that platform
+// ([PlatformManifest]); without, the whole index when all of its manifests are present,
+// the only present manifest, or the present manifest that best matches the host's
+// platform.
 func pushDescriptor(ctx context.Context, cfg PushConfig, rec model.Record, img ocispec.Descriptor, platform *ocispec.Platform) (ocispec.Descriptor, error) {
-	var (
-		match platforms.MatchComparer
-		host  = platforms.Only(cfg.Platform)
-	)
 	if platform != nil {
-		match = platforms.OnlyStrict(*platform)
-	} else {
-		match = anyPreferring{host}
+		return PlatformManifest(ctx, cfg.Content, img, rec.Familiar(), *platform)
 	}
+	host := platforms.Only(cfg.Platform)
+	match := MatchAny(cfg.Platform, nil)
 	ms, err := model.ReadManifests(ctx, cfg.Content, img, model.ReadOptions{Logger: cfg.Logger})
 	if err != nil {
 		if errdefs.IsNotFound(err) {
@@ -268,7 +265,7 @@ func pushDescriptor(ctx context.Context, cfg PushConfig, rec model.Record, img o
 			anyMissing = true
 			continue
 		}
-		if m.Kind != imagesvc.KindImage || !match.Match(m.Platform) {
+		if m.Kind != imagesvc.KindImage {
 			continue
 		}
 		present = append(present, m)
@@ -276,35 +273,15 @@ func pushDescriptor(ctx context.Context, cfg PushConfig, rec model.Record, img o
 			best = len(present) - 1
 		}
 	}
-	switch len(present) {
-	case 0:
-		msg := "image with reference " + rec.Familiar() + " was found but does not provide "
-		if platform != nil {
-			msg += "the specified platform (" + platforms.FormatAll(*platform) + ")"
-		} else {
-			msg += "any platform"
-		}
-		return ocispec.Descriptor{}, errdefs.ErrNotFound.WithMessage(msg)
-	case 1:
-		if platform != nil || anyMissing {
-			return present[0].Descriptor, nil
-		}
+	switch {
+	case len(present) == 0:
+		return ocispec.Descriptor{}, imagesvc.PlatformNotFound(rec.Familiar(), ocispec.Platform{})
+	case len(present) == 1 && anyMissing:
+		return present[0].Descriptor, nil
+	case !anyMissing:
 		return img, nil
-	}
-	if platform != nil {
-		return ocispec.Descriptor{}, errdefs.ErrConflict.WithMessage("multiple manifests found for platform " + platforms.FormatAll(*platform))
-	}
-	if !anyMissing {
-		return img, nil
-	}
-	if host.Match(present[best].Platform) {
+	case host.Match(present[best].Platform):
 		return present[best].Descriptor, nil
 	}
 	return ocispec.Descriptor{}, errdefs.ErrConflict.WithMessage("multiple matching manifests found but no specific platform requested")
 }
-
-// anyPreferring matches every platform and orders them by preference.
-type anyPreferring struct{ preferred platforms.MatchComparer }
-
-func (a anyPreferring) Match(ocispec.Platform) bool       { return true }
-func (a anyPreferring) Less(p1, p2 ocispec.Platform) bool { return a.preferred.Less(p1, p2) }
