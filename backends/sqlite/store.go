@@ -69,7 +69,11 @@ type Options struct {
 	// ImageData.Containers. nil means no image is in use.
 	Usage imagesvc.UsageProvider
 
-	// Logger receives operational messages (cleanup at Open, failed background work).
+	// Logger receives operational messages (cleanup at Open, failed background work),
+	// and, at debug level, what containerd's libraries report about the store: the lines
+	// of pulls, and the fsverity check of the content store at Open, which containerd
+	// writes through its process-wide logger (routed by path: the first Open wraps the
+	// formatter of logrus's standard logger, and lines about other paths keep it).
 	// Credentials are never logged. nil discards them.
 	Logger *slog.Logger
 
