@@ -37,7 +37,9 @@
 //
 // The requested version (the /vX.Y prefix; the maximum when there is none) must lie within
 // [Options.MinVersion, Options.MaxVersion], or the request fails with 400 and Docker's "client
-// version X is too old/new" texts. Versions compare numerically per dotted component. Every
+// version X is too old/new" texts, in the JSON error envelope (also below 1.24, where Docker
+// writes "too old" in plain text). Versions compare numerically per dotted component, a
+// component too large for an integer being larger than any other. Every
 // answer of a known route carries the headers Api-Version (the maximum, never the requested
 // version), Ostype and Server. The requested version decides the shape of the answer, as the
 // Docker daemon does (see the wire contract, spec §2.5, §3.3 and §6):

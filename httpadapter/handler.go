@@ -158,7 +158,9 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		c.version = h.cfg.maxVersion
 	}
 	if versionLess(c.version, h.cfg.minVersion) {
-		h.writeError(w, r, c.requested, errInvalid(fmt.Sprintf(
+		// Docker answers this one in plain text below 1.24, and "too new" in JSON; both
+		// are the JSON envelope here, so that a client parses either the same way.
+		h.writeError(w, r, "", errInvalid(fmt.Sprintf(
 			"client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version",
 			c.version, h.cfg.minVersion)))
 		return

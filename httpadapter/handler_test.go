@@ -86,13 +86,12 @@ func TestVersionRange(t *testing.T) {
 		{httpadapter.Options{}, "/v1.24/images/json", 200, "", ""},
 		{httpadapter.Options{}, "/v1.56/images/json", 200, "", ""},
 		{httpadapter.Options{}, "/v1.56.0/images/json", 200, "", ""},
-		// Below 1.24 every error is plain text, "too old" included, as Docker 29 answers
-		// (moby daemon/server/server.go: "be nice" to clients that predate JSON errors);
-		// from 1.24 on "too old" is JSON (the MinVersion 1.40 case below).
+		// "Too old" is Docker's JSON error envelope like "too new", also below 1.24
+		// (Docker 29 answers it in plain text there: a deliberate difference).
 		{httpadapter.Options{}, "/v1.9/images/json", 400,
-			"client version 1.9 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version\n", "text/plain; charset=utf-8"},
+			`{"message":"client version 1.9 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version"}` + "\n", "application/json"},
 		{httpadapter.Options{}, "/v1.23/images/json", 400,
-			"client version 1.23 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version\n", "text/plain; charset=utf-8"},
+			`{"message":"client version 1.23 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version"}` + "\n", "application/json"},
 		{httpadapter.Options{}, "/v1.99/images/json", 400,
 			`{"message":"client version 1.99 is too new. Maximum supported API version is 1.56"}` + "\n", "application/json"},
 		{httpadapter.Options{}, "/v2/images/json", 400,
