@@ -1,0 +1,192 @@
+package testimages
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"slices"
+
+	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// BadArchive is an archive that a load must refuse, leaving nothing behind. Its valid
+// blobs come first and its fault last, so that a load has written blobs when it fails.
+type BadArchive struct {
+	// Name names the case.
+	Name string
+	// Class is the errdefs class of the load's error (errdefs.ErrInvalidArgument...).
+	Class error
+	// MaxSize, when not zero, is the backend's load size bound the case needs.
+	MaxSize int64
+	// Open streams the archive from its start; the archive is never held in memory
+	// whole. The caller closes it, which stops the stream.
+	Open func() io.ReadCloser
+}
+
+// BadArchives returns the archives a load must refuse, built around one small OCI
+// image (one platform, linux/amd64). Each case's archive is written by a goroutine as
+// it is read.
+func BadArchives() ([]BadArchive, error) {
+	img, err := OCIManifest(Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 4242})
+	if err != nil {
+		return nil, err
+	}
+	m, _, err := img.Manifest(img.Descriptor.Digest)
+	if err != nil {
+		return nil, err
+	}
+	// layout returns the members of an OCI layout of img named bad:1, without the
+	// blob skip; index.json names target (img's manifest when zero).
+	layout := func(skip digest.Digest, target ocispec.Descriptor) []archiveMember {
+		var ms []archiveMember
+		for _, d := range img.Digests() {
+			if d != skip {
+				ms = append(ms, archiveMember{name: "blobs/sha256/" + d.Encoded(), data: img.Blobs[d].Data})
+			}
+		}
+		if target.Digest == "" {
+			target = img.Descriptor
+		}
+		target.Annotations = map[string]string{"io.containerd.image.name": "docker.io/library/bad:1"}
+		idx, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{target}})
+		return append(ms, archiveMember{name: "index.json", data: idx}, archiveMember{name: "oci-layout", data: []byte(`{"imageLayoutVersion":"1.0.0"}`)})
+	}
+	stream := func(ms []archiveMember, cut int64) func() io.ReadCloser {
+		return func() io.ReadCloser { return streamTar(ms, cut, true) }
+	}
+	invalid := func(name string, ms ...archiveMember) BadArchive {
+		return BadArchive{Name: name, Class: errdefs.ErrInvalidArgument, Open: stream(ms, -1)}
+	}
+	good := layout("", ocispec.Descriptor{})
+	return []BadArchive{
+		invalid("dot-dot", append(good, archiveMember{name: "x/../../escape", data: []byte("x")})...),
+		invalid("absolute symlink", append(good, archiveMember{name: "evil", flag: tar.TypeSymlink, link: "/etc/passwd"})...),
+		{Name: "truncated", Class: errdefs.ErrInvalidArgument, Open: stream(good, tarSize(good)/2)},
+		invalid("missing config", layout(m.Config.Digest, ocispec.Descriptor{})...),
+		invalid("digest mismatch", append(good, archiveMember{name: "blobs/sha256/" + digest.FromString("other").Encoded(), data: []byte("not it")})...),
+		{Name: "too large", Class: errdefs.ErrResourceExhausted, MaxSize: 4096, Open: stream(good, -1)},
+	}, nil
+}
+
+// archiveMember is one member of a streamed archive: data followed by pad spaces (JSON
+// whitespace), so that a large member is not held in memory.
+type archiveMember struct {
+	name, link string
+	flag       byte
+	data       []byte
+	pad        int64
+}
+
+func (m archiveMember) size() int64 {
+	if m.flag != 0 && m.flag != tar.TypeReg {
+		return 0
+	}
+	return int64(len(m.data)) + m.pad
+}
+
+// digest returns the digest of m's content, computed as it is streamed.
+func (m archiveMember) digest() digest.Digest {
+	h := sha256.New()
+	_ = m.writeContent(h)
+	return digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(h.Sum(nil)))
+}
+
+func (m archiveMember) writeContent(w io.Writer) error {
+	if _, err := w.Write(m.data); err != nil {
+		return err
+	}
+	spaces := slices.Repeat([]byte(" "), 64<<10)
+	for left := m.pad; left > 0; {
+		n := min(left, int64(len(spaces)))
+		if _, err := w.Write(spaces[:n]); err != nil {
+			return err
+		}
+		left -= n
+	}
+	return nil
+}
+
+// tarSize returns the size of the tar archive of ms, trailer included.
+func tarSize(ms []archiveMember) int64 {
+	var c countingWriter
+	_ = writeTar(&c, ms, true)
+	return int64(c)
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+// streamTar writes the tar archive of ms to the returned reader as it is read: its
+// first cut bytes when cut >= 0, and without the end-of-archive trailer when not
+// trailer.
+func streamTar(ms []archiveMember, cut int64, trailer bool) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		var w io.Writer = pw
+		if cut >= 0 {
+			w = &cutWriter{w: pw, left: cut}
+		}
+		err := writeTar(w, ms, trailer)
+		if err == errCut {
+			err = nil
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+func writeTar(w io.Writer, ms []archiveMember, trailer bool) error {
+	tw := tar.NewWriter(w)
+	for _, m := range ms {
+		flag := m.flag
+		if flag == 0 {
+			flag = tar.TypeReg
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: m.name, Linkname: m.link, Typeflag: flag, Mode: 0o644, Size: m.size()}); err != nil {
+			return err
+		}
+		if m.size() > 0 {
+			if err := m.writeContent(tw); err != nil {
+				return err
+			}
+		}
+	}
+	if !trailer {
+		return tw.Flush()
+	}
+	return tw.Close()
+}
+
+// cutWriter passes on the first left bytes, then fails with errCut.
+type cutWriter struct {
+	w    io.Writer
+	left int64
+}
+
+var errCut = io.ErrShortWrite
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errCut
+	}
+	if int64(len(p)) > c.left {
+		n, err := c.w.Write(p[:c.left])
+		c.left -= int64(n)
+		if err == nil {
+			err = errCut
+		}
+		return n, err
+	}
+	n, err := c.w.Write(p)
+	c.left -= int64(n)
+	return n, err
+}
