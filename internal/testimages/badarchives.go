@@ -66,6 +66,14 @@ func BadArchives() ([]BadArchive, error) {
 	return []BadArchive{
 		invalid("dot-dot", append(good, archiveMember{name: "x/../../escape", data: []byte("x")})...),
 		invalid("absolute symlink", append(good, archiveMember{name: "evil", flag: tar.TypeSymlink, link: "/etc/passwd"})...),
+		{Name: "absolute symlink last, no trailer", Class: errdefs.ErrInvalidArgument,
+			Open: func() io.ReadCloser {
+				return streamTar(append(good, archiveMember{name: "evil", flag: tar.TypeSymlink, link: "/etc/passwd"}), -1, false)
+			}},
+		{Name: "dot-dot last, no trailer", Class: errdefs.ErrInvalidArgument,
+			Open: func() io.ReadCloser {
+				return streamTar(append(good, archiveMember{name: "../escape", data: []byte("x")}), -1, false)
+			}},
 		{Name: "truncated", Class: errdefs.ErrInvalidArgument, Open: stream(good, tarSize(good)/2)},
 		invalid("missing config", layout(m.Config.Digest, ocispec.Descriptor{})...),
 		invalid("digest mismatch", append(good, archiveMember{name: "blobs/sha256/" + digest.FromString("other").Encoded(), data: []byte("not it")})...),

@@ -119,9 +119,14 @@ func Load(ctx context.Context, cs content.Store, req imagesvc.LoadRequest, opts 
 	index, err := archive.ImportIndex(ctx, store, io.TeeReader(plain, pw))
 	pw.Close()
 	<-v.done
-	if err != nil || v.err != nil || store.err() != nil {
+	// The validator runs a step behind the importer: when the archive ends right after an
+	// unsafe member (no trailer), the importer has finished without error.
+	if err != nil || v.err != nil || v.unsafe != nil || store.err() != nil {
 		if err == nil {
 			err = v.err
+		}
+		if err == nil {
+			err = v.unsafe
 		}
 		return nil, loadError(ctx, src, plain, v, store, err)
 	}
