@@ -63,7 +63,36 @@ func BadArchives() ([]BadArchive, error) {
 		return BadArchive{Name: name, Class: errdefs.ErrInvalidArgument, Open: stream(ms, -1)}
 	}
 	good := layout("", ocispec.Descriptor{})
+
+	// Metadata larger than what a load reads into memory (4 MiB for manifests and
+	// indexes, 32 MiB for configs), valid JSON followed by whitespace.
+	const hugeManifest, hugeConfig = 8 << 20, 40 << 20
+	hugeIndex := layout("", ocispec.Descriptor{})
+	for i := range hugeIndex {
+		if hugeIndex[i].name == "index.json" {
+			hugeIndex[i].pad = hugeManifest
+		}
+	}
+	bigManifest := archiveMember{data: img.Blobs[img.Descriptor.Digest].Data, pad: hugeManifest}
+	bigManifestDesc := ocispec.Descriptor{MediaType: img.Descriptor.MediaType, Digest: bigManifest.digest(), Size: bigManifest.size()}
+	bigManifest.name = "blobs/sha256/" + bigManifestDesc.Digest.Encoded()
+	hugeManifestLayout := append(layout(img.Descriptor.Digest, bigManifestDesc), bigManifest)
+	var docker []archiveMember
+	var layers []string
+	for _, l := range m.Layers {
+		name := l.Digest.Encoded() + "/layer.tar"
+		docker = append(docker, archiveMember{name: name, data: img.Blobs[l.Digest].Data})
+		layers = append(layers, name)
+	}
+	mf, _ := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{"bad:config"}, "Layers": layers}})
+	docker = append(docker,
+		archiveMember{name: "config.json", data: img.Blobs[m.Config.Digest].Data, pad: hugeConfig},
+		archiveMember{name: "manifest.json", data: mf})
+
 	return []BadArchive{
+		invalid("huge index.json", hugeIndex...),
+		invalid("huge manifest", hugeManifestLayout...),
+		invalid("huge config (Docker archive)", docker...),
 		invalid("dot-dot", append(good, archiveMember{name: "x/../../escape", data: []byte("x")})...),
 		invalid("absolute symlink", append(good, archiveMember{name: "evil", flag: tar.TypeSymlink, link: "/etc/passwd"})...),
 		{Name: "absolute symlink last, no trailer", Class: errdefs.ErrInvalidArgument,

@@ -157,6 +157,7 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 		recs []LoadRecord
 		top  = map[digest.Digest]bool{}
 	)
+	bounded := model.BoundedProvider(cs)
 	var handler images.HandlerFunc = func(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 		if opts.Hold != nil {
 			if err := opts.Hold(ctx, desc.Digest); err != nil {
@@ -164,8 +165,11 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 			}
 		}
 		if desc.Digest == index.Digest {
-			data, err := content.ReadBlob(ctx, cs, desc)
+			data, err := model.ReadMetadata(ctx, cs, desc)
 			if err != nil {
+				if errdefs.IsInvalidArgument(err) {
+					return nil, errdefs.ErrInvalidArgument.WithMessage("invalid index.json: " + err.Error())
+				}
 				return nil, err
 			}
 			idx, err := model.ParseIndex(data, desc)
@@ -177,7 +181,8 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 			}
 			return idx.Manifests, nil
 		}
-		children, err := images.Children(ctx, cs, desc)
+		// Children reads manifests and indexes whole: bounded by their real size.
+		children, err := images.Children(ctx, bounded, desc)
 		if err != nil {
 			if !errdefs.IsNotFound(err) {
 				return nil, err
@@ -313,7 +318,7 @@ func loadError(ctx context.Context, src, plain *bounded, v *validator, store *ch
 		if serr := store.err(); serr != nil {
 			return importer.StoreError("storing the archive", serr)
 		}
-		if merr := store.mismatchErr(); merr != nil {
+		if merr := store.invalidErr(); merr != nil {
 			return merr
 		}
 	}
@@ -418,7 +423,7 @@ type checkedStore struct {
 	hold     func(context.Context, digest.Digest) error
 	mu       sync.Mutex
 	storeErr error
-	mismatch error
+	invalid  error // the archive's fault found by the store (digest mismatch, oversized metadata)
 }
 
 func (s *checkedStore) err() error {
@@ -427,10 +432,29 @@ func (s *checkedStore) err() error {
 	return s.storeErr
 }
 
-func (s *checkedStore) mismatchErr() error {
+func (s *checkedStore) invalidErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mismatch
+	return s.invalid
+}
+
+func (s *checkedStore) setInvalid(err error) {
+	s.mu.Lock()
+	if s.invalid == nil {
+		s.invalid = err
+	}
+	s.mu.Unlock()
+}
+
+// ReaderAt opens a blob, failing when it is a manifest, an index or an image config
+// larger than the bound of what is read whole into memory (the importer reads a Docker
+// archive's configs for their platform).
+func (s *checkedStore) ReaderAt(ctx context.Context, desc ocispec.Descriptor) (content.ReaderAt, error) {
+	ra, err := model.BoundedProvider(s.Store).ReaderAt(ctx, desc)
+	if errdefs.IsInvalidArgument(err) {
+		s.setInvalid(err)
+	}
+	return ra, err
 }
 
 func (s *checkedStore) fail(err error) error {
@@ -504,11 +528,7 @@ func (w *checkedWriter) Commit(ctx context.Context, size int64, expected digest.
 	if w.want != "" && expected == "" {
 		if got := w.Writer.Digest(); got != w.want {
 			err := errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("digest mismatch: archive member %q has digest %s", w.member, got))
-			w.s.mu.Lock()
-			if w.s.mismatch == nil {
-				w.s.mismatch = err
-			}
-			w.s.mu.Unlock()
+			w.s.setInvalid(err)
 			return err
 		}
 		expected = w.want
