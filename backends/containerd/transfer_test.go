@@ -3,6 +3,7 @@ package containerd
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/opencontainers/go-digest"
@@ -59,4 +60,22 @@ func assertNothingLoaded(t *testing.T, s *Store) {
 	recs, err := s.client.ImageService().List(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, recs, "no record")
+}
+
+// TestLoadStopsOnCancel loads an archive that never ends with a short deadline: the
+// load returns the context's error promptly and leaves nothing.
+func TestLoadStopsOnCancel(t *testing.T) {
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			out, err := s.Load(ctx, imagesvc.LoadRequest{Source: testimages.EndlessArchive()})
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Less(t, time.Since(start), 5*time.Second, "the load stops when its context ends")
+			assert.Empty(t, out)
+			assertNothingLoaded(t, s)
+		})
+	}
 }

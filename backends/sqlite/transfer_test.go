@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,4 +47,20 @@ func assertNothingLoaded(t *testing.T, s *Store) {
 	assert.Zero(t, ingests(t, s), "no unfinished write left behind")
 	assert.Empty(t, listIDs(t, s, imagesvc.ListOptions{All: true}))
 	checkCatalog(t, s, true)
+}
+
+// TestLoadStopsOnCancel loads an archive that never ends with a short deadline: the
+// load returns the context's error promptly and leaves nothing.
+func TestLoadStopsOnCancel(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	out, err := s.Load(ctx, imagesvc.LoadRequest{Source: testimages.EndlessArchive()})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second, "the load stops when its context ends")
+	assert.Empty(t, out)
+	assertNothingLoaded(t, s)
 }

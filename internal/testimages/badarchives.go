@@ -2,11 +2,13 @@ package testimages
 
 import (
 	"archive/tar"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
@@ -226,4 +228,23 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.left -= int64(n)
 	return n, err
+}
+
+// EndlessArchive returns an archive that never ends: one blob member claiming a size of
+// 1 TiB whose zero bytes trickle in (32 KiB a millisecond). A load of it ends only by
+// its context (or its size bound).
+func EndlessArchive() io.Reader {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	_ = tw.WriteHeader(&tar.Header{Name: "blobs/sha256/" + digest.FromString("endless").Encoded(), Typeflag: tar.TypeReg, Mode: 0o644, Size: 1 << 40})
+	return io.MultiReader(&buf, slowZeros{})
+}
+
+type slowZeros struct{}
+
+func (slowZeros) Read(p []byte) (int, error) {
+	time.Sleep(time.Millisecond)
+	n := min(len(p), 32<<10)
+	clear(p[:n])
+	return n, nil
 }

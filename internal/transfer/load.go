@@ -104,13 +104,13 @@ func Load(ctx context.Context, cs content.Store, req imagesvc.LoadRequest, opts 
 		return nil, err
 	}
 	limit := importer.MaxSize(opts.MaxSize)
-	src := &bounded{r: req.Source, limit: limit, what: "archive"}
+	src := importer.NewBoundedReader(ctx, req.Source, limit, nil)
 	dr, err := importer.Decompress(ctx, src)
 	if err != nil {
 		return nil, loadError(ctx, src, nil, nil, nil, fmt.Errorf("failed to decompress input tar archive: %w", err))
 	}
 	defer dr.Close()
-	plain := &bounded{r: dr, limit: limit, what: "decompressed archive"}
+	plain := importer.NewBoundedReader(ctx, dr, limit, nil)
 
 	pr, pw := io.Pipe()
 	v := &validator{done: make(chan struct{})}
@@ -301,18 +301,22 @@ func verifyPlatforms(ctx context.Context, cs content.Store, recs []LoadRecord, w
 // loadError classifies a failure to import the archive: the context, the size bound,
 // the source, the store (a full disk is the server's failure), an unsafe member or a
 // digest mismatch, else the archive's fault with the importer's text unchanged.
-func loadError(ctx context.Context, src, plain *bounded, v *validator, store *checkedStore, err error) error {
+func loadError(ctx context.Context, src, plain *importer.BoundedReader, v *validator, store *checkedStore, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	for _, b := range []*bounded{src, plain} {
-		if b != nil && b.exceeded {
+	for i, b := range []*importer.BoundedReader{src, plain} {
+		if b != nil && b.Exceeded() {
+			what := "archive"
+			if i == 1 {
+				what = "decompressed archive"
+			}
 			return errdefs.ErrResourceExhausted.WithMessage(fmt.Sprintf(
-				"%s exceeds the load size limit of %d bytes; the host raises the limit with the backend option MaxImportSize", b.what, b.limit))
+				"%s exceeds the load size limit of %d bytes; the host raises the limit with the backend option MaxImportSize", what, b.Limit()))
 		}
 	}
-	if src.err != nil {
-		return fmt.Errorf("load: reading the archive: %w", src.err)
+	if rerr := src.Err(); rerr != nil {
+		return fmt.Errorf("load: reading the archive: %w", rerr)
 	}
 	if store != nil {
 		if serr := store.err(); serr != nil {
@@ -329,30 +333,6 @@ func loadError(ctx context.Context, src, plain *bounded, v *validator, store *ch
 		return err
 	}
 	return errdefs.ErrInvalidArgument.WithMessage(err.Error())
-}
-
-// bounded reads at most limit bytes of r, and remembers r's own error.
-type bounded struct {
-	r        io.Reader
-	n, limit int64
-	what     string
-	exceeded bool
-	err      error
-}
-
-var errTooLarge = errors.New("archive too large")
-
-func (b *bounded) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	b.n += int64(n)
-	if b.n > b.limit {
-		b.exceeded = true
-		return 0, errTooLarge
-	}
-	if err != nil && err != io.EOF && b.err == nil {
-		b.err = err
-	}
-	return n, err
 }
 
 // validator reads the same tar stream as the importer, a step behind, and stops it at
