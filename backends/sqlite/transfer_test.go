@@ -64,3 +64,24 @@ func TestLoadStopsOnCancel(t *testing.T) {
 	assert.Empty(t, out)
 	assertNothingLoaded(t, s)
 }
+
+// TestLoadReportsRecordedNames loads an archive naming one image by a name that is not
+// a reference and by a valid one: only the recorded name is reported, once.
+func TestLoadReportsRecordedNames(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	img, err := testimages.OCIManifest(testimages.Config{Seed: 77})
+	require.NoError(t, err)
+	src := testimages.OCIArchive(img, "Not A Reference!", "foo:1")
+	defer src.Close()
+	out, err := s.Load(context.Background(), imagesvc.LoadRequest{Source: src})
+	require.NoError(t, err)
+	assert.Equal(t, []imagesvc.LoadedImage{{Name: "foo:1", ID: img.Descriptor.Digest}}, out)
+
+	src2 := testimages.OCIArchive(img, "Not A Reference!")
+	defer src2.Close()
+	out, err = s.Load(context.Background(), imagesvc.LoadRequest{Source: src2})
+	require.NoError(t, err)
+	assert.Equal(t, []imagesvc.LoadedImage{{ID: img.Descriptor.Digest}}, out, "an unrecorded name is not reported")
+}

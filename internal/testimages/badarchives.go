@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -247,4 +248,26 @@ func (slowZeros) Read(p []byte) (int, error) {
 	n := min(len(p), 32<<10)
 	clear(p[:n])
 	return n, nil
+}
+
+// OCIArchive returns an OCI layout archive of img whose index.json lists img once per
+// name, annotated io.containerd.image.name verbatim, or once without a name when names
+// is empty.
+func OCIArchive(img *Image, names ...string) io.ReadCloser {
+	var ms []archiveMember
+	for _, d := range img.Digests() {
+		ms = append(ms, archiveMember{name: "blobs/sha256/" + d.Encoded(), data: img.Blobs[d].Data})
+	}
+	var descs []ocispec.Descriptor
+	for _, n := range names {
+		d := img.Descriptor
+		d.Annotations = map[string]string{images.AnnotationImageName: n}
+		descs = append(descs, d)
+	}
+	if len(names) == 0 {
+		descs = append(descs, img.Descriptor)
+	}
+	idx, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: descs})
+	ms = append(ms, archiveMember{name: "index.json", data: idx}, archiveMember{name: "oci-layout", data: []byte(`{"imageLayoutVersion":"1.0.0"}`)})
+	return streamTar(ms, -1, true)
 }

@@ -42,6 +42,10 @@ type LoadOptions struct {
 	// to the garbage collector may be committed again, which does not lease it). Stores
 	// whose writers and readers already protect (a leased view) leave it nil.
 	Hold func(ctx context.Context, d digest.Digest) error
+	// VerbatimNames records a name that is not a reference verbatim, as Docker's
+	// containerd store does; without it such a name is not recorded (nor reported), and
+	// the image is recorded without a name unless the archive names it otherwise.
+	VerbatimNames bool
 }
 
 // LoadRecord is one image record a load decided on (spec §7.3).
@@ -50,8 +54,8 @@ type LoadRecord struct {
 	// io.containerd.image.name annotation, else its org.opencontainers.image.ref.name), or
 	// "" for the image's dangling record.
 	Name string
-	// Named is Name parsed with reference.ParseNormalizedNamed; nil when Name is "" or does
-	// not parse (a dangling record of the target is then recorded too).
+	// Named is Name parsed with reference.ParseNormalizedNamed; nil when Name is "" or
+	// (with [LoadOptions.VerbatimNames]) does not parse.
 	Named reference.Named
 	// Target is the archive's index.json descriptor, annotations included.
 	Target ocispec.Descriptor
@@ -81,8 +85,12 @@ func (r LoadRecord) familiar() string {
 
 // Recorder writes the records of a load, in order, with Docker's rules: a name that
 // exists moves to its new target, the image it pointed at kept as a dangling image when
-// that was its last name; a dangling record is only needed when the target has no other
-// name. Every blob of the records is in the store the load wrote to.
+// that was its last name, and the target's dangling record (if any) is removed. A
+// record with no Name is the image itself: a store with dangling records writes one
+// only when, once the named records are written, the target has no other name (so
+// that every reported record exists after the load). [Load] never passes a nameless
+// record for a target that another record of the archive names. Every blob of the
+// records is in the store the load wrote to.
 type Recorder func(ctx context.Context, recs []LoadRecord) error
 
 // Load reads req.Source into cs with containerd's archive importer (Docker archives and
@@ -234,12 +242,14 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 				if n, err := reference.ParseNormalizedNamed(name); err == nil {
 					named = n
 				}
-				recs = append(recs, LoadRecord{Name: name, Named: named, Target: m})
+				if named != nil || opts.VerbatimNames {
+					recs = append(recs, LoadRecord{Name: name, Named: named, Target: m})
+					continue
+				}
 			}
-			if named == nil {
-				recs = append(recs, LoadRecord{Target: m})
-			}
+			recs = append(recs, LoadRecord{Target: m})
 		}
+		recs = withoutNamedTwins(recs)
 		return children, nil
 	}
 	if err := images.WalkNotEmpty(ctx, collect, index); err != nil {
@@ -263,6 +273,29 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 		return nil, importer.StoreError("reading the loaded content", err)
 	}
 	return recs, nil
+}
+
+// withoutNamedTwins drops the nameless records whose target another record names, and
+// repeated nameless records: one record (and one reported line) per record the load
+// leaves.
+func withoutNamedTwins(recs []LoadRecord) []LoadRecord {
+	named := map[digest.Digest]bool{}
+	for _, r := range recs {
+		if r.Name != "" {
+			named[r.Target.Digest] = true
+		}
+	}
+	out := recs[:0]
+	for _, r := range recs {
+		if r.Name == "" {
+			if named[r.Target.Digest] {
+				continue
+			}
+			named[r.Target.Digest] = true
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // verifyPlatforms checks that each loaded record provides one of the requested
