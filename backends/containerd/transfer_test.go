@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,6 +77,40 @@ func TestLoadStopsOnCancel(t *testing.T) {
 			assert.Less(t, time.Since(start), 5*time.Second, "the load stops when its context ends")
 			assert.Empty(t, out)
 			assertNothingLoaded(t, s)
+		})
+	}
+}
+
+// TestLoadKeepsReplacedImageDangling loads an archive naming image B "foo:1" (verbatim,
+// not normalized) over an earlier load of image A as "foo:1": the name moves to B and A
+// stays as moby-dangling@A. A nameless descriptor of an image the archive also names
+// adds no dangling record.
+func TestLoadKeepsReplacedImageDangling(t *testing.T) {
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{})
+			ctx := context.Background()
+			a, err := testimages.OCIManifest(testimages.Config{Seed: 1})
+			require.NoError(t, err)
+			b, err := testimages.OCIManifest(testimages.Config{Seed: 2})
+			require.NoError(t, err)
+			for _, img := range []*testimages.Image{a, b} {
+				src := testimages.OCIArchive(img, "foo:1")
+				out, err := s.Load(ctx, imagesvc.LoadRequest{Source: src})
+				src.Close()
+				require.NoError(t, err)
+				assert.Equal(t, []imagesvc.LoadedImage{{Name: "foo:1", ID: img.Descriptor.Digest}}, out)
+			}
+			nctx := s.nsContext(ctx)
+			is := s.client.ImageService()
+			rec, err := is.Get(nctx, "foo:1")
+			require.NoError(t, err)
+			assert.Equal(t, b.Descriptor.Digest, rec.Target.Digest)
+			old, err := is.Get(nctx, danglingName(a.Descriptor.Digest))
+			require.NoError(t, err, "the replaced image is kept dangling")
+			assert.Equal(t, a.Descriptor.Digest, old.Target.Digest)
+			_, err = is.Get(nctx, danglingName(b.Descriptor.Digest))
+			assert.True(t, errdefs.IsNotFound(err), "no dangling twin of a named image: %v", err)
 		})
 	}
 }
