@@ -106,35 +106,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 // the old record is deleted (its image kept dangling when it was its last record) and
 // rec created. The dangling record of rec's target is then deleted.
 func (s *Store) createOrReplace(ctx context.Context, rec images.Image) (bool, error) {
-	is := s.client.ImageService()
-	_, err := is.Create(ctx, rec)
-	if errdefs.IsAlreadyExists(err) {
-		old, gerr := is.Get(ctx, rec.Name)
-		switch {
-		case gerr != nil:
-			err = gerr
-		case old.Target.Digest == rec.Target.Digest:
-			return false, nil
-		default:
-			// From here on, the context does not interrupt the change half-way.
-			wctx := context.WithoutCancel(ctx)
-			if err = s.keepDangling(wctx, old); err == nil {
-				err = is.Delete(wctx, old.Name, images.DeleteTarget(&old.Target))
-				if err == nil || errdefs.IsNotFound(err) {
-					_, err = is.Create(wctx, rec)
-				}
-			}
-		}
-	}
-	if err != nil {
-		return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", rec.Name, err))
-	}
-	if !isDangling(rec.Name) {
-		if derr := is.Delete(ctx, danglingName(rec.Target.Digest)); derr != nil && !errdefs.IsNotFound(derr) {
-			s.log.Debug("removing a dangling record", "digest", rec.Target.Digest.String(), "error", derr)
-		}
-	}
-	return true, nil
+	return s.moveName(ctx, rec, true)
 }
 
 // Prune removes the unused images that match opts (see [imagesvc.Pruner]), with the rules

@@ -3,12 +3,10 @@ package containerd
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/leases"
-	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 
@@ -49,7 +47,7 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 	defer func() { release(!recorded) }()
 	lm := s.client.LeasesService()
 	opts := xfer.LoadOptions{
-		MaxSize: s.opts.MaxImportSize, Host: s.platform, GCLabels: true,
+		MaxSize: s.opts.MaxImportSize, Host: s.platform, GCLabels: true, VerbatimNames: true,
 		Hold: func(ctx context.Context, d digest.Digest) error {
 			return lm.AddResource(ctx, l, leases.Resource{ID: d.String(), Type: "content"})
 		},
@@ -82,40 +80,26 @@ func (s *Store) recordLoaded(ctx context.Context, recs []xfer.LoadRecord) error 
 	defer unlock()
 	// From here on, the context does not interrupt the records half-way.
 	wctx := context.WithoutCancel(ctx)
-	is := s.client.ImageService()
+	// Named records first, so that a nameless one is written only when its target has
+	// no other name (see xfer.Recorder).
 	dropped := map[digest.Digest]bool{}
-	for _, r := range recs {
-		name := r.Name
-		if name == "" {
-			name = danglingName(r.Target.Digest)
-		}
-		if r.Named != nil {
-			if old, err := is.Get(wctx, r.Named.String()); err == nil {
-				if old.Target.Digest != r.Target.Digest {
-					if err := s.keepDangling(wctx, old); err != nil {
-						s.log.Warn("keeping the previous image as dangling", "name", old.Name, "error", err)
-					}
-					dropped[old.Target.Digest] = true
-				}
-			} else if !errdefs.IsNotFound(err) {
-				return fmt.Errorf("recording image %s: %w", name, err)
+	for _, named := range []bool{true, false} {
+		for _, r := range recs {
+			if (r.Name != "") != named {
+				continue
 			}
-		}
-		rec := images.Image{Name: name, Target: r.Target}
-		if _, err := is.Update(wctx, rec, "target"); err != nil {
-			if !errdefs.IsNotFound(err) {
-				return fmt.Errorf("recording image %s: %w", name, err)
+			name := r.Name
+			if name == "" {
+				name = danglingName(r.Target.Digest)
 			}
-			if _, err := is.Create(wctx, rec); err != nil && !errdefs.IsAlreadyExists(err) {
-				return fmt.Errorf("recording image %s: %w", name, err)
+			if old, err := s.client.ImageService().Get(wctx, name); err == nil {
+				dropped[old.Target.Digest] = true
 			}
-		}
-		if r.Name != "" {
-			if err := is.Delete(wctx, danglingName(r.Target.Digest)); err != nil && !errdefs.IsNotFound(err) {
-				s.log.Debug("removing a dangling record", "digest", r.Target.Digest.String(), "error", err)
+			if _, err := s.moveName(wctx, images.Image{Name: name, Target: r.Target}, false); err != nil {
+				return err
 			}
+			dropped[r.Target.Digest] = true
 		}
-		dropped[r.Target.Digest] = true
 	}
 	for d := range dropped {
 		s.cache.drop(d)

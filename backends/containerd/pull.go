@@ -167,30 +167,61 @@ func (s *Store) setName(ctx context.Context, name string, target ocispec.Descrip
 			return false, nil
 		}
 	}
+	return s.moveName(ctx, images.Image{Name: name, Target: target}, false)
+}
+
+// moveName is Docker's rule for pointing the record rec.Name at rec.Target, written
+// once for pull, tag and load (the caller holds lockWrites): the record is created, or,
+// when the name exists with another target, the image it left is kept as
+// moby-dangling@<digest> if that was its last name, and the record is moved (replace:
+// deleted and created as rec, labels included; else only its target changes, keeping
+// its creation time and labels). A named record then removes its target's dangling
+// record. A dangling rec is not written when the target has another record. It reports
+// whether the name is new or moved.
+func (s *Store) moveName(ctx context.Context, rec images.Image, replace bool) (bool, error) {
+	is := s.client.ImageService()
+	if isDangling(rec.Name) {
+		recs, err := is.List(ctx, "target.digest=="+rec.Target.Digest.String())
+		if err != nil {
+			return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", rec.Name, err))
+		}
+		if len(withoutPullRecords(recs)) > 0 {
+			return false, nil
+		}
+	}
 	updated := true
-	_, err = is.Create(ctx, images.Image{Name: name, Target: target})
+	_, err := is.Create(ctx, rec)
 	if errdefs.IsAlreadyExists(err) {
-		old, gerr := is.Get(ctx, name)
+		old, gerr := is.Get(ctx, rec.Name)
 		switch {
 		case gerr != nil:
 			err = gerr
-		case old.Target.Digest == target.Digest:
+		case old.Target.Digest == rec.Target.Digest:
 			updated, err = false, nil
 		default:
-			// Keep the image the name moves away from before it loses its last name, so
-			// that garbage collection never sees it unreferenced.
-			if err = s.keepDangling(ctx, old); err == nil {
-				old.Target = target
-				_, err = is.Update(ctx, old, "target")
+			// From here on, the context does not interrupt the change half-way. Keep the
+			// image the name leaves before it loses its last name, so that garbage
+			// collection never sees it unreferenced.
+			wctx := context.WithoutCancel(ctx)
+			if err = s.keepDangling(wctx, old); err == nil {
+				if replace {
+					err = is.Delete(wctx, old.Name, images.DeleteTarget(&old.Target))
+					if err == nil || errdefs.IsNotFound(err) {
+						_, err = is.Create(wctx, rec)
+					}
+				} else {
+					old.Target = rec.Target
+					_, err = is.Update(wctx, old, "target")
+				}
 			}
 		}
 	}
 	if err != nil {
-		return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", name, err))
+		return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", rec.Name, err))
 	}
-	if !isDangling(name) {
-		if derr := is.Delete(ctx, danglingName(target.Digest)); derr != nil && !errdefs.IsNotFound(derr) {
-			s.log.Debug("removing a dangling record", "digest", target.Digest.String(), "error", derr)
+	if !isDangling(rec.Name) {
+		if derr := is.Delete(ctx, danglingName(rec.Target.Digest)); derr != nil && !errdefs.IsNotFound(derr) {
+			s.log.Debug("removing a dangling record", "digest", rec.Target.Digest.String(), "error", derr)
 		}
 	}
 	return updated, nil

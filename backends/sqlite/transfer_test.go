@@ -1,16 +1,10 @@
 package sqlite
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"encoding/json"
 	"testing"
+	"time"
 
-	"github.com/containerd/errdefs"
-	"github.com/opencontainers/go-digest"
-	"github.com/opencontainers/image-spec/specs-go"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,94 +12,76 @@ import (
 	"github.com/imageapi/imageapi/internal/testimages"
 )
 
-// badArchives returns archives whose valid blobs come first and whose fault comes last,
-// so that a load has written blobs when it fails.
-func badArchives(t *testing.T) map[string][]byte {
-	t.Helper()
-	img, err := testimages.OCIManifest(testimages.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Seed: 4242})
-	require.NoError(t, err)
-	m, _, err := img.Manifest(img.Descriptor.Digest)
-	require.NoError(t, err)
-	type member struct {
-		name, link string
-		flag       byte
-		data       []byte
-	}
-	build := func(skip digest.Digest, tail ...member) []byte {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		var ms []member
-		for d, b := range img.Blobs {
-			if d != skip {
-				ms = append(ms, member{name: "blobs/sha256/" + d.Encoded(), data: b.Data})
-			}
-		}
-		d := img.Descriptor
-		d.Annotations = map[string]string{"io.containerd.image.name": "docker.io/library/bad:1"}
-		idx, _ := json.Marshal(ocispec.Index{Versioned: specsV2, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{d}})
-		ms = append(ms, member{name: "index.json", data: idx}, member{name: "oci-layout", data: []byte(`{"imageLayoutVersion":"1.0.0"}`)})
-		for _, x := range append(ms, tail...) {
-			flag := x.flag
-			if flag == 0 {
-				flag = tar.TypeReg
-			}
-			size := int64(len(x.data))
-			if flag != tar.TypeReg {
-				size = 0
-			}
-			require.NoError(t, tw.WriteHeader(&tar.Header{Name: x.name, Linkname: x.link, Typeflag: flag, Mode: 0o644, Size: size}))
-			if size > 0 {
-				_, err := tw.Write(x.data)
-				require.NoError(t, err)
-			}
-		}
-		require.NoError(t, tw.Close())
-		return buf.Bytes()
-	}
-	whole := build("")
-	return map[string][]byte{
-		"dot-dot":          build("", member{name: "x/../../escape", data: []byte("x")}),
-		"absolute symlink": build("", member{name: "evil", flag: tar.TypeSymlink, link: "/etc/passwd"}),
-		"truncated":        whole[:len(whole)/2],
-		"missing config":   build(m.Config.Digest),
-		"digest mismatch":  build("", member{name: "blobs/sha256/" + digest.FromString("other").Encoded(), data: []byte("not it")}),
-		"too large":        whole,
-	}
-}
-
-var specsV2 = specs.Versioned{SchemaVersion: 2}
-
 // TestLoadLeavesNothing loads archives that fail after blobs were written: each fails with
 // its class, and the content store's blobs and ingest directories and the catalog are as
 // before.
 func TestLoadLeavesNothing(t *testing.T) {
-	ctx := context.Background()
-	open := func(max int64) *Store {
-		s, err := Open(t.TempDir(), Options{MaxImportSize: max})
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	s, small := open(0), open(4096)
-	before := blobsOnDisk(t, s)
-	for name, data := range badArchives(t) {
-		t.Run(name, func(t *testing.T) {
-			s := s
-			if name == "too large" {
-				s = small
+	bad, err := testimages.BadArchives()
+	require.NoError(t, err)
+	pt, stores := t, map[int64]*Store{}
+	for _, b := range bad {
+		t.Run(b.Name, func(t *testing.T) {
+			s := stores[b.MaxSize]
+			if s == nil {
+				var err error
+				s, err = Open(pt.TempDir(), Options{MaxImportSize: b.MaxSize})
+				require.NoError(t, err)
+				pt.Cleanup(func() { s.Close() })
+				stores[b.MaxSize] = s
 			}
-			out, err := s.Load(ctx, imagesvc.LoadRequest{Source: bytes.NewReader(data)})
+			src := b.Open()
+			defer src.Close()
+			out, err := s.Load(context.Background(), imagesvc.LoadRequest{Source: src})
 			require.Error(t, err)
-			if name == "too large" {
-				assert.ErrorIs(t, err, errdefs.ErrResourceExhausted, "%v", err)
-			} else {
-				assert.ErrorIs(t, err, errdefs.ErrInvalidArgument, "%v", err)
-			}
+			assert.ErrorIs(t, err, b.Class, "%v", err)
 			assert.Empty(t, out)
-			assert.Equal(t, before, blobsOnDisk(t, s), "no blob left behind")
-			assert.Zero(t, ingests(t, s), "no unfinished write left behind")
-			assert.Empty(t, listIDs(t, s, imagesvc.ListOptions{All: true}))
-			checkCatalog(t, s, true)
+			assertNothingLoaded(t, s)
 		})
 	}
+}
+
+// assertNothingLoaded checks that s has no blob, no unfinished write and no image.
+func assertNothingLoaded(t *testing.T, s *Store) {
+	t.Helper()
+	assert.Empty(t, blobsOnDisk(t, s), "no blob left behind")
+	assert.Zero(t, ingests(t, s), "no unfinished write left behind")
+	assert.Empty(t, listIDs(t, s, imagesvc.ListOptions{All: true}))
+	checkCatalog(t, s, true)
+}
+
+// TestLoadStopsOnCancel loads an archive that never ends with a short deadline: the
+// load returns the context's error promptly and leaves nothing.
+func TestLoadStopsOnCancel(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	out, err := s.Load(ctx, imagesvc.LoadRequest{Source: testimages.EndlessArchive()})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second, "the load stops when its context ends")
+	assert.Empty(t, out)
+	assertNothingLoaded(t, s)
+}
+
+// TestLoadReportsRecordedNames loads an archive naming one image by a name that is not
+// a reference and by a valid one: only the recorded name is reported, once.
+func TestLoadReportsRecordedNames(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	img, err := testimages.OCIManifest(testimages.Config{Seed: 77})
+	require.NoError(t, err)
+	src := testimages.OCIArchive(img, "Not A Reference!", "foo:1")
+	defer src.Close()
+	out, err := s.Load(context.Background(), imagesvc.LoadRequest{Source: src})
+	require.NoError(t, err)
+	assert.Equal(t, []imagesvc.LoadedImage{{Name: "foo:1", ID: img.Descriptor.Digest}}, out)
+
+	src2 := testimages.OCIArchive(img, "Not A Reference!")
+	defer src2.Close()
+	out, err = s.Load(context.Background(), imagesvc.LoadRequest{Source: src2})
+	require.NoError(t, err)
+	assert.Equal(t, []imagesvc.LoadedImage{{ID: img.Descriptor.Digest}}, out, "an unrecorded name is not reported")
 }

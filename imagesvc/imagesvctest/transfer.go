@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -267,6 +268,12 @@ func buildTar(t *testing.T, members []member) []byte {
 	return buf.Bytes()
 }
 
+// withoutTrailer returns the archive data, written by buildTar, without its
+// end-of-archive trailer (two zero blocks): the archive ends right after its last member.
+func withoutTrailer(data []byte) []byte {
+	return data[:len(data)-2*512]
+}
+
 // ociArchive returns the members of an OCI layout holding img, with index.json naming
 // it by the given annotations; skip leaves blobs out.
 func ociArchive(t *testing.T, img *testimages.Image, annotations map[string]string, skip ...digest.Digest) []member {
@@ -495,6 +502,10 @@ func (s *suite) testLoadErrors(t *testing.T) {
 		{"truncated", whole[:len(whole)/2], ""},
 		{"dot-dot member", buildTar(t, append([]member{{name: "../escape", data: []byte("x")}}, good...)), ""},
 		{"absolute symlink", buildTar(t, append([]member{{name: "blobs/sha256/link", typeflag: tar.TypeSymlink, link: "/etc/passwd"}}, good...)), ""},
+		{"dot-dot member last", buildTar(t, append(slices.Clone(good), member{name: "../escape", data: []byte("x")})), ""},
+		{"dot-dot member last, no trailer", withoutTrailer(buildTar(t, append(slices.Clone(good), member{name: "../escape", data: []byte("x")}))), ""},
+		{"absolute symlink last", buildTar(t, append(slices.Clone(good), member{name: "evil", typeflag: tar.TypeSymlink, link: "/etc/passwd"})), ""},
+		{"absolute symlink last, no trailer", withoutTrailer(buildTar(t, append(slices.Clone(good), member{name: "evil", typeflag: tar.TypeSymlink, link: "/etc/passwd"}))), ""},
 		{"missing blob", buildTar(t, ociArchive(t, img, named(img, "docker.io/library/bad:1"), m.Config.Digest)), ""},
 		{"missing layer (manifest.json)", buildTar(t, missingLayer), ""},
 		{"digest mismatch", buildTar(t, wrong), ""},

@@ -34,7 +34,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -160,7 +159,7 @@ func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportReques
 		em = &emitter{fn: progress, total: max(opts.SourceSize, 0)}
 		defer em.close()
 	}
-	src := &source{ctx: ctx, r: req.Source, limit: maxSize, em: em}
+	src := NewBoundedReader(ctx, req.Source, maxSize, em.report)
 
 	layer, diffID, unpacked, err := writeLayer(ctx, ing, src, maxSize)
 	if err != nil {
@@ -234,50 +233,6 @@ func writeJSON(ctx context.Context, ing content.Ingester, mediaType string, v an
 	return desc, nil
 }
 
-// errTooLarge marks a read past the size bound.
-var errTooLarge = errors.New("archive too large")
-
-// source reads the archive: it stops when ctx ends or the bound is passed, counts bytes,
-// reports progress, and remembers the source's own read error. Decompressors may read it
-// from another goroutine.
-type source struct {
-	ctx      context.Context
-	r        io.Reader
-	limit    int64
-	em       *emitter
-	n        atomic.Int64
-	exceeded atomic.Bool
-	mu       sync.Mutex
-	err      error
-}
-
-func (s *source) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := s.r.Read(p)
-	total := s.n.Add(int64(n))
-	if total > s.limit {
-		s.exceeded.Store(true)
-		return 0, errTooLarge
-	}
-	if err != nil && err != io.EOF {
-		s.mu.Lock()
-		s.err = err
-		s.mu.Unlock()
-	}
-	if n > 0 {
-		s.em.report(total)
-	}
-	return n, err
-}
-
-func (s *source) readErr() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
 // emitter reports throttled "Importing" progress until closed.
 type emitter struct {
 	mu     sync.Mutex
@@ -331,7 +286,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 
 // writeLayer decompresses src, checks the tar stream and writes it gzip-compressed to
 // ing, returning the layer's descriptor, diff ID and uncompressed size.
-func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize int64) (ocispec.Descriptor, digest.Digest, int64, error) {
+func writeLayer(ctx context.Context, ing content.Ingester, src *BoundedReader, maxSize int64) (ocispec.Descriptor, digest.Digest, int64, error) {
 	ref := "import-" + randomHex()
 	cw, err := content.OpenWriter(ctx, ing, content.WithRef(ref))
 	if err != nil {
@@ -382,7 +337,7 @@ func writeLayer(ctx context.Context, ing content.Ingester, src *source, maxSize 
 		return ocispec.Descriptor{}, "", 0, archiveError(ctx, src, ul, sw, err)
 	}
 	if ul.n == 0 {
-		if err := src.readErr(); err != nil {
+		if err := src.Err(); err != nil {
 			return ocispec.Descriptor{}, "", 0, fmt.Errorf("import: reading the archive: %w", err)
 		}
 		return ocispec.Descriptor{}, "", 0, errdefs.ErrInvalidArgument.WithMessage("invalid tar archive: the archive is empty")
@@ -487,7 +442,7 @@ func (s *storeWriter) Write(p []byte) (int, error) {
 }
 
 // archiveError classifies a failure to read the archive.
-func archiveError(ctx context.Context, src *source, ul *limitReader, sw *storeWriter, err error) error {
+func archiveError(ctx context.Context, src *BoundedReader, ul *limitReader, sw *storeWriter, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -496,13 +451,13 @@ func archiveError(ctx context.Context, src *source, ul *limitReader, sw *storeWr
 	}
 	if ul != nil && ul.exceeded {
 		return errdefs.ErrResourceExhausted.WithMessage(fmt.Sprintf(
-			"archive exceeds the import size limit of %d bytes once decompressed; %s", src.limit, raiseHint))
+			"archive exceeds the import size limit of %d bytes once decompressed; %s", src.Limit(), raiseHint))
 	}
-	if src.exceeded.Load() || errors.Is(err, errTooLarge) {
+	if src.Exceeded() || errors.Is(err, errTooLarge) {
 		return errdefs.ErrResourceExhausted.WithMessage(fmt.Sprintf(
-			"archive exceeds the import size limit of %d bytes; %s", src.limit, raiseHint))
+			"archive exceeds the import size limit of %d bytes; %s", src.Limit(), raiseHint))
 	}
-	if rerr := src.readErr(); rerr != nil {
+	if rerr := src.Err(); rerr != nil {
 		return fmt.Errorf("import: reading the archive: %w", rerr)
 	}
 	var nie notInstalledError

@@ -3,7 +3,9 @@ package model
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 
@@ -161,7 +163,7 @@ func (r *reader) index(ctx context.Context, desc ocispec.Descriptor, depth int, 
 		return nil
 	}
 	r.seen[desc.Digest] = true
-	data, err := content.ReadBlob(ctx, r.store, desc)
+	data, err := ReadMetadata(ctx, r.store, desc)
 	if err != nil {
 		if errdefs.IsNotFound(err) && !top {
 			return nil
@@ -218,7 +220,7 @@ func (r *reader) manifest(ctx context.Context, desc ocispec.Descriptor) (Manifes
 	if ok {
 		m.ContentSize += info.Size
 		m.Available = true
-		data, err := content.ReadBlob(ctx, r.store, desc)
+		data, err := ReadMetadata(ctx, r.store, desc)
 		var mf ocispec.Manifest
 		if err == nil {
 			mf, err = ParseManifest(data, desc)
@@ -337,7 +339,7 @@ func readConfig(ctx context.Context, p content.Provider, desc ocispec.Descriptor
 	if desc.Size > MaxConfigSize {
 		return nil, fmt.Errorf("config %s of %d bytes exceeds the limit of %d bytes: %w", desc.Digest, desc.Size, MaxConfigSize, errdefs.ErrInvalidArgument)
 	}
-	data, err := content.ReadBlob(ctx, p, desc)
+	data, err := ReadMetadata(ctx, p, desc)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +365,89 @@ const (
 	MaxIndexDepth = 8
 	// MaxConfigSize bounds the size of an image config.
 	MaxConfigSize = 32 << 20
+	// MaxManifestSize bounds the size of a manifest or index (containerd's resolver's
+	// limit).
+	MaxManifestSize = 4 << 20
 )
+
+// MetadataLimit returns the bound on a blob of mediaType that is read whole into
+// memory: [MaxConfigSize] for an image config, [MaxManifestSize] for anything else
+// (manifests and indexes).
+func MetadataLimit(mediaType string) int64 {
+	if images.IsConfigType(mediaType) {
+		return MaxConfigSize
+	}
+	return MaxManifestSize
+}
+
+// CheckMetadataSize fails with InvalidArgument when desc is a manifest, an index or an
+// image config and size, its blob's real size (not the size desc claims), exceeds
+// [MetadataLimit]. Other blobs (layers) are streamed, never bounded here.
+func CheckMetadataSize(desc ocispec.Descriptor, size int64) error {
+	mt := desc.MediaType
+	kind := "config"
+	switch {
+	case images.IsIndexType(mt):
+		kind = "index"
+	case images.IsManifestType(mt):
+		kind = "manifest"
+	case !images.IsConfigType(mt):
+		return nil
+	}
+	if limit := MetadataLimit(mt); size > limit {
+		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("%s %s of %d bytes exceeds the limit of %d bytes", kind, desc.Digest, size, limit))
+	}
+	return nil
+}
+
+// ReadMetadata reads the blob desc whole from p, checking first that the stored blob
+// is not larger than [MetadataLimit] of its media type (whatever desc.Size claims), so
+// that a manifest, index or config never costs more memory than that. Errors:
+// InvalidArgument above the bound; those of p.
+func ReadMetadata(ctx context.Context, p content.Provider, desc ocispec.Descriptor) ([]byte, error) {
+	ra, err := p.ReaderAt(ctx, desc)
+	if err != nil {
+		return nil, err
+	}
+	defer ra.Close()
+	size := ra.Size()
+	if limit := MetadataLimit(desc.MediaType); size > limit {
+		kind := "blob"
+		if desc.MediaType != "" {
+			kind = desc.MediaType
+		}
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("%s %s of %d bytes exceeds the limit of %d bytes", kind, desc.Digest, size, limit))
+	}
+	data := make([]byte, size)
+	n, err := ra.ReadAt(data, 0)
+	if err != nil && !(errors.Is(err, io.EOF) && int64(n) == size) {
+		return nil, err
+	}
+	if int64(n) != size {
+		return nil, fmt.Errorf("reading %s: %w", desc.Digest, io.ErrUnexpectedEOF)
+	}
+	return data, nil
+}
+
+// BoundedProvider returns p whose readers of manifests, indexes and image configs fail
+// with InvalidArgument when the blob exceeds [MetadataLimit] (see [CheckMetadataSize]),
+// for code that reads them whole through p (containerd's images.Children,
+// images.Platforms).
+func BoundedProvider(p content.Provider) content.Provider { return boundedProvider{p} }
+
+type boundedProvider struct{ p content.Provider }
+
+func (b boundedProvider) ReaderAt(ctx context.Context, desc ocispec.Descriptor) (content.ReaderAt, error) {
+	ra, err := b.p.ReaderAt(ctx, desc)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckMetadataSize(desc, ra.Size()); err != nil {
+		ra.Close()
+		return nil, err
+	}
+	return ra, nil
+}
 
 // ParseIndex decodes an index or manifest list and checks its entries.
 func ParseIndex(data []byte, desc ocispec.Descriptor) (ocispec.Index, error) {

@@ -42,6 +42,10 @@ type LoadOptions struct {
 	// to the garbage collector may be committed again, which does not lease it). Stores
 	// whose writers and readers already protect (a leased view) leave it nil.
 	Hold func(ctx context.Context, d digest.Digest) error
+	// VerbatimNames records a name that is not a reference verbatim, as Docker's
+	// containerd store does; without it such a name is not recorded (nor reported), and
+	// the image is recorded without a name unless the archive names it otherwise.
+	VerbatimNames bool
 }
 
 // LoadRecord is one image record a load decided on (spec §7.3).
@@ -50,8 +54,8 @@ type LoadRecord struct {
 	// io.containerd.image.name annotation, else its org.opencontainers.image.ref.name), or
 	// "" for the image's dangling record.
 	Name string
-	// Named is Name parsed with reference.ParseNormalizedNamed; nil when Name is "" or does
-	// not parse (a dangling record of the target is then recorded too).
+	// Named is Name parsed with reference.ParseNormalizedNamed; nil when Name is "" or
+	// (with [LoadOptions.VerbatimNames]) does not parse.
 	Named reference.Named
 	// Target is the archive's index.json descriptor, annotations included.
 	Target ocispec.Descriptor
@@ -81,8 +85,12 @@ func (r LoadRecord) familiar() string {
 
 // Recorder writes the records of a load, in order, with Docker's rules: a name that
 // exists moves to its new target, the image it pointed at kept as a dangling image when
-// that was its last name; a dangling record is only needed when the target has no other
-// name. Every blob of the records is in the store the load wrote to.
+// that was its last name, and the target's dangling record (if any) is removed. A
+// record with no Name is the image itself: a store with dangling records writes one
+// only when, once the named records are written, the target has no other name (so
+// that every reported record exists after the load). [Load] never passes a nameless
+// record for a target that another record of the archive names. Every blob of the
+// records is in the store the load wrote to.
 type Recorder func(ctx context.Context, recs []LoadRecord) error
 
 // Load reads req.Source into cs with containerd's archive importer (Docker archives and
@@ -104,13 +112,13 @@ func Load(ctx context.Context, cs content.Store, req imagesvc.LoadRequest, opts 
 		return nil, err
 	}
 	limit := importer.MaxSize(opts.MaxSize)
-	src := &bounded{r: req.Source, limit: limit, what: "archive"}
+	src := importer.NewBoundedReader(ctx, req.Source, limit, nil)
 	dr, err := importer.Decompress(ctx, src)
 	if err != nil {
 		return nil, loadError(ctx, src, nil, nil, nil, fmt.Errorf("failed to decompress input tar archive: %w", err))
 	}
 	defer dr.Close()
-	plain := &bounded{r: dr, limit: limit, what: "decompressed archive"}
+	plain := importer.NewBoundedReader(ctx, dr, limit, nil)
 
 	pr, pw := io.Pipe()
 	v := &validator{done: make(chan struct{})}
@@ -119,9 +127,14 @@ func Load(ctx context.Context, cs content.Store, req imagesvc.LoadRequest, opts 
 	index, err := archive.ImportIndex(ctx, store, io.TeeReader(plain, pw))
 	pw.Close()
 	<-v.done
-	if err != nil || v.err != nil || store.err() != nil {
+	// The validator runs a step behind the importer: when the archive ends right after an
+	// unsafe member (no trailer), the importer has finished without error.
+	if err != nil || v.err != nil || v.unsafe != nil || store.err() != nil {
 		if err == nil {
 			err = v.err
+		}
+		if err == nil {
+			err = v.unsafe
 		}
 		return nil, loadError(ctx, src, plain, v, store, err)
 	}
@@ -152,6 +165,7 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 		recs []LoadRecord
 		top  = map[digest.Digest]bool{}
 	)
+	bounded := model.BoundedProvider(cs)
 	var handler images.HandlerFunc = func(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 		if opts.Hold != nil {
 			if err := opts.Hold(ctx, desc.Digest); err != nil {
@@ -159,8 +173,11 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 			}
 		}
 		if desc.Digest == index.Digest {
-			data, err := content.ReadBlob(ctx, cs, desc)
+			data, err := model.ReadMetadata(ctx, cs, desc)
 			if err != nil {
+				if errdefs.IsInvalidArgument(err) {
+					return nil, errdefs.ErrInvalidArgument.WithMessage("invalid index.json: " + err.Error())
+				}
 				return nil, err
 			}
 			idx, err := model.ParseIndex(data, desc)
@@ -172,7 +189,8 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 			}
 			return idx.Manifests, nil
 		}
-		children, err := images.Children(ctx, cs, desc)
+		// Children reads manifests and indexes whole: bounded by their real size.
+		children, err := images.Children(ctx, bounded, desc)
 		if err != nil {
 			if !errdefs.IsNotFound(err) {
 				return nil, err
@@ -224,12 +242,14 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 				if n, err := reference.ParseNormalizedNamed(name); err == nil {
 					named = n
 				}
-				recs = append(recs, LoadRecord{Name: name, Named: named, Target: m})
+				if named != nil || opts.VerbatimNames {
+					recs = append(recs, LoadRecord{Name: name, Named: named, Target: m})
+					continue
+				}
 			}
-			if named == nil {
-				recs = append(recs, LoadRecord{Target: m})
-			}
+			recs = append(recs, LoadRecord{Target: m})
 		}
+		recs = withoutNamedTwins(recs)
 		return children, nil
 	}
 	if err := images.WalkNotEmpty(ctx, collect, index); err != nil {
@@ -253,6 +273,29 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 		return nil, importer.StoreError("reading the loaded content", err)
 	}
 	return recs, nil
+}
+
+// withoutNamedTwins drops the nameless records whose target another record names, and
+// repeated nameless records: one record (and one reported line) per record the load
+// leaves.
+func withoutNamedTwins(recs []LoadRecord) []LoadRecord {
+	named := map[digest.Digest]bool{}
+	for _, r := range recs {
+		if r.Name != "" {
+			named[r.Target.Digest] = true
+		}
+	}
+	out := recs[:0]
+	for _, r := range recs {
+		if r.Name == "" {
+			if named[r.Target.Digest] {
+				continue
+			}
+			named[r.Target.Digest] = true
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // verifyPlatforms checks that each loaded record provides one of the requested
@@ -291,24 +334,28 @@ func verifyPlatforms(ctx context.Context, cs content.Store, recs []LoadRecord, w
 // loadError classifies a failure to import the archive: the context, the size bound,
 // the source, the store (a full disk is the server's failure), an unsafe member or a
 // digest mismatch, else the archive's fault with the importer's text unchanged.
-func loadError(ctx context.Context, src, plain *bounded, v *validator, store *checkedStore, err error) error {
+func loadError(ctx context.Context, src, plain *importer.BoundedReader, v *validator, store *checkedStore, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	for _, b := range []*bounded{src, plain} {
-		if b != nil && b.exceeded {
+	for i, b := range []*importer.BoundedReader{src, plain} {
+		if b != nil && b.Exceeded() {
+			what := "archive"
+			if i == 1 {
+				what = "decompressed archive"
+			}
 			return errdefs.ErrResourceExhausted.WithMessage(fmt.Sprintf(
-				"%s exceeds the load size limit of %d bytes; the host raises the limit with the backend option MaxImportSize", b.what, b.limit))
+				"%s exceeds the load size limit of %d bytes; the host raises the limit with the backend option MaxImportSize", what, b.Limit()))
 		}
 	}
-	if src.err != nil {
-		return fmt.Errorf("load: reading the archive: %w", src.err)
+	if rerr := src.Err(); rerr != nil {
+		return fmt.Errorf("load: reading the archive: %w", rerr)
 	}
 	if store != nil {
 		if serr := store.err(); serr != nil {
 			return importer.StoreError("storing the archive", serr)
 		}
-		if merr := store.mismatchErr(); merr != nil {
+		if merr := store.invalidErr(); merr != nil {
 			return merr
 		}
 	}
@@ -319,30 +366,6 @@ func loadError(ctx context.Context, src, plain *bounded, v *validator, store *ch
 		return err
 	}
 	return errdefs.ErrInvalidArgument.WithMessage(err.Error())
-}
-
-// bounded reads at most limit bytes of r, and remembers r's own error.
-type bounded struct {
-	r        io.Reader
-	n, limit int64
-	what     string
-	exceeded bool
-	err      error
-}
-
-var errTooLarge = errors.New("archive too large")
-
-func (b *bounded) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	b.n += int64(n)
-	if b.n > b.limit {
-		b.exceeded = true
-		return 0, errTooLarge
-	}
-	if err != nil && err != io.EOF && b.err == nil {
-		b.err = err
-	}
-	return n, err
 }
 
 // validator reads the same tar stream as the importer, a step behind, and stops it at
@@ -413,7 +436,7 @@ type checkedStore struct {
 	hold     func(context.Context, digest.Digest) error
 	mu       sync.Mutex
 	storeErr error
-	mismatch error
+	invalid  error // the archive's fault found by the store (digest mismatch, oversized metadata)
 }
 
 func (s *checkedStore) err() error {
@@ -422,10 +445,29 @@ func (s *checkedStore) err() error {
 	return s.storeErr
 }
 
-func (s *checkedStore) mismatchErr() error {
+func (s *checkedStore) invalidErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mismatch
+	return s.invalid
+}
+
+func (s *checkedStore) setInvalid(err error) {
+	s.mu.Lock()
+	if s.invalid == nil {
+		s.invalid = err
+	}
+	s.mu.Unlock()
+}
+
+// ReaderAt opens a blob, failing when it is a manifest, an index or an image config
+// larger than the bound of what is read whole into memory (the importer reads a Docker
+// archive's configs for their platform).
+func (s *checkedStore) ReaderAt(ctx context.Context, desc ocispec.Descriptor) (content.ReaderAt, error) {
+	ra, err := model.BoundedProvider(s.Store).ReaderAt(ctx, desc)
+	if errdefs.IsInvalidArgument(err) {
+		s.setInvalid(err)
+	}
+	return ra, err
 }
 
 func (s *checkedStore) fail(err error) error {
@@ -499,11 +541,7 @@ func (w *checkedWriter) Commit(ctx context.Context, size int64, expected digest.
 	if w.want != "" && expected == "" {
 		if got := w.Writer.Digest(); got != w.want {
 			err := errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("digest mismatch: archive member %q has digest %s", w.member, got))
-			w.s.mu.Lock()
-			if w.s.mismatch == nil {
-				w.s.mismatch = err
-			}
-			w.s.mu.Unlock()
+			w.s.setInvalid(err)
 			return err
 		}
 		expected = w.want

@@ -2,9 +2,12 @@ package transfer
 
 import (
 	"archive/tar"
+	"bytes"
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestUnsafeMember(t *testing.T) {
@@ -33,4 +36,16 @@ func TestBlobDigest(t *testing.T) {
 	assert.Empty(t, blobDigest("blobs/sha256/nothex"))
 	assert.Empty(t, blobDigest("abc/layer.tar"))
 	assert.Empty(t, blobDigest("blobs/sha256/"+hex+"/x"))
+}
+
+func TestCtxWriterStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var buf bytes.Buffer
+	w := ctxWriter{ctx: ctx, w: &buf}
+	_, err := w.Write([]byte("a"))
+	require.NoError(t, err)
+	cancel()
+	_, err = w.Write([]byte("b"))
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "a", buf.String())
 }

@@ -179,9 +179,29 @@ func hold(ctx context.Context, cs SaveStore, target ocispec.Descriptor, fn func(
 
 // Write writes the planned archive to w with containerd's exporter: nothing is written
 // until the index and manifest.json are built, then every blob is copied from cs to w,
-// verified against its digest, without holding it in memory.
+// verified against its digest, without holding it in memory. Once ctx ends, no more is
+// written to w and Write returns the context's error.
 func (p *SavePlan) Write(ctx context.Context, cs SaveStore, w io.Writer) error {
-	return archive.Export(ctx, cs, w, p.opts...)
+	if err := archive.Export(ctx, cs, ctxWriter{ctx: ctx, w: w}, p.opts...); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
+}
+
+// ctxWriter writes to w until ctx ends (the exporter's copies do not check it).
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // referrers finds the referrers of a manifest (signatures, attestations pushed as
@@ -214,7 +234,7 @@ func (r referrers) Referrers(ctx context.Context, desc ocispec.Descriptor) ([]oc
 			continue
 		}
 		ref := ocispec.Descriptor{Digest: d, Size: ri.Size}
-		data, err := content.ReadBlob(ctx, r.cs, ref)
+		data, err := model.ReadMetadata(ctx, r.cs, ref)
 		if err != nil {
 			continue
 		}
