@@ -93,10 +93,8 @@ const (
 	LabelUnpackedSize = model.LabelUnpackedSize
 )
 
-// Limits on the metadata blobs that are read into memory.
-const (
-	maxManifestSize = 4 << 20 // indexes and manifests, as containerd's resolver
-)
+// maxManifestSize bounds the indexes and manifests read into memory, as for loads.
+const maxManifestSize = model.MaxManifestSize
 
 // DefaultConcurrency is the number of layers fetched in parallel when
 // [Options.Concurrency] is zero.
