@@ -227,6 +227,9 @@ func TestImport(t *testing.T) {
 		{"octet-stream, message, untagged", "/images/create?fromSrc=-&message=hello", "application/octet-stream",
 			tar, "", "hello", 0, 200, ""},
 		{"bad change", "/images/create?fromSrc=-&changes=RUN%20rm", "", tar, "", "", 0, 400, "RUN is not a valid change command"},
+		{"bad expansion", "/images/create?fromSrc=-&changes=ENV%20A%3D%24%7BB%3A%3Fneeded%7D", "", tar, "", "", 0, 400, `failed to process "${B:?needed}": B: needed`},
+		{"variables", "/images/create?fromSrc=-&changes=ENV%20A%3D1&changes=ENV%20B%3D%24A", "",
+			tar, "", "Imported from -", 2, 200, ""},
 		{"digest repo", "/images/create?fromSrc=-&repo=myimg@" + digest.FromString("x").String(), "", tar, "", "", 0, 400, "cannot import digest reference"},
 		{"bad platform", "/images/create?fromSrc=-&platform=linux/*", "", tar, "", "", 0, 400, `"linux/*": wildcards not yet supported: invalid argument`},
 		{"too large", "/images/create?fromSrc=-", "", strings.Repeat("x", 2048), "", "", 0, 413, "request body too large: the limit is 1024 bytes"},
@@ -256,6 +259,9 @@ func TestImport(t *testing.T) {
 			}
 			assert.Equal(t, tt.message, last.importReq.Message)
 			assert.Equal(t, tt.changes, last.importReq.Changes.Len())
+			if tt.name == "variables" {
+				assert.Equal(t, []string{"A=1", "B=1"}, last.importReq.Changes.Config().Env)
+			}
 			assert.Nil(t, last.importReq.URL)
 		})
 	}

@@ -1,432 +1,377 @@
 package imagesvc
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"net"
+	"net/netip"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/sys/signal"
 )
 
 // Changes are Dockerfile instructions to apply to the config of an imported image (the
 // repeatable changes parameter of POST /images/create). The zero value changes nothing.
 //
+// They are read as Docker reads them (moby's BuildFromConfig): the lines are joined with
+// newlines and parsed with BuildKit's Dockerfile parser (continuation lines, comments, the
+// escape directive, JSON and shell forms), each instruction is turned into a typed
+// instruction by BuildKit's instructions package, and its words are expanded with
+// BuildKit's shell lexer against the environment of the config built so far: after
+// `ENV A=1`, `ENV B=$A` sets B=1 and `WORKDIR /${A:-x}` sets /1.
+//
 // The instructions Docker allows on commit and import are accepted, case-insensitively:
 // CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and
-// WORKDIR. Lines are joined with newlines and read as a Dockerfile: a trailing backslash
-// continues a line, lines starting with # are comments. Variables ($VAR) are not expanded.
+// WORKDIR.
 type Changes struct {
-	lines []string
-	steps []func(*ImageConfig, *changeState)
+	lines  []string     // as given, for transports that send them on
+	text   string       // the Dockerfile the lines make
+	n      int          // number of instructions
+	result *ImageConfig // the changes applied to an empty config; nil for the zero value
+	typed  bool         // made by ChangesFromConfig: result is all there is
 }
 
-type changeState struct{ cmdSet bool }
+// validChangeCommands are the instructions moby accepts in changes (builder.go,
+// validCommitCommands).
+var validChangeCommands = map[string]bool{
+	"cmd": true, "entrypoint": true, "healthcheck": true, "env": true, "expose": true,
+	"label": true, "onbuild": true, "stopsignal": true, "user": true, "volume": true,
+	"workdir": true,
+}
 
-// ParseChanges parses change instructions. Errors are of class InvalidArgument: "<X> is
-// not a valid change command" for any other instruction, and a description of the
-// problem for malformed arguments.
+// ParseChanges parses change instructions and applies them to an empty config, as Docker
+// does on import, so that every error shows here. Errors are of class InvalidArgument
+// with Docker's texts: "<X> is not a valid change command" for any other instruction,
+// the parser's or the instruction's own error for malformed arguments (for example
+// "ENV names can not be blank", "HEALTHCHECK NONE takes no arguments", "invalid proto:
+// xyz", "Invalid signal: SIGBOGUS") and the shell lexer's for a bad expansion.
+//
+// No lines, or nil, is the zero Changes. Lines that hold no instruction (only comments
+// or blanks) are an error, as in Docker: "file with no instructions".
 func ParseChanges(changes []string) (Changes, error) {
-	var c Changes
-	for _, line := range logicalLines(strings.Join(changes, "\n")) {
-		instr, rest, _ := strings.Cut(line, " ")
-		rest = strings.TrimSpace(rest)
-		step, err := parseInstruction(instr, rest)
-		if err != nil {
-			return Changes{}, err
-		}
-		c.lines = append(c.lines, line)
-		c.steps = append(c.steps, step)
+	if len(changes) == 0 {
+		return Changes{}, nil
 	}
-	return c, nil
+	text := strings.Join(changes, "\n")
+	cmds, escape, err := parseChangeCommands(text)
+	if err != nil {
+		return Changes{}, err
+	}
+	var cfg ImageConfig
+	if err := dispatchChanges(&cfg, cmds, escape); err != nil {
+		return Changes{}, err
+	}
+	return Changes{lines: slices.Clone(changes), text: text, n: len(cmds), result: &cfg}, nil
 }
 
-// Lines returns the instructions, one per logical line, so that a transport can send them
-// on and the far side parse them again with [ParseChanges].
-func (c Changes) Lines() []string { return append([]string(nil), c.lines...) }
+// ChangesFromConfig returns Changes whose result is cfg: the config that parsed changes
+// produce on an empty config ([Changes.Config]). A transport that received that typed
+// result (the plugin protocol does) uses it instead of parsing the instructions again.
+// Such Changes apply to an empty config only, which is what an import has; their
+// [Changes.Lines] are nil and [Changes.Len] is 0.
+func ChangesFromConfig(cfg ImageConfig) Changes {
+	c := cloneConfig(cfg)
+	return Changes{result: &c, typed: true}
+}
+
+// Lines returns the instructions as given to [ParseChanges], so that a transport can send
+// them on and the far side parse them again.
+func (c Changes) Lines() []string { return slices.Clone(c.lines) }
 
 // Len returns the number of instructions.
-func (c Changes) Len() int { return len(c.lines) }
+func (c Changes) Len() int { return c.n }
 
-// Apply applies the instructions to cfg, in order.
-func (c Changes) Apply(cfg *ImageConfig) {
-	var st changeState
-	for _, step := range c.steps {
-		step(cfg, &st)
+// Config returns the config the changes produce when applied to an empty config, as an
+// import applies them.
+func (c Changes) Config() ImageConfig {
+	if c.result == nil {
+		return ImageConfig{}
 	}
+	return cloneConfig(*c.result)
 }
 
-// logicalLines splits a Dockerfile text into instructions: continuation lines joined,
-// comments and blank lines dropped, leading white space trimmed.
-func logicalLines(text string) []string {
-	var out []string
-	var cur strings.Builder
-	for _, raw := range strings.Split(text, "\n") {
-		line := strings.TrimRight(raw, " \t\r")
-		if cur.Len() == 0 {
-			line = strings.TrimLeft(line, " \t")
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-		}
-		if strings.HasSuffix(line, `\`) {
-			cur.WriteString(strings.TrimSuffix(line, `\`))
-			continue
-		}
-		cur.WriteString(line)
-		out = append(out, strings.TrimSpace(cur.String()))
-		cur.Reset()
+// Apply applies the instructions to cfg, in order, expanding variables against cfg's
+// environment as it grows. On error cfg is left as it was. Errors are of class
+// InvalidArgument (an expansion or a value that the base config makes invalid; none
+// occur on an empty config, [ParseChanges] has checked it), or FailedPrecondition for
+// Changes made with [ChangesFromConfig] applied to a config that is not empty.
+func (c Changes) Apply(cfg *ImageConfig) error {
+	if c.result == nil {
+		return nil
 	}
-	if s := strings.TrimSpace(cur.String()); s != "" {
-		out = append(out, s)
+	if c.typed {
+		if isEmptyConfig(c.result) {
+			return nil
+		}
+		if !isEmptyConfig(cfg) {
+			return errdefs.ErrFailedPrecondition.WithMessage("changes received as a config apply to an empty config only")
+		}
+		*cfg = cloneConfig(*c.result)
+		return nil
 	}
-	return out
+	// Parsed again: expansion rewrites the typed instructions in place.
+	cmds, escape, err := parseChangeCommands(c.text)
+	if err != nil {
+		return err
+	}
+	work := cloneConfig(*cfg)
+	if err := dispatchChanges(&work, cmds, escape); err != nil {
+		return err
+	}
+	*cfg = work
+	return nil
 }
 
 func invalidf(format string, args ...any) error {
 	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf(format, args...))
 }
 
-func parseInstruction(instr, rest string) (func(*ImageConfig, *changeState), error) {
-	name := strings.ToUpper(instr)
-	switch name {
-	case "CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD",
-		"STOPSIGNAL", "USER", "VOLUME", "WORKDIR":
-	default:
-		return nil, invalidf("%s is not a valid change command", instr)
-	}
-	if rest == "" && name != "CMD" && name != "ENTRYPOINT" {
-		return nil, invalidf("%s requires at least one argument", name)
-	}
-	switch name {
-	case "CMD":
-		args := commandArgs(rest)
-		return func(c *ImageConfig, st *changeState) {
-			c.Cmd = shellForm(c, args, rest)
-			st.cmdSet = true
-		}, nil
-	case "ENTRYPOINT":
-		args := commandArgs(rest)
-		return func(c *ImageConfig, st *changeState) {
-			c.Entrypoint = shellForm(c, args, rest)
-			if !st.cmdSet {
-				c.Cmd = nil
-			}
-		}, nil
-	case "ENV":
-		kvs, err := keyValues(name, rest)
-		if err != nil {
-			return nil, err
-		}
-		return func(c *ImageConfig, _ *changeState) {
-			for _, kv := range kvs {
-				c.Env = setEnv(c.Env, kv[0], kv[1])
-			}
-		}, nil
-	case "LABEL":
-		kvs, err := keyValues(name, rest)
-		if err != nil {
-			return nil, err
-		}
-		return func(c *ImageConfig, _ *changeState) {
-			if c.Labels == nil {
-				c.Labels = map[string]string{}
-			}
-			for _, kv := range kvs {
-				c.Labels[kv[0]] = kv[1]
-			}
-		}, nil
-	case "EXPOSE":
-		var ports []string
-		for _, p := range strings.Fields(rest) {
-			expanded, err := expandPort(p)
-			if err != nil {
-				return nil, err
-			}
-			ports = append(ports, expanded...)
-		}
-		return func(c *ImageConfig, _ *changeState) {
-			if c.ExposedPorts == nil {
-				c.ExposedPorts = map[string]struct{}{}
-			}
-			for _, p := range ports {
-				c.ExposedPorts[p] = struct{}{}
-			}
-		}, nil
-	case "HEALTHCHECK":
-		hc, err := parseHealthcheck(rest)
-		if err != nil {
-			return nil, err
-		}
-		return func(c *ImageConfig, _ *changeState) { h := *hc; c.Healthcheck = &h }, nil
-	case "ONBUILD":
-		trigger, triggerRest, _ := strings.Cut(rest, " ")
-		switch strings.ToUpper(trigger) {
-		case "ONBUILD", "FROM", "MAINTAINER":
-			return nil, invalidf("%s isn't allowed as an ONBUILD trigger", trigger)
-		case "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL",
-			"RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR":
-		default:
-			return nil, invalidf("unknown instruction: %s", trigger)
-		}
-		line := strings.ToUpper(trigger) + " " + strings.TrimSpace(triggerRest)
-		return func(c *ImageConfig, _ *changeState) { c.OnBuild = append(c.OnBuild, strings.TrimSpace(line)) }, nil
-	case "STOPSIGNAL":
-		return func(c *ImageConfig, _ *changeState) { c.StopSignal = rest }, nil
-	case "USER":
-		return func(c *ImageConfig, _ *changeState) { c.User = rest }, nil
-	case "VOLUME":
-		vols := commandArgs(rest)
-		if vols == nil {
-			vols = strings.Fields(rest)
-		}
-		for _, v := range vols {
-			if strings.TrimSpace(v) == "" {
-				return nil, invalidf("VOLUME specified can not be an empty string")
-			}
-		}
-		return func(c *ImageConfig, _ *changeState) {
-			if c.Volumes == nil {
-				c.Volumes = map[string]struct{}{}
-			}
-			for _, v := range vols {
-				c.Volumes[v] = struct{}{}
-			}
-		}, nil
-	default: // WORKDIR
-		return func(c *ImageConfig, _ *changeState) {
-			if path.IsAbs(rest) || c.WorkingDir == "" {
-				c.WorkingDir = path.Clean("/" + rest)
-				return
-			}
-			c.WorkingDir = path.Join(c.WorkingDir, rest)
-		}, nil
-	}
+// invalid classes err as InvalidArgument, keeping its text (without the wrapping chain of
+// the parser's location errors, whose text is the same).
+func invalid(err error) error {
+	return errdefs.ErrInvalidArgument.WithMessage(err.Error())
 }
 
-// commandArgs returns the exec-form (JSON array) arguments of rest, or nil when rest is in
-// shell form.
-func commandArgs(rest string) []string {
-	if !strings.HasPrefix(rest, "[") {
-		return nil
-	}
-	var args []string
-	if err := json.Unmarshal([]byte(rest), &args); err != nil {
-		return nil
-	}
-	if args == nil {
-		args = []string{}
-	}
-	return args
-}
-
-// shellForm returns exec-form args as they are, or wraps a shell-form command in the
-// config's shell (default /bin/sh -c).
-func shellForm(c *ImageConfig, args []string, rest string) []string {
-	if args != nil {
-		return args
-	}
-	if rest == "" {
-		return nil
-	}
-	shell := c.Shell
-	if len(shell) == 0 {
-		shell = []string{"/bin/sh", "-c"}
-	}
-	return append(append([]string(nil), shell...), rest)
-}
-
-// keyValues parses ENV and LABEL arguments: key=value pairs (values may be quoted), or the
-// legacy "key value" form.
-func keyValues(instr, rest string) ([][2]string, error) {
-	words, err := splitWords(rest)
+func parseChangeCommands(text string) ([]instructions.Command, rune, error) {
+	res, err := parser.Parse(strings.NewReader(text))
 	if err != nil {
-		return nil, invalidf("%s: %v", instr, err)
+		return nil, 0, invalid(err)
 	}
-	if len(words) == 0 {
-		return nil, invalidf("%s requires at least one argument", instr)
-	}
-	if !strings.Contains(words[0].raw, "=") {
-		key, value, _ := strings.Cut(rest, " ")
-		value = strings.TrimSpace(value)
-		if value == "" {
-			return nil, invalidf("%s must have two arguments", instr)
+	cmds := make([]instructions.Command, 0, len(res.AST.Children))
+	for _, n := range res.AST.Children {
+		if !validChangeCommands[strings.ToLower(n.Value)] {
+			return nil, 0, invalidf("%s is not a valid change command", n.Value)
 		}
-		return [][2]string{{key, unquote(value)}}, nil
-	}
-	var out [][2]string
-	for _, w := range words {
-		if !strings.Contains(w.raw, "=") {
-			return nil, invalidf("%s names can not be blank or contain whitespace: %s", instr, w.raw)
+		cmd, err := instructions.ParseCommand(n)
+		if err != nil {
+			return nil, 0, invalid(err)
 		}
-		k, v, _ := strings.Cut(w.text, "=")
-		if k == "" {
-			return nil, invalidf("%s names can not be blank", instr)
-		}
-		out = append(out, [2]string{k, v})
+		cmds = append(cmds, cmd)
 	}
-	return out, nil
+	return cmds, res.EscapeToken, nil
 }
 
-func unquote(s string) string {
-	words, err := splitWords(s)
-	if err != nil || len(words) != 1 {
-		return s
-	}
-	return words[0].text
-}
-
-type word struct{ raw, text string }
-
-// splitWords splits s at unquoted white space, removing quotes and backslash escapes.
-func splitWords(s string) ([]word, error) {
-	var out []word
-	var raw, text strings.Builder
-	var quote byte
-	inWord := false
-	flush := func() {
-		if inWord {
-			out = append(out, word{raw: raw.String(), text: text.String()})
-		}
-		raw.Reset()
-		text.Reset()
-		inWord = false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case quote != 0:
-			raw.WriteByte(ch)
-			switch {
-			case ch == quote:
-				quote = 0
-			case ch == '\\' && quote == '"' && i+1 < len(s):
-				i++
-				raw.WriteByte(s[i])
-				text.WriteByte(s[i])
-			default:
-				text.WriteByte(ch)
+// dispatchChanges applies cmds to cfg as moby's dispatchers do (daemon/builder/dockerfile
+// dispatchers.go, for a Linux image).
+func dispatchChanges(cfg *ImageConfig, cmds []instructions.Command, escape rune) error {
+	lex := shell.NewLex(escape)
+	cmdSet := false
+	for _, cmd := range cmds {
+		envs := shell.EnvsFromSlice(cfg.Env)
+		if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
+			err := ex.Expand(func(word string) (string, error) {
+				w, _, err := lex.ProcessWord(word, envs)
+				return w, err
+			})
+			if err != nil {
+				return invalid(err)
 			}
-		case ch == ' ' || ch == '\t':
-			flush()
-		case ch == '"' || ch == '\'':
-			quote, inWord = ch, true
-			raw.WriteByte(ch)
-		case ch == '\\' && i+1 < len(s):
-			i++
-			inWord = true
-			raw.WriteByte(ch)
-			raw.WriteByte(s[i])
-			text.WriteByte(s[i])
+		}
+		switch c := cmd.(type) {
+		case *instructions.EnvCommand:
+			for _, e := range c.Env {
+				cfg.Env = setEnv(cfg.Env, e.Key, e.String())
+			}
+		case *instructions.LabelCommand:
+			if cfg.Labels == nil {
+				cfg.Labels = map[string]string{}
+			}
+			for _, l := range c.Labels {
+				cfg.Labels[l.Key] = l.Value
+			}
+		case *instructions.OnbuildCommand:
+			cfg.OnBuild = append(cfg.OnBuild, c.Expression)
+		case *instructions.WorkdirCommand:
+			if c.Path == "" {
+				return invalidf("cannot normalize nothing")
+			}
+			if path.IsAbs(c.Path) {
+				cfg.WorkingDir = path.Clean(c.Path)
+			} else {
+				cfg.WorkingDir = path.Join("/", cfg.WorkingDir, c.Path)
+			}
+		case *instructions.CmdCommand:
+			cfg.Cmd = withShell(cfg, c.ShellDependantCmdLine)
+			cfg.ArgsEscaped = false //nolint:staticcheck // Docker resets it on Linux
+			if len(c.CmdLine) != 0 {
+				cmdSet = true
+			}
+		case *instructions.EntrypointCommand:
+			cfg.Entrypoint = withShell(cfg, c.ShellDependantCmdLine)
+			cfg.ArgsEscaped = false //nolint:staticcheck // Docker resets it on Linux
+			if !cmdSet {
+				cfg.Cmd = nil
+			}
+		case *instructions.HealthCheckCommand:
+			h := c.Health
+			cfg.Healthcheck = &HealthConfig{
+				Test: slices.Clone(h.Test), Interval: h.Interval, Timeout: h.Timeout,
+				StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries,
+			}
+		case *instructions.ExposeCommand:
+			var ports []string
+			for _, p := range c.Ports {
+				ps, err := lex.ProcessWords(p, envs)
+				if err != nil {
+					return invalid(err)
+				}
+				ports = append(ports, ps...)
+			}
+			exposed, err := exposedPorts(ports)
+			if err != nil {
+				return invalid(err)
+			}
+			if cfg.ExposedPorts == nil {
+				cfg.ExposedPorts = map[string]struct{}{}
+			}
+			for _, p := range exposed {
+				cfg.ExposedPorts[p] = struct{}{}
+			}
+		case *instructions.UserCommand:
+			cfg.User = c.User
+		case *instructions.VolumeCommand:
+			if cfg.Volumes == nil {
+				cfg.Volumes = map[string]struct{}{}
+			}
+			for _, v := range c.Volumes {
+				if v == "" {
+					return invalidf("VOLUME specified can not be an empty string")
+				}
+				cfg.Volumes[v] = struct{}{}
+			}
+		case *instructions.StopSignalCommand:
+			if _, err := signal.ParseSignal(c.Signal); err != nil {
+				return invalid(err)
+			}
+			cfg.StopSignal = c.Signal
 		default:
-			inWord = true
-			raw.WriteByte(ch)
-			text.WriteByte(ch)
+			return invalidf("%s is not a valid change command", cmd.Name())
 		}
 	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unmatched %c quote", quote)
-	}
-	flush()
-	return out, nil
+	return nil
 }
 
-func setEnv(env []string, key, value string) []string {
+// withShell returns exec-form args as they are, or a shell-form command after the
+// config's shell (default /bin/sh -c).
+func withShell(cfg *ImageConfig, cmd instructions.ShellDependantCmdLine) []string {
+	if !cmd.PrependShell || cmd.CmdLine == nil {
+		return cmd.CmdLine
+	}
+	sh := slices.Clone(cfg.Shell)
+	if len(sh) == 0 {
+		sh = []string{"/bin/sh", "-c"}
+	}
+	return append(sh, cmd.CmdLine...)
+}
+
+// setEnv sets key=value (kv) in env, replacing an entry of the same key in place.
+func setEnv(env []string, key, kv string) []string {
 	for i, e := range env {
-		if k, _, _ := strings.Cut(e, "="); k == key {
-			env[i] = key + "=" + value
+		if k, _, _ := strings.Cut(e, "="); shell.EqualEnvKeys(k, key) {
+			env[i] = kv
 			return env
 		}
 	}
-	return append(env, key+"="+value)
+	return append(env, kv)
 }
 
-// expandPort turns "80", "80/udp" or "8000-8002/tcp" into "port/proto" keys.
-func expandPort(p string) ([]string, error) {
-	portPart, proto, _ := strings.Cut(p, "/")
-	if proto == "" {
-		proto = "tcp"
-	}
-	proto = strings.ToLower(proto)
-	switch proto {
-	case "tcp", "udp", "sctp":
-	default:
-		return nil, invalidf("invalid proto: %s", proto)
-	}
-	lo, hi, isRange := strings.Cut(portPart, "-")
-	start, err := strconv.ParseUint(lo, 10, 16)
-	if err != nil {
-		return nil, invalidf("invalid containerPort: %s", p)
-	}
-	end := start
-	if isRange {
-		if end, err = strconv.ParseUint(hi, 10, 16); err != nil || end < start {
-			return nil, invalidf("invalid containerPort: %s", p)
-		}
-	}
+// exposedPorts returns the "port/proto" keys of EXPOSE arguments, read as moby reads a
+// port spec ([ip:][hostPort:]containerPort[/proto], a range for either port).
+func exposedPorts(specs []string) ([]string, error) {
 	var out []string
-	for n := start; n <= end; n++ {
-		out = append(out, strconv.FormatUint(n, 10)+"/"+proto)
+	for _, raw := range specs {
+		ip, hostPort, containerPort := splitPortSpec(raw)
+		containerPort, proto, _ := strings.Cut(containerPort, "/")
+		if containerPort == "" {
+			return nil, fmt.Errorf("no port specified: %s<empty>", raw)
+		}
+		if proto == "" {
+			proto = "tcp"
+		}
+		proto = strings.ToLower(proto)
+		switch proto {
+		case "tcp", "udp", "sctp":
+		default:
+			return nil, errors.New("invalid proto: " + proto)
+		}
+		if ip != "" && ip[0] == '[' {
+			rawIP, _, err := net.SplitHostPort(ip + ":")
+			if err != nil {
+				return nil, fmt.Errorf("invalid IP address %v: %w", ip, err)
+			}
+			ip = rawIP
+		}
+		if ip != "" {
+			if _, err := netip.ParseAddr(ip); err != nil {
+				return nil, fmt.Errorf("invalid IP address: %w", err)
+			}
+		}
+		pr, err := network.ParsePortRange(containerPort)
+		if err != nil {
+			return nil, errors.New("invalid containerPort: " + containerPort)
+		}
+		start, end := pr.Start(), pr.End()
+		if hostPort != "" {
+			hr, err := network.ParsePortRange(hostPort)
+			if err != nil {
+				return nil, errors.New("invalid hostPort: " + hostPort)
+			}
+			if end-start != hr.End()-hr.Start() && end != start {
+				return nil, fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", containerPort, hostPort)
+			}
+		}
+		for p := uint32(start); p <= uint32(end); p++ {
+			out = append(out, strconv.FormatUint(uint64(p), 10)+"/"+proto)
+		}
 	}
 	return out, nil
 }
 
-// parseHealthcheck parses HEALTHCHECK [--flag=value ...] CMD ... | NONE.
-func parseHealthcheck(rest string) (*HealthConfig, error) {
-	hc := &HealthConfig{}
-	for strings.HasPrefix(rest, "--") {
-		flag, after, _ := strings.Cut(rest, " ")
-		rest = strings.TrimSpace(after)
-		name, value, ok := strings.Cut(strings.TrimPrefix(flag, "--"), "=")
-		if !ok {
-			return nil, invalidf("HEALTHCHECK flag --%s needs a value", name)
-		}
-		if name == "retries" {
-			n, err := strconv.Atoi(value)
-			if err != nil || n < 0 {
-				return nil, invalidf("HEALTHCHECK --retries must be a non-negative integer: %s", value)
-			}
-			hc.Retries = n
-			continue
-		}
-		d, err := time.ParseDuration(value)
-		if err != nil || d < 0 {
-			return nil, invalidf("HEALTHCHECK --%s: invalid duration %q", name, value)
-		}
-		switch name {
-		case "interval":
-			hc.Interval = d
-		case "timeout":
-			hc.Timeout = d
-		case "start-period":
-			hc.StartPeriod = d
-		case "start-interval":
-			hc.StartInterval = d
-		default:
-			return nil, invalidf("unknown flag: --%s", name)
-		}
-	}
-	kind, cmd, _ := strings.Cut(rest, " ")
-	cmd = strings.TrimSpace(cmd)
-	switch strings.ToUpper(kind) {
-	case "NONE":
-		if cmd != "" {
-			return nil, invalidf("HEALTHCHECK NONE takes no arguments")
-		}
-		return &HealthConfig{Test: []string{"NONE"}}, nil
-	case "CMD":
-		if cmd == "" {
-			return nil, invalidf("Missing command after HEALTHCHECK CMD")
-		}
-		if args := commandArgs(cmd); args != nil {
-			hc.Test = append([]string{"CMD"}, args...)
-		} else {
-			hc.Test = []string{"CMD-SHELL", cmd}
-		}
-		return hc, nil
+// splitPortSpec splits [ip:][hostPort:]containerPort as moby's splitParts does.
+func splitPortSpec(raw string) (ip, hostPort, containerPort string) {
+	parts := strings.Split(raw, ":")
+	switch n := len(parts); n {
+	case 1:
+		return "", "", parts[0]
+	case 2:
+		return "", parts[0], parts[1]
+	case 3:
+		return parts[0], parts[1], parts[2]
 	default:
-		return nil, invalidf("Unknown type %q in HEALTHCHECK (try CMD)", kind)
+		return strings.Join(parts[:n-2], ":"), parts[n-2], parts[n-1]
 	}
+}
+
+func cloneConfig(c ImageConfig) ImageConfig {
+	out := c
+	out.Cmd = slices.Clone(c.Cmd)
+	out.Env = slices.Clone(c.Env)
+	out.Entrypoint = slices.Clone(c.Entrypoint)
+	out.OnBuild = slices.Clone(c.OnBuild)
+	out.Shell = slices.Clone(c.Shell)
+	out.Volumes = maps.Clone(c.Volumes)
+	out.ExposedPorts = maps.Clone(c.ExposedPorts)
+	out.Labels = maps.Clone(c.Labels)
+	if c.Healthcheck != nil {
+		h := *c.Healthcheck
+		h.Test = slices.Clone(h.Test)
+		out.Healthcheck = &h
+	}
+	return out
+}
+
+func isEmptyConfig(c *ImageConfig) bool {
+	return c.User == "" && len(c.ExposedPorts) == 0 && len(c.Env) == 0 && c.Entrypoint == nil &&
+		c.Cmd == nil && len(c.Volumes) == 0 && c.WorkingDir == "" && len(c.Labels) == 0 &&
+		c.StopSignal == "" && !c.ArgsEscaped && c.Healthcheck == nil && len(c.OnBuild) == 0 && //nolint:staticcheck
+		len(c.Shell) == 0
 }

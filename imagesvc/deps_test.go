@@ -21,6 +21,27 @@ func TestDependencies(t *testing.T) {
 		"github.com/opencontainers/go-digest",
 		"github.com/opencontainers/image-spec/specs-go",
 		"github.com/distribution/reference",
+		// Changes are parsed, typed and expanded as Docker does, with BuildKit's Dockerfile
+		// packages (moby's BuildFromConfig); exactly these, and what they need.
+		"github.com/moby/buildkit/frontend/dockerfile/parser",
+		"github.com/moby/buildkit/frontend/dockerfile/command",
+		"github.com/moby/buildkit/frontend/dockerfile/shell",
+		"github.com/moby/buildkit/frontend/dockerfile/instructions",
+		"github.com/moby/buildkit/frontend/dockerfile/linter",
+		"github.com/moby/buildkit/util/stack",
+		"github.com/moby/buildkit/util/suggest",
+		"github.com/pkg/errors",
+		"github.com/containerd/typeurl/v2",
+		"github.com/planetscale/vtprotobuf/protohelpers",
+		"google.golang.org/protobuf",
+		"github.com/docker/go-units",
+		"github.com/agext/levenshtein",
+		"github.com/tonistiigi/go-csvvalue",
+		"github.com/moby/docker-image-spec/specs-go/v1",
+		// EXPOSE ports and STOPSIGNAL signals are checked with Docker's own parsers.
+		"github.com/moby/moby/api/types/network",
+		"github.com/moby/sys/signal",
+		"golang.org/x/sys/unix",
 	}
 	for _, pkg := range strings.Fields(string(out)) {
 		ok := false

@@ -39,17 +39,19 @@ func ExampleParsePullReference() {
 
 // Changes are parsed once and applied to the config of an imported image.
 func ExampleParseChanges() {
-	changes, err := imagesvc.ParseChanges([]string{`ENV A=1`, `CMD ["sh"]`, `EXPOSE 80`})
+	changes, err := imagesvc.ParseChanges([]string{`ENV A=1`, `ENV B=$A`, `CMD ["sh"]`, `EXPOSE 80`})
 	if err != nil {
 		panic(err)
 	}
 	var cfg imagesvc.ImageConfig
-	changes.Apply(&cfg)
+	if err := changes.Apply(&cfg); err != nil {
+		panic(err)
+	}
 	fmt.Println(cfg.Env, cfg.Cmd, len(cfg.ExposedPorts))
 
 	_, err = imagesvc.ParseChanges([]string{"RUN make"})
 	fmt.Println(err)
 	// Output:
-	// [A=1] [sh] 1
+	// [A=1 B=1] [sh] 1
 	// RUN is not a valid change command
 }

@@ -311,6 +311,7 @@ func encodeConfig(c *imagesvc.ImageConfig) *pb.ImageConfig {
 		ArgsEscaped:  c.ArgsEscaped, //nolint:staticcheck // carried as is
 		OnBuild:      c.OnBuild,
 		Shell:        c.Shell,
+		CmdEmpty:     c.Cmd != nil && len(c.Cmd) == 0,
 	}
 	if h := c.Healthcheck; h != nil {
 		m.Healthcheck = &pb.HealthConfig{
@@ -355,7 +356,29 @@ func decodeConfig(m *pb.ImageConfig) imagesvc.ImageConfig {
 			Retries:       int(h.GetRetries()),
 		}
 	}
+	if m.GetCmdEmpty() && c.Cmd == nil {
+		c.Cmd = []string{}
+	}
 	return c
+}
+
+// encodeChanges puts changes in an import header: the typed result, parsed once here,
+// and the instructions as given for plugins that predate changes_config.
+func encodeChanges(h *pb.ImportHeader, c imagesvc.Changes) {
+	h.Changes = c.Lines()
+	if c.Len() > 0 {
+		cfg := c.Config()
+		h.ChangesConfig = encodeConfig(&cfg)
+	}
+}
+
+// decodeChanges reads the changes of an import header: the typed config when the host
+// sent one, else the instructions of an older host, parsed here.
+func decodeChanges(h *pb.ImportHeader) (imagesvc.Changes, error) {
+	if m := h.GetChangesConfig(); m != nil {
+		return imagesvc.ChangesFromConfig(decodeConfig(m)), nil
+	}
+	return imagesvc.ParseChanges(h.GetChanges())
 }
 
 func encodeImage(img *imagesvc.Image) *pb.Image {

@@ -59,6 +59,7 @@ func (s *suite) testImport(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	req := importRequest(t, "imported:v1", []string{
 		"ENV A=1", `CMD ["sh"]`, "LABEL org.example.imported=yes", "EXPOSE 8080", "WORKDIR /srv", "USER nobody",
+		"ENV B=$A WHO=${W:-nobody}",
 	}, rootfs())
 	req.Message = "hello"
 	req.Platform = &ocispec.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
@@ -72,7 +73,7 @@ func (s *suite) testImport(t *testing.T) {
 	assert.Equal(t, id, img.ID, "the image ID is the manifest digest")
 	assert.Equal(t, ocispec.MediaTypeImageManifest, img.Descriptor.MediaType)
 	assert.Equal(t, []string{"docker.io/library/imported:v1"}, canonical(t, img.RepoTags))
-	assert.Contains(t, img.Config.Env, "A=1")
+	assert.Equal(t, []string{"A=1", "B=1", "WHO=nobody"}, img.Config.Env, "variables expand as Docker expands them")
 	assert.Equal(t, []string{"sh"}, img.Config.Cmd)
 	assert.Equal(t, "yes", img.Config.Labels["org.example.imported"])
 	assert.Contains(t, img.Config.ExposedPorts, "8080/tcp")

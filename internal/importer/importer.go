@@ -130,6 +130,11 @@ func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportReques
 	if ing == nil {
 		return Result{}, fmt.Errorf("import: no content store: %w", errdefs.ErrInvalidArgument)
 	}
+	// The changes apply to an empty config (Docker's import); before any byte is written.
+	cfg := imagesvc.ImageConfig{}
+	if err := req.Changes.Apply(&cfg); err != nil {
+		return Result{}, err
+	}
 	maxSize := opts.MaxSize
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
@@ -168,8 +173,6 @@ func Import(ctx context.Context, ing content.Ingester, req imagesvc.ImportReques
 	em.close()
 
 	created := now().UTC()
-	cfg := imagesvc.ImageConfig{}
-	req.Changes.Apply(&cfg)
 	cf := model.ConfigFile{
 		Image: ocispec.Image{
 			Created: &created,

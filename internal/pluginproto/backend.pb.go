@@ -1650,18 +1650,21 @@ type ImageConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	User  string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	// exposed_ports and volumes are the keys of the OCI config's sets.
-	ExposedPorts  []string          `protobuf:"bytes,2,rep,name=exposed_ports,json=exposedPorts,proto3" json:"exposed_ports,omitempty"`
-	Env           []string          `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty"`
-	Entrypoint    []string          `protobuf:"bytes,4,rep,name=entrypoint,proto3" json:"entrypoint,omitempty"`
-	Cmd           []string          `protobuf:"bytes,5,rep,name=cmd,proto3" json:"cmd,omitempty"`
-	Volumes       []string          `protobuf:"bytes,6,rep,name=volumes,proto3" json:"volumes,omitempty"`
-	WorkingDir    string            `protobuf:"bytes,7,opt,name=working_dir,json=workingDir,proto3" json:"working_dir,omitempty"`
-	Labels        map[string]string `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	StopSignal    string            `protobuf:"bytes,9,opt,name=stop_signal,json=stopSignal,proto3" json:"stop_signal,omitempty"`
-	ArgsEscaped   bool              `protobuf:"varint,10,opt,name=args_escaped,json=argsEscaped,proto3" json:"args_escaped,omitempty"`
-	Healthcheck   *HealthConfig     `protobuf:"bytes,11,opt,name=healthcheck,proto3" json:"healthcheck,omitempty"`
-	OnBuild       []string          `protobuf:"bytes,12,rep,name=on_build,json=onBuild,proto3" json:"on_build,omitempty"`
-	Shell         []string          `protobuf:"bytes,13,rep,name=shell,proto3" json:"shell,omitempty"`
+	ExposedPorts []string          `protobuf:"bytes,2,rep,name=exposed_ports,json=exposedPorts,proto3" json:"exposed_ports,omitempty"`
+	Env          []string          `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty"`
+	Entrypoint   []string          `protobuf:"bytes,4,rep,name=entrypoint,proto3" json:"entrypoint,omitempty"`
+	Cmd          []string          `protobuf:"bytes,5,rep,name=cmd,proto3" json:"cmd,omitempty"`
+	Volumes      []string          `protobuf:"bytes,6,rep,name=volumes,proto3" json:"volumes,omitempty"`
+	WorkingDir   string            `protobuf:"bytes,7,opt,name=working_dir,json=workingDir,proto3" json:"working_dir,omitempty"`
+	Labels       map[string]string `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	StopSignal   string            `protobuf:"bytes,9,opt,name=stop_signal,json=stopSignal,proto3" json:"stop_signal,omitempty"`
+	ArgsEscaped  bool              `protobuf:"varint,10,opt,name=args_escaped,json=argsEscaped,proto3" json:"args_escaped,omitempty"`
+	Healthcheck  *HealthConfig     `protobuf:"bytes,11,opt,name=healthcheck,proto3" json:"healthcheck,omitempty"`
+	OnBuild      []string          `protobuf:"bytes,12,rep,name=on_build,json=onBuild,proto3" json:"on_build,omitempty"`
+	Shell        []string          `protobuf:"bytes,13,rep,name=shell,proto3" json:"shell,omitempty"`
+	// cmd_empty is true when cmd is present and empty (Docker's "Cmd": [], which
+	// `CMD []` gives); a repeated field cannot tell empty from absent.
+	CmdEmpty      bool `protobuf:"varint,14,opt,name=cmd_empty,json=cmdEmpty,proto3" json:"cmd_empty,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1785,6 +1788,13 @@ func (x *ImageConfig) GetShell() []string {
 		return x.Shell
 	}
 	return nil
+}
+
+func (x *ImageConfig) GetCmdEmpty() bool {
+	if x != nil {
+		return x.CmdEmpty
+	}
+	return false
 }
 
 // HealthConfig is a container health check; durations are in nanoseconds.
@@ -2461,9 +2471,13 @@ type ImportHeader struct {
 	// ref names the new image (name:tag, fully qualified); empty for none.
 	Ref     string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
 	Message string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
-	// changes are Dockerfile instructions, one logical line each.
-	Changes       []string  `protobuf:"bytes,5,rep,name=changes,proto3" json:"changes,omitempty"`
-	Platform      *Platform `protobuf:"bytes,6,opt,name=platform,proto3" json:"platform,omitempty"`
+	// changes are Dockerfile instructions as the client gave them. A host sends
+	// them for plugins that predate changes_config.
+	Changes  []string  `protobuf:"bytes,5,rep,name=changes,proto3" json:"changes,omitempty"`
+	Platform *Platform `protobuf:"bytes,6,opt,name=platform,proto3" json:"platform,omitempty"`
+	// changes_config is the config the changes produce on an empty config, parsed
+	// once by the host; when present a plugin uses it and ignores changes.
+	ChangesConfig *ImageConfig `protobuf:"bytes,7,opt,name=changes_config,json=changesConfig,proto3" json:"changes_config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2536,6 +2550,13 @@ func (x *ImportHeader) GetChanges() []string {
 func (x *ImportHeader) GetPlatform() *Platform {
 	if x != nil {
 		return x.Platform
+	}
+	return nil
+}
+
+func (x *ImportHeader) GetChangesConfig() *ImageConfig {
+	if x != nil {
+		return x.ChangesConfig
 	}
 	return nil
 }
@@ -4619,7 +4640,7 @@ const file_backend_proto_rawDesc = "" +
 	"\rhas_manifests\x18\x15 \x01(\bR\fhasManifests\"4\n" +
 	"\x06RootFS\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
-	"\x06layers\x18\x02 \x03(\tR\x06layers\"\xfe\x03\n" +
+	"\x06layers\x18\x02 \x03(\tR\x06layers\"\x9b\x04\n" +
 	"\vImageConfig\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12#\n" +
 	"\rexposed_ports\x18\x02 \x03(\tR\fexposedPorts\x12\x10\n" +
@@ -4638,7 +4659,8 @@ const file_backend_proto_rawDesc = "" +
 	" \x01(\bR\vargsEscaped\x12B\n" +
 	"\vhealthcheck\x18\v \x01(\v2 .imageapi.plugin.v1.HealthConfigR\vhealthcheck\x12\x19\n" +
 	"\bon_build\x18\f \x03(\tR\aonBuild\x12\x14\n" +
-	"\x05shell\x18\r \x03(\tR\x05shell\x1a9\n" +
+	"\x05shell\x18\r \x03(\tR\x05shell\x12\x1b\n" +
+	"\tcmd_empty\x18\x0e \x01(\bR\bcmdEmpty\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbc\x01\n" +
@@ -4688,7 +4710,7 @@ const file_backend_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\v2 .imageapi.plugin.v1.ImportHeaderH\x00R\x06header\x127\n" +
 	"\x05chunk\x18\x02 \x01(\v2\x1f.imageapi.plugin.v1.ImportChunkH\x00R\x05chunk\x12J\n" +
 	"\fsource_error\x18\x03 \x01(\v2%.imageapi.plugin.v1.ImportSourceErrorH\x00R\vsourceErrorB\t\n" +
-	"\amessage\"\xbf\x01\n" +
+	"\amessage\"\x87\x02\n" +
 	"\fImportHeader\x12\x1d\n" +
 	"\n" +
 	"has_source\x18\x01 \x01(\bR\thasSource\x12\x10\n" +
@@ -4696,7 +4718,8 @@ const file_backend_proto_rawDesc = "" +
 	"\x03ref\x18\x03 \x01(\tR\x03ref\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12\x18\n" +
 	"\achanges\x18\x05 \x03(\tR\achanges\x128\n" +
-	"\bplatform\x18\x06 \x01(\v2\x1c.imageapi.plugin.v1.PlatformR\bplatform\"!\n" +
+	"\bplatform\x18\x06 \x01(\v2\x1c.imageapi.plugin.v1.PlatformR\bplatform\x12F\n" +
+	"\x0echanges_config\x18\a \x01(\v2\x1f.imageapi.plugin.v1.ImageConfigR\rchangesConfig\"!\n" +
 	"\vImportChunk\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\"C\n" +
 	"\x11ImportSourceError\x12\x14\n" +
@@ -4953,71 +4976,72 @@ var file_backend_proto_depIdxs = []int32{
 	31, // 35: imageapi.plugin.v1.ImportMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
 	32, // 36: imageapi.plugin.v1.ImportMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
 	4,  // 37: imageapi.plugin.v1.ImportHeader.platform:type_name -> imageapi.plugin.v1.Platform
-	22, // 38: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	34, // 39: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
-	4,  // 40: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
-	37, // 41: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
-	37, // 42: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
-	4,  // 43: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	44, // 44: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
-	3,  // 45: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
-	24, // 46: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	24, // 47: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	5,  // 48: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
-	4,  // 49: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
-	68, // 50: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
-	54, // 51: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
-	4,  // 52: imageapi.plugin.v1.SaveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
-	58, // 53: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
-	31, // 54: imageapi.plugin.v1.LoadMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
-	32, // 55: imageapi.plugin.v1.LoadMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
-	4,  // 56: imageapi.plugin.v1.LoadHeader.platforms:type_name -> imageapi.plugin.v1.Platform
-	60, // 57: imageapi.plugin.v1.LoadResponse.images:type_name -> imageapi.plugin.v1.LoadedImage
-	61, // 58: imageapi.plugin.v1.LoadResponse.error:type_name -> imageapi.plugin.v1.CallError
-	4,  // 59: imageapi.plugin.v1.PushRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	24, // 60: imageapi.plugin.v1.PushRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	22, // 61: imageapi.plugin.v1.PushEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	5,  // 62: imageapi.plugin.v1.PushAux.original_index:type_name -> imageapi.plugin.v1.Descriptor
-	5,  // 63: imageapi.plugin.v1.PushAux.selected_manifest:type_name -> imageapi.plugin.v1.Descriptor
-	5,  // 64: imageapi.plugin.v1.PushAux.desc:type_name -> imageapi.plugin.v1.Descriptor
-	51, // 65: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
-	1,  // 66: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
-	7,  // 67: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
-	16, // 68: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
-	25, // 69: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
-	29, // 70: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
-	35, // 71: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
-	38, // 72: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
-	40, // 73: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
-	42, // 74: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
-	45, // 75: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
-	47, // 76: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
-	55, // 77: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
-	57, // 78: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
-	62, // 79: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
-	49, // 80: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
-	52, // 81: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
-	2,  // 82: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
-	8,  // 83: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
-	17, // 84: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
-	26, // 85: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
-	33, // 86: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
-	36, // 87: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
-	39, // 88: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
-	41, // 89: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
-	43, // 90: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
-	46, // 91: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
-	48, // 92: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
-	56, // 93: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
-	59, // 94: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
-	63, // 95: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
-	50, // 96: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
-	53, // 97: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
-	82, // [82:98] is the sub-list for method output_type
-	66, // [66:82] is the sub-list for method input_type
-	66, // [66:66] is the sub-list for extension type_name
-	66, // [66:66] is the sub-list for extension extendee
-	0,  // [0:66] is the sub-list for field type_name
+	20, // 38: imageapi.plugin.v1.ImportHeader.changes_config:type_name -> imageapi.plugin.v1.ImageConfig
+	22, // 39: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	34, // 40: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
+	4,  // 41: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
+	37, // 42: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	37, // 43: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	4,  // 44: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	44, // 45: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
+	3,  // 46: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
+	24, // 47: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	24, // 48: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	5,  // 49: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
+	4,  // 50: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
+	68, // 51: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	54, // 52: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
+	4,  // 53: imageapi.plugin.v1.SaveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
+	58, // 54: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
+	31, // 55: imageapi.plugin.v1.LoadMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
+	32, // 56: imageapi.plugin.v1.LoadMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
+	4,  // 57: imageapi.plugin.v1.LoadHeader.platforms:type_name -> imageapi.plugin.v1.Platform
+	60, // 58: imageapi.plugin.v1.LoadResponse.images:type_name -> imageapi.plugin.v1.LoadedImage
+	61, // 59: imageapi.plugin.v1.LoadResponse.error:type_name -> imageapi.plugin.v1.CallError
+	4,  // 60: imageapi.plugin.v1.PushRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	24, // 61: imageapi.plugin.v1.PushRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	22, // 62: imageapi.plugin.v1.PushEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	5,  // 63: imageapi.plugin.v1.PushAux.original_index:type_name -> imageapi.plugin.v1.Descriptor
+	5,  // 64: imageapi.plugin.v1.PushAux.selected_manifest:type_name -> imageapi.plugin.v1.Descriptor
+	5,  // 65: imageapi.plugin.v1.PushAux.desc:type_name -> imageapi.plugin.v1.Descriptor
+	51, // 66: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
+	1,  // 67: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
+	7,  // 68: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
+	16, // 69: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
+	25, // 70: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
+	29, // 71: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
+	35, // 72: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
+	38, // 73: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
+	40, // 74: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
+	42, // 75: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
+	45, // 76: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
+	47, // 77: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
+	55, // 78: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
+	57, // 79: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
+	62, // 80: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
+	49, // 81: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
+	52, // 82: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
+	2,  // 83: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
+	8,  // 84: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
+	17, // 85: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
+	26, // 86: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
+	33, // 87: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
+	36, // 88: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
+	39, // 89: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
+	41, // 90: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
+	43, // 91: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
+	46, // 92: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
+	48, // 93: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
+	56, // 94: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
+	59, // 95: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
+	63, // 96: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
+	50, // 97: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
+	53, // 98: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
+	83, // [83:99] is the sub-list for method output_type
+	67, // [67:83] is the sub-list for method input_type
+	67, // [67:67] is the sub-list for extension type_name
+	67, // [67:67] is the sub-list for extension extendee
+	0,  // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }

@@ -292,7 +292,9 @@ func (m *MemService) Import(ctx context.Context, req imagesvc.ImportRequest, pro
 	if p := req.Platform; p != nil {
 		img.Architecture, img.OS, img.Variant = p.Architecture, p.OS, p.Variant
 	}
-	req.Changes.Apply(&img.Config)
+	if err := req.Changes.Apply(&img.Config); err != nil {
+		return "", err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.indexLocked(id) < 0 {
