@@ -344,10 +344,11 @@ func cliSaveLoadMulti(t *testing.T, f *fixture, d *daemon) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The manifest, named, then its attestation (a referrer, unnamed) if it was pulled.
+	// The manifest, named, then its attestation (pulled with it) as a referrer.
 	idx, _ = checkSavedArchive(t, data, nil)
-	if len(idx.Manifests) == 0 || idx.Manifests[0].Digest != hostManifest.Digest || idx.Manifests[0].Annotations["io.containerd.image.name"] != ref {
-		t.Errorf("docker save --platform %s: index.json %+v, want the manifest %s first", f.platformString(f.host), idx.Manifests, hostManifest.Digest)
+	if len(idx.Manifests) != 2 || idx.Manifests[0].Digest != hostManifest.Digest || idx.Manifests[0].Annotations["io.containerd.image.name"] != ref ||
+		idx.Manifests[1].Annotations["io.containerd.manifest.subject"] != hostManifest.Digest.String() {
+		t.Errorf("docker save --platform %s: index.json %+v, want the manifest %s, then its attestation", f.platformString(f.host), idx.Manifests, hostManifest.Digest)
 	}
 	_, files = tarEntries(t, data)
 	if _, ok := files["blobs/sha256/"+f.multi.Descriptor.Digest.Encoded()]; ok {
