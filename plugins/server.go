@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -263,9 +262,6 @@ func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.
 	return stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Result{Result: res}})
 }
 
-// errImportDone ends the reading of an import stream once the backend is done with it.
-var errImportDone = errors.New("import finished")
-
 func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent]) error {
 	first, err := stream.Recv()
 	if err != nil {
@@ -299,9 +295,8 @@ func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.Imp
 		return toStatus(err)
 	}
 	if h.GetHasSource() {
-		pr, pw := io.Pipe()
-		defer pr.CloseWithError(errImportDone)
-		go receiveArchive(stream, pw)
+		pr := receiveChunks(stream, "import")
+		defer pr.CloseWithError(errSourceDone)
 		req.Source = pr
 	}
 
@@ -319,37 +314,6 @@ func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.Imp
 	mu.Lock()
 	defer mu.Unlock()
 	return stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Result{Result: &pb.ImportResult{Id: string(id)}}})
-}
-
-// receiveArchive copies the chunks of an import stream into pw until the host ends its
-// side, reports a source error, or the call ends.
-func receiveArchive(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent], pw *io.PipeWriter) {
-	for {
-		m, err := stream.Recv()
-		switch {
-		case err == io.EOF:
-			_ = pw.Close()
-			return
-		case err != nil:
-			if ctxErr := stream.Context().Err(); ctxErr != nil {
-				err = ctxErr
-			}
-			_ = pw.CloseWithError(err)
-			return
-		}
-		switch msg := m.GetMessage().(type) {
-		case *pb.ImportMessage_Chunk:
-			if _, err := pw.Write(msg.Chunk.GetData()); err != nil {
-				return // the backend stopped reading
-			}
-		case *pb.ImportMessage_SourceError:
-			_ = pw.CloseWithError(sourceError(msg.SourceError))
-			return
-		default:
-			_ = pw.CloseWithError(errdefs.ErrInvalidArgument.WithMessage("import: unexpected message after the header"))
-			return
-		}
-	}
 }
 
 // notImplemented is the answer to a call of a capability the backend lacks (and which

@@ -2,7 +2,6 @@ package plugins
 
 import (
 	"context"
-	"errors"
 	"io"
 	"sync"
 
@@ -118,18 +117,15 @@ func (c *conn) load(ctx context.Context, req imagesvc.LoadRequest) ([]imagesvc.L
 		return nil, recvError(stream, err)
 	}
 	var sender sync.WaitGroup
-	sender.Add(1)
-	go func() {
-		defer sender.Done()
-		sendChunks(req.Source,
-			func(data []byte) error {
-				return stream.Send(&pb.LoadMessage{Message: &pb.LoadMessage_Chunk{Chunk: &pb.ImportChunk{Data: data}}})
+	sender.Go(func() {
+		sendChunks(stream, req.Source,
+			func(c *pb.ImportChunk) *pb.LoadMessage {
+				return &pb.LoadMessage{Message: &pb.LoadMessage_Chunk{Chunk: c}}
 			},
-			func(e *pb.ImportSourceError) error {
-				return stream.Send(&pb.LoadMessage{Message: &pb.LoadMessage_SourceError{SourceError: e}})
-			},
-			stream.CloseSend)
-	}()
+			func(e *pb.ImportSourceError) *pb.LoadMessage {
+				return &pb.LoadMessage{Message: &pb.LoadMessage_SourceError{SourceError: e}}
+			})
+	})
 	// The archive is never read after Load returns.
 	defer sender.Wait()
 	defer cancel()
@@ -148,32 +144,6 @@ func (c *conn) load(ctx context.Context, req imagesvc.LoadRequest) ([]imagesvc.L
 		return out, callError(e)
 	}
 	return out, nil
-}
-
-// sendChunks streams src in chunks of at most ArchiveChunkSize with send; a read error is
-// sent with sendErr. It then ends the host's side with closeSend. It stops when a send
-// fails (the call is over; the receiver tells why).
-func sendChunks(src io.Reader, send func([]byte) error, sendErr func(*pb.ImportSourceError) error, closeSend func() error) {
-	buf := make([]byte, ArchiveChunkSize)
-	for {
-		n, rerr := src.Read(buf)
-		if n > 0 {
-			// SendMsg encodes the message before it returns, so buf can be reused.
-			if err := send(buf[:n]); err != nil {
-				return
-			}
-		}
-		if rerr == io.EOF {
-			_ = closeSend()
-			return
-		}
-		if rerr != nil {
-			if sendErr(sourceErrorMessage(rerr)) == nil {
-				_ = closeSend()
-			}
-			return
-		}
-	}
 }
 
 func (c *conn) push(ctx context.Context, req imagesvc.PushRequest, progress imagesvc.ProgressFunc) error {
@@ -251,56 +221,6 @@ func (s *server) Save(req *pb.SaveRequest, stream grpc.ServerStreamingServer[pb.
 	return nil
 }
 
-// chunkWriter gathers the small writes of an archive into chunks of at most
-// ArchiveChunkSize and sends each when it is full. Write may return before the data is
-// sent; flush sends the rest.
-type chunkWriter struct {
-	send    func([]byte) error
-	buf     []byte
-	sendErr error
-}
-
-func (w *chunkWriter) Write(p []byte) (int, error) {
-	if w.sendErr != nil {
-		return 0, w.sendErr
-	}
-	n := 0
-	for len(p) > 0 {
-		if w.buf == nil {
-			w.buf = make([]byte, 0, ArchiveChunkSize)
-		}
-		k := min(len(p), ArchiveChunkSize-len(w.buf))
-		w.buf = append(w.buf, p[:k]...)
-		p = p[k:]
-		n += k
-		if len(w.buf) == ArchiveChunkSize {
-			if err := w.flush(); err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (w *chunkWriter) flush() error {
-	if w.sendErr != nil {
-		return w.sendErr
-	}
-	if len(w.buf) == 0 {
-		return nil
-	}
-	// SendMsg encodes the message before it returns, so the buffer can be reused.
-	if err := w.send(w.buf); err != nil {
-		w.sendErr = err
-		return err
-	}
-	w.buf = w.buf[:0]
-	return nil
-}
-
-// errLoadDone ends the reading of a load stream once the backend is done with it.
-var errLoadDone = errors.New("load finished")
-
 // Load feeds the archive's chunks to the backend's Load and answers its result.
 func (s *server) Load(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadResponse]) error {
 	loader, ok := s.impl.(imagesvc.Loader)
@@ -319,9 +239,8 @@ func (s *server) Load(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadR
 	for _, p := range h.GetPlatforms() {
 		req.Platforms = append(req.Platforms, decodePlatformValue(p))
 	}
-	pr, pw := io.Pipe()
-	defer pr.CloseWithError(errLoadDone)
-	go receiveChunks(stream, pw)
+	pr := receiveChunks(stream, "load")
+	defer pr.CloseWithError(errSourceDone)
 	req.Source = pr
 
 	hctx, _ := s.withHost(stream.Context())
@@ -337,37 +256,6 @@ func (s *server) Load(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadR
 		resp.Error = callErrorMessage(err)
 	}
 	return stream.SendAndClose(resp)
-}
-
-// receiveChunks copies the chunks of a load stream into pw until the host ends its side,
-// reports a source error, or the call ends.
-func receiveChunks(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadResponse], pw *io.PipeWriter) {
-	for {
-		m, err := stream.Recv()
-		switch {
-		case err == io.EOF:
-			_ = pw.Close()
-			return
-		case err != nil:
-			if ctxErr := stream.Context().Err(); ctxErr != nil {
-				err = ctxErr
-			}
-			_ = pw.CloseWithError(err)
-			return
-		}
-		switch msg := m.GetMessage().(type) {
-		case *pb.LoadMessage_Chunk:
-			if _, err := pw.Write(msg.Chunk.GetData()); err != nil {
-				return // the backend stopped reading
-			}
-		case *pb.LoadMessage_SourceError:
-			_ = pw.CloseWithError(sourceError(msg.SourceError))
-			return
-		default:
-			_ = pw.CloseWithError(errdefs.ErrInvalidArgument.WithMessage("load: unexpected message after the header"))
-			return
-		}
-	}
 }
 
 // Push streams the progress of the backend's Push.
