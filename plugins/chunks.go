@@ -110,7 +110,7 @@ func copyChunks[M chunkMessage](stream chunkReceiver[M], pw *io.PipeWriter, call
 // plugin sends it through a writer.
 
 // chunkWriter gathers the small writes of an archive into chunks of at most
-// ArchiveChunkSize and sends each when it is full. Write may return before the data is
+// [ImportChunkSize] and sends each when it is full. Write may return before the data is
 // sent; flush sends the rest.
 type chunkWriter struct {
 	send    func([]byte) error
@@ -125,13 +125,13 @@ func (w *chunkWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		if w.buf == nil {
-			w.buf = make([]byte, 0, ArchiveChunkSize)
+			w.buf = make([]byte, 0, ImportChunkSize)
 		}
-		k := min(len(p), ArchiveChunkSize-len(w.buf))
+		k := min(len(p), ImportChunkSize-len(w.buf))
 		w.buf = append(w.buf, p[:k]...)
 		p = p[k:]
 		n += k
-		if len(w.buf) == ArchiveChunkSize {
+		if len(w.buf) == ImportChunkSize {
 			if err := w.flush(); err != nil {
 				return n, err
 			}

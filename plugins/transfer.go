@@ -15,11 +15,7 @@ import (
 )
 
 // Save, load and push across the plugin boundary (backend.proto: Save, Load, Push). Archives
-// cross in chunks of at most [ArchiveChunkSize] in both directions, so that neither side
-// ever holds an archive, or a large part of one, in memory.
-
-// ArchiveChunkSize is the largest piece of a save or load archive sent in one message.
-const ArchiveChunkSize = 1 << 20
+// cross in chunks of at most [ImportChunkSize] in both directions (chunks.go).
 
 // ---- Host side
 
@@ -39,7 +35,7 @@ func (c *client) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer
 }
 
 // Load implements [imagesvc.Loader] through the plugin: req.Source is streamed in chunks
-// of at most [ArchiveChunkSize]. The images loaded are returned with the error that came
+// of at most [ImportChunkSize]. The images loaded are returned with the error that came
 // with them, if any. req.Source is not read after Load returns.
 func (c *client) Load(ctx context.Context, req imagesvc.LoadRequest) ([]imagesvc.LoadedImage, error) {
 	inst, err := c.acquireCap(ctx, CapLoad, "Load")
