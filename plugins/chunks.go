@@ -64,6 +64,27 @@ type chunkReceiver[M chunkMessage] interface {
 	Context() context.Context
 }
 
+// headerMessage is a message of a call that streams an archive: its first one must be
+// the header H.
+type headerMessage[H any] interface {
+	chunkMessage
+	GetHeader() *H
+}
+
+// receiveHeader receives the first message of a call that streams an archive, which must
+// be its header. call names the call in the error of another message.
+func receiveHeader[H any, M headerMessage[H]](stream chunkReceiver[M], call string) (*H, error) {
+	first, err := stream.Recv()
+	if err != nil {
+		return nil, err
+	}
+	h := first.GetHeader()
+	if h == nil {
+		return nil, toStatus(errdefs.ErrInvalidArgument.WithMessage(call + ": the first message must be the header"))
+	}
+	return h, nil
+}
+
 // errSourceDone ends the reading of an archive's stream once the backend is done with it.
 var errSourceDone = errors.New("the backend is done with the archive")
 

@@ -263,13 +263,9 @@ func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.
 }
 
 func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent]) error {
-	first, err := stream.Recv()
+	h, err := receiveHeader[pb.ImportHeader](stream, "import")
 	if err != nil {
 		return err
-	}
-	h := first.GetHeader()
-	if h == nil {
-		return toStatus(errdefs.ErrInvalidArgument.WithMessage("import: the first message must be the header"))
 	}
 	req := imagesvc.ImportRequest{
 		Message:  h.GetMessage(),

@@ -165,20 +165,6 @@ func (c *conn) push(ctx context.Context, req imagesvc.PushRequest, progress imag
 	}
 }
 
-// callErrorMessage encodes an error returned inside an answer.
-func callErrorMessage(err error) *pb.CallError {
-	return &pb.CallError{Class: classOf(err).name, Message: err.Error()}
-}
-
-// callError decodes a CallError.
-func callError(m *pb.CallError) error {
-	c, ok := className(m.GetClass())
-	if !ok {
-		c = classes[len(classes)-1]
-	}
-	return newClassError(c, m.GetMessage())
-}
-
 // ---- Plugin side
 
 // Save streams the archive of the backend's Save in chunks.
@@ -223,13 +209,9 @@ func (s *server) Load(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadR
 	if !ok {
 		return notImplemented("Load", "imagesvc.Loader")
 	}
-	first, err := stream.Recv()
+	h, err := receiveHeader[pb.LoadHeader](stream, "load")
 	if err != nil {
 		return err
-	}
-	h := first.GetHeader()
-	if h == nil {
-		return toStatus(errdefs.ErrInvalidArgument.WithMessage("load: the first message must be the header"))
 	}
 	req := imagesvc.LoadRequest{}
 	for _, p := range h.GetPlatforms() {
