@@ -238,12 +238,10 @@ func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.
 			return toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
 		}
 	}
-	var mu sync.Mutex // the contract promises one caller at a time; be safe anyway
-	progress := func(ev imagesvc.ProgressEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Progress{Progress: encodeProgress(ev)}})
-	}
+	events := &eventSender[*pb.PullEvent]{stream: stream}
+	progress := events.progress(func(p *pb.Progress) *pb.PullEvent {
+		return &pb.PullEvent{Event: &pb.PullEvent_Progress{Progress: p}}
+	})
 	hctx, _ := s.withHost(stream.Context())
 	pulled, err := s.impl.Pull(hctx, imagesvc.PullRequest{
 		Ref:      ref,
@@ -257,9 +255,29 @@ func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.
 	for i, p := range pulled {
 		res.Images[i] = &pb.PulledImage{Ref: p.Ref, Id: string(p.ID), Updated: p.Updated}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Result{Result: res}})
+	return events.send(&pb.PullEvent{Event: &pb.PullEvent_Result{Result: res}})
+}
+
+// eventSender sends the events of one streaming call one at a time: the progress
+// contract promises one caller at a time, but a backend that breaks it must not make two
+// Sends run at once, which gRPC forbids.
+type eventSender[M any] struct {
+	mu     sync.Mutex
+	stream interface{ Send(M) error }
+}
+
+func (e *eventSender[M]) send(m M) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stream.Send(m)
+}
+
+// progress returns the progress function of the call: it sends each event wrapped by
+// wrap, and ignores a failed send (the call is over; its end tells why).
+func (e *eventSender[M]) progress(wrap func(*pb.Progress) M) imagesvc.ProgressFunc {
+	return func(ev imagesvc.ProgressEvent) {
+		_ = e.send(wrap(encodeProgress(ev)))
+	}
 }
 
 func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent]) error {
@@ -296,20 +314,16 @@ func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.Imp
 		req.Source = pr
 	}
 
-	var mu sync.Mutex
-	progress := func(ev imagesvc.ProgressEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Progress{Progress: encodeProgress(ev)}})
-	}
+	events := &eventSender[*pb.ImportEvent]{stream: stream}
+	progress := events.progress(func(p *pb.Progress) *pb.ImportEvent {
+		return &pb.ImportEvent{Event: &pb.ImportEvent_Progress{Progress: p}}
+	})
 	hctx, _ := s.withHost(stream.Context())
 	id, err := s.impl.Import(hctx, req, progress)
 	if err != nil {
 		return toStatus(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Result{Result: &pb.ImportResult{Id: string(id)}}})
+	return events.send(&pb.ImportEvent{Event: &pb.ImportEvent_Result{Result: &pb.ImportResult{Id: string(id)}}})
 }
 
 // notImplemented is the answer to a call of a capability the backend lacks (and which

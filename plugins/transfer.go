@@ -246,12 +246,10 @@ func (s *server) Push(req *pb.PushRequest, stream grpc.ServerStreamingServer[pb.
 	if err != nil {
 		return toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
 	}
-	var mu sync.Mutex
-	progress := func(ev imagesvc.ProgressEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = stream.Send(&pb.PushEvent{Event: &pb.PushEvent_Progress{Progress: encodeProgress(ev)}})
-	}
+	events := &eventSender[*pb.PushEvent]{stream: stream}
+	progress := events.progress(func(p *pb.Progress) *pb.PushEvent {
+		return &pb.PushEvent{Event: &pb.PushEvent_Progress{Progress: p}}
+	})
 	hctx, _ := s.withHost(stream.Context())
 	err = pusher.Push(hctx, imagesvc.PushRequest{
 		Ref:      ref,
