@@ -36,13 +36,13 @@
 //	if r, ok := svc.(imagesvc.Remover); ok { ... } // the plugin announced "remove"
 //
 // Every method and option of imagesvc crosses the boundary intact: progress is streamed
-// as it happens, import archives are streamed in chunks of at most [ImportChunkSize] and
-// save and load archives in chunks of at most [ArchiveChunkSize], in both directions,
-// cancellation (and deadlines) reach the plugin, the errdefs class and the exact text of
-// every error come back, and credentials are sent with the one call that needs them and
-// never logged. When the plugin process dies, the calls in progress fail with class
-// Unavailable and the next call launches it again (immediately the first time, then with
-// exponential backoff while it keeps failing). Close stops the process and waits for it.
+// as it happens, import, save and load archives are streamed in chunks of at most
+// [ImportChunkSize] in both directions, cancellation (and deadlines) reach the plugin,
+// the errdefs class and the exact text of every error come back, and credentials are
+// sent with the one call that needs them and never logged. When the plugin process dies,
+// the calls in progress fail with class Unavailable and the next call launches it again
+// (immediately the first time, then with exponential backoff while it keeps failing).
+// Close stops the process and waits for it.
 //
 // [OpenInProcess] serves a backend in the host's own process through the same gRPC stack,
 // for tests; package plugintest wraps both for tests and runs the conformance suite

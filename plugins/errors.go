@@ -107,11 +107,7 @@ func fromStatus(err error) (error, bool) {
 	}
 	for _, d := range st.Details() {
 		if info, ok := d.(*pb.ErrorInfo); ok {
-			c, known := className(info.GetClass())
-			if !known {
-				c = classes[len(classes)-1]
-			}
-			return newClassError(c, st.Message()), true
+			return classError(info.GetClass(), st.Message()), true
 		}
 	}
 	c := classes[len(classes)-1]
@@ -131,13 +127,29 @@ func sourceErrorMessage(err error) *pb.ImportSourceError {
 
 // sourceError decodes an ImportSourceError.
 func sourceError(m *pb.ImportSourceError) error {
-	c, ok := className(m.GetClass())
-	if !ok {
-		c = classes[len(classes)-1]
-	}
 	msg := m.GetMessage()
 	if msg == "" {
 		msg = "reading the import archive failed"
+	}
+	return classError(m.GetClass(), msg)
+}
+
+// callErrorMessage encodes an error returned inside an answer.
+func callErrorMessage(err error) *pb.CallError {
+	return &pb.CallError{Class: classOf(err).name, Message: err.Error()}
+}
+
+// callError decodes a CallError.
+func callError(m *pb.CallError) error {
+	return classError(m.GetClass(), m.GetMessage())
+}
+
+// classError builds the error of the class named class (the last class, Unknown, for a
+// name this side does not know) with text msg.
+func classError(class, msg string) error {
+	c, ok := className(class)
+	if !ok {
+		c = classes[len(classes)-1]
 	}
 	return newClassError(c, msg)
 }

@@ -28,7 +28,9 @@ const (
 // pluginName is the name of the one plugin in go-plugin's plugin set.
 const pluginName = "imagesvc"
 
-// ImportChunkSize is the largest piece of an import archive sent in one message.
+// ImportChunkSize is the largest piece of an archive sent in one message, in either
+// direction: the archive of an import or a load (host to plugin) and of a save (plugin to
+// host). Its name comes from import, the first call that streamed an archive.
 const ImportChunkSize = 1 << 20
 
 // maxMessageSize is the message-size limit of both sides: gRPC's 4 MiB default is far too

@@ -208,11 +208,15 @@ func (c *conn) importImage(ctx context.Context, req imagesvc.ImportRequest, prog
 
 	var sender sync.WaitGroup
 	if req.Source != nil {
-		sender.Add(1)
-		go func() {
-			defer sender.Done()
-			sendArchive(stream, req.Source)
-		}()
+		sender.Go(func() {
+			sendChunks(stream, req.Source,
+				func(c *pb.ImportChunk) *pb.ImportMessage {
+					return &pb.ImportMessage{Message: &pb.ImportMessage_Chunk{Chunk: c}}
+				},
+				func(e *pb.ImportSourceError) *pb.ImportMessage {
+					return &pb.ImportMessage{Message: &pb.ImportMessage_SourceError{SourceError: e}}
+				})
+		})
 	} else if err := stream.CloseSend(); err != nil {
 		return "", recvError(stream, err)
 	}
@@ -241,31 +245,6 @@ func (c *conn) importImage(ctx context.Context, req imagesvc.ImportRequest, prog
 		return "", errNoResult
 	}
 	return id, nil
-}
-
-// sendArchive streams src in chunks of at most ImportChunkSize, then ends the host's side
-// of the stream. It stops when the call ends.
-func sendArchive(stream grpc.BidiStreamingClient[pb.ImportMessage, pb.ImportEvent], src io.Reader) {
-	buf := make([]byte, ImportChunkSize)
-	for {
-		n, rerr := src.Read(buf)
-		if n > 0 {
-			// SendMsg encodes the message before it returns, so buf can be reused.
-			if err := stream.Send(&pb.ImportMessage{Message: &pb.ImportMessage_Chunk{Chunk: &pb.ImportChunk{Data: buf[:n]}}}); err != nil {
-				return // the call is over; Recv tells why
-			}
-		}
-		if rerr == io.EOF {
-			_ = stream.CloseSend()
-			return
-		}
-		if rerr != nil {
-			if stream.Send(&pb.ImportMessage{Message: &pb.ImportMessage_SourceError{SourceError: sourceErrorMessage(rerr)}}) == nil {
-				_ = stream.CloseSend()
-			}
-			return
-		}
-	}
 }
 
 // recvError returns the real error of a stream whose Send failed: Send reports io.EOF

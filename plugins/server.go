@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -239,12 +238,10 @@ func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.
 			return toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
 		}
 	}
-	var mu sync.Mutex // the contract promises one caller at a time; be safe anyway
-	progress := func(ev imagesvc.ProgressEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Progress{Progress: encodeProgress(ev)}})
-	}
+	events := &eventSender[*pb.PullEvent]{stream: stream}
+	progress := events.progress(func(p *pb.Progress) *pb.PullEvent {
+		return &pb.PullEvent{Event: &pb.PullEvent_Progress{Progress: p}}
+	})
 	hctx, _ := s.withHost(stream.Context())
 	pulled, err := s.impl.Pull(hctx, imagesvc.PullRequest{
 		Ref:      ref,
@@ -258,22 +255,35 @@ func (s *server) Pull(req *pb.PullRequest, stream grpc.ServerStreamingServer[pb.
 	for i, p := range pulled {
 		res.Images[i] = &pb.PulledImage{Ref: p.Ref, Id: string(p.ID), Updated: p.Updated}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return stream.Send(&pb.PullEvent{Event: &pb.PullEvent_Result{Result: res}})
+	return events.send(&pb.PullEvent{Event: &pb.PullEvent_Result{Result: res}})
 }
 
-// errImportDone ends the reading of an import stream once the backend is done with it.
-var errImportDone = errors.New("import finished")
+// eventSender sends the events of one streaming call one at a time: the progress
+// contract promises one caller at a time, but a backend that breaks it must not make two
+// Sends run at once, which gRPC forbids.
+type eventSender[M any] struct {
+	mu     sync.Mutex
+	stream interface{ Send(M) error }
+}
+
+func (e *eventSender[M]) send(m M) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stream.Send(m)
+}
+
+// progress returns the progress function of the call: it sends each event wrapped by
+// wrap, and ignores a failed send (the call is over; its end tells why).
+func (e *eventSender[M]) progress(wrap func(*pb.Progress) M) imagesvc.ProgressFunc {
+	return func(ev imagesvc.ProgressEvent) {
+		_ = e.send(wrap(encodeProgress(ev)))
+	}
+}
 
 func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent]) error {
-	first, err := stream.Recv()
+	h, err := receiveHeader[pb.ImportHeader](stream, "import")
 	if err != nil {
 		return err
-	}
-	h := first.GetHeader()
-	if h == nil {
-		return toStatus(errdefs.ErrInvalidArgument.WithMessage("import: the first message must be the header"))
 	}
 	req := imagesvc.ImportRequest{
 		Message:  h.GetMessage(),
@@ -299,57 +309,21 @@ func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.Imp
 		return toStatus(err)
 	}
 	if h.GetHasSource() {
-		pr, pw := io.Pipe()
-		defer pr.CloseWithError(errImportDone)
-		go receiveArchive(stream, pw)
+		pr := receiveChunks(stream, "import")
+		defer pr.CloseWithError(errSourceDone)
 		req.Source = pr
 	}
 
-	var mu sync.Mutex
-	progress := func(ev imagesvc.ProgressEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Progress{Progress: encodeProgress(ev)}})
-	}
+	events := &eventSender[*pb.ImportEvent]{stream: stream}
+	progress := events.progress(func(p *pb.Progress) *pb.ImportEvent {
+		return &pb.ImportEvent{Event: &pb.ImportEvent_Progress{Progress: p}}
+	})
 	hctx, _ := s.withHost(stream.Context())
 	id, err := s.impl.Import(hctx, req, progress)
 	if err != nil {
 		return toStatus(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return stream.Send(&pb.ImportEvent{Event: &pb.ImportEvent_Result{Result: &pb.ImportResult{Id: string(id)}}})
-}
-
-// receiveArchive copies the chunks of an import stream into pw until the host ends its
-// side, reports a source error, or the call ends.
-func receiveArchive(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.ImportEvent], pw *io.PipeWriter) {
-	for {
-		m, err := stream.Recv()
-		switch {
-		case err == io.EOF:
-			_ = pw.Close()
-			return
-		case err != nil:
-			if ctxErr := stream.Context().Err(); ctxErr != nil {
-				err = ctxErr
-			}
-			_ = pw.CloseWithError(err)
-			return
-		}
-		switch msg := m.GetMessage().(type) {
-		case *pb.ImportMessage_Chunk:
-			if _, err := pw.Write(msg.Chunk.GetData()); err != nil {
-				return // the backend stopped reading
-			}
-		case *pb.ImportMessage_SourceError:
-			_ = pw.CloseWithError(sourceError(msg.SourceError))
-			return
-		default:
-			_ = pw.CloseWithError(errdefs.ErrInvalidArgument.WithMessage("import: unexpected message after the header"))
-			return
-		}
-	}
+	return events.send(&pb.ImportEvent{Event: &pb.ImportEvent_Result{Result: &pb.ImportResult{Id: string(id)}}})
 }
 
 // notImplemented is the answer to a call of a capability the backend lacks (and which

@@ -2,7 +2,6 @@ package plugins
 
 import (
 	"context"
-	"errors"
 	"io"
 	"sync"
 
@@ -16,11 +15,7 @@ import (
 )
 
 // Save, load and push across the plugin boundary (backend.proto: Save, Load, Push). Archives
-// cross in chunks of at most [ArchiveChunkSize] in both directions, so that neither side
-// ever holds an archive, or a large part of one, in memory.
-
-// ArchiveChunkSize is the largest piece of a save or load archive sent in one message.
-const ArchiveChunkSize = 1 << 20
+// cross in chunks of at most [ImportChunkSize] in both directions (chunks.go).
 
 // ---- Host side
 
@@ -40,7 +35,7 @@ func (c *client) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer
 }
 
 // Load implements [imagesvc.Loader] through the plugin: req.Source is streamed in chunks
-// of at most [ArchiveChunkSize]. The images loaded are returned with the error that came
+// of at most [ImportChunkSize]. The images loaded are returned with the error that came
 // with them, if any. req.Source is not read after Load returns.
 func (c *client) Load(ctx context.Context, req imagesvc.LoadRequest) ([]imagesvc.LoadedImage, error) {
 	inst, err := c.acquireCap(ctx, CapLoad, "Load")
@@ -118,18 +113,15 @@ func (c *conn) load(ctx context.Context, req imagesvc.LoadRequest) ([]imagesvc.L
 		return nil, recvError(stream, err)
 	}
 	var sender sync.WaitGroup
-	sender.Add(1)
-	go func() {
-		defer sender.Done()
-		sendChunks(req.Source,
-			func(data []byte) error {
-				return stream.Send(&pb.LoadMessage{Message: &pb.LoadMessage_Chunk{Chunk: &pb.ImportChunk{Data: data}}})
+	sender.Go(func() {
+		sendChunks(stream, req.Source,
+			func(c *pb.ImportChunk) *pb.LoadMessage {
+				return &pb.LoadMessage{Message: &pb.LoadMessage_Chunk{Chunk: c}}
 			},
-			func(e *pb.ImportSourceError) error {
-				return stream.Send(&pb.LoadMessage{Message: &pb.LoadMessage_SourceError{SourceError: e}})
-			},
-			stream.CloseSend)
-	}()
+			func(e *pb.ImportSourceError) *pb.LoadMessage {
+				return &pb.LoadMessage{Message: &pb.LoadMessage_SourceError{SourceError: e}}
+			})
+	})
 	// The archive is never read after Load returns.
 	defer sender.Wait()
 	defer cancel()
@@ -148,32 +140,6 @@ func (c *conn) load(ctx context.Context, req imagesvc.LoadRequest) ([]imagesvc.L
 		return out, callError(e)
 	}
 	return out, nil
-}
-
-// sendChunks streams src in chunks of at most ArchiveChunkSize with send; a read error is
-// sent with sendErr. It then ends the host's side with closeSend. It stops when a send
-// fails (the call is over; the receiver tells why).
-func sendChunks(src io.Reader, send func([]byte) error, sendErr func(*pb.ImportSourceError) error, closeSend func() error) {
-	buf := make([]byte, ArchiveChunkSize)
-	for {
-		n, rerr := src.Read(buf)
-		if n > 0 {
-			// SendMsg encodes the message before it returns, so buf can be reused.
-			if err := send(buf[:n]); err != nil {
-				return
-			}
-		}
-		if rerr == io.EOF {
-			_ = closeSend()
-			return
-		}
-		if rerr != nil {
-			if sendErr(sourceErrorMessage(rerr)) == nil {
-				_ = closeSend()
-			}
-			return
-		}
-	}
 }
 
 func (c *conn) push(ctx context.Context, req imagesvc.PushRequest, progress imagesvc.ProgressFunc) error {
@@ -197,20 +163,6 @@ func (c *conn) push(ctx context.Context, req imagesvc.PushRequest, progress imag
 			progress.Report(decodeProgress(p))
 		}
 	}
-}
-
-// callErrorMessage encodes an error returned inside an answer.
-func callErrorMessage(err error) *pb.CallError {
-	return &pb.CallError{Class: classOf(err).name, Message: err.Error()}
-}
-
-// callError decodes a CallError.
-func callError(m *pb.CallError) error {
-	c, ok := className(m.GetClass())
-	if !ok {
-		c = classes[len(classes)-1]
-	}
-	return newClassError(c, m.GetMessage())
 }
 
 // ---- Plugin side
@@ -251,77 +203,22 @@ func (s *server) Save(req *pb.SaveRequest, stream grpc.ServerStreamingServer[pb.
 	return nil
 }
 
-// chunkWriter gathers the small writes of an archive into chunks of at most
-// ArchiveChunkSize and sends each when it is full. Write may return before the data is
-// sent; flush sends the rest.
-type chunkWriter struct {
-	send    func([]byte) error
-	buf     []byte
-	sendErr error
-}
-
-func (w *chunkWriter) Write(p []byte) (int, error) {
-	if w.sendErr != nil {
-		return 0, w.sendErr
-	}
-	n := 0
-	for len(p) > 0 {
-		if w.buf == nil {
-			w.buf = make([]byte, 0, ArchiveChunkSize)
-		}
-		k := min(len(p), ArchiveChunkSize-len(w.buf))
-		w.buf = append(w.buf, p[:k]...)
-		p = p[k:]
-		n += k
-		if len(w.buf) == ArchiveChunkSize {
-			if err := w.flush(); err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (w *chunkWriter) flush() error {
-	if w.sendErr != nil {
-		return w.sendErr
-	}
-	if len(w.buf) == 0 {
-		return nil
-	}
-	// SendMsg encodes the message before it returns, so the buffer can be reused.
-	if err := w.send(w.buf); err != nil {
-		w.sendErr = err
-		return err
-	}
-	w.buf = w.buf[:0]
-	return nil
-}
-
-// errLoadDone ends the reading of a load stream once the backend is done with it.
-var errLoadDone = errors.New("load finished")
-
 // Load feeds the archive's chunks to the backend's Load and answers its result.
 func (s *server) Load(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadResponse]) error {
 	loader, ok := s.impl.(imagesvc.Loader)
 	if !ok {
 		return notImplemented("Load", "imagesvc.Loader")
 	}
-	first, err := stream.Recv()
+	h, err := receiveHeader[pb.LoadHeader](stream, "load")
 	if err != nil {
 		return err
-	}
-	h := first.GetHeader()
-	if h == nil {
-		return toStatus(errdefs.ErrInvalidArgument.WithMessage("load: the first message must be the header"))
 	}
 	req := imagesvc.LoadRequest{}
 	for _, p := range h.GetPlatforms() {
 		req.Platforms = append(req.Platforms, decodePlatformValue(p))
 	}
-	pr, pw := io.Pipe()
-	defer pr.CloseWithError(errLoadDone)
-	go receiveChunks(stream, pw)
+	pr := receiveChunks(stream, "load")
+	defer pr.CloseWithError(errSourceDone)
 	req.Source = pr
 
 	hctx, _ := s.withHost(stream.Context())
@@ -339,37 +236,6 @@ func (s *server) Load(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadR
 	return stream.SendAndClose(resp)
 }
 
-// receiveChunks copies the chunks of a load stream into pw until the host ends its side,
-// reports a source error, or the call ends.
-func receiveChunks(stream grpc.ClientStreamingServer[pb.LoadMessage, pb.LoadResponse], pw *io.PipeWriter) {
-	for {
-		m, err := stream.Recv()
-		switch {
-		case err == io.EOF:
-			_ = pw.Close()
-			return
-		case err != nil:
-			if ctxErr := stream.Context().Err(); ctxErr != nil {
-				err = ctxErr
-			}
-			_ = pw.CloseWithError(err)
-			return
-		}
-		switch msg := m.GetMessage().(type) {
-		case *pb.LoadMessage_Chunk:
-			if _, err := pw.Write(msg.Chunk.GetData()); err != nil {
-				return // the backend stopped reading
-			}
-		case *pb.LoadMessage_SourceError:
-			_ = pw.CloseWithError(sourceError(msg.SourceError))
-			return
-		default:
-			_ = pw.CloseWithError(errdefs.ErrInvalidArgument.WithMessage("load: unexpected message after the header"))
-			return
-		}
-	}
-}
-
 // Push streams the progress of the backend's Push.
 func (s *server) Push(req *pb.PushRequest, stream grpc.ServerStreamingServer[pb.PushEvent]) error {
 	pusher, ok := s.impl.(imagesvc.Pusher)
@@ -380,12 +246,10 @@ func (s *server) Push(req *pb.PushRequest, stream grpc.ServerStreamingServer[pb.
 	if err != nil {
 		return toStatus(errdefs.ErrInvalidArgument.WithMessage(err.Error()))
 	}
-	var mu sync.Mutex
-	progress := func(ev imagesvc.ProgressEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = stream.Send(&pb.PushEvent{Event: &pb.PushEvent_Progress{Progress: encodeProgress(ev)}})
-	}
+	events := &eventSender[*pb.PushEvent]{stream: stream}
+	progress := events.progress(func(p *pb.Progress) *pb.PushEvent {
+		return &pb.PushEvent{Event: &pb.PushEvent_Progress{Progress: p}}
+	})
 	hctx, _ := s.withHost(stream.Context())
 	err = pusher.Push(hctx, imagesvc.PushRequest{
 		Ref:      ref,

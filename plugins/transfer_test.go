@@ -183,7 +183,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Large archives cross in chunks of at most ArchiveChunkSize, in both directions, never
+// Large archives cross in chunks of at most ImportChunkSize, in both directions, never
 // one large message, with memory bounded whatever the archive's size.
 func TestLargeArchives(t *testing.T) {
 	const size = 64 << 20
@@ -212,8 +212,8 @@ func TestLargeArchives(t *testing.T) {
 	require.NoError(t, c.(imagesvc.Saver).Save(context.Background(), imagesvc.SaveRequest{}, h))
 	assert.Equal(t, int64(size), h.n)
 	assert.Equal(t, want.Sum(nil), h.h.Sum(nil))
-	assert.LessOrEqual(t, h.max, plugins.ArchiveChunkSize, "no save message above the chunk size")
-	assert.Greater(t, h.writes, size/plugins.ArchiveChunkSize-1)
+	assert.LessOrEqual(t, h.max, plugins.ImportChunkSize, "no save message above the chunk size")
+	assert.Greater(t, h.writes, size/plugins.ImportChunkSize-1)
 
 	_, err := c.(imagesvc.Loader).Load(context.Background(), imagesvc.LoadRequest{Source: layer()})
 	require.NoError(t, err)
@@ -402,7 +402,7 @@ func TestCrashMidTransfer(t *testing.T) {
 	assert.True(t, errdefs.IsUnavailable(err), "%v", err)
 	assert.Contains(t, err.Error(), "Save")
 	for _, n := range out.sizes {
-		assert.LessOrEqual(t, n, plugins.ArchiveChunkSize)
+		assert.LessOrEqual(t, n, plugins.ImportChunkSize)
 	}
 
 	src := &countingReader{r: io.LimitReader(zeros{}, 64<<20)}
