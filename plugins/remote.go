@@ -187,9 +187,9 @@ func (c *conn) importImage(ctx context.Context, req imagesvc.ImportRequest, prog
 	h := &pb.ImportHeader{
 		HasSource: req.Source != nil,
 		Message:   req.Message,
-		Changes:   req.Changes.Lines(),
 		Platform:  encodePlatform(req.Platform),
 	}
+	encodeChanges(h, req.Changes)
 	if req.URL != nil {
 		h.Url = req.URL.String()
 	}

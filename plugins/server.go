@@ -305,7 +305,7 @@ func (s *server) Import(stream grpc.BidiStreamingServer[pb.ImportMessage, pb.Imp
 		}
 		req.Ref = tagged
 	}
-	if req.Changes, err = imagesvc.ParseChanges(h.GetChanges()); err != nil {
+	if req.Changes, err = decodeChanges(h); err != nil {
 		return toStatus(err)
 	}
 	if h.GetHasSource() {
