@@ -30,6 +30,20 @@ const (
 	AttestationManifestType = "attestation-manifest"
 )
 
+// LabelReferrerPrefix starts the content label by which a manifest refers to a referrer
+// (an attestation, a signature): the prefix, then 12 hex digits of the referrer's digest,
+// with the referrer's digest as the value, as containerd's images.SetChildrenMappedLabels
+// writes it. containerd's garbage collector follows it, and the archive exporter exports
+// the referrers it names.
+const LabelReferrerPrefix = "containerd.io/gc.ref.content.referrer.sha256."
+
+// ReferrerLabel returns the label key by which a manifest refers to the referrer d, which
+// must be a valid digest.
+func ReferrerLabel(d digest.Digest) string {
+	enc := d.Encoded()
+	return LabelReferrerPrefix + enc[:min(12, len(enc))]
+}
+
 // Labels the pull engine and the backends set on layer blobs.
 const (
 	// LabelUncompressed holds a layer's diff ID, the digest of its uncompressed tar

@@ -503,7 +503,7 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 		j.labelParents(ctx, log, att.Digest, parents)
 		// The subject refers to its attestation as containerd's referrers handler
 		// records it, so that a save of the platform alone exports it too (spec §6.4).
-		key := referrerLabel + att.Digest.Encoded()[:12]
+		key := model.ReferrerLabel(att.Digest)
 		upd := content.Info{Digest: t.Manifest.Digest, Labels: map[string]string{key: att.Digest.String()}}
 		if _, err := j.store.Update(ctx, upd, "labels."+key); err != nil {
 			log.Debug("not recording the referrer label", "attestation", att.Digest.String(), "error", err)
@@ -526,11 +526,6 @@ func (j *job) fetchOne(ctx context.Context, named reference.Named) (Target, erro
 	j.progress.report(imagesvc.DigestStatus(top.Digest.String()))
 	return t, nil
 }
-
-// referrerLabel starts the GC label by which a manifest refers to a referrer (an
-// attestation, a signature), followed by 12 hex digits of the referrer's digest, as
-// containerd's images.SetChildrenMappedLabels writes it.
-const referrerLabel = "containerd.io/gc.ref.content.referrer.sha256."
 
 // labelParents records the GC labels that make the indexes child was fetched through
 // (parents) reference it, up to the top.

@@ -187,6 +187,9 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 			for _, m := range idx.Manifests {
 				top[m.Digest] = true
 			}
+			if err := labelReferrers(ctx, cs, idx.Manifests); err != nil {
+				return nil, err
+			}
 			return idx.Manifests, nil
 		}
 		// Children reads manifests and indexes whole: bounded by their real size.
@@ -202,6 +205,11 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 				return nil, images.ErrSkipDesc
 			}
 			return nil, err
+		}
+		if images.IsIndexType(desc.MediaType) {
+			if err := labelReferrers(ctx, cs, children); err != nil {
+				return nil, err
+			}
 		}
 		if images.IsManifestType(desc.MediaType) {
 			for _, c := range children {
@@ -273,6 +281,36 @@ func walkIndex(ctx context.Context, cs content.Store, index ocispec.Descriptor, 
 		return nil, importer.StoreError("reading the loaded content", err)
 	}
 	return recs, nil
+}
+
+// labelReferrers records, on the subject of each present referrer among the entries of an
+// index (an attestation manifest, vnd.docker.reference.digest; a referrer a save appended,
+// io.containerd.manifest.subject), the label by which the subject refers to it
+// ([model.ReferrerLabel]), as Docker's load does (WithImportReferrers): containerd's
+// collector then keeps the referrer with its subject, and a later save of the subject's
+// platform exports it.
+func labelReferrers(ctx context.Context, cs content.Store, entries []ocispec.Descriptor) error {
+	for _, e := range entries {
+		subject := e.Annotations[images.AnnotationManifestSubject]
+		if subject == "" && e.Annotations[model.AnnotationReferenceType] == model.AttestationManifestType {
+			subject = e.Annotations[model.AnnotationReferenceDigest]
+		}
+		s, err := digest.Parse(subject)
+		if subject == "" || err != nil || e.Digest.Validate() != nil {
+			continue
+		}
+		if _, err := cs.Info(ctx, e.Digest); err != nil {
+			continue // not in the archive
+		}
+		key := model.ReferrerLabel(e.Digest)
+		if _, err := cs.Update(ctx, content.Info{Digest: s, Labels: map[string]string{key: e.Digest.String()}}, "labels."+key); err != nil {
+			if errdefs.IsNotFound(err) {
+				continue // the subject is not in the archive
+			}
+			return fmt.Errorf("recording the referrer %s of %s: %w", e.Digest, s, err)
+		}
+	}
+	return nil
 }
 
 // withoutNamedTwins drops the nameless records whose target another record names, and

@@ -209,7 +209,6 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 // Docker's export does.
 type referrers struct{ cs SaveStore }
 
-const referrerLabel = "containerd.io/gc.ref.content.referrer.sha256."
 
 // Referrers implements content.ReferrersProvider.
 func (r referrers) Referrers(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
@@ -222,7 +221,7 @@ func (r referrers) Referrers(ctx context.Context, desc ocispec.Descriptor) ([]oc
 	}
 	var out []ocispec.Descriptor
 	for k, v := range info.Labels {
-		if !strings.HasPrefix(k, referrerLabel) {
+		if !strings.HasPrefix(k, model.LabelReferrerPrefix) {
 			continue
 		}
 		d, err := digest.Parse(v)
