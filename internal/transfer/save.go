@@ -209,7 +209,6 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 // Docker's export does.
 type referrers struct{ cs SaveStore }
 
-
 // Referrers implements content.ReferrersProvider.
 func (r referrers) Referrers(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 	info, err := r.cs.Info(ctx, desc.Digest)
