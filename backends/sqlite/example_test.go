@@ -140,3 +140,56 @@ func ExampleStore_Remove() {
 	// Deleted the image: true
 	// 0 images left
 }
+
+// Save an image to a tar archive (docker save), move it to another store, and load it
+// there (docker load): the image keeps its ID and its name.
+func ExampleStore_Save() {
+	ctx := context.Background()
+	open := func() (*sqlite.Store, func()) {
+		dir, err := os.MkdirTemp("", "images-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		store, err := sqlite.Open(dir, sqlite.Options{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		return store, func() { store.Close(); os.RemoveAll(dir) }
+	}
+	src, closeSrc := open()
+	defer closeSrc()
+	dst, closeDst := open()
+	defer closeDst()
+
+	var rootfs bytes.Buffer
+	tw := tar.NewWriter(&rootfs)
+	tw.WriteHeader(&tar.Header{Name: "hello.txt", Mode: 0o644, Size: 6})
+	tw.Write([]byte("hello\n"))
+	tw.Close()
+	ref, err := imagesvc.ParseImportReference("example/hello", "v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	id, err := src.Import(ctx, imagesvc.ImportRequest{Source: &rootfs, Ref: ref}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	name, err := imagesvc.ParseImageRef("example/hello:v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	var archive bytes.Buffer // any io.Writer: the archive is streamed, not held
+	if err := src.Save(ctx, imagesvc.SaveRequest{Refs: []imagesvc.ImageRef{name}}, &archive); err != nil {
+		log.Fatal(err)
+	}
+	loaded, err := dst.Load(ctx, imagesvc.LoadRequest{Source: &archive})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, l := range loaded {
+		fmt.Println(l.Message(), l.ID == id)
+	}
+	// Output:
+	// Loaded image: example/hello:v1 true
+}
