@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -202,11 +203,54 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 		rec.Created = det.Manifests[listBest].Created
 		rec.Parent = digest.Digest(rec.Manifests[listBest].Labels[labelParent])
 	}
+	for _, mi := range ms {
+		if mi.Available {
+			b.addReferrers(ctx, r, mi.Descriptor.Digest)
+		}
+	}
 	for d, n := range b.blobs {
 		rec.Sharing.Blobs = append(rec.Sharing.Blobs, sized{Digest: d, Size: n})
 	}
 	slices.SortFunc(rec.Sharing.Blobs, func(x, y sized) int { return strings.Compare(string(x.Digest), string(y.Digest)) })
 	return rec, det, nil
+}
+
+// addReferrers adds to the image's blobs the present referrers of the manifest d (an
+// attestation that a save of one platform appended to its archive, recorded by a load)
+// with their config and layers: containerd's collector keeps them with their subject
+// through its referrer labels ([model.LabelReferrerPrefix]), and so does the catalog.
+// What cannot be read is left out.
+func (b *builder) addReferrers(ctx context.Context, r recorder, d digest.Digest) {
+	info, err := b.src.Info(ctx, d)
+	if err != nil {
+		return
+	}
+	for k, v := range info.Labels {
+		ref, err := digest.Parse(v)
+		if !strings.HasPrefix(k, model.LabelReferrerPrefix) || err != nil {
+			continue
+		}
+		if _, seen := b.blobs[ref]; seen {
+			continue // in the image's tree already (an attestation listed in its index)
+		}
+		ri, err := r.Info(ctx, ref)
+		if err != nil {
+			continue
+		}
+		data, err := model.ReadMetadata(ctx, r, ocispec.Descriptor{Digest: ref, Size: ri.Size, MediaType: ocispec.MediaTypeImageManifest})
+		if err != nil {
+			continue
+		}
+		var m ocispec.Manifest
+		if json.Unmarshal(data, &m) != nil {
+			continue
+		}
+		for _, c := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
+			if c.Digest.Validate() == nil {
+				r.Info(ctx, c.Digest) //nolint:errcheck // absent blobs are not the image's
+			}
+		}
+	}
 }
 
 // addChains records the chain IDs of an available manifest's layers with the unpacked

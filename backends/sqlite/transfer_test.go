@@ -1,10 +1,15 @@
 package sqlite
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -84,4 +89,53 @@ func TestLoadReportsRecordedNames(t *testing.T) {
 	out, err = s.Load(context.Background(), imagesvc.LoadRequest{Source: src2})
 	require.NoError(t, err)
 	assert.Equal(t, []imagesvc.LoadedImage{{ID: img.Descriptor.Digest}}, out, "an unrecorded name is not reported")
+}
+
+// TestLoadKeepsReferrers loads the save of one platform of a multi-platform image (its
+// manifest, then its attestation as a referrer): the attestation is the image's content,
+// kept when the load's lease ends, and a save of the platform exports it again.
+func TestLoadKeepsReferrers(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRegistry(t)
+	s := openTest(t, Options{HostsDir: r.hosts, Platform: amd64})
+	img := multiPlatform(t, s, r, "multi/app:1")
+	name := mustRef(t, r.Host()+"/multi/app:1")
+	var att digest.Digest
+	for _, m := range img.Manifests() {
+		if m.Annotations["vnd.docker.reference.digest"] == img.Manifests()[0].Digest.String() {
+			att = m.Digest
+		}
+	}
+	require.NotEmpty(t, att, "the test image has an attestation for amd64")
+
+	saveIndex := func() ([]byte, ocispec.Index) {
+		t.Helper()
+		var buf bytes.Buffer
+		require.NoError(t, s.Save(ctx, imagesvc.SaveRequest{Refs: []imagesvc.ImageRef{name}, Platforms: []ocispec.Platform{amd64}}, &buf))
+		tr := tar.NewReader(bytes.NewReader(buf.Bytes()))
+		for {
+			hdr, err := tr.Next()
+			require.NoError(t, err, "index.json is in the archive")
+			if hdr.Name == "index.json" {
+				var idx ocispec.Index
+				require.NoError(t, json.NewDecoder(tr).Decode(&idx))
+				return buf.Bytes(), idx
+			}
+		}
+	}
+	archive, idx := saveIndex()
+	require.Len(t, idx.Manifests, 2, "the platform's manifest and its attestation")
+	require.Equal(t, att, idx.Manifests[1].Digest)
+
+	_, err := s.Remove(ctx, name, imagesvc.RemoveOptions{Force: true})
+	require.NoError(t, err)
+	require.False(t, blobsOnDisk(t, s)[att], "the attestation went with the image")
+
+	_, err = s.Load(ctx, imagesvc.LoadRequest{Source: bytes.NewReader(archive)})
+	require.NoError(t, err)
+	assert.True(t, blobsOnDisk(t, s)[att], "the loaded attestation stays once the load has ended")
+	_, idx = saveIndex()
+	require.Len(t, idx.Manifests, 2, "a save after the load exports the attestation again")
+	assert.Equal(t, att, idx.Manifests[1].Digest)
+	checkCatalog(t, s, true)
 }
