@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,16 @@ func hostsDir(t *testing.T) string {
 func TestInfo(t *testing.T) {
 	f := env(t)
 	py := dockerPy(t)
+	// Each version where getInfo changes the answer, validated against moby's document of
+	// that version.
+	for _, v := range []string{"1.24", "1.43", "1.44", "1.45", "1.46", "1.47", "1.48", "1.49", "1.50", "1.52", "1.53", maxAPI} {
+		if status, body := direct(t, f, http.MethodGet, "/v"+v+"/info", nil); status != http.StatusOK {
+			t.Errorf("GET /v%s/info: %d %s", v, status, body)
+		}
+		if f.val.validated("info", v) == 0 {
+			t.Errorf("GET /v%s/info: the answer was not validated", v)
+		}
+	}
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
 			d := startDaemon(t, f, b, "--registry-config", hostsDir(t))

@@ -681,10 +681,11 @@ func TestSwaggerEveryEndpoint(t *testing.T) {
 			send(http.MethodPost, "/images/"+swaggerRef+"/tag", 400)
 			send(http.MethodPost, "/images/prune?filters="+url.QueryEscape(`{"label":["org.example.nosuch=1"]}`), 200)
 			send(http.MethodPost, "/images/prune?filters="+url.QueryEscape(`{"color":["x"]}`), 400)
+			get("/info", 200)
 		})
 	}
 	for _, v := range []string{maxAPI, "1.41"} {
-		for _, kind := range []string{"list", "inspect", "create", "remove", "tag", "prune", "history"} {
+		for _, kind := range []string{"list", "inspect", "create", "remove", "tag", "prune", "history", "info"} {
 			if f.val.validated(kind, v) == 0 {
 				t.Errorf("no %s answer at API %s was validated", kind, v)
 			}
