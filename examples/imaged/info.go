@@ -187,11 +187,17 @@ func registryConfig(ctx context.Context, insecure []string, hostsDir string) (*r
 		}
 		idx := &registry.IndexInfo{Name: name, Mirrors: []string{}, Secure: !isInsecure, Official: name == "docker.io"}
 		if len(hosts) > 0 {
-			for _, h := range hosts[:len(hosts)-1] {
+			// The registry itself is the last host; a [host] section of its own address
+			// (to set TLS options) is not a mirror.
+			up := hosts[len(hosts)-1]
+			for _, h := range hosts {
+				if h.Host == up.Host {
+					if h.Scheme != "https" || skipsVerify(h) {
+						idx.Secure = false
+					}
+					continue
+				}
 				idx.Mirrors = append(idx.Mirrors, h.Scheme+"://"+h.Host+"/")
-			}
-			if up := hosts[len(hosts)-1]; up.Scheme != "https" || skipsVerify(up) {
-				idx.Secure = false
 			}
 		}
 		if name == "docker.io" {
