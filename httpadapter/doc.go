@@ -14,8 +14,9 @@
 //	POST   /images/{name}/push      push to a registry ([imagesvc.Pusher])
 //	POST   /auth                    registry login ([imagesvc.RegistryAuthenticator])
 //	GET    /distribution/{name}/json  a remote image's descriptor and platforms ([imagesvc.DistributionInspector])
+//	GET    /info                    what the image service knows, completed by the host ([Options.Info])
 //
-// The routes from remove on need an optional capability of the service; a service without it answers
+// The routes from remove to distribution need an optional capability of the service; a service without it answers
 // 501 with a message that names the operation ("image remove is not implemented by this
 // image service"). Routes are matched in Docker's order, {name} taking any text between the
 // fixed parts: GET /images/a/history/json inspects "a/history", DELETE /images/a/json

@@ -1,9 +1,12 @@
 package httpadapter
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime"
+
+	"github.com/moby/moby/api/types/system"
 )
 
 // Default values of [Options].
@@ -21,8 +24,8 @@ const (
 )
 
 // Options configure the handler returned by [New]. The zero value is ready to use: API
-// versions 1.24 to 1.56, the host's OS type, no /_ping or /version, import bodies of at
-// most 8 GiB, logging to slog.Default().
+// versions 1.24 to 1.56, the host's OS type, no /_ping or /version, GET /info with what
+// the image service knows, import bodies of at most 8 GiB, logging to slog.Default().
 type Options struct {
 	// MinVersion is the lowest API version accepted ("1.24" when empty). Requests for an
 	// older version get 400 "client version X is too old. Minimum supported API version is
@@ -50,6 +53,23 @@ type Options struct {
 	// Version serves GET /version. Leave it off when the host serves /version itself.
 	Version bool
 
+	// Info supplies or overrides what GET /info reports. The adapter always serves GET
+	// /info; before each answer it fills an Info with what an image service knows and
+	// then calls Info, which may change any field: a runtime sets its containers, a daemon
+	// its ID, storage driver, data root and registry configuration. The defaults: Images
+	// (the count of the service's images, dangling ones included, as Docker counts them),
+	// OSType, Architecture (as uname -m names it), NCPU, ServerVersion (EngineVersion),
+	// Name (the host name), SystemTime, IndexServerAddress ([IndexServerAddress]),
+	// RegistryConfig ([DefaultRegistryConfig]), Swarm.LocalNodeState "inactive",
+	// CgroupDriver "none"; the rest zero, collections empty. Fields newer than the
+	// requested API version are left out afterwards, as Docker does.
+	//
+	// An error fails the request with its errdefs class. Nil means the defaults as they
+	// are. Info is called once per request, concurrently with other requests, with the
+	// request's context; it should be cheap, as clients such as testcontainers and compose
+	// call /info whenever they start.
+	Info func(ctx context.Context, info *system.Info) error
+
 	// MaxImportSize bounds the request body of an import (POST /images/create?fromSrc=-)
 	// and of a load (POST /images/load), in bytes: a larger body fails with 413. 0 means [DefaultMaxImportSize]; a negative
 	// value means no bound (the backend's own bound still applies).
@@ -69,6 +89,7 @@ type config struct {
 	server        string
 	ping          bool
 	version       bool
+	info          func(context.Context, *system.Info) error
 	maxImport     int64
 	log           *slog.Logger
 }
@@ -81,6 +102,7 @@ func (o Options) config() (config, error) {
 		osType:        o.OSType,
 		ping:          o.Ping,
 		version:       o.Version,
+		info:          o.Info,
 		maxImport:     o.MaxImportSize,
 		log:           o.Logger,
 	}

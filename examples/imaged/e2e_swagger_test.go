@@ -99,10 +99,19 @@ var exceptions = []exception{
 	// Type.
 	{doc: "*", endpoint: "inspect", path: "$.RootFS.Type", rule: swaggercheck.RuleRequired,
 		why: "Docker's inspect of an image whose platforms were deleted has RootFS {} (lifecycle spec §2.5)"},
+	// GET /info (moby's getInfo): below 1.47 the fields removed in 1.48 are added back as
+	// null (compat.WithExtraFields with json.RawMessage(nil)), and CDISpecDirs (API 1.44)
+	// is sent at every version.
+	{doc: "*", endpoint: "info", below: "1.47", path: "$.RegistryConfig.AllowNondistributableArtifactsCIDRs", rule: swaggercheck.RuleNull,
+		why: "below 1.47 Docker's getInfo sends the removed AllowNondistributableArtifacts fields as null"},
+	{doc: "*", endpoint: "info", below: "1.47", path: "$.RegistryConfig.AllowNondistributableArtifactsHostnames", rule: swaggercheck.RuleNull,
+		why: "below 1.47 Docker's getInfo sends the removed AllowNondistributableArtifacts fields as null"},
+	{doc: "*", endpoint: "info", below: "1.44", path: "$.CDISpecDirs", rule: swaggercheck.RuleUnknown,
+		why: "Docker's getInfo sends CDISpecDirs (API 1.44) at every version"},
 }
 
 // exception excuses one kind of violation; doc is "swagger.yaml", "v1.41", ... or "*",
-// endpoint "list", "inspect", "create", "remove", "tag", "prune", "history", "error" or
+// endpoint "list", "inspect", "create", "remove", "tag", "prune", "history", "info", "error" or
 // "*", below (if set) limits it to
 // requests for older API versions, path is a JSON path with [*] for any array index.
 type exception struct {
@@ -151,6 +160,7 @@ var routes = []struct{ kind, method, tmpl string }{
 	{"remove", http.MethodDelete, "/images/{name}"},
 	{"auth", http.MethodPost, "/auth"},
 	{"distribution", http.MethodGet, "/distribution/{name}/json"},
+	{"info", http.MethodGet, "/info"},
 }
 
 // classify tells whether a request is one of the image endpoints.
@@ -671,10 +681,11 @@ func TestSwaggerEveryEndpoint(t *testing.T) {
 			send(http.MethodPost, "/images/"+swaggerRef+"/tag", 400)
 			send(http.MethodPost, "/images/prune?filters="+url.QueryEscape(`{"label":["org.example.nosuch=1"]}`), 200)
 			send(http.MethodPost, "/images/prune?filters="+url.QueryEscape(`{"color":["x"]}`), 400)
+			get("/info", 200)
 		})
 	}
 	for _, v := range []string{maxAPI, "1.41"} {
-		for _, kind := range []string{"list", "inspect", "create", "remove", "tag", "prune", "history"} {
+		for _, kind := range []string{"list", "inspect", "create", "remove", "tag", "prune", "history", "info"} {
 			if f.val.validated(kind, v) == 0 {
 				t.Errorf("no %s answer at API %s was validated", kind, v)
 			}

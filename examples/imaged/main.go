@@ -1,7 +1,7 @@
 // Command imaged is a small daemon that serves the image endpoints of the Docker Engine API
 // (GET /images/json, GET /images/{name}/json, POST /images/create, DELETE /images/{name},
-// POST /images/{name}/tag, POST /images/prune, GET /images/{name}/history, plus /_ping and
-// /version) from an imageapi backend, so that the docker CLI, the Go SDK and docker-py can
+// POST /images/{name}/tag, POST /images/prune, GET /images/{name}/history and the others of
+// package httpadapter, plus /_ping, /version and /info) from an imageapi backend, so that the docker CLI, the Go SDK and docker-py can
 // talk to it:
 //
 //	imaged -H tcp://127.0.0.1:2375 --data-root /tmp/imaged
@@ -230,6 +230,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func([]net.
 			log.Error("closing the backend", "err", err)
 		}
 	}()
+	si, err := newServerInfo(ctx, c, svc)
+	if err != nil {
+		return err
+	}
 	listeners, err := listen(c.hosts)
 	if err != nil {
 		return err
@@ -240,7 +244,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func([]net.
 	defer cancelRequests()
 	srv := &http.Server{
 		Handler: httpadapter.New(svc, httpadapter.Options{
-			Ping: true, Version: true, MinVersion: c.minAPIVersion, Logger: log.With("component", "http"),
+			Ping: true, Version: true, Info: si.fill, MinVersion: c.minAPIVersion, Logger: log.With("component", "http"),
 		}),
 		BaseContext:       func(net.Listener) context.Context { return serveCtx },
 		ReadHeaderTimeout: 30 * time.Second,
