@@ -30,13 +30,18 @@ func New(svc imagesvc.Service, opts Options) http.Handler {
 	if err != nil {
 		panic(err)
 	}
-	return &handler{svc: svc, cfg: cfg, routes: newRoutes(&cfg)}
+	h := &handler{svc: svc, cfg: cfg, routes: newRoutes(&cfg)}
+	h.nonce, h.usageVersion = newNonce(), opts.UsageVersion // conditional.go
+	return h
 }
 
 type handler struct {
 	svc    imagesvc.Service
 	cfg    config
 	routes []route
+
+	nonce        [16]byte         // of the ETags (conditional.go)
+	usageVersion UsageVersionFunc // Options.UsageVersion
 }
 
 // route is one entry of the route table: a method and a path pattern, the API version

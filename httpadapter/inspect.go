@@ -9,6 +9,16 @@ import (
 	"github.com/imageapi/imageapi/imagesvc"
 )
 
+// platformKey encodes the platform option of an inspect for its tag.
+func platformKey(opts imagesvc.InspectOptions) string {
+	p := opts.Platform
+	if p == nil {
+		return ""
+	}
+	b, _ := json.Marshal(p) // a platform always encodes
+	return string(b)
+}
+
 // inspect serves GET /images/{name}/json.
 func (h *handler) inspect(w http.ResponseWriter, r *http.Request, version, name string) error {
 	q, err := parseQuery(r)
@@ -31,10 +41,25 @@ func (h *handler) inspect(w http.ResponseWriter, r *http.Request, version, name 
 	if err != nil {
 		return err
 	}
+	// The same version covers inspect: it reads the catalog the lists read, and the
+	// containers of its manifests come from the same usage provider.
+	t := h.newTagger(r.Context(), "inspect", version, ref.String(), flags(opts.Manifests),
+		platformKey(opts))
+	if notModified(w, r, t.tag(), false) {
+		return nil
+	}
 	img, err := h.svc.Inspect(r.Context(), ref, opts)
 	if err != nil {
 		return err
 	}
+	t.confirm(r.Context())
+	tag := t.tag()
+	if wantsAny(r) {
+		// "*" fails for any existing answer, tagged or not: the image exists.
+		writeNotModified(w, tag)
+		return nil
+	}
+	setTag(w, tag)
 
 	out := &inspect{
 		ID:           img.ID.String(),

@@ -38,10 +38,34 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, version string) e
 		return err
 	}
 
+	// The tag covers the options as the service sees them (the version's defaults and
+	// ignored parameters applied), the API version (the shape of the answer), and no
+	// list that depends on the current time.
+	var t tagger
+	if !args.Contains("until") {
+		fj, err := args.ToJSON()
+		if err != nil {
+			return err
+		}
+		t = h.newTagger(r.Context(), "list", version, fj,
+			flags(opts.All, opts.SharedSize, opts.Manifests, opts.Identity))
+	}
+	if notModified(w, r, t.tag(), true) {
+		return nil
+	}
+
 	images, err := h.svc.List(r.Context(), opts)
 	if err != nil {
 		return err
 	}
+	t.confirm(r.Context())
+	tag := t.tag()
+	if wantsAny(r) {
+		// "*" fails for any existing answer, tagged or not.
+		writeNotModified(w, tag)
+		return nil
+	}
+	setTag(w, tag)
 
 	if versionLess(version, "1.44") {
 		return writeJSON(w, http.StatusOK, legacySummaries(images, version, opts.SharedSize))
@@ -75,6 +99,18 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, version string) e
 		s.Size = img.Size
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// flags encodes booleans as "0" and "1".
+func flags(bs ...bool) string {
+	b := make([]byte, len(bs))
+	for i, v := range bs {
+		b[i] = '0'
+		if v {
+			b[i] = '1'
+		}
+	}
+	return string(b)
 }
 
 // legacySummaries shapes a list for API versions below 1.44: VirtualSize, alphabetical

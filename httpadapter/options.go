@@ -78,6 +78,16 @@ type Options struct {
 	// Logger receives the errors answered with a 5xx status, recovered panics and
 	// requests abandoned by their client. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// UsageVersion returns a value that changes whenever the containers the backend's
+	// usage provider reports could change. The ETags of GET /images/json and GET
+	// /images/{name}/json include it, and there is no ETag when it fails. A host whose
+	// backend's usage provider implements imagesvc.UsageTrackedPerCall MUST set it (or
+	// mount a service that is no imagesvc.ListVersioner): the backend's ListVersion does
+	// not cover such a provider, and without it a client would be told "not modified"
+	// after a container started using an image. Other hosts leave it nil: a backend whose
+	// provider has no version fails ListVersion, and the answers get no ETag.
+	UsageVersion UsageVersionFunc
 }
 
 // config is Options with the defaults applied and checked.

@@ -32,6 +32,7 @@ type entryToWrite struct {
 func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error) {
 	now := s.now().UnixNano()
 	updated := make([][]bool, len(items))
+	defer s.beginWrite()()
 	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		rev, err := nextRev(ctx, tx)
 		if err != nil {
@@ -64,6 +65,17 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 		return nil, err
 	}
 	return updated, nil
+}
+
+// beginWrite marks a write to the catalog in progress until the function it returns is
+// called, after the write's generation bump: ListVersion gives no version meanwhile. Its
+// generation alone would leave a window, between the commit and the bump, in which a list
+// sees the write under the old version; another request asking whether that version
+// still holds would be told yes, wrongly. With the mark, a version is given only when no
+// write that could commit unseen by it has started (see ListVersion).
+func (s *Store) beginWrite() func() {
+	s.writing.Add(1)
+	return func() { s.writing.Add(-1) }
 }
 
 // nextRev draws the revision of a write transaction from the catalog's counter

@@ -87,7 +87,8 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 // imagesvc.UsageTrackedPerCall (plugins.HostUsage does: the plugin does not reuse lists that asked
 // the host). With any other Options.Usage a list depends on containers the catalog knows
 // nothing of, and ListVersion fails with class NotImplemented. It fails with class
-// Unavailable once the store is closed.
+// Unavailable once the store is closed, and while a write to the catalog is in progress
+// (the caller then answers in full, without a version).
 func (s *Store) ListVersion(ctx context.Context) (string, error) {
 	if err := s.checkOpen(); err != nil {
 		return "", err
@@ -97,6 +98,12 @@ func (s *Store) ListVersion(ctx context.Context) (string, error) {
 	}
 	if _, tracked := s.opts.Usage.(imagesvc.UsageTrackedPerCall); s.opts.Usage != nil && !tracked {
 		return "", errdefs.ErrNotImplemented.WithMessage("sqlite store: lists depend on Options.Usage, which has no version")
+	}
+	// The mark of writes in progress first, then the generation (beginWrite): a version
+	// given here is one that every write committed from now on changes, and no write had
+	// committed without changing it yet.
+	if s.writing.Load() != 0 {
+		return "", errdefs.ErrUnavailable.WithMessage("sqlite store: a write to the catalog is in progress")
 	}
 	return s.epoch + "." + strconv.FormatUint(s.gen.Load(), 10), nil
 }

@@ -248,6 +248,7 @@ type prunedBatch struct {
 // left alone.
 func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, error) {
 	var p *prunedTx
+	defer s.beginWrite()()
 	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		p = &prunedTx{removedBy: make([]int64, len(batch)), lastOf: map[int64]int{}}
 		delName, err := tx.PrepareContext(ctx, `DELETE FROM names WHERE name = ? AND image = (SELECT rowid FROM images WHERE id = ?)

@@ -67,6 +67,7 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 		resp  []imagesvc.DeleteResponse
 		opErr error
 	)
+	defer s.beginWrite()()
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		st.tx = tx
 		resp, opErr = model.Remove(ctx, st, ctrs, ref, opts)

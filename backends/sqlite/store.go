@@ -123,6 +123,7 @@ type Store struct {
 	detailsCache detailsCache
 	queries      queryCache
 	gen          atomic.Uint64 // bumped after every committed write to the catalog
+	writing      atomic.Int64  // catalog writes between their start and their gen bump (ListVersion)
 	epoch        string        // random, per Open: the generation's scope (ListVersion)
 
 	// ctx is cancelled by Close; every operation in flight derives from it.

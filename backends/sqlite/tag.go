@@ -48,6 +48,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 
 	now := s.now().UnixNano()
 	changed := false
+	defer s.beginWrite()()
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		var rowid, rev0 int64
 		err := tx.QueryRowContext(ctx, "SELECT rowid, rev FROM images WHERE id = ?", e.id.String()).Scan(&rowid, &rev0)

@@ -1,0 +1,167 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imageapi/imageapi/httpadapter"
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/imagesvc/imagesvctest"
+	"github.com/imageapi/imageapi/internal/testimages"
+	"github.com/imageapi/imageapi/internal/testregistry"
+)
+
+// versionedUsage is a host's usage provider that it versions itself: UsageTrackedPerCall
+// tells the store not to cover it, and the host gives the adapter its version
+// (httpadapter.Options.UsageVersion).
+type versionedUsage struct {
+	mu      sync.Mutex
+	gen     int
+	using   map[digest.Digest][]string
+	counter int
+}
+
+func (u *versionedUsage) UsageTrackedPerCall() {}
+
+func (u *versionedUsage) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := map[digest.Digest][]string{}
+	for _, d := range ds {
+		if ids := u.using[d]; len(ids) > 0 {
+			out[d] = append([]string(nil), ids...)
+		}
+	}
+	return out, nil
+}
+
+func (u *versionedUsage) version(context.Context) (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return strconv.Itoa(u.gen), nil
+}
+
+// toggle starts a container on d, or removes the containers using it.
+func (u *versionedUsage) toggle(d digest.Digest) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.gen++
+	if len(u.using[d]) > 0 {
+		delete(u.using, d)
+		return
+	}
+	u.counter++
+	u.using[d] = []string{fmt.Sprintf("%064x", u.counter)}
+}
+
+// TestConditionalProperty: random pulls, imports, tags, removes, prunes and container
+// usage changes between conditional requests of lists and inspects; every 304 must be the
+// answer a fresh request gets (imagesvctest.CheckConditional).
+func TestConditionalProperty(t *testing.T) {
+	reg := testregistry.New(t, testregistry.Options{})
+	for i := range 3 {
+		img, err := testimages.OCIManifest(testimages.Config{Seed: uint64(i + 1), Labels: map[string]string{"n": strconv.Itoa(i)}})
+		require.NoError(t, err)
+		require.NoError(t, reg.Put("p/img", "v"+strconv.Itoa(i), img))
+	}
+	usage := &versionedUsage{using: map[digest.Digest][]string{}}
+	s := openTest(t, Options{Insecure: []string{reg.Host()}, Usage: usage})
+	h := httpadapter.New(s, httpadapter.Options{UsageVersion: usage.version})
+	ctx := context.Background()
+
+	ids := func() []digest.Digest {
+		sums, err := s.List(ctx, imagesvc.ListOptions{All: true})
+		require.NoError(t, err)
+		out := make([]digest.Digest, len(sums))
+		for i := range sums {
+			out[i] = sums[i].ID
+		}
+		return out
+	}
+	names := []string{"a:1", "a:2", "b:latest", "p/img:v0"}
+	writes := []imagesvctest.ConditionalWrite{
+		{Name: "pull", Do: func(t *testing.T, rnd *rand.Rand) {
+			ref, err := imagesvc.ParsePullReference(reg.Host()+"/p/img", "v"+strconv.Itoa(rnd.IntN(3)), "")
+			require.NoError(t, err)
+			_, err = s.Pull(ctx, imagesvc.PullRequest{Ref: ref}, nil)
+			require.NoError(t, err)
+		}},
+		{Name: "import", Do: func(t *testing.T, rnd *rand.Rand) {
+			importAs(t, s, names[rnd.IntN(3)], strconv.Itoa(rnd.IntN(4)), "")
+		}},
+		{Name: "import dangling", Do: func(t *testing.T, rnd *rand.Rand) {
+			importAs(t, s, "", strconv.Itoa(rnd.IntN(4)), "")
+		}},
+		{Name: "tag", Do: func(t *testing.T, rnd *rand.Rand) {
+			all := ids()
+			if len(all) == 0 {
+				return
+			}
+			src, err := imagesvc.ParseImageRef(all[rnd.IntN(len(all))].String())
+			require.NoError(t, err)
+			_ = s.Tag(ctx, src, tagRef(t, "a", strconv.Itoa(1+rnd.IntN(2))))
+		}},
+		{Name: "remove", Do: func(t *testing.T, rnd *rand.Rand) {
+			ref, err := imagesvc.ParseImageRef(names[rnd.IntN(len(names))])
+			require.NoError(t, err)
+			_, _ = s.Remove(ctx, ref, imagesvc.RemoveOptions{Force: true})
+		}},
+		{Name: "prune", Do: func(t *testing.T, rnd *rand.Rand) {
+			_, err := s.Prune(ctx, imagesvc.PruneOptions{})
+			require.NoError(t, err)
+		}},
+		{Name: "container usage", Do: func(t *testing.T, rnd *rand.Rand) {
+			all := ids()
+			if len(all) == 0 {
+				return
+			}
+			usage.toggle(all[rnd.IntN(len(all))])
+		}},
+	}
+	targets := []string{
+		"/v1.54/images/json",
+		"/v1.54/images/json?all=1",
+		"/v1.54/images/json?all=1&manifests=1",
+		"/v1.41/images/json?all=1",
+		"/v1.54/images/json?filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D",
+		"/v1.54/images/json?filters=%7B%22reference%22%3A%7B%22a%22%3Atrue%7D%7D",
+		"/v1.54/images/a:1/json",
+		"/v1.54/images/a:1/json?manifests=1",
+		"/v1.54/images/b/json",
+		"/v1.54/images/p/img:v0/json",
+	}
+	n := imagesvctest.CheckConditional(t, h, targets, writes, 60, 12)
+	t.Logf("%d answers were 304", n)
+	require.NotZero(t, n, "no request was answered 304: the property proved nothing")
+
+	// An until filter depends on the time: no ETag.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1.54/images/json?filters=%7B%22until%22%3A%7B%2210m%22%3Atrue%7D%7D", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Empty(t, rec.Header().Get("ETag"))
+}
+
+// TestConditionalUnversionedUsage: with a usage provider the store cannot version, and no
+// usage version from the host, answers carry no ETag.
+func TestConditionalUnversionedUsage(t *testing.T) {
+	s := openTest(t, Options{Usage: imagesvc.UsageFunc(func(context.Context, []digest.Digest) (map[digest.Digest][]string, error) {
+		return nil, nil
+	})})
+	importAs(t, s, "a:1", "x", "")
+	h := httpadapter.New(s, httpadapter.Options{})
+	for _, target := range []string{"/v1.54/images/json", "/v1.54/images/a:1/json"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Empty(t, rec.Header().Get("ETag"), target)
+	}
+}
