@@ -129,6 +129,11 @@ type Client interface {
 	// Close stops the plugin process and waits for it to exit. Calls in progress fail
 	// with class Unavailable; later calls fail with [ErrClosed]. Close is idempotent.
 	Close() error
+	// ListVersion makes every Client an [imagesvc.ListVersioner], whatever its
+	// capabilities: the version of the plugin's backend, with which an HTTP host labels
+	// its answers to lists and inspects with ETags. It fails with class NotImplemented
+	// when the plugin cannot tell (listversion.go); the host then sends no ETag.
+	ListVersion(ctx context.Context) (string, error)
 }
 
 // client is the implementation of every [Client]: withCapabilities (capabilities_gen.go)
@@ -140,7 +145,8 @@ type client struct {
 	launch func() (*instance, error)
 	caps   Capabilities // announced by the first process, fixed for the client's life
 
-	failures atomic.Int32 // consecutive failures; reset by a successful call
+	failures atomic.Int32  // consecutive failures; reset by a successful call
+	launches atomic.Uint64 // instances connected so far: the seq of the last one
 
 	mu       sync.Mutex
 	cur      *instance
@@ -151,11 +157,12 @@ type client struct {
 }
 
 var (
-	_ Client             = (*client)(nil)
-	_ imagesvc.Remover   = (*client)(nil)
-	_ imagesvc.Tagger    = (*client)(nil)
-	_ imagesvc.Pruner    = (*client)(nil)
-	_ imagesvc.Historian = (*client)(nil)
+	_ Client                 = (*client)(nil)
+	_ imagesvc.ListVersioner = Client(nil)
+	_ imagesvc.Remover       = (*client)(nil)
+	_ imagesvc.Tagger        = (*client)(nil)
+	_ imagesvc.Pruner        = (*client)(nil)
+	_ imagesvc.Historian     = (*client)(nil)
 
 	_ imagesvc.RegistryAuthenticator = (*client)(nil)
 	_ imagesvc.DistributionInspector = (*client)(nil)
@@ -174,6 +181,7 @@ type instance struct {
 	info Info
 	lost atomic.Bool
 	stop func() // extra cleanup after pc.Kill, may be nil
+	seq  uint64 // the client's number of this instance, from 1 (part of ListVersion)
 }
 
 // Info describes the plugin a Client talks to.
@@ -696,7 +704,7 @@ func (c *client) connect(pc *plugin.Client) (*instance, error) {
 		}
 	}
 	caps, unknown := parseCapabilities(resp.GetCapabilities())
-	inst := &instance{pc: pc, conn: cn, info: Info{
+	inst := &instance{pc: pc, conn: cn, seq: c.launches.Add(1), info: Info{
 		Path: c.path, Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: ProtocolVersion,
 		Capabilities: caps,
 	}}

@@ -413,3 +413,20 @@ func TestHostListUntil(t *testing.T) {
 	}
 	assert.EqualValues(t, 3, impl.lists.Load())
 }
+
+// A plugin written before ListVersion existed answers UNIMPLEMENTED without an
+// ErrorInfo: the host takes it as NotImplemented (and an HTTP host sends no ETag). A
+// plugin whose backend has no version says not_implemented itself.
+func TestListVersionOldPlugin(t *testing.T) {
+	for _, srv := range []pb.BackendServer{
+		&scripted{},
+		newServer(unversioned{&versioned{}}, ServeOptions{}, slog.New(slog.DiscardHandler)),
+	} {
+		cc := serveList(t, srv, false)
+		c := &conn{cc: cc, rpc: pb.NewBackendClient(cc)}
+		_, err := c.listVersion(context.Background())
+		require.Error(t, err)
+		native, _ := fromStatus(err)
+		assert.True(t, errdefs.IsNotImplemented(native), "%v", native)
+	}
+}

@@ -1278,6 +1278,97 @@ func (x *BuildIdentity) GetCreatedAt() *Time {
 	return nil
 }
 
+type ListVersionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVersionRequest) Reset() {
+	*x = ListVersionRequest{}
+	mi := &file_backend_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVersionRequest) ProtoMessage() {}
+
+func (x *ListVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVersionRequest.ProtoReflect.Descriptor instead.
+func (*ListVersionRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{16}
+}
+
+type ListVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version changes whenever a List or an Inspect with the same request could answer
+	// differently from before, except for two inputs the host accounts for itself: the
+	// current time (an "until" filter) and the containers the host's Usage service reports.
+	// It must be exact: a version given once every write visible to a later list or inspect
+	// has changed it, and never given again by this process for another state (the Go
+	// plugins read it before any write that could commit unseen has started, and mix in a
+	// random value drawn when the process starts, so that a relaunched plugin never gives a
+	// version of the one before it). It is opaque: the host only compares it, byte for
+	// byte. A plugin that cannot tell (a write in progress, lists that depend on more than
+	// its catalog) fails the call instead (unavailable, not_implemented); it never answers
+	// an empty version.
+	Version       string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVersionResponse) Reset() {
+	*x = ListVersionResponse{}
+	mi := &file_backend_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVersionResponse) ProtoMessage() {}
+
+func (x *ListVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVersionResponse.ProtoReflect.Descriptor instead.
+func (*ListVersionResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListVersionResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
 type InspectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ref is the reference as the client gave it (a name, name:tag,
@@ -1292,7 +1383,7 @@ type InspectRequest struct {
 
 func (x *InspectRequest) Reset() {
 	*x = InspectRequest{}
-	mi := &file_backend_proto_msgTypes[16]
+	mi := &file_backend_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1395,7 @@ func (x *InspectRequest) String() string {
 func (*InspectRequest) ProtoMessage() {}
 
 func (x *InspectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[16]
+	mi := &file_backend_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1408,7 @@ func (x *InspectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectRequest.ProtoReflect.Descriptor instead.
 func (*InspectRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{16}
+	return file_backend_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *InspectRequest) GetRef() string {
@@ -1350,7 +1441,7 @@ type InspectResponse struct {
 
 func (x *InspectResponse) Reset() {
 	*x = InspectResponse{}
-	mi := &file_backend_proto_msgTypes[17]
+	mi := &file_backend_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1453,7 @@ func (x *InspectResponse) String() string {
 func (*InspectResponse) ProtoMessage() {}
 
 func (x *InspectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[17]
+	mi := &file_backend_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1466,7 @@ func (x *InspectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectResponse.ProtoReflect.Descriptor instead.
 func (*InspectResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{17}
+	return file_backend_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *InspectResponse) GetImage() *Image {
@@ -1417,7 +1508,7 @@ type Image struct {
 
 func (x *Image) Reset() {
 	*x = Image{}
-	mi := &file_backend_proto_msgTypes[18]
+	mi := &file_backend_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1520,7 @@ func (x *Image) String() string {
 func (*Image) ProtoMessage() {}
 
 func (x *Image) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[18]
+	mi := &file_backend_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1533,7 @@ func (x *Image) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Image.ProtoReflect.Descriptor instead.
 func (*Image) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{18}
+	return file_backend_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Image) GetId() string {
@@ -1602,7 +1693,7 @@ type RootFS struct {
 
 func (x *RootFS) Reset() {
 	*x = RootFS{}
-	mi := &file_backend_proto_msgTypes[19]
+	mi := &file_backend_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1705,7 @@ func (x *RootFS) String() string {
 func (*RootFS) ProtoMessage() {}
 
 func (x *RootFS) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[19]
+	mi := &file_backend_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1718,7 @@ func (x *RootFS) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RootFS.ProtoReflect.Descriptor instead.
 func (*RootFS) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{19}
+	return file_backend_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RootFS) GetType() string {
@@ -1671,7 +1762,7 @@ type ImageConfig struct {
 
 func (x *ImageConfig) Reset() {
 	*x = ImageConfig{}
-	mi := &file_backend_proto_msgTypes[20]
+	mi := &file_backend_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +1774,7 @@ func (x *ImageConfig) String() string {
 func (*ImageConfig) ProtoMessage() {}
 
 func (x *ImageConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[20]
+	mi := &file_backend_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +1787,7 @@ func (x *ImageConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageConfig.ProtoReflect.Descriptor instead.
 func (*ImageConfig) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{20}
+	return file_backend_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ImageConfig) GetUser() string {
@@ -1812,7 +1903,7 @@ type HealthConfig struct {
 
 func (x *HealthConfig) Reset() {
 	*x = HealthConfig{}
-	mi := &file_backend_proto_msgTypes[21]
+	mi := &file_backend_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1824,7 +1915,7 @@ func (x *HealthConfig) String() string {
 func (*HealthConfig) ProtoMessage() {}
 
 func (x *HealthConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[21]
+	mi := &file_backend_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1837,7 +1928,7 @@ func (x *HealthConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthConfig.ProtoReflect.Descriptor instead.
 func (*HealthConfig) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{21}
+	return file_backend_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HealthConfig) GetTest() []string {
@@ -1897,7 +1988,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_backend_proto_msgTypes[22]
+	mi := &file_backend_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +2000,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[22]
+	mi := &file_backend_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2013,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{22}
+	return file_backend_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Progress) GetId() string {
@@ -1966,7 +2057,7 @@ type ProgressDetail struct {
 
 func (x *ProgressDetail) Reset() {
 	*x = ProgressDetail{}
-	mi := &file_backend_proto_msgTypes[23]
+	mi := &file_backend_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1978,7 +2069,7 @@ func (x *ProgressDetail) String() string {
 func (*ProgressDetail) ProtoMessage() {}
 
 func (x *ProgressDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[23]
+	mi := &file_backend_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1991,7 +2082,7 @@ func (x *ProgressDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressDetail.ProtoReflect.Descriptor instead.
 func (*ProgressDetail) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{23}
+	return file_backend_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ProgressDetail) GetCurrent() int64 {
@@ -2045,7 +2136,7 @@ type AuthConfig struct {
 
 func (x *AuthConfig) Reset() {
 	*x = AuthConfig{}
-	mi := &file_backend_proto_msgTypes[24]
+	mi := &file_backend_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2057,7 +2148,7 @@ func (x *AuthConfig) String() string {
 func (*AuthConfig) ProtoMessage() {}
 
 func (x *AuthConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[24]
+	mi := &file_backend_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2070,7 +2161,7 @@ func (x *AuthConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthConfig.ProtoReflect.Descriptor instead.
 func (*AuthConfig) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{24}
+	return file_backend_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AuthConfig) GetUsername() string {
@@ -2129,7 +2220,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_backend_proto_msgTypes[25]
+	mi := &file_backend_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2141,7 +2232,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[25]
+	mi := &file_backend_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2154,7 +2245,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{25}
+	return file_backend_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PullRequest) GetRef() string {
@@ -2191,7 +2282,7 @@ type PullEvent struct {
 
 func (x *PullEvent) Reset() {
 	*x = PullEvent{}
-	mi := &file_backend_proto_msgTypes[26]
+	mi := &file_backend_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2294,7 @@ func (x *PullEvent) String() string {
 func (*PullEvent) ProtoMessage() {}
 
 func (x *PullEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[26]
+	mi := &file_backend_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2307,7 @@ func (x *PullEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullEvent.ProtoReflect.Descriptor instead.
 func (*PullEvent) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{26}
+	return file_backend_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PullEvent) GetEvent() isPullEvent_Event {
@@ -2269,7 +2360,7 @@ type PullResult struct {
 
 func (x *PullResult) Reset() {
 	*x = PullResult{}
-	mi := &file_backend_proto_msgTypes[27]
+	mi := &file_backend_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2281,7 +2372,7 @@ func (x *PullResult) String() string {
 func (*PullResult) ProtoMessage() {}
 
 func (x *PullResult) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[27]
+	mi := &file_backend_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2294,7 +2385,7 @@ func (x *PullResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResult.ProtoReflect.Descriptor instead.
 func (*PullResult) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{27}
+	return file_backend_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PullResult) GetImages() []*PulledImage {
@@ -2315,7 +2406,7 @@ type PulledImage struct {
 
 func (x *PulledImage) Reset() {
 	*x = PulledImage{}
-	mi := &file_backend_proto_msgTypes[28]
+	mi := &file_backend_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2327,7 +2418,7 @@ func (x *PulledImage) String() string {
 func (*PulledImage) ProtoMessage() {}
 
 func (x *PulledImage) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[28]
+	mi := &file_backend_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2340,7 +2431,7 @@ func (x *PulledImage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PulledImage.ProtoReflect.Descriptor instead.
 func (*PulledImage) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{28}
+	return file_backend_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PulledImage) GetRef() string {
@@ -2378,7 +2469,7 @@ type ImportMessage struct {
 
 func (x *ImportMessage) Reset() {
 	*x = ImportMessage{}
-	mi := &file_backend_proto_msgTypes[29]
+	mi := &file_backend_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2390,7 +2481,7 @@ func (x *ImportMessage) String() string {
 func (*ImportMessage) ProtoMessage() {}
 
 func (x *ImportMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[29]
+	mi := &file_backend_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2403,7 +2494,7 @@ func (x *ImportMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportMessage.ProtoReflect.Descriptor instead.
 func (*ImportMessage) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{29}
+	return file_backend_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ImportMessage) GetMessage() isImportMessage_Message {
@@ -2484,7 +2575,7 @@ type ImportHeader struct {
 
 func (x *ImportHeader) Reset() {
 	*x = ImportHeader{}
-	mi := &file_backend_proto_msgTypes[30]
+	mi := &file_backend_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2496,7 +2587,7 @@ func (x *ImportHeader) String() string {
 func (*ImportHeader) ProtoMessage() {}
 
 func (x *ImportHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[30]
+	mi := &file_backend_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2509,7 +2600,7 @@ func (x *ImportHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportHeader.ProtoReflect.Descriptor instead.
 func (*ImportHeader) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{30}
+	return file_backend_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ImportHeader) GetHasSource() bool {
@@ -2571,7 +2662,7 @@ type ImportChunk struct {
 
 func (x *ImportChunk) Reset() {
 	*x = ImportChunk{}
-	mi := &file_backend_proto_msgTypes[31]
+	mi := &file_backend_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2583,7 +2674,7 @@ func (x *ImportChunk) String() string {
 func (*ImportChunk) ProtoMessage() {}
 
 func (x *ImportChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[31]
+	mi := &file_backend_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2596,7 +2687,7 @@ func (x *ImportChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportChunk.ProtoReflect.Descriptor instead.
 func (*ImportChunk) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{31}
+	return file_backend_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ImportChunk) GetData() []byte {
@@ -2618,7 +2709,7 @@ type ImportSourceError struct {
 
 func (x *ImportSourceError) Reset() {
 	*x = ImportSourceError{}
-	mi := &file_backend_proto_msgTypes[32]
+	mi := &file_backend_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2630,7 +2721,7 @@ func (x *ImportSourceError) String() string {
 func (*ImportSourceError) ProtoMessage() {}
 
 func (x *ImportSourceError) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[32]
+	mi := &file_backend_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2643,7 +2734,7 @@ func (x *ImportSourceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportSourceError.ProtoReflect.Descriptor instead.
 func (*ImportSourceError) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{32}
+	return file_backend_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ImportSourceError) GetClass() string {
@@ -2673,7 +2764,7 @@ type ImportEvent struct {
 
 func (x *ImportEvent) Reset() {
 	*x = ImportEvent{}
-	mi := &file_backend_proto_msgTypes[33]
+	mi := &file_backend_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2685,7 +2776,7 @@ func (x *ImportEvent) String() string {
 func (*ImportEvent) ProtoMessage() {}
 
 func (x *ImportEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[33]
+	mi := &file_backend_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2698,7 +2789,7 @@ func (x *ImportEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportEvent.ProtoReflect.Descriptor instead.
 func (*ImportEvent) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{33}
+	return file_backend_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ImportEvent) GetEvent() isImportEvent_Event {
@@ -2751,7 +2842,7 @@ type ImportResult struct {
 
 func (x *ImportResult) Reset() {
 	*x = ImportResult{}
-	mi := &file_backend_proto_msgTypes[34]
+	mi := &file_backend_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2763,7 +2854,7 @@ func (x *ImportResult) String() string {
 func (*ImportResult) ProtoMessage() {}
 
 func (x *ImportResult) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[34]
+	mi := &file_backend_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2776,7 +2867,7 @@ func (x *ImportResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResult.ProtoReflect.Descriptor instead.
 func (*ImportResult) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{34}
+	return file_backend_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ImportResult) GetId() string {
@@ -2806,7 +2897,7 @@ type RemoveRequest struct {
 
 func (x *RemoveRequest) Reset() {
 	*x = RemoveRequest{}
-	mi := &file_backend_proto_msgTypes[35]
+	mi := &file_backend_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2818,7 +2909,7 @@ func (x *RemoveRequest) String() string {
 func (*RemoveRequest) ProtoMessage() {}
 
 func (x *RemoveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[35]
+	mi := &file_backend_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2831,7 +2922,7 @@ func (x *RemoveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveRequest.ProtoReflect.Descriptor instead.
 func (*RemoveRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{35}
+	return file_backend_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RemoveRequest) GetRef() string {
@@ -2874,7 +2965,7 @@ type RemoveResponse struct {
 
 func (x *RemoveResponse) Reset() {
 	*x = RemoveResponse{}
-	mi := &file_backend_proto_msgTypes[36]
+	mi := &file_backend_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2886,7 +2977,7 @@ func (x *RemoveResponse) String() string {
 func (*RemoveResponse) ProtoMessage() {}
 
 func (x *RemoveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[36]
+	mi := &file_backend_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2899,7 +2990,7 @@ func (x *RemoveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveResponse.ProtoReflect.Descriptor instead.
 func (*RemoveResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{36}
+	return file_backend_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RemoveResponse) GetDeleted() []*DeleteResponse {
@@ -2924,7 +3015,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_backend_proto_msgTypes[37]
+	mi := &file_backend_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2936,7 +3027,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[37]
+	mi := &file_backend_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +3040,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{37}
+	return file_backend_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DeleteResponse) GetUntagged() string {
@@ -2981,7 +3072,7 @@ type TagRequest struct {
 
 func (x *TagRequest) Reset() {
 	*x = TagRequest{}
-	mi := &file_backend_proto_msgTypes[38]
+	mi := &file_backend_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2993,7 +3084,7 @@ func (x *TagRequest) String() string {
 func (*TagRequest) ProtoMessage() {}
 
 func (x *TagRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[38]
+	mi := &file_backend_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3006,7 +3097,7 @@ func (x *TagRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagRequest.ProtoReflect.Descriptor instead.
 func (*TagRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{38}
+	return file_backend_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TagRequest) GetSource() string {
@@ -3031,7 +3122,7 @@ type TagResponse struct {
 
 func (x *TagResponse) Reset() {
 	*x = TagResponse{}
-	mi := &file_backend_proto_msgTypes[39]
+	mi := &file_backend_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3043,7 +3134,7 @@ func (x *TagResponse) String() string {
 func (*TagResponse) ProtoMessage() {}
 
 func (x *TagResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[39]
+	mi := &file_backend_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3056,7 +3147,7 @@ func (x *TagResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagResponse.ProtoReflect.Descriptor instead.
 func (*TagResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{39}
+	return file_backend_proto_rawDescGZIP(), []int{41}
 }
 
 type PruneRequest struct {
@@ -3070,7 +3161,7 @@ type PruneRequest struct {
 
 func (x *PruneRequest) Reset() {
 	*x = PruneRequest{}
-	mi := &file_backend_proto_msgTypes[40]
+	mi := &file_backend_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3082,7 +3173,7 @@ func (x *PruneRequest) String() string {
 func (*PruneRequest) ProtoMessage() {}
 
 func (x *PruneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[40]
+	mi := &file_backend_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3095,7 +3186,7 @@ func (x *PruneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneRequest.ProtoReflect.Descriptor instead.
 func (*PruneRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{40}
+	return file_backend_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PruneRequest) GetFilters() string {
@@ -3119,7 +3210,7 @@ type PruneResponse struct {
 
 func (x *PruneResponse) Reset() {
 	*x = PruneResponse{}
-	mi := &file_backend_proto_msgTypes[41]
+	mi := &file_backend_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3131,7 +3222,7 @@ func (x *PruneResponse) String() string {
 func (*PruneResponse) ProtoMessage() {}
 
 func (x *PruneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[41]
+	mi := &file_backend_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3144,7 +3235,7 @@ func (x *PruneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneResponse.ProtoReflect.Descriptor instead.
 func (*PruneResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{41}
+	return file_backend_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PruneResponse) GetImagesDeleted() []*DeleteResponse {
@@ -3174,7 +3265,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_backend_proto_msgTypes[42]
+	mi := &file_backend_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3186,7 +3277,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[42]
+	mi := &file_backend_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3199,7 +3290,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{42}
+	return file_backend_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *HistoryRequest) GetRef() string {
@@ -3227,7 +3318,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_backend_proto_msgTypes[43]
+	mi := &file_backend_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3330,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[43]
+	mi := &file_backend_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3343,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{43}
+	return file_backend_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *HistoryResponse) GetItems() []*HistoryItem {
@@ -3283,7 +3374,7 @@ type HistoryItem struct {
 
 func (x *HistoryItem) Reset() {
 	*x = HistoryItem{}
-	mi := &file_backend_proto_msgTypes[44]
+	mi := &file_backend_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3295,7 +3386,7 @@ func (x *HistoryItem) String() string {
 func (*HistoryItem) ProtoMessage() {}
 
 func (x *HistoryItem) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[44]
+	mi := &file_backend_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3308,7 +3399,7 @@ func (x *HistoryItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryItem.ProtoReflect.Descriptor instead.
 func (*HistoryItem) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{44}
+	return file_backend_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *HistoryItem) GetId() string {
@@ -3365,7 +3456,7 @@ type LoginRequest struct {
 
 func (x *LoginRequest) Reset() {
 	*x = LoginRequest{}
-	mi := &file_backend_proto_msgTypes[45]
+	mi := &file_backend_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3377,7 +3468,7 @@ func (x *LoginRequest) String() string {
 func (*LoginRequest) ProtoMessage() {}
 
 func (x *LoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[45]
+	mi := &file_backend_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3390,7 +3481,7 @@ func (x *LoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoginRequest.ProtoReflect.Descriptor instead.
 func (*LoginRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{45}
+	return file_backend_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LoginRequest) GetAuth() *AuthConfig {
@@ -3412,7 +3503,7 @@ type LoginResponse struct {
 
 func (x *LoginResponse) Reset() {
 	*x = LoginResponse{}
-	mi := &file_backend_proto_msgTypes[46]
+	mi := &file_backend_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3424,7 +3515,7 @@ func (x *LoginResponse) String() string {
 func (*LoginResponse) ProtoMessage() {}
 
 func (x *LoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[46]
+	mi := &file_backend_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3437,7 +3528,7 @@ func (x *LoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoginResponse.ProtoReflect.Descriptor instead.
 func (*LoginResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{46}
+	return file_backend_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *LoginResponse) GetIdentityToken() string {
@@ -3460,7 +3551,7 @@ type DistributionInspectRequest struct {
 
 func (x *DistributionInspectRequest) Reset() {
 	*x = DistributionInspectRequest{}
-	mi := &file_backend_proto_msgTypes[47]
+	mi := &file_backend_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3472,7 +3563,7 @@ func (x *DistributionInspectRequest) String() string {
 func (*DistributionInspectRequest) ProtoMessage() {}
 
 func (x *DistributionInspectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[47]
+	mi := &file_backend_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3485,7 +3576,7 @@ func (x *DistributionInspectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DistributionInspectRequest.ProtoReflect.Descriptor instead.
 func (*DistributionInspectRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{47}
+	return file_backend_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DistributionInspectRequest) GetRef() string {
@@ -3520,7 +3611,7 @@ type DistributionInspectResponse struct {
 
 func (x *DistributionInspectResponse) Reset() {
 	*x = DistributionInspectResponse{}
-	mi := &file_backend_proto_msgTypes[48]
+	mi := &file_backend_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3532,7 +3623,7 @@ func (x *DistributionInspectResponse) String() string {
 func (*DistributionInspectResponse) ProtoMessage() {}
 
 func (x *DistributionInspectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[48]
+	mi := &file_backend_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3545,7 +3636,7 @@ func (x *DistributionInspectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DistributionInspectResponse.ProtoReflect.Descriptor instead.
 func (*DistributionInspectResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{48}
+	return file_backend_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DistributionInspectResponse) GetTarget() *Descriptor {
@@ -3578,7 +3669,7 @@ type ContainersUsingRequest struct {
 
 func (x *ContainersUsingRequest) Reset() {
 	*x = ContainersUsingRequest{}
-	mi := &file_backend_proto_msgTypes[49]
+	mi := &file_backend_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3590,7 +3681,7 @@ func (x *ContainersUsingRequest) String() string {
 func (*ContainersUsingRequest) ProtoMessage() {}
 
 func (x *ContainersUsingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[49]
+	mi := &file_backend_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3603,7 +3694,7 @@ func (x *ContainersUsingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersUsingRequest.ProtoReflect.Descriptor instead.
 func (*ContainersUsingRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{49}
+	return file_backend_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ContainersUsingRequest) GetDigests() []string {
@@ -3623,7 +3714,7 @@ type ContainersUsingResponse struct {
 
 func (x *ContainersUsingResponse) Reset() {
 	*x = ContainersUsingResponse{}
-	mi := &file_backend_proto_msgTypes[50]
+	mi := &file_backend_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3635,7 +3726,7 @@ func (x *ContainersUsingResponse) String() string {
 func (*ContainersUsingResponse) ProtoMessage() {}
 
 func (x *ContainersUsingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[50]
+	mi := &file_backend_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3648,7 +3739,7 @@ func (x *ContainersUsingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersUsingResponse.ProtoReflect.Descriptor instead.
 func (*ContainersUsingResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{50}
+	return file_backend_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ContainersUsingResponse) GetContainers() map[string]*ContainerIDs {
@@ -3667,7 +3758,7 @@ type ContainerIDs struct {
 
 func (x *ContainerIDs) Reset() {
 	*x = ContainerIDs{}
-	mi := &file_backend_proto_msgTypes[51]
+	mi := &file_backend_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3679,7 +3770,7 @@ func (x *ContainerIDs) String() string {
 func (*ContainerIDs) ProtoMessage() {}
 
 func (x *ContainerIDs) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[51]
+	mi := &file_backend_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3692,7 +3783,7 @@ func (x *ContainerIDs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerIDs.ProtoReflect.Descriptor instead.
 func (*ContainerIDs) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{51}
+	return file_backend_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ContainerIDs) GetIds() []string {
@@ -3710,7 +3801,7 @@ type ContainersRequest struct {
 
 func (x *ContainersRequest) Reset() {
 	*x = ContainersRequest{}
-	mi := &file_backend_proto_msgTypes[52]
+	mi := &file_backend_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3722,7 +3813,7 @@ func (x *ContainersRequest) String() string {
 func (*ContainersRequest) ProtoMessage() {}
 
 func (x *ContainersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[52]
+	mi := &file_backend_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3735,7 +3826,7 @@ func (x *ContainersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersRequest.ProtoReflect.Descriptor instead.
 func (*ContainersRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{52}
+	return file_backend_proto_rawDescGZIP(), []int{54}
 }
 
 type ContainersResponse struct {
@@ -3749,7 +3840,7 @@ type ContainersResponse struct {
 
 func (x *ContainersResponse) Reset() {
 	*x = ContainersResponse{}
-	mi := &file_backend_proto_msgTypes[53]
+	mi := &file_backend_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3761,7 +3852,7 @@ func (x *ContainersResponse) String() string {
 func (*ContainersResponse) ProtoMessage() {}
 
 func (x *ContainersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[53]
+	mi := &file_backend_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3774,7 +3865,7 @@ func (x *ContainersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainersResponse.ProtoReflect.Descriptor instead.
 func (*ContainersResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{53}
+	return file_backend_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ContainersResponse) GetContainers() []*Container {
@@ -3807,7 +3898,7 @@ type Container struct {
 
 func (x *Container) Reset() {
 	*x = Container{}
-	mi := &file_backend_proto_msgTypes[54]
+	mi := &file_backend_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3819,7 +3910,7 @@ func (x *Container) String() string {
 func (*Container) ProtoMessage() {}
 
 func (x *Container) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[54]
+	mi := &file_backend_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3832,7 +3923,7 @@ func (x *Container) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Container.ProtoReflect.Descriptor instead.
 func (*Container) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{54}
+	return file_backend_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Container) GetId() string {
@@ -3891,7 +3982,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_backend_proto_msgTypes[55]
+	mi := &file_backend_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3903,7 +3994,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[55]
+	mi := &file_backend_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3916,7 +4007,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{55}
+	return file_backend_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SaveRequest) GetRefs() []string {
@@ -3943,7 +4034,7 @@ type SaveChunk struct {
 
 func (x *SaveChunk) Reset() {
 	*x = SaveChunk{}
-	mi := &file_backend_proto_msgTypes[56]
+	mi := &file_backend_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3955,7 +4046,7 @@ func (x *SaveChunk) String() string {
 func (*SaveChunk) ProtoMessage() {}
 
 func (x *SaveChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[56]
+	mi := &file_backend_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3968,7 +4059,7 @@ func (x *SaveChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveChunk.ProtoReflect.Descriptor instead.
 func (*SaveChunk) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{56}
+	return file_backend_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SaveChunk) GetData() []byte {
@@ -3992,7 +4083,7 @@ type LoadMessage struct {
 
 func (x *LoadMessage) Reset() {
 	*x = LoadMessage{}
-	mi := &file_backend_proto_msgTypes[57]
+	mi := &file_backend_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4004,7 +4095,7 @@ func (x *LoadMessage) String() string {
 func (*LoadMessage) ProtoMessage() {}
 
 func (x *LoadMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[57]
+	mi := &file_backend_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4017,7 +4108,7 @@ func (x *LoadMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadMessage.ProtoReflect.Descriptor instead.
 func (*LoadMessage) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{57}
+	return file_backend_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *LoadMessage) GetMessage() isLoadMessage_Message {
@@ -4086,7 +4177,7 @@ type LoadHeader struct {
 
 func (x *LoadHeader) Reset() {
 	*x = LoadHeader{}
-	mi := &file_backend_proto_msgTypes[58]
+	mi := &file_backend_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4098,7 +4189,7 @@ func (x *LoadHeader) String() string {
 func (*LoadHeader) ProtoMessage() {}
 
 func (x *LoadHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[58]
+	mi := &file_backend_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4111,7 +4202,7 @@ func (x *LoadHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadHeader.ProtoReflect.Descriptor instead.
 func (*LoadHeader) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{58}
+	return file_backend_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *LoadHeader) GetPlatforms() []*Platform {
@@ -4134,7 +4225,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_backend_proto_msgTypes[59]
+	mi := &file_backend_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4146,7 +4237,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[59]
+	mi := &file_backend_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4159,7 +4250,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{59}
+	return file_backend_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *LoadResponse) GetImages() []*LoadedImage {
@@ -4189,7 +4280,7 @@ type LoadedImage struct {
 
 func (x *LoadedImage) Reset() {
 	*x = LoadedImage{}
-	mi := &file_backend_proto_msgTypes[60]
+	mi := &file_backend_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4201,7 +4292,7 @@ func (x *LoadedImage) String() string {
 func (*LoadedImage) ProtoMessage() {}
 
 func (x *LoadedImage) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[60]
+	mi := &file_backend_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4214,7 +4305,7 @@ func (x *LoadedImage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadedImage.ProtoReflect.Descriptor instead.
 func (*LoadedImage) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{60}
+	return file_backend_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *LoadedImage) GetName() string {
@@ -4243,7 +4334,7 @@ type CallError struct {
 
 func (x *CallError) Reset() {
 	*x = CallError{}
-	mi := &file_backend_proto_msgTypes[61]
+	mi := &file_backend_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4255,7 +4346,7 @@ func (x *CallError) String() string {
 func (*CallError) ProtoMessage() {}
 
 func (x *CallError) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[61]
+	mi := &file_backend_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4268,7 +4359,7 @@ func (x *CallError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallError.ProtoReflect.Descriptor instead.
 func (*CallError) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{61}
+	return file_backend_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CallError) GetClass() string {
@@ -4301,7 +4392,7 @@ type PushRequest struct {
 
 func (x *PushRequest) Reset() {
 	*x = PushRequest{}
-	mi := &file_backend_proto_msgTypes[62]
+	mi := &file_backend_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4313,7 +4404,7 @@ func (x *PushRequest) String() string {
 func (*PushRequest) ProtoMessage() {}
 
 func (x *PushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[62]
+	mi := &file_backend_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4326,7 +4417,7 @@ func (x *PushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
 func (*PushRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{62}
+	return file_backend_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *PushRequest) GetRef() string {
@@ -4362,7 +4453,7 @@ type PushEvent struct {
 
 func (x *PushEvent) Reset() {
 	*x = PushEvent{}
-	mi := &file_backend_proto_msgTypes[63]
+	mi := &file_backend_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4374,7 +4465,7 @@ func (x *PushEvent) String() string {
 func (*PushEvent) ProtoMessage() {}
 
 func (x *PushEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[63]
+	mi := &file_backend_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4387,7 +4478,7 @@ func (x *PushEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEvent.ProtoReflect.Descriptor instead.
 func (*PushEvent) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{63}
+	return file_backend_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *PushEvent) GetEvent() isPushEvent_Event {
@@ -4431,7 +4522,7 @@ type PushAux struct {
 
 func (x *PushAux) Reset() {
 	*x = PushAux{}
-	mi := &file_backend_proto_msgTypes[64]
+	mi := &file_backend_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4443,7 +4534,7 @@ func (x *PushAux) String() string {
 func (*PushAux) ProtoMessage() {}
 
 func (x *PushAux) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[64]
+	mi := &file_backend_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4456,7 +4547,7 @@ func (x *PushAux) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushAux.ProtoReflect.Descriptor instead.
 func (*PushAux) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{64}
+	return file_backend_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *PushAux) GetManifestPushedInsteadOfIndex() bool {
@@ -4605,7 +4696,10 @@ const file_backend_proto_rawDesc = "" +
 	"\rBuildIdentity\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x127\n" +
 	"\n" +
-	"created_at\x18\x02 \x01(\v2\x18.imageapi.plugin.v1.TimeR\tcreatedAt\"z\n" +
+	"created_at\x18\x02 \x01(\v2\x18.imageapi.plugin.v1.TimeR\tcreatedAt\"\x14\n" +
+	"\x12ListVersionRequest\"/\n" +
+	"\x13ListVersionResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\"z\n" +
 	"\x0eInspectRequest\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x1c\n" +
 	"\tmanifests\x18\x02 \x01(\bR\tmanifests\x128\n" +
@@ -4832,11 +4926,12 @@ const file_backend_proto_rawDesc = "" +
 	"\x0eoriginal_index\x18\x02 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\roriginalIndex\x12K\n" +
 	"\x11selected_manifest\x18\x03 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x10selectedManifest\x12'\n" +
 	"\x0fcontent_missing\x18\x04 \x01(\bR\x0econtentMissing\x122\n" +
-	"\x04desc\x18\x05 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x04desc2\xf3\b\n" +
+	"\x04desc\x18\x05 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x04desc2\xd3\t\n" +
 	"\aBackend\x12I\n" +
 	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12K\n" +
 	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse0\x01\x12R\n" +
-	"\aInspect\x12\".imageapi.plugin.v1.InspectRequest\x1a#.imageapi.plugin.v1.InspectResponse\x12H\n" +
+	"\aInspect\x12\".imageapi.plugin.v1.InspectRequest\x1a#.imageapi.plugin.v1.InspectResponse\x12^\n" +
+	"\vListVersion\x12&.imageapi.plugin.v1.ListVersionRequest\x1a'.imageapi.plugin.v1.ListVersionResponse\x12H\n" +
 	"\x04Pull\x12\x1f.imageapi.plugin.v1.PullRequest\x1a\x1d.imageapi.plugin.v1.PullEvent0\x01\x12P\n" +
 	"\x06Import\x12!.imageapi.plugin.v1.ImportMessage\x1a\x1f.imageapi.plugin.v1.ImportEvent(\x010\x01\x12O\n" +
 	"\x06Remove\x12!.imageapi.plugin.v1.RemoveRequest\x1a\".imageapi.plugin.v1.RemoveResponse\x12F\n" +
@@ -4865,7 +4960,7 @@ func file_backend_proto_rawDescGZIP() []byte {
 	return file_backend_proto_rawDescData
 }
 
-var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_backend_proto_goTypes = []any{
 	(*ErrorInfo)(nil),                   // 0: imageapi.plugin.v1.ErrorInfo
 	(*InitRequest)(nil),                 // 1: imageapi.plugin.v1.InitRequest
@@ -4883,64 +4978,66 @@ var file_backend_proto_goTypes = []any{
 	(*Identity)(nil),                    // 13: imageapi.plugin.v1.Identity
 	(*PullIdentity)(nil),                // 14: imageapi.plugin.v1.PullIdentity
 	(*BuildIdentity)(nil),               // 15: imageapi.plugin.v1.BuildIdentity
-	(*InspectRequest)(nil),              // 16: imageapi.plugin.v1.InspectRequest
-	(*InspectResponse)(nil),             // 17: imageapi.plugin.v1.InspectResponse
-	(*Image)(nil),                       // 18: imageapi.plugin.v1.Image
-	(*RootFS)(nil),                      // 19: imageapi.plugin.v1.RootFS
-	(*ImageConfig)(nil),                 // 20: imageapi.plugin.v1.ImageConfig
-	(*HealthConfig)(nil),                // 21: imageapi.plugin.v1.HealthConfig
-	(*Progress)(nil),                    // 22: imageapi.plugin.v1.Progress
-	(*ProgressDetail)(nil),              // 23: imageapi.plugin.v1.ProgressDetail
-	(*AuthConfig)(nil),                  // 24: imageapi.plugin.v1.AuthConfig
-	(*PullRequest)(nil),                 // 25: imageapi.plugin.v1.PullRequest
-	(*PullEvent)(nil),                   // 26: imageapi.plugin.v1.PullEvent
-	(*PullResult)(nil),                  // 27: imageapi.plugin.v1.PullResult
-	(*PulledImage)(nil),                 // 28: imageapi.plugin.v1.PulledImage
-	(*ImportMessage)(nil),               // 29: imageapi.plugin.v1.ImportMessage
-	(*ImportHeader)(nil),                // 30: imageapi.plugin.v1.ImportHeader
-	(*ImportChunk)(nil),                 // 31: imageapi.plugin.v1.ImportChunk
-	(*ImportSourceError)(nil),           // 32: imageapi.plugin.v1.ImportSourceError
-	(*ImportEvent)(nil),                 // 33: imageapi.plugin.v1.ImportEvent
-	(*ImportResult)(nil),                // 34: imageapi.plugin.v1.ImportResult
-	(*RemoveRequest)(nil),               // 35: imageapi.plugin.v1.RemoveRequest
-	(*RemoveResponse)(nil),              // 36: imageapi.plugin.v1.RemoveResponse
-	(*DeleteResponse)(nil),              // 37: imageapi.plugin.v1.DeleteResponse
-	(*TagRequest)(nil),                  // 38: imageapi.plugin.v1.TagRequest
-	(*TagResponse)(nil),                 // 39: imageapi.plugin.v1.TagResponse
-	(*PruneRequest)(nil),                // 40: imageapi.plugin.v1.PruneRequest
-	(*PruneResponse)(nil),               // 41: imageapi.plugin.v1.PruneResponse
-	(*HistoryRequest)(nil),              // 42: imageapi.plugin.v1.HistoryRequest
-	(*HistoryResponse)(nil),             // 43: imageapi.plugin.v1.HistoryResponse
-	(*HistoryItem)(nil),                 // 44: imageapi.plugin.v1.HistoryItem
-	(*LoginRequest)(nil),                // 45: imageapi.plugin.v1.LoginRequest
-	(*LoginResponse)(nil),               // 46: imageapi.plugin.v1.LoginResponse
-	(*DistributionInspectRequest)(nil),  // 47: imageapi.plugin.v1.DistributionInspectRequest
-	(*DistributionInspectResponse)(nil), // 48: imageapi.plugin.v1.DistributionInspectResponse
-	(*ContainersUsingRequest)(nil),      // 49: imageapi.plugin.v1.ContainersUsingRequest
-	(*ContainersUsingResponse)(nil),     // 50: imageapi.plugin.v1.ContainersUsingResponse
-	(*ContainerIDs)(nil),                // 51: imageapi.plugin.v1.ContainerIDs
-	(*ContainersRequest)(nil),           // 52: imageapi.plugin.v1.ContainersRequest
-	(*ContainersResponse)(nil),          // 53: imageapi.plugin.v1.ContainersResponse
-	(*Container)(nil),                   // 54: imageapi.plugin.v1.Container
-	(*SaveRequest)(nil),                 // 55: imageapi.plugin.v1.SaveRequest
-	(*SaveChunk)(nil),                   // 56: imageapi.plugin.v1.SaveChunk
-	(*LoadMessage)(nil),                 // 57: imageapi.plugin.v1.LoadMessage
-	(*LoadHeader)(nil),                  // 58: imageapi.plugin.v1.LoadHeader
-	(*LoadResponse)(nil),                // 59: imageapi.plugin.v1.LoadResponse
-	(*LoadedImage)(nil),                 // 60: imageapi.plugin.v1.LoadedImage
-	(*CallError)(nil),                   // 61: imageapi.plugin.v1.CallError
-	(*PushRequest)(nil),                 // 62: imageapi.plugin.v1.PushRequest
-	(*PushEvent)(nil),                   // 63: imageapi.plugin.v1.PushEvent
-	(*PushAux)(nil),                     // 64: imageapi.plugin.v1.PushAux
-	nil,                                 // 65: imageapi.plugin.v1.Descriptor.AnnotationsEntry
-	nil,                                 // 66: imageapi.plugin.v1.StringMap.ValuesEntry
-	nil,                                 // 67: imageapi.plugin.v1.ImageConfig.LabelsEntry
-	nil,                                 // 68: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	(*ListVersionRequest)(nil),          // 16: imageapi.plugin.v1.ListVersionRequest
+	(*ListVersionResponse)(nil),         // 17: imageapi.plugin.v1.ListVersionResponse
+	(*InspectRequest)(nil),              // 18: imageapi.plugin.v1.InspectRequest
+	(*InspectResponse)(nil),             // 19: imageapi.plugin.v1.InspectResponse
+	(*Image)(nil),                       // 20: imageapi.plugin.v1.Image
+	(*RootFS)(nil),                      // 21: imageapi.plugin.v1.RootFS
+	(*ImageConfig)(nil),                 // 22: imageapi.plugin.v1.ImageConfig
+	(*HealthConfig)(nil),                // 23: imageapi.plugin.v1.HealthConfig
+	(*Progress)(nil),                    // 24: imageapi.plugin.v1.Progress
+	(*ProgressDetail)(nil),              // 25: imageapi.plugin.v1.ProgressDetail
+	(*AuthConfig)(nil),                  // 26: imageapi.plugin.v1.AuthConfig
+	(*PullRequest)(nil),                 // 27: imageapi.plugin.v1.PullRequest
+	(*PullEvent)(nil),                   // 28: imageapi.plugin.v1.PullEvent
+	(*PullResult)(nil),                  // 29: imageapi.plugin.v1.PullResult
+	(*PulledImage)(nil),                 // 30: imageapi.plugin.v1.PulledImage
+	(*ImportMessage)(nil),               // 31: imageapi.plugin.v1.ImportMessage
+	(*ImportHeader)(nil),                // 32: imageapi.plugin.v1.ImportHeader
+	(*ImportChunk)(nil),                 // 33: imageapi.plugin.v1.ImportChunk
+	(*ImportSourceError)(nil),           // 34: imageapi.plugin.v1.ImportSourceError
+	(*ImportEvent)(nil),                 // 35: imageapi.plugin.v1.ImportEvent
+	(*ImportResult)(nil),                // 36: imageapi.plugin.v1.ImportResult
+	(*RemoveRequest)(nil),               // 37: imageapi.plugin.v1.RemoveRequest
+	(*RemoveResponse)(nil),              // 38: imageapi.plugin.v1.RemoveResponse
+	(*DeleteResponse)(nil),              // 39: imageapi.plugin.v1.DeleteResponse
+	(*TagRequest)(nil),                  // 40: imageapi.plugin.v1.TagRequest
+	(*TagResponse)(nil),                 // 41: imageapi.plugin.v1.TagResponse
+	(*PruneRequest)(nil),                // 42: imageapi.plugin.v1.PruneRequest
+	(*PruneResponse)(nil),               // 43: imageapi.plugin.v1.PruneResponse
+	(*HistoryRequest)(nil),              // 44: imageapi.plugin.v1.HistoryRequest
+	(*HistoryResponse)(nil),             // 45: imageapi.plugin.v1.HistoryResponse
+	(*HistoryItem)(nil),                 // 46: imageapi.plugin.v1.HistoryItem
+	(*LoginRequest)(nil),                // 47: imageapi.plugin.v1.LoginRequest
+	(*LoginResponse)(nil),               // 48: imageapi.plugin.v1.LoginResponse
+	(*DistributionInspectRequest)(nil),  // 49: imageapi.plugin.v1.DistributionInspectRequest
+	(*DistributionInspectResponse)(nil), // 50: imageapi.plugin.v1.DistributionInspectResponse
+	(*ContainersUsingRequest)(nil),      // 51: imageapi.plugin.v1.ContainersUsingRequest
+	(*ContainersUsingResponse)(nil),     // 52: imageapi.plugin.v1.ContainersUsingResponse
+	(*ContainerIDs)(nil),                // 53: imageapi.plugin.v1.ContainerIDs
+	(*ContainersRequest)(nil),           // 54: imageapi.plugin.v1.ContainersRequest
+	(*ContainersResponse)(nil),          // 55: imageapi.plugin.v1.ContainersResponse
+	(*Container)(nil),                   // 56: imageapi.plugin.v1.Container
+	(*SaveRequest)(nil),                 // 57: imageapi.plugin.v1.SaveRequest
+	(*SaveChunk)(nil),                   // 58: imageapi.plugin.v1.SaveChunk
+	(*LoadMessage)(nil),                 // 59: imageapi.plugin.v1.LoadMessage
+	(*LoadHeader)(nil),                  // 60: imageapi.plugin.v1.LoadHeader
+	(*LoadResponse)(nil),                // 61: imageapi.plugin.v1.LoadResponse
+	(*LoadedImage)(nil),                 // 62: imageapi.plugin.v1.LoadedImage
+	(*CallError)(nil),                   // 63: imageapi.plugin.v1.CallError
+	(*PushRequest)(nil),                 // 64: imageapi.plugin.v1.PushRequest
+	(*PushEvent)(nil),                   // 65: imageapi.plugin.v1.PushEvent
+	(*PushAux)(nil),                     // 66: imageapi.plugin.v1.PushAux
+	nil,                                 // 67: imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	nil,                                 // 68: imageapi.plugin.v1.StringMap.ValuesEntry
+	nil,                                 // 69: imageapi.plugin.v1.ImageConfig.LabelsEntry
+	nil,                                 // 70: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
 }
 var file_backend_proto_depIdxs = []int32{
-	65, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	67, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
 	4,  // 1: imageapi.plugin.v1.Descriptor.platform:type_name -> imageapi.plugin.v1.Platform
-	66, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
+	68, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
 	9,  // 3: imageapi.plugin.v1.ListResponse.images:type_name -> imageapi.plugin.v1.Summary
 	3,  // 4: imageapi.plugin.v1.Summary.created:type_name -> imageapi.plugin.v1.Time
 	6,  // 5: imageapi.plugin.v1.Summary.labels:type_name -> imageapi.plugin.v1.StringMap
@@ -4955,90 +5052,92 @@ var file_backend_proto_depIdxs = []int32{
 	15, // 14: imageapi.plugin.v1.Identity.build:type_name -> imageapi.plugin.v1.BuildIdentity
 	3,  // 15: imageapi.plugin.v1.BuildIdentity.created_at:type_name -> imageapi.plugin.v1.Time
 	4,  // 16: imageapi.plugin.v1.InspectRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	18, // 17: imageapi.plugin.v1.InspectResponse.image:type_name -> imageapi.plugin.v1.Image
+	20, // 17: imageapi.plugin.v1.InspectResponse.image:type_name -> imageapi.plugin.v1.Image
 	3,  // 18: imageapi.plugin.v1.Image.created:type_name -> imageapi.plugin.v1.Time
-	20, // 19: imageapi.plugin.v1.Image.config:type_name -> imageapi.plugin.v1.ImageConfig
-	19, // 20: imageapi.plugin.v1.Image.root_fs:type_name -> imageapi.plugin.v1.RootFS
+	22, // 19: imageapi.plugin.v1.Image.config:type_name -> imageapi.plugin.v1.ImageConfig
+	21, // 20: imageapi.plugin.v1.Image.root_fs:type_name -> imageapi.plugin.v1.RootFS
 	3,  // 21: imageapi.plugin.v1.Image.last_tag_time:type_name -> imageapi.plugin.v1.Time
 	5,  // 22: imageapi.plugin.v1.Image.descriptor:type_name -> imageapi.plugin.v1.Descriptor
 	10, // 23: imageapi.plugin.v1.Image.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
 	13, // 24: imageapi.plugin.v1.Image.identity:type_name -> imageapi.plugin.v1.Identity
-	67, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
-	21, // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
-	23, // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
-	64, // 28: imageapi.plugin.v1.Progress.aux:type_name -> imageapi.plugin.v1.PushAux
+	69, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
+	23, // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
+	25, // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
+	66, // 28: imageapi.plugin.v1.Progress.aux:type_name -> imageapi.plugin.v1.PushAux
 	4,  // 29: imageapi.plugin.v1.PullRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	24, // 30: imageapi.plugin.v1.PullRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	22, // 31: imageapi.plugin.v1.PullEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	27, // 32: imageapi.plugin.v1.PullEvent.result:type_name -> imageapi.plugin.v1.PullResult
-	28, // 33: imageapi.plugin.v1.PullResult.images:type_name -> imageapi.plugin.v1.PulledImage
-	30, // 34: imageapi.plugin.v1.ImportMessage.header:type_name -> imageapi.plugin.v1.ImportHeader
-	31, // 35: imageapi.plugin.v1.ImportMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
-	32, // 36: imageapi.plugin.v1.ImportMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
+	26, // 30: imageapi.plugin.v1.PullRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	24, // 31: imageapi.plugin.v1.PullEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	29, // 32: imageapi.plugin.v1.PullEvent.result:type_name -> imageapi.plugin.v1.PullResult
+	30, // 33: imageapi.plugin.v1.PullResult.images:type_name -> imageapi.plugin.v1.PulledImage
+	32, // 34: imageapi.plugin.v1.ImportMessage.header:type_name -> imageapi.plugin.v1.ImportHeader
+	33, // 35: imageapi.plugin.v1.ImportMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
+	34, // 36: imageapi.plugin.v1.ImportMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
 	4,  // 37: imageapi.plugin.v1.ImportHeader.platform:type_name -> imageapi.plugin.v1.Platform
-	20, // 38: imageapi.plugin.v1.ImportHeader.changes_config:type_name -> imageapi.plugin.v1.ImageConfig
-	22, // 39: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	34, // 40: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
+	22, // 38: imageapi.plugin.v1.ImportHeader.changes_config:type_name -> imageapi.plugin.v1.ImageConfig
+	24, // 39: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	36, // 40: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
 	4,  // 41: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
-	37, // 42: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
-	37, // 43: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	39, // 42: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	39, // 43: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
 	4,  // 44: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	44, // 45: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
+	46, // 45: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
 	3,  // 46: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
-	24, // 47: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	24, // 48: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	26, // 47: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	26, // 48: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
 	5,  // 49: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
 	4,  // 50: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
-	68, // 51: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
-	54, // 52: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
+	70, // 51: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	56, // 52: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
 	4,  // 53: imageapi.plugin.v1.SaveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
-	58, // 54: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
-	31, // 55: imageapi.plugin.v1.LoadMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
-	32, // 56: imageapi.plugin.v1.LoadMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
+	60, // 54: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
+	33, // 55: imageapi.plugin.v1.LoadMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
+	34, // 56: imageapi.plugin.v1.LoadMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
 	4,  // 57: imageapi.plugin.v1.LoadHeader.platforms:type_name -> imageapi.plugin.v1.Platform
-	60, // 58: imageapi.plugin.v1.LoadResponse.images:type_name -> imageapi.plugin.v1.LoadedImage
-	61, // 59: imageapi.plugin.v1.LoadResponse.error:type_name -> imageapi.plugin.v1.CallError
+	62, // 58: imageapi.plugin.v1.LoadResponse.images:type_name -> imageapi.plugin.v1.LoadedImage
+	63, // 59: imageapi.plugin.v1.LoadResponse.error:type_name -> imageapi.plugin.v1.CallError
 	4,  // 60: imageapi.plugin.v1.PushRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	24, // 61: imageapi.plugin.v1.PushRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	22, // 62: imageapi.plugin.v1.PushEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	26, // 61: imageapi.plugin.v1.PushRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	24, // 62: imageapi.plugin.v1.PushEvent.progress:type_name -> imageapi.plugin.v1.Progress
 	5,  // 63: imageapi.plugin.v1.PushAux.original_index:type_name -> imageapi.plugin.v1.Descriptor
 	5,  // 64: imageapi.plugin.v1.PushAux.selected_manifest:type_name -> imageapi.plugin.v1.Descriptor
 	5,  // 65: imageapi.plugin.v1.PushAux.desc:type_name -> imageapi.plugin.v1.Descriptor
-	51, // 66: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
+	53, // 66: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
 	1,  // 67: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
 	7,  // 68: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
-	16, // 69: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
-	25, // 70: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
-	29, // 71: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
-	35, // 72: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
-	38, // 73: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
-	40, // 74: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
-	42, // 75: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
-	45, // 76: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
-	47, // 77: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
-	55, // 78: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
-	57, // 79: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
-	62, // 80: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
-	49, // 81: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
-	52, // 82: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
-	2,  // 83: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
-	8,  // 84: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
-	17, // 85: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
-	26, // 86: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
-	33, // 87: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
-	36, // 88: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
-	39, // 89: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
-	41, // 90: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
-	43, // 91: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
-	46, // 92: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
-	48, // 93: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
-	56, // 94: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
-	59, // 95: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
-	63, // 96: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
-	50, // 97: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
-	53, // 98: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
-	83, // [83:99] is the sub-list for method output_type
-	67, // [67:83] is the sub-list for method input_type
+	18, // 69: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
+	16, // 70: imageapi.plugin.v1.Backend.ListVersion:input_type -> imageapi.plugin.v1.ListVersionRequest
+	27, // 71: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
+	31, // 72: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
+	37, // 73: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
+	40, // 74: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
+	42, // 75: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
+	44, // 76: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
+	47, // 77: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
+	49, // 78: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
+	57, // 79: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
+	59, // 80: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
+	64, // 81: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
+	51, // 82: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
+	54, // 83: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
+	2,  // 84: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
+	8,  // 85: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
+	19, // 86: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
+	17, // 87: imageapi.plugin.v1.Backend.ListVersion:output_type -> imageapi.plugin.v1.ListVersionResponse
+	28, // 88: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
+	35, // 89: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
+	38, // 90: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
+	41, // 91: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
+	43, // 92: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
+	45, // 93: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
+	48, // 94: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
+	50, // 95: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
+	58, // 96: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
+	61, // 97: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
+	65, // 98: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
+	52, // 99: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
+	55, // 100: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
+	84, // [84:101] is the sub-list for method output_type
+	67, // [67:84] is the sub-list for method input_type
 	67, // [67:67] is the sub-list for extension type_name
 	67, // [67:67] is the sub-list for extension extendee
 	0,  // [0:67] is the sub-list for field type_name
@@ -5049,25 +5148,25 @@ func file_backend_proto_init() {
 	if File_backend_proto != nil {
 		return
 	}
-	file_backend_proto_msgTypes[26].OneofWrappers = []any{
+	file_backend_proto_msgTypes[28].OneofWrappers = []any{
 		(*PullEvent_Progress)(nil),
 		(*PullEvent_Result)(nil),
 	}
-	file_backend_proto_msgTypes[29].OneofWrappers = []any{
+	file_backend_proto_msgTypes[31].OneofWrappers = []any{
 		(*ImportMessage_Header)(nil),
 		(*ImportMessage_Chunk)(nil),
 		(*ImportMessage_SourceError)(nil),
 	}
-	file_backend_proto_msgTypes[33].OneofWrappers = []any{
+	file_backend_proto_msgTypes[35].OneofWrappers = []any{
 		(*ImportEvent_Progress)(nil),
 		(*ImportEvent_Result)(nil),
 	}
-	file_backend_proto_msgTypes[57].OneofWrappers = []any{
+	file_backend_proto_msgTypes[59].OneofWrappers = []any{
 		(*LoadMessage_Header)(nil),
 		(*LoadMessage_Chunk)(nil),
 		(*LoadMessage_SourceError)(nil),
 	}
-	file_backend_proto_msgTypes[63].OneofWrappers = []any{
+	file_backend_proto_msgTypes[65].OneofWrappers = []any{
 		(*PushEvent_Progress)(nil),
 	}
 	type x struct{}
@@ -5076,7 +5175,7 @@ func file_backend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_backend_proto_rawDesc), len(file_backend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   69,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

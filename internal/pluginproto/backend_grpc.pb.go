@@ -120,6 +120,7 @@ const (
 	Backend_Init_FullMethodName                = "/imageapi.plugin.v1.Backend/Init"
 	Backend_List_FullMethodName                = "/imageapi.plugin.v1.Backend/List"
 	Backend_Inspect_FullMethodName             = "/imageapi.plugin.v1.Backend/Inspect"
+	Backend_ListVersion_FullMethodName         = "/imageapi.plugin.v1.Backend/ListVersion"
 	Backend_Pull_FullMethodName                = "/imageapi.plugin.v1.Backend/Pull"
 	Backend_Import_FullMethodName              = "/imageapi.plugin.v1.Backend/Import"
 	Backend_Remove_FullMethodName              = "/imageapi.plugin.v1.Backend/Remove"
@@ -154,6 +155,13 @@ type BackendClient interface {
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListResponse], error)
 	// Inspect inspects one image (GET /images/{name}/json).
 	Inspect(ctx context.Context, in *InspectRequest, opts ...grpc.CallOption) (*InspectResponse, error)
+	// ListVersion returns the version of the plugin's catalog (see ListVersionResponse), so
+	// that an HTTP host can label its answers to GET /images/json and GET
+	// /images/{name}/json with an ETag and answer a repeated request 304 (RFC 9110
+	// conditional requests). It is optional and fails with not_implemented (UNIMPLEMENTED)
+	// when the plugin cannot tell: a plugin written before it existed answers UNIMPLEMENTED
+	// without an ErrorInfo, which the host takes the same way (no ETag).
+	ListVersion(ctx context.Context, in *ListVersionRequest, opts ...grpc.CallOption) (*ListVersionResponse, error)
 	// Pull fetches an image from its registry. The plugin streams progress
 	// events, in order, then exactly one result, then ends the call with OK.
 	// A failing pull ends the call with an error status, possibly after some
@@ -277,6 +285,16 @@ func (c *backendClient) Inspect(ctx context.Context, in *InspectRequest, opts ..
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(InspectResponse)
 	err := c.cc.Invoke(ctx, Backend_Inspect_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) ListVersion(ctx context.Context, in *ListVersionRequest, opts ...grpc.CallOption) (*ListVersionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListVersionResponse)
+	err := c.cc.Invoke(ctx, Backend_ListVersion_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -447,6 +465,13 @@ type BackendServer interface {
 	List(*ListRequest, grpc.ServerStreamingServer[ListResponse]) error
 	// Inspect inspects one image (GET /images/{name}/json).
 	Inspect(context.Context, *InspectRequest) (*InspectResponse, error)
+	// ListVersion returns the version of the plugin's catalog (see ListVersionResponse), so
+	// that an HTTP host can label its answers to GET /images/json and GET
+	// /images/{name}/json with an ETag and answer a repeated request 304 (RFC 9110
+	// conditional requests). It is optional and fails with not_implemented (UNIMPLEMENTED)
+	// when the plugin cannot tell: a plugin written before it existed answers UNIMPLEMENTED
+	// without an ErrorInfo, which the host takes the same way (no ETag).
+	ListVersion(context.Context, *ListVersionRequest) (*ListVersionResponse, error)
 	// Pull fetches an image from its registry. The plugin streams progress
 	// events, in order, then exactly one result, then ends the call with OK.
 	// A failing pull ends the call with an error status, possibly after some
@@ -546,6 +571,9 @@ func (UnimplementedBackendServer) List(*ListRequest, grpc.ServerStreamingServer[
 func (UnimplementedBackendServer) Inspect(context.Context, *InspectRequest) (*InspectResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Inspect not implemented")
 }
+func (UnimplementedBackendServer) ListVersion(context.Context, *ListVersionRequest) (*ListVersionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListVersion not implemented")
+}
 func (UnimplementedBackendServer) Pull(*PullRequest, grpc.ServerStreamingServer[PullEvent]) error {
 	return status.Error(codes.Unimplemented, "method Pull not implemented")
 }
@@ -643,6 +671,24 @@ func _Backend_Inspect_Handler(srv interface{}, ctx context.Context, dec func(int
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(BackendServer).Inspect(ctx, req.(*InspectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_ListVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).ListVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_ListVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).ListVersion(ctx, req.(*ListVersionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -816,6 +862,10 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Inspect",
 			Handler:    _Backend_Inspect_Handler,
+		},
+		{
+			MethodName: "ListVersion",
+			Handler:    _Backend_ListVersion_Handler,
 		},
 		{
 			MethodName: "Remove",

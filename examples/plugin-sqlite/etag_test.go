@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imageapi/imageapi/httpadapter"
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/imagesvc/imagesvctest"
+	"github.com/imageapi/imageapi/internal/testimages"
+	"github.com/imageapi/imageapi/plugins"
+	"github.com/imageapi/imageapi/plugins/plugintest"
+)
+
+// versionedUsage is a host's usage provider that the host versions itself
+// (UsageTrackedPerCall, httpadapter.Options.UsageVersion).
+type versionedUsage struct {
+	mu    sync.Mutex
+	gen   int
+	using map[digest.Digest][]string
+}
+
+func (u *versionedUsage) UsageTrackedPerCall() {}
+
+func (u *versionedUsage) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := map[digest.Digest][]string{}
+	for _, d := range ds {
+		if ids := u.using[d]; len(ids) > 0 {
+			out[d] = append([]string(nil), ids...)
+		}
+	}
+	return out, nil
+}
+
+func (u *versionedUsage) version(context.Context) (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return strconv.Itoa(u.gen), nil
+}
+
+func (u *versionedUsage) toggle(d digest.Digest) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.gen++
+	if len(u.using[d]) > 0 {
+		delete(u.using, d)
+		return
+	}
+	u.using[d] = []string{fmt.Sprintf("%064x", u.gen)}
+}
+
+// ETags through this plugin (plugins.Client.ListVersion, the store's version): random
+// imports, tags, removes, prunes and container usage changes between conditional lists
+// and inspects; every 304 must be the answer a fresh request gets.
+func TestETagThroughPluginProperty(t *testing.T) {
+	bin := plugintest.Build(t, ".")
+	usage := &versionedUsage{using: map[digest.Digest][]string{}}
+	c := plugintest.Open(t, bin, plugins.Options{Args: []string{"--data-root", t.TempDir()}, Usage: usage})
+	h := httpadapter.New(c, httpadapter.Options{UsageVersion: usage.version})
+	ctx := context.Background()
+	svc := c.(interface {
+		imagesvc.Service
+		imagesvc.Tagger
+		imagesvc.Remover
+		imagesvc.Pruner
+	})
+	ids := func() []digest.Digest {
+		sums, err := c.List(ctx, imagesvc.ListOptions{All: true})
+		require.NoError(t, err)
+		out := make([]digest.Digest, len(sums))
+		for i := range sums {
+			out[i] = sums[i].ID
+		}
+		return out
+	}
+	importAs := func(t *testing.T, repo, tag, content string) {
+		req := imagesvc.ImportRequest{Source: bytes.NewReader(testimages.Tar([]testimages.File{{Name: "f", Data: []byte(content)}}))}
+		if repo != "" {
+			ref, err := imagesvc.ParseImportReference(repo, tag)
+			require.NoError(t, err)
+			req.Ref = ref
+		}
+		_, err := c.Import(ctx, req, nil)
+		require.NoError(t, err)
+	}
+	names := []string{"a:1", "a:2", "b:latest"}
+	writes := []imagesvctest.ConditionalWrite{
+		{Name: "import", Do: func(t *testing.T, rnd *rand.Rand) {
+			importAs(t, []string{"a", "b"}[rnd.IntN(2)], strconv.Itoa(1+rnd.IntN(2)), strconv.Itoa(rnd.IntN(4)))
+		}},
+		{Name: "import dangling", Do: func(t *testing.T, rnd *rand.Rand) {
+			importAs(t, "", "", strconv.Itoa(rnd.IntN(4)))
+		}},
+		{Name: "tag", Do: func(t *testing.T, rnd *rand.Rand) {
+			all := ids()
+			if len(all) == 0 {
+				return
+			}
+			src, err := imagesvc.ParseImageRef(all[rnd.IntN(len(all))].String())
+			require.NoError(t, err)
+			target, err := reference.ParseNormalizedNamed("a:" + strconv.Itoa(1+rnd.IntN(2)))
+			require.NoError(t, err)
+			_ = svc.Tag(ctx, src, target.(reference.NamedTagged))
+		}},
+		{Name: "remove", Do: func(t *testing.T, rnd *rand.Rand) {
+			ref, err := imagesvc.ParseImageRef(names[rnd.IntN(len(names))])
+			require.NoError(t, err)
+			_, _ = svc.Remove(ctx, ref, imagesvc.RemoveOptions{Force: true})
+		}},
+		{Name: "prune", Do: func(t *testing.T, rnd *rand.Rand) {
+			_, err := svc.Prune(ctx, imagesvc.PruneOptions{})
+			require.NoError(t, err)
+		}},
+		{Name: "container usage", Do: func(t *testing.T, rnd *rand.Rand) {
+			all := ids()
+			if len(all) == 0 {
+				return
+			}
+			usage.toggle(all[rnd.IntN(len(all))])
+		}},
+	}
+	targets := []string{
+		"/v1.54/images/json",
+		"/v1.54/images/json?all=1",
+		"/v1.41/images/json?all=1",
+		"/v1.54/images/json?filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D",
+		"/v1.54/images/a:1/json",
+		"/v1.54/images/b/json",
+	}
+	n := imagesvctest.CheckConditional(t, h, targets, writes, 40, 5)
+	t.Logf("%d answers were 304", n)
+	require.NotZero(t, n, "no request was answered 304: the property proved nothing")
+}
