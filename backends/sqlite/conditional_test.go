@@ -2,12 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -20,49 +18,6 @@ import (
 	"github.com/imageapi/imageapi/internal/testregistry"
 )
 
-// versionedUsage is a host's usage provider that it versions itself: UsageTrackedPerCall
-// tells the store not to cover it, and the host gives the adapter its version
-// (httpadapter.Options.UsageVersion).
-type versionedUsage struct {
-	mu      sync.Mutex
-	gen     int
-	using   map[digest.Digest][]string
-	counter int
-}
-
-func (u *versionedUsage) UsageTrackedPerCall() {}
-
-func (u *versionedUsage) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	out := map[digest.Digest][]string{}
-	for _, d := range ds {
-		if ids := u.using[d]; len(ids) > 0 {
-			out[d] = append([]string(nil), ids...)
-		}
-	}
-	return out, nil
-}
-
-func (u *versionedUsage) version(context.Context) (string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return strconv.Itoa(u.gen), nil
-}
-
-// toggle starts a container on d, or removes the containers using it.
-func (u *versionedUsage) toggle(d digest.Digest) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.gen++
-	if len(u.using[d]) > 0 {
-		delete(u.using, d)
-		return
-	}
-	u.counter++
-	u.using[d] = []string{fmt.Sprintf("%064x", u.counter)}
-}
-
 // TestConditionalProperty: random pulls, imports, tags, removes, prunes and container
 // usage changes between conditional requests of lists and inspects; every 304 must be the
 // answer a fresh request gets (imagesvctest.CheckConditional).
@@ -73,9 +28,9 @@ func TestConditionalProperty(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, reg.Put("p/img", "v"+strconv.Itoa(i), img))
 	}
-	usage := &versionedUsage{using: map[digest.Digest][]string{}}
+	usage := &imagesvctest.VersionedUsage{}
 	s := openTest(t, Options{Insecure: []string{reg.Host()}, Usage: usage})
-	h := httpadapter.New(s, httpadapter.Options{UsageVersion: usage.version})
+	h := httpadapter.New(s, httpadapter.Options{UsageVersion: usage.Version})
 	ctx := context.Background()
 
 	ids := func() []digest.Digest {
@@ -124,7 +79,7 @@ func TestConditionalProperty(t *testing.T) {
 			if len(all) == 0 {
 				return
 			}
-			usage.toggle(all[rnd.IntN(len(all))])
+			usage.Toggle(all[rnd.IntN(len(all))])
 		}},
 	}
 	targets := []string{

@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/distribution/reference"
@@ -21,53 +19,14 @@ import (
 	"github.com/imageapi/imageapi/plugins/plugintest"
 )
 
-// versionedUsage is a host's usage provider that the host versions itself
-// (UsageTrackedPerCall, httpadapter.Options.UsageVersion).
-type versionedUsage struct {
-	mu    sync.Mutex
-	gen   int
-	using map[digest.Digest][]string
-}
-
-func (u *versionedUsage) UsageTrackedPerCall() {}
-
-func (u *versionedUsage) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	out := map[digest.Digest][]string{}
-	for _, d := range ds {
-		if ids := u.using[d]; len(ids) > 0 {
-			out[d] = append([]string(nil), ids...)
-		}
-	}
-	return out, nil
-}
-
-func (u *versionedUsage) version(context.Context) (string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return strconv.Itoa(u.gen), nil
-}
-
-func (u *versionedUsage) toggle(d digest.Digest) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.gen++
-	if len(u.using[d]) > 0 {
-		delete(u.using, d)
-		return
-	}
-	u.using[d] = []string{fmt.Sprintf("%064x", u.gen)}
-}
-
 // ETags through this plugin (plugins.Client.ListVersion, the store's version): random
 // imports, tags, removes, prunes and container usage changes between conditional lists
 // and inspects; every 304 must be the answer a fresh request gets.
 func TestETagThroughPluginProperty(t *testing.T) {
 	bin := plugintest.Build(t, ".")
-	usage := &versionedUsage{using: map[digest.Digest][]string{}}
+	usage := &imagesvctest.VersionedUsage{}
 	c := plugintest.Open(t, bin, plugins.Options{Args: []string{"--data-root", t.TempDir()}, Usage: usage})
-	h := httpadapter.New(c, httpadapter.Options{UsageVersion: usage.version})
+	h := httpadapter.New(c, httpadapter.Options{UsageVersion: usage.Version})
 	ctx := context.Background()
 	svc := c.(interface {
 		imagesvc.Service
@@ -127,7 +86,7 @@ func TestETagThroughPluginProperty(t *testing.T) {
 			if len(all) == 0 {
 				return
 			}
-			usage.toggle(all[rnd.IntN(len(all))])
+			usage.Toggle(all[rnd.IntN(len(all))])
 		}},
 	}
 	targets := []string{

@@ -2,11 +2,19 @@ package imagesvctest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/opencontainers/go-digest"
 )
 
 // ConditionalWrite is one write of [CheckConditional]: it changes the service (a pull, an
@@ -98,4 +106,55 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	ja, _ := json.Marshal(va)
 	jb, _ := json.Marshal(vb)
 	return bytes.Equal(ja, jb)
+}
+
+// VersionedUsage is a host's usage provider that the host versions itself, as a host
+// whose containers change between lists must do for conditional requests: it is
+// [imagesvc.UsageTrackedPerCall], and Version (for httpadapter's Options.UsageVersion)
+// changes with every Toggle. The zero value is ready to use.
+type VersionedUsage struct {
+	mu    sync.Mutex
+	gen   int
+	using map[digest.Digest][]string
+}
+
+var _ imagesvc.UsageTrackedPerCall = (*VersionedUsage)(nil)
+
+// UsageTrackedPerCall implements [imagesvc.UsageTrackedPerCall].
+func (u *VersionedUsage) UsageTrackedPerCall() {}
+
+// ContainersUsing implements [imagesvc.UsageProvider].
+func (u *VersionedUsage) ContainersUsing(_ context.Context, ds []digest.Digest) (map[digest.Digest][]string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := map[digest.Digest][]string{}
+	for _, d := range ds {
+		if ids := u.using[d]; len(ids) > 0 {
+			out[d] = slices.Clone(ids)
+		}
+	}
+	return out, nil
+}
+
+// Version returns the version of the containers: it changes with every Toggle.
+func (u *VersionedUsage) Version(context.Context) (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return strconv.Itoa(u.gen), nil
+}
+
+// Toggle starts a container on the image or manifest d, or removes the containers using
+// it.
+func (u *VersionedUsage) Toggle(d digest.Digest) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.gen++
+	if len(u.using[d]) > 0 {
+		delete(u.using, d)
+		return
+	}
+	if u.using == nil {
+		u.using = map[digest.Digest][]string{}
+	}
+	u.using[d] = []string{fmt.Sprintf("%064x", u.gen)}
 }
