@@ -233,15 +233,23 @@ type HistoryItem struct {
 // MissingID is the ID of the history entries that are not an image.
 const MissingID = "<missing>"
 
-// ListVersioner is an optional interface of a [Lister] whose lists change only when its
-// version does. ListVersion returns a value that changes whenever a list with the same
-// options could answer differently, except for two inputs the caller accounts for itself:
-// the current time (the until filter) and a usage provider that implements
-// [UsageTrackedPerCall]. Callers may then answer a repeated list at the same version from
-// the answer they kept (a plugin host does; an HTTP transport derives an ETag from it).
+// ListVersioner is an optional interface of a [Lister] whose lists and inspects change only
+// when its version does. ListVersion returns a value that changes whenever a List or an
+// Inspect with the same options could answer differently, except for two inputs the
+// caller accounts for itself: the current time (the until filter) and a usage provider
+// that implements [UsageTrackedPerCall]. Callers may then answer a repeated list or
+// inspect at the same version from the answer they kept (a plugin host does; an HTTP
+// transport derives an ETag from it and answers 304 Not Modified).
 //
-// Errors: NotImplemented when the lists depend on something the version does not cover
-// (a usage provider without [UsageTrackedPerCall]); the caller then does not reuse lists.
+// The version must change no later than a write becomes visible: a List or Inspect that
+// sees the write must not run while ListVersion still returns the version from before it.
+// A backend that cannot order them makes ListVersion fail while a write is in progress
+// (the SQLite backend answers Unavailable then). A caller reads the version before and
+// after building an answer and keeps the answer only when both are equal.
+//
+// Errors: NotImplemented when the answers depend on something the version does not cover
+// (a usage provider without [UsageTrackedPerCall]); Unavailable while a write is in
+// progress; the caller then does not reuse answers.
 type ListVersioner interface {
 	ListVersion(ctx context.Context) (string, error)
 }

@@ -22,8 +22,9 @@ import (
 // "Conditional lists"). A repeated list then costs a round trip and the decoding of what
 // the host kept, instead of the backend's list, its encoding, transfer and decoding.
 //
-// ListVersion returns a value that changes whenever any List of the backend could answer
-// differently from before: after every write that a list could show (images added,
+// ListVersion returns a value that changes whenever any List or Inspect of the backend
+// could answer differently from before (the host's HTTP adapter also tags inspects with
+// it): after every write that a list or an inspect could show (images added,
 // replaced, removed, tagged or untagged, their labels or sizes changed), and whenever the
 // backend's state is reloaded. The value only has to differ from the earlier values of
 // the same process: the plugin adds a random value of its own, so that a relaunched
@@ -36,10 +37,11 @@ import (
 // request and the version, as everything else List does).
 //
 // It is called before every List, concurrently with other calls, and must be cheap (a
-// counter, not a scan of the catalog). A write that completes while a list is in progress
-// may or may not be seen by that list; the plugin reads the version before calling List,
-// so such a list is labelled with the older version and is not reused once the write has
-// changed it. When ListVersion fails, the list is answered in full.
+// counter, not a scan of the catalog). The version must change no later than a write
+// becomes visible to List and Inspect, or ListVersion must fail while the write is in
+// progress (see [imagesvc.ListVersioner]): a list labelled with a version must never show
+// less than a later list at that version. When ListVersion fails, the list is answered in
+// full.
 //
 // It is [imagesvc.ListVersioner]; this name stays for plugins written before it moved.
 type ListVersioner = imagesvc.ListVersioner
