@@ -8,8 +8,6 @@ import (
 	"encoding/binary"
 	"net/http"
 	"strings"
-
-	"github.com/imageapi/imageapi/imagesvc"
 )
 
 // Conditional requests (RFC 9110 §8.8.3, §13.1.2) on GET /images/json and GET
@@ -51,28 +49,35 @@ type tagger struct {
 // newTagger reads the versions the answer depends on, before it is computed. It returns
 // a tagger with no tag when the service or the host's usage provider cannot tell.
 func (h *handler) newTagger(ctx context.Context, route, apiVersion string, options ...string) tagger {
-	v, ok := h.svc.(imagesvc.ListVersioner)
+	version, usage, ok := h.versions(ctx)
 	if !ok {
 		return tagger{}
 	}
-	version, err := v.ListVersion(ctx)
-	if err != nil || version == "" {
-		return tagger{}
-	}
-	t := tagger{h: h, version: version}
-	if h.usageVersion != nil {
-		u, err := h.usageVersion(ctx)
-		if err != nil || u == "" {
-			return tagger{}
-		}
-		t.usage = u
-	}
+	t := tagger{h: h, version: version, usage: usage}
 	t.parts = appendField(t.parts, route)
 	t.parts = appendField(t.parts, apiVersion)
 	for _, o := range options {
 		t.parts = appendField(t.parts, o)
 	}
 	return t
+}
+
+// versions reads the service's version and the host's usage version; ok is false when
+// either is unknown (no ETag then).
+func (h *handler) versions(ctx context.Context) (version, usage string, ok bool) {
+	if h.versioner == nil {
+		return "", "", false
+	}
+	version, err := h.versioner.ListVersion(ctx)
+	if err != nil || version == "" {
+		return "", "", false
+	}
+	if h.usageVersion != nil {
+		if usage, err = h.usageVersion(ctx); err != nil || usage == "" {
+			return "", "", false
+		}
+	}
+	return version, usage, true
 }
 
 // appendField appends s to b with its length, so that no two lists of fields encode the
@@ -104,10 +109,26 @@ func (t *tagger) confirm(ctx context.Context) {
 	if t.version == "" {
 		return
 	}
-	again := t.h.newTagger(ctx, "", "")
-	if again.version != t.version || again.usage != t.usage {
+	if version, usage, ok := t.h.versions(ctx); !ok || version != t.version || usage != t.usage {
 		*t = tagger{}
 	}
+}
+
+// answered ends the conditional part of a request whose answer exists: it confirms the
+// tag (see confirm), and either answers 304 to an If-None-Match of "*" (which fails for
+// any existing answer, tagged or not), returning true, or sets the ETag of the answer the
+// caller then writes.
+func (t *tagger) answered(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+	t.confirm(ctx)
+	tag := t.tag()
+	if matchesNoneMatch(r.Header.Values("If-None-Match"), "", true) {
+		writeNotModified(w, tag)
+		return true
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
+	}
+	return false
 }
 
 // notModified answers 304 when the request's If-None-Match matches tag (the weak
@@ -131,24 +152,6 @@ func writeNotModified(w http.ResponseWriter, tag string) {
 	hdr.Del("Content-Type")
 	hdr.Del("Content-Length")
 	w.WriteHeader(http.StatusNotModified)
-}
-
-// setTag sets the ETag of a 200 answer, when it has one.
-func setTag(w http.ResponseWriter, tag string) {
-	if tag != "" {
-		w.Header().Set("ETag", tag)
-	}
-}
-
-// wantsAny reports whether If-None-Match is "*": the condition fails for any existing
-// representation, tagged or not (checked once the answer is known to exist).
-func wantsAny(r *http.Request) bool {
-	for _, v := range r.Header.Values("If-None-Match") {
-		if strings.TrimSpace(v) == "*" {
-			return true
-		}
-	}
-	return false
 }
 
 // matchesNoneMatch reports whether one of the entity tags of the If-None-Match field

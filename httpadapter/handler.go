@@ -32,6 +32,7 @@ func New(svc imagesvc.Service, opts Options) http.Handler {
 	}
 	h := &handler{svc: svc, cfg: cfg, routes: newRoutes(&cfg)}
 	h.nonce, h.usageVersion = newNonce(), opts.UsageVersion // conditional.go
+	h.versioner, _ = svc.(imagesvc.ListVersioner)
 	return h
 }
 
@@ -40,8 +41,9 @@ type handler struct {
 	cfg    config
 	routes []route
 
-	nonce        [16]byte         // of the ETags (conditional.go)
-	usageVersion UsageVersionFunc // Options.UsageVersion
+	nonce        [16]byte               // of the ETags (conditional.go)
+	usageVersion UsageVersionFunc       // Options.UsageVersion
+	versioner    imagesvc.ListVersioner // svc's, or nil: no ETags
 }
 
 // route is one entry of the route table: a method and a path pattern, the API version

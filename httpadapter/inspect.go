@@ -52,14 +52,9 @@ func (h *handler) inspect(w http.ResponseWriter, r *http.Request, version, name 
 	if err != nil {
 		return err
 	}
-	t.confirm(r.Context())
-	tag := t.tag()
-	if wantsAny(r) {
-		// "*" fails for any existing answer, tagged or not: the image exists.
-		writeNotModified(w, tag)
+	if t.answered(r.Context(), w, r) {
 		return nil
 	}
-	setTag(w, tag)
 
 	out := &inspect{
 		ID:           img.ID.String(),

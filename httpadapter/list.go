@@ -42,7 +42,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, version string) e
 	// ignored parameters applied), the API version (the shape of the answer), and no
 	// list that depends on the current time.
 	var t tagger
-	if !args.Contains("until") {
+	if h.versioner != nil && !args.Contains("until") {
 		fj, err := args.ToJSON()
 		if err != nil {
 			return err
@@ -58,14 +58,9 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, version string) e
 	if err != nil {
 		return err
 	}
-	t.confirm(r.Context())
-	tag := t.tag()
-	if wantsAny(r) {
-		// "*" fails for any existing answer, tagged or not.
-		writeNotModified(w, tag)
+	if t.answered(r.Context(), w, r) {
 		return nil
 	}
-	setTag(w, tag)
 
 	if versionLess(version, "1.44") {
 		return writeJSON(w, http.StatusOK, legacySummaries(images, version, opts.SharedSize))
