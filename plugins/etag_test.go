@@ -2,16 +2,12 @@ package plugins_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
-	"github.com/distribution/reference"
-	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -33,62 +29,7 @@ func TestETagThroughPluginProperty(t *testing.T) {
 	m := plugintest.NewMemService()
 	c := plugintest.InProcess(t, m, plugins.Options{})
 	h := httpadapter.New(c, httpadapter.Options{})
-	ctx := context.Background()
-	svc := c.(interface {
-		imagesvc.Service
-		imagesvc.Tagger
-		imagesvc.Remover
-		imagesvc.Pruner
-	})
-	ids := func() []digest.Digest {
-		sums, err := c.List(ctx, imagesvc.ListOptions{All: true})
-		require.NoError(t, err)
-		out := make([]digest.Digest, len(sums))
-		for i := range sums {
-			out[i] = sums[i].ID
-		}
-		return out
-	}
-	names := []string{"a:1", "a:2", "b:latest"}
-	importAs := func(t *testing.T, name, content string) {
-		req := imagesvc.ImportRequest{Source: strings.NewReader(content)}
-		if name != "" {
-			repo, tag, _ := strings.Cut(name, ":")
-			ref, err := imagesvc.ParseImportReference(repo, tag)
-			require.NoError(t, err)
-			req.Ref = ref
-		}
-		_, err := c.Import(ctx, req, nil)
-		require.NoError(t, err)
-	}
-	writes := []imagesvctest.ConditionalWrite{
-		{Name: "import", Do: func(t *testing.T, rnd *rand.Rand) {
-			importAs(t, names[rnd.IntN(len(names))], "c"+strconv.Itoa(rnd.IntN(4)))
-		}},
-		{Name: "import dangling", Do: func(t *testing.T, rnd *rand.Rand) {
-			importAs(t, "", "d"+strconv.Itoa(rnd.IntN(4)))
-		}},
-		{Name: "tag", Do: func(t *testing.T, rnd *rand.Rand) {
-			all := ids()
-			if len(all) == 0 {
-				return
-			}
-			src, err := imagesvc.ParseImageRef(all[rnd.IntN(len(all))].String())
-			require.NoError(t, err)
-			target, err := reference.ParseNormalizedNamed("a:" + strconv.Itoa(1+rnd.IntN(2)))
-			require.NoError(t, err)
-			_ = svc.Tag(ctx, src, target.(reference.NamedTagged))
-		}},
-		{Name: "remove", Do: func(t *testing.T, rnd *rand.Rand) {
-			ref, err := imagesvc.ParseImageRef(names[rnd.IntN(len(names))])
-			require.NoError(t, err)
-			_, _ = svc.Remove(ctx, ref, imagesvc.RemoveOptions{Force: true})
-		}},
-		{Name: "prune", Do: func(t *testing.T, rnd *rand.Rand) {
-			_, err := svc.Prune(ctx, imagesvc.PruneOptions{})
-			require.NoError(t, err)
-		}},
-	}
+	writes := imagesvctest.LifecycleWrites(c, []string{"a:1", "a:2", "b:latest"}, nil)
 	targets := []string{
 		"/v1.54/images/json",
 		"/v1.54/images/json?all=1",

@@ -33,55 +33,14 @@ func TestConditionalProperty(t *testing.T) {
 	h := httpadapter.New(s, httpadapter.Options{UsageVersion: usage.Version})
 	ctx := context.Background()
 
-	ids := func() []digest.Digest {
-		sums, err := s.List(ctx, imagesvc.ListOptions{All: true})
-		require.NoError(t, err)
-		out := make([]digest.Digest, len(sums))
-		for i := range sums {
-			out[i] = sums[i].ID
-		}
-		return out
-	}
 	names := []string{"a:1", "a:2", "b:latest", "p/img:v0"}
-	writes := []imagesvctest.ConditionalWrite{
-		{Name: "pull", Do: func(t *testing.T, rnd *rand.Rand) {
+	writes := append(imagesvctest.LifecycleWrites(s, names, usage), imagesvctest.ConditionalWrite{
+		Name: "pull", Do: func(t *testing.T, rnd *rand.Rand) {
 			ref, err := imagesvc.ParsePullReference(reg.Host()+"/p/img", "v"+strconv.Itoa(rnd.IntN(3)), "")
 			require.NoError(t, err)
 			_, err = s.Pull(ctx, imagesvc.PullRequest{Ref: ref}, nil)
 			require.NoError(t, err)
-		}},
-		{Name: "import", Do: func(t *testing.T, rnd *rand.Rand) {
-			importAs(t, s, names[rnd.IntN(3)], strconv.Itoa(rnd.IntN(4)), "")
-		}},
-		{Name: "import dangling", Do: func(t *testing.T, rnd *rand.Rand) {
-			importAs(t, s, "", strconv.Itoa(rnd.IntN(4)), "")
-		}},
-		{Name: "tag", Do: func(t *testing.T, rnd *rand.Rand) {
-			all := ids()
-			if len(all) == 0 {
-				return
-			}
-			src, err := imagesvc.ParseImageRef(all[rnd.IntN(len(all))].String())
-			require.NoError(t, err)
-			_ = s.Tag(ctx, src, tagRef(t, "a", strconv.Itoa(1+rnd.IntN(2))))
-		}},
-		{Name: "remove", Do: func(t *testing.T, rnd *rand.Rand) {
-			ref, err := imagesvc.ParseImageRef(names[rnd.IntN(len(names))])
-			require.NoError(t, err)
-			_, _ = s.Remove(ctx, ref, imagesvc.RemoveOptions{Force: true})
-		}},
-		{Name: "prune", Do: func(t *testing.T, rnd *rand.Rand) {
-			_, err := s.Prune(ctx, imagesvc.PruneOptions{})
-			require.NoError(t, err)
-		}},
-		{Name: "container usage", Do: func(t *testing.T, rnd *rand.Rand) {
-			all := ids()
-			if len(all) == 0 {
-				return
-			}
-			usage.Toggle(all[rnd.IntN(len(all))])
-		}},
-	}
+		}})
 	targets := []string{
 		"/v1.54/images/json",
 		"/v1.54/images/json?all=1",

@@ -10,10 +10,13 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/distribution/reference"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/testimages"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -157,4 +160,83 @@ func (u *VersionedUsage) Toggle(d digest.Digest) {
 		u.using = map[digest.Digest][]string{}
 	}
 	u.using[d] = []string{fmt.Sprintf("%064x", u.gen)}
+}
+
+// LifecycleWrites returns the usual writes of a [CheckConditional] run on svc: imports
+// named by one of names (repo:tag) or dangling, tags of a random image as one of names,
+// forced removes of one of names, prunes, and, with usage, containers starting on or
+// leaving a random image. The writes svc lacks the capability of are left out; a caller
+// appends writes of its own (pulls).
+func LifecycleWrites(svc imagesvc.Service, names []string, usage *VersionedUsage) []ConditionalWrite {
+	ctx := context.Background()
+	ids := func(t *testing.T) []digest.Digest {
+		sums, err := svc.List(ctx, imagesvc.ListOptions{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]digest.Digest, len(sums))
+		for i := range sums {
+			out[i] = sums[i].ID
+		}
+		return out
+	}
+	named := func(t *testing.T, name string) reference.NamedTagged {
+		repo, tag, _ := strings.Cut(name, ":")
+		ref, err := imagesvc.ParseImportReference(repo, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ref
+	}
+	importAs := func(t *testing.T, ref reference.NamedTagged, content string) {
+		archive := testimages.Tar([]testimages.File{{Name: "data", Data: []byte(content)}})
+		if _, err := svc.Import(ctx, imagesvc.ImportRequest{Source: bytes.NewReader(archive), Ref: ref}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writes := []ConditionalWrite{
+		{Name: "import", Do: func(t *testing.T, rnd *rand.Rand) {
+			importAs(t, named(t, names[rnd.IntN(len(names))]), "c"+strconv.Itoa(rnd.IntN(4)))
+		}},
+		{Name: "import dangling", Do: func(t *testing.T, rnd *rand.Rand) {
+			importAs(t, nil, "d"+strconv.Itoa(rnd.IntN(4)))
+		}},
+	}
+	if tg, ok := svc.(imagesvc.Tagger); ok {
+		writes = append(writes, ConditionalWrite{Name: "tag", Do: func(t *testing.T, rnd *rand.Rand) {
+			all := ids(t)
+			if len(all) == 0 {
+				return
+			}
+			src, err := imagesvc.ParseImageRef(all[rnd.IntN(len(all))].String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = tg.Tag(ctx, src, named(t, names[rnd.IntN(len(names))]))
+		}})
+	}
+	if rm, ok := svc.(imagesvc.Remover); ok {
+		writes = append(writes, ConditionalWrite{Name: "remove", Do: func(t *testing.T, rnd *rand.Rand) {
+			ref, err := imagesvc.ParseImageRef(names[rnd.IntN(len(names))])
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = rm.Remove(ctx, ref, imagesvc.RemoveOptions{Force: true})
+		}})
+	}
+	if pr, ok := svc.(imagesvc.Pruner); ok {
+		writes = append(writes, ConditionalWrite{Name: "prune", Do: func(t *testing.T, rnd *rand.Rand) {
+			if _, err := pr.Prune(ctx, imagesvc.PruneOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	}
+	if usage != nil {
+		writes = append(writes, ConditionalWrite{Name: "container usage", Do: func(t *testing.T, rnd *rand.Rand) {
+			if all := ids(t); len(all) > 0 {
+				usage.Toggle(all[rnd.IntN(len(all))])
+			}
+		}})
+	}
+	return writes
 }
