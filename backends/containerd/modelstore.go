@@ -35,6 +35,15 @@ type recordStore struct {
 
 var _ model.Store = (*recordStore)(nil)
 
+// toRecords returns the model's view of containerd image records.
+func toRecords(recs []images.Image) []model.Record {
+	out := make([]model.Record, len(recs))
+	for i, r := range recs {
+		out[i] = toRecord(r)
+	}
+	return out
+}
+
 // toRecord returns the model's view of a containerd image record.
 func toRecord(r images.Image) model.Record {
 	return model.Record{Name: r.Name, Target: r.Target.Digest, Created: r.CreatedAt}
@@ -78,11 +87,7 @@ func (st *recordStore) RecordsOf(ctx context.Context, d digest.Digest) ([]model.
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Record, len(recs))
-	for i, r := range recs {
-		out[i] = toRecord(r)
-	}
-	return out, nil
+	return toRecords(recs), nil
 }
 
 // TargetsWithPrefix implements [model.Store] with the regular expression filter Docker

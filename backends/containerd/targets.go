@@ -37,9 +37,5 @@ func (st *recordStore) Tags(ctx context.Context, repo reference.Named) ([]model.
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Record, len(recs))
-	for i, r := range recs {
-		out[i] = toRecord(r)
-	}
-	return out, nil
+	return toRecords(recs), nil
 }
