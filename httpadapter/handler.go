@@ -32,7 +32,7 @@ func New(svc imagesvc.Service, opts Options) http.Handler {
 	}
 	h := &handler{svc: svc, cfg: cfg, routes: newRoutes(&cfg)}
 	h.nonce, h.usageVersion = newNonce(), opts.UsageVersion // conditional.go
-	h.versioner, _ = svc.(imagesvc.ListVersioner)
+	h.versioner, _ = imagesvc.As[imagesvc.ListVersioner](svc)
 	return h
 }
 

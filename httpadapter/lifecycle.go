@@ -21,7 +21,7 @@ func notImplemented(op string) error {
 
 // remove serves DELETE /images/{name}.
 func (h *handler) remove(w *responseWriter, r *http.Request, c call) error {
-	remover, ok := h.svc.(imagesvc.Remover)
+	remover, ok := imagesvc.As[imagesvc.Remover](h.svc)
 	if !ok {
 		return notImplemented("image remove")
 	}
@@ -81,7 +81,7 @@ func toDeleteItems(items []imagesvc.DeleteResponse) []deleteItem {
 
 // tag serves POST /images/{name}/tag: 201 with no body.
 func (h *handler) tag(w *responseWriter, r *http.Request, c call) error {
-	tagger, ok := h.svc.(imagesvc.Tagger)
+	tagger, ok := imagesvc.As[imagesvc.Tagger](h.svc)
 	if !ok {
 		return notImplemented("image tag")
 	}
@@ -114,7 +114,7 @@ type pruneReport struct {
 // prune serves POST /images/prune. The service validates the filters itself: Docker
 // answers 409 to a second prune before it looks at them.
 func (h *handler) prune(w *responseWriter, r *http.Request, _ call) error {
-	pruner, ok := h.svc.(imagesvc.Pruner)
+	pruner, ok := imagesvc.As[imagesvc.Pruner](h.svc)
 	if !ok {
 		return notImplemented("image prune")
 	}
@@ -150,7 +150,7 @@ type historyItem struct {
 
 // history serves GET /images/{name}/history.
 func (h *handler) history(w *responseWriter, r *http.Request, c call) error {
-	historian, ok := h.svc.(imagesvc.Historian)
+	historian, ok := imagesvc.As[imagesvc.Historian](h.svc)
 	if !ok {
 		return notImplemented("image history")
 	}

@@ -30,7 +30,7 @@ type authResponse struct {
 // login serves POST /auth: the body is a JSON AuthConfig, decoded as Docker's
 // authconfig.DecodeRequestBody does.
 func (h *handler) login(w *responseWriter, r *http.Request, _ call) error {
-	authenticator, ok := h.svc.(imagesvc.RegistryAuthenticator)
+	authenticator, ok := imagesvc.As[imagesvc.RegistryAuthenticator](h.svc)
 	if !ok {
 		return notImplemented("registry login")
 	}
@@ -62,7 +62,7 @@ type distributionInspect struct {
 // distribution serves GET /distribution/{name}/json, parsing the name as Docker's
 // getDistributionInfo does.
 func (h *handler) distribution(w *responseWriter, r *http.Request, c call) error {
-	inspector, ok := h.svc.(imagesvc.DistributionInspector)
+	inspector, ok := imagesvc.As[imagesvc.DistributionInspector](h.svc)
 	if !ok {
 		return notImplemented("distribution inspect")
 	}

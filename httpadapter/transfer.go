@@ -36,7 +36,7 @@ func (h *handler) saveOne(w *responseWriter, r *http.Request, c call) error {
 // error after it is appended to the tar stream as a JSON error line, as Docker does (spec
 // §1.6): the client's tar reader then fails on it.
 func (h *handler) save(w *responseWriter, r *http.Request, c call, named bool) error {
-	saver, ok := h.svc.(imagesvc.Saver)
+	saver, ok := imagesvc.As[imagesvc.Saver](h.svc)
 	if !ok {
 		return notImplemented("image save")
 	}
@@ -123,7 +123,7 @@ func (t *tarWriter) writeError(err error) error {
 // backend's size bound when nothing was loaded, which is 413 as for an import (bounds
 // Docker does not have).
 func (h *handler) load(w *responseWriter, r *http.Request, c call) error {
-	loader, ok := h.svc.(imagesvc.Loader)
+	loader, ok := imagesvc.As[imagesvc.Loader](h.svc)
 	if !ok {
 		return notImplemented("image load")
 	}
@@ -174,7 +174,7 @@ func (h *handler) load(w *responseWriter, r *http.Request, c call) error {
 // postImagesPush does (spec §8.1); the backend's progress is streamed as a pull's is, and
 // its errors come in-stream after its first event.
 func (h *handler) push(w *responseWriter, r *http.Request, c call) error {
-	pusher, ok := h.svc.(imagesvc.Pusher)
+	pusher, ok := imagesvc.As[imagesvc.Pusher](h.svc)
 	if !ok {
 		return notImplemented("image push")
 	}

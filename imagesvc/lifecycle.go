@@ -12,10 +12,11 @@ import (
 	"github.com/imageapi/imageapi/filters"
 )
 
-// The optional capabilities of a backend. A [Service] implements any of them; callers find
-// out with a type assertion, as with io.WriterTo beside io.Writer:
+// The optional capabilities of a backend. A [Service] implements any of them, in its
+// method set as with io.WriterTo beside io.Writer, or through [CapabilityProvider] when
+// they are known only at run time; callers find out with [As]:
 //
-//	if r, ok := svc.(imagesvc.Remover); ok { ... }
+//	if r, ok := imagesvc.As[imagesvc.Remover](svc); ok { ... }
 //
 // Transports answer "not implemented" (HTTP 501) for an operation whose interface the
 // service lacks. Docker's rules for each operation (spec docker-image-lifecycle.md §2–§5)

@@ -343,7 +343,7 @@ func parseRef(s string) (imagesvc.ImageRef, error) {
 }
 
 func (s *server) Remove(ctx context.Context, req *pb.RemoveRequest) (*pb.RemoveResponse, error) {
-	r, ok := s.impl.(imagesvc.Remover)
+	r, ok := imagesvc.As[imagesvc.Remover](s.impl)
 	if !ok {
 		return nil, notImplemented("Remove", "imagesvc.Remover")
 	}
@@ -364,7 +364,7 @@ func (s *server) Remove(ctx context.Context, req *pb.RemoveRequest) (*pb.RemoveR
 }
 
 func (s *server) Tag(ctx context.Context, req *pb.TagRequest) (*pb.TagResponse, error) {
-	t, ok := s.impl.(imagesvc.Tagger)
+	t, ok := imagesvc.As[imagesvc.Tagger](s.impl)
 	if !ok {
 		return nil, notImplemented("Tag", "imagesvc.Tagger")
 	}
@@ -392,7 +392,7 @@ func (s *server) Tag(ctx context.Context, req *pb.TagRequest) (*pb.TagResponse, 
 }
 
 func (s *server) Prune(ctx context.Context, req *pb.PruneRequest) (*pb.PruneResponse, error) {
-	p, ok := s.impl.(imagesvc.Pruner)
+	p, ok := imagesvc.As[imagesvc.Pruner](s.impl)
 	if !ok {
 		return nil, notImplemented("Prune", "imagesvc.Pruner")
 	}
@@ -412,7 +412,7 @@ func (s *server) Prune(ctx context.Context, req *pb.PruneRequest) (*pb.PruneResp
 }
 
 func (s *server) History(ctx context.Context, req *pb.HistoryRequest) (*pb.HistoryResponse, error) {
-	h, ok := s.impl.(imagesvc.Historian)
+	h, ok := imagesvc.As[imagesvc.Historian](s.impl)
 	if !ok {
 		return nil, notImplemented("History", "imagesvc.Historian")
 	}
@@ -431,7 +431,7 @@ func (s *server) History(ctx context.Context, req *pb.HistoryRequest) (*pb.Histo
 // Login serves [imagesvc.RegistryAuthenticator]. Neither the credentials nor the token
 // are logged.
 func (s *server) Login(ctx context.Context, req *pb.LoginRequest) (*pb.LoginResponse, error) {
-	a, ok := s.impl.(imagesvc.RegistryAuthenticator)
+	a, ok := imagesvc.As[imagesvc.RegistryAuthenticator](s.impl)
 	if !ok {
 		return nil, notImplemented("Login", "imagesvc.RegistryAuthenticator")
 	}
@@ -449,7 +449,7 @@ func (s *server) Login(ctx context.Context, req *pb.LoginRequest) (*pb.LoginResp
 
 // DistributionInspect serves [imagesvc.DistributionInspector].
 func (s *server) DistributionInspect(ctx context.Context, req *pb.DistributionInspectRequest) (*pb.DistributionInspectResponse, error) {
-	d, ok := s.impl.(imagesvc.DistributionInspector)
+	d, ok := imagesvc.As[imagesvc.DistributionInspector](s.impl)
 	if !ok {
 		return nil, notImplemented("DistributionInspect", "imagesvc.DistributionInspector")
 	}

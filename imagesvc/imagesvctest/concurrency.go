@@ -180,7 +180,7 @@ func (s *suite) testLifecycleConcurrency(t *testing.T) {
 		}
 		return nil
 	})
-	if tg, ok := svc.(imagesvc.Tagger); ok {
+	if tg, ok := imagesvc.As[imagesvc.Tagger](svc); ok {
 		run(func(i int) error {
 			src, _ := imagesvc.ParseImageRef(single)
 			dst, _ := imagesvc.ParseTagReference(fmt.Sprintf("copy:%d", i%2), "")
@@ -190,7 +190,7 @@ func (s *suite) testLifecycleConcurrency(t *testing.T) {
 			return nil
 		})
 	}
-	if p, ok := svc.(imagesvc.Pruner); ok {
+	if p, ok := imagesvc.As[imagesvc.Pruner](svc); ok {
 		run(func(int) error {
 			if _, err := p.Prune(ctx, imagesvc.PruneOptions{}); err != nil {
 				return fmt.Errorf("prune: %w", err)
@@ -242,7 +242,7 @@ func (s *suite) testLifecycleConcurrency(t *testing.T) {
 
 	// Every image left is whole (History, when the service has it, reads the config back),
 	// and a pull still works.
-	hist, _ := svc.(imagesvc.Historian)
+	hist, _ := imagesvc.As[imagesvc.Historian](svc)
 	for _, sum := range list(t, svc, imagesvc.ListOptions{All: true, Manifests: true}) {
 		_, err := svc.Inspect(ctx, refOf(sum.ID), imagesvc.InspectOptions{})
 		assert.NoError(t, err, "listed image %s", sum.ID)

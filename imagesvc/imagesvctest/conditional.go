@@ -202,7 +202,7 @@ func LifecycleWrites(svc imagesvc.Service, names []string, usage *VersionedUsage
 			importAs(t, nil, "d"+strconv.Itoa(rnd.IntN(4)))
 		}},
 	}
-	if tg, ok := svc.(imagesvc.Tagger); ok {
+	if tg, ok := imagesvc.As[imagesvc.Tagger](svc); ok {
 		writes = append(writes, ConditionalWrite{Name: "tag", Do: func(t *testing.T, rnd *rand.Rand) {
 			all := ids(t)
 			if len(all) == 0 {
@@ -215,7 +215,7 @@ func LifecycleWrites(svc imagesvc.Service, names []string, usage *VersionedUsage
 			_ = tg.Tag(ctx, src, named(t, names[rnd.IntN(len(names))]))
 		}})
 	}
-	if rm, ok := svc.(imagesvc.Remover); ok {
+	if rm, ok := imagesvc.As[imagesvc.Remover](svc); ok {
 		writes = append(writes, ConditionalWrite{Name: "remove", Do: func(t *testing.T, rnd *rand.Rand) {
 			ref, err := imagesvc.ParseImageRef(names[rnd.IntN(len(names))])
 			if err != nil {
@@ -224,7 +224,7 @@ func LifecycleWrites(svc imagesvc.Service, names []string, usage *VersionedUsage
 			_, _ = rm.Remove(ctx, ref, imagesvc.RemoveOptions{Force: true})
 		}})
 	}
-	if pr, ok := svc.(imagesvc.Pruner); ok {
+	if pr, ok := imagesvc.As[imagesvc.Pruner](svc); ok {
 		writes = append(writes, ConditionalWrite{Name: "prune", Do: func(t *testing.T, rnd *rand.Rand) {
 			if _, err := pr.Prune(ctx, imagesvc.PruneOptions{}); err != nil {
 				t.Fatal(err)

@@ -240,7 +240,7 @@ func (s *suite) testRemovePlatforms(t *testing.T) {
 // reports whether it did.
 func (s *suite) tag(t *testing.T, svc imagesvc.Service, source, target string) bool {
 	t.Helper()
-	tg, ok := svc.(imagesvc.Tagger)
+	tg, ok := imagesvc.As[imagesvc.Tagger](svc)
 	if !ok {
 		return false
 	}
@@ -301,7 +301,7 @@ func (s *suite) testTag(t *testing.T) {
 	requireErr(t, err, errdefs.ErrNotFound, "ambiguous reference")
 
 	// An image with no platform left cannot be tagged.
-	r, ok := svc.(imagesvc.Remover)
+	r, ok := imagesvc.As[imagesvc.Remover](svc)
 	if !ok {
 		return
 	}
