@@ -54,8 +54,9 @@ type targetInfo struct {
 	configLabels []map[string]string // of every image manifest's config, for label filters
 	size         int64               // total over all manifests (content + unpacked)
 
-	blobs  []sizedDigest // distinct present blobs of the whole tree, for SharedSize
-	chains []sizedDigest // distinct present layer chains, with their own usage
+	// footprint holds the distinct present blobs of the whole tree and the distinct
+	// present layer chains with their own usage, for SharedSize and DiskUsage.
+	footprint model.Footprint
 
 	touched  []digest.Digest // every blob looked at: an event on one invalidates the entry
 	chainIDs []digest.Digest // every chain looked at
@@ -66,11 +67,6 @@ type manifestInfo struct {
 	model.ManifestInfo
 	chainIDs []digest.Digest // the layer chain IDs, bottom first; nil without a config
 	sources  []string        // repositories the manifest was pulled from
-}
-
-type sizedDigest struct {
-	digest digest.Digest
-	size   int64
 }
 
 // bestManifest returns the image manifest inspect shows (model.InspectBest), or nil.
@@ -227,7 +223,7 @@ func (s *Store) describe(ctx context.Context, c *cache, target ocispec.Descripto
 		}
 		seenBlob[d] = true
 		if pi, err := v.Info(ctx, d); err == nil {
-			info.blobs = append(info.blobs, sizedDigest{d, pi.Size})
+			info.footprint.Blobs = append(info.footprint.Blobs, model.Sized{Digest: d, Size: pi.Size})
 		}
 	}
 	if !info.missing {
@@ -256,7 +252,7 @@ func (s *Store) describe(ctx context.Context, c *cache, target ocispec.Descripto
 						if !seenChain[ch] {
 							seenChain[ch] = true
 							if n, _ := c.usage(ch); n > 0 {
-								info.chains = append(info.chains, sizedDigest{ch, n})
+								info.footprint.Chains = append(info.footprint.Chains, model.Sized{Digest: ch, Size: n})
 							}
 						}
 					}

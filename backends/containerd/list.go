@@ -33,6 +33,11 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 	if err != nil {
 		return nil, err
 	}
+	return s.list(ctx, snap, opts)
+}
+
+// list is List on the records of snap.
+func (s *Store) list(ctx context.Context, snap *snapshot, opts imagesvc.ListOptions) ([]imagesvc.Summary, error) {
 	m, err := filters.Compile(ctx, opts.Filters, filters.CompileOptions{
 		Resolve: func(_ context.Context, ref string) (time.Time, error) {
 			r, err := imagesvc.ParseImageRef(ref)
@@ -174,28 +179,11 @@ func manifestSummaries(snap *snapshot, img *image, usage map[digest.Digest][]str
 // the listed images: the size of every blob, and the usage of every layer snapshot, that
 // another listed image uses too.
 func sharedSizes(out []imagesvc.Summary, imgs []*image) {
-	blobs := map[digest.Digest]int{}
-	chains := map[digest.Digest]int{}
-	for _, img := range imgs {
-		for _, b := range img.info.blobs {
-			blobs[b.digest]++
-		}
-		for _, c := range img.info.chains {
-			chains[c.digest]++
-		}
-	}
+	fps := make([]*model.Footprint, len(imgs))
 	for i, img := range imgs {
-		var n int64
-		for _, b := range img.info.blobs {
-			if blobs[b.digest] > 1 {
-				n += b.size
-			}
-		}
-		for _, c := range img.info.chains {
-			if chains[c.digest] > 1 {
-				n += c.size
-			}
-		}
+		fps[i] = &img.info.footprint
+	}
+	for i, n := range model.SharedSizes(fps) {
 		out[i].SharedSize = n
 	}
 }

@@ -459,28 +459,11 @@ func (s *Store) sharedSizes(ctx context.Context, out []imagesvc.Summary, entries
 		return fmt.Errorf("catalog: %w", err)
 	}
 
-	blobs := map[digest.Digest]int{}
-	chains := map[digest.Digest]int{}
-	for _, sh := range shares {
-		for _, b := range sh.Blobs {
-			blobs[b.Digest]++
-		}
-		for _, c := range sh.Chains {
-			chains[c.Digest]++
-		}
+	fps := make([]*model.Footprint, len(shares))
+	for i := range shares {
+		fps[i] = &shares[i]
 	}
-	for i, sh := range shares {
-		var n int64
-		for _, b := range sh.Blobs {
-			if blobs[b.Digest] > 1 {
-				n += b.Size
-			}
-		}
-		for _, c := range sh.Chains {
-			if chains[c.Digest] > 1 {
-				n += c.Size
-			}
-		}
+	for i, n := range model.SharedSizes(fps) {
 		out[i].SharedSize = n
 	}
 	return nil

@@ -61,14 +61,11 @@ type record struct {
 	Sharing sharing `json:"-"`
 }
 
-// sharing is what SharedSize needs of an image (image_data.sharing).
-type sharing struct {
-	// Blobs are the distinct blobs present in the image's tree, with their sizes.
-	Blobs []sized `json:"blobs,omitempty"`
-	// Chains are the distinct layer chain IDs of the available image manifests, with the
-	// uncompressed size of the chain's top layer.
-	Chains []sized `json:"chains,omitempty"`
-}
+// sharing is what SharedSize and DiskUsage need of an image (image_data.sharing): the
+// distinct blobs present in the image's tree with their sizes, and the distinct layer
+// chain IDs of the available image manifests with the uncompressed size of the chain's
+// top layer (the store unpacks nothing: see DiskUsage).
+type sharing = model.Footprint
 
 // listBest returns the index of the manifest the list shows (see ListBest).
 func (r *record) listBest() int {
@@ -99,10 +96,7 @@ func (r *record) bestLabels() labelPairs {
 }
 
 // sized is a digest and a size.
-type sized struct {
-	Digest digest.Digest `json:"d"`
-	Size   int64         `json:"s"`
-}
+type sized = model.Sized
 
 // manifestRecord describes one manifest of an image: the shared view of it, and the
 // labels of its config (meaningful when HasConfig).
