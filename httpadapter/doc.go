@@ -14,9 +14,10 @@
 //	POST   /images/{name}/push      push to a registry ([imagesvc.Pusher])
 //	POST   /auth                    registry login ([imagesvc.RegistryAuthenticator])
 //	GET    /distribution/{name}/json  a remote image's descriptor and platforms ([imagesvc.DistributionInspector])
+//	GET    /system/df               disk usage: the images ([imagesvc.DiskUsager]); containers, volumes and build cache empty
 //	GET    /info                    what the image service knows, completed by the host ([Options.Info])
 //
-// The routes from remove to distribution need an optional capability of the service; a service without it answers
+// The routes from remove to distribution, and /system/df when it is asked for images, need an optional capability of the service; a service without it answers
 // 501 with a message that names the operation ("image remove is not implemented by this
 // image service"). Routes are matched in Docker's order, {name} taking any text between the
 // fixed parts: GET /images/a/history/json inspects "a/history", DELETE /images/a/json
@@ -65,6 +66,13 @@
 //     platform parameters are not supported in this API version; use API version 1.52 or
 //     later" before).
 //   - POST /images/{name}/push: platform (JSON; empty is ignored) from 1.46.
+//   - GET /system/df: type (repeatable; 400 "unknown object type: <t>") from 1.42; below 1.44
+//     VirtualSize on each image and the keys in alphabetical order; below 1.52 the legacy
+//     shape (LayersSize, Images, Containers, Volumes, BuildCache); from 1.52 the legacy
+//     fields then the *Usage objects, or only the *Usage objects with verbose. The images
+//     are not shaped by version as the list's are (spec docker-image-lifecycle.md §10.2):
+//     real Containers counts, Descriptor always, RepoTags and RepoDigests null when empty.
+//     Requests that arrive while one is computed share its computation.
 //   - GET /distribution/{name}/json: 400 "GET /distribution/{name:.*}/json requires minimum
 //     API version 1.30" below 1.30.
 //

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/flight"
 )
 
 // New returns an http.Handler that serves svc as the image endpoints of the Docker Engine
@@ -44,6 +45,8 @@ type handler struct {
 	nonce        [16]byte               // of the ETags (conditional.go)
 	usageVersion UsageVersionFunc       // Options.UsageVersion
 	versioner    imagesvc.ListVersioner // svc's, or nil: no ETags
+
+	df flight.Group[imagesvc.DiskUsage] // GET /system/df computations (diskusage.go)
 }
 
 // route is one entry of the route table: a method and a path pattern, the API version
@@ -101,6 +104,7 @@ func newRoutes(cfg *config) []route {
 		{method: http.MethodDelete, pattern: "/images/{name}", serve: (*handler).remove},
 		{method: http.MethodPost, pattern: "/auth", serve: (*handler).login},
 		{method: http.MethodGet, pattern: "/distribution/{name}/json", minVersion: "1.30", muxPath: "/distribution/{name:.*}/json", serve: (*handler).distribution},
+		{method: http.MethodGet, pattern: "/system/df", serve: (*handler).diskUsage},
 		{method: http.MethodGet, pattern: "/info", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
 			return h.info(w, r, c.version)
 		}},
