@@ -1,7 +1,7 @@
 // Package imagesvctest is the conformance suite of imagesvc: the behaviour of Docker's image
 // endpoints (list, inspect, pull, import; spec §2–4) that a backend can show without HTTP,
 // and of the optional capabilities (remove, tag, prune, history; lifecycle spec §2–§5;
-// save and load, spec §6–§7; push, spec §8; registry login and distribution lookups).
+// disk usage, lifecycle spec §10; save and load, spec §6–§7; push, spec §8; registry login and distribution lookups).
 // The group of a capability skips, naming the interface, when the service does not
 // implement it, as testing/fstest does, so that partial backends run the suite too.
 //
@@ -85,6 +85,7 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"ListAllAndParents", s.testListAllAndParents},
 		{"ListSharedSize", s.testSharedSize},
 		{"ListContainers", s.testContainers},
+		{"DiskUsage", s.testDiskUsage},
 		{"Import", s.testImport},
 		{"ImportDangling", s.testImportDangling},
 		{"ImportErrors", s.testImportErrors},
