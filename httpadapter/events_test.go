@@ -168,7 +168,6 @@ func TestEventsParameters(t *testing.T) {
 	assert.Contains(t, w.Body.String(), "events is not implemented")
 }
 
-
 // TestEventsLive: the header comes at once, before any event; each event is flushed on
 // its own; a watcher that falls behind ends with one error record.
 func TestEventsLive(t *testing.T) {
