@@ -17,9 +17,10 @@
 //	GET    /system/df               disk usage: the images ([imagesvc.DiskUsager]); containers, volumes and build cache empty
 //	GET    /info                    what the image service knows, completed by the host ([Options.Info])
 //
-// The routes from remove to distribution, and /system/df when it is asked for images, need an optional capability of the service; a service without it answers
-// 501 with a message that names the operation ("image remove is not implemented by this
-// image service"). Routes are matched in Docker's order, {name} taking any text between the
+// The routes from remove to distribution, and /system/df when it is asked for images,
+// need an optional capability of the service; a service without it answers 501 with a
+// message that names the operation ("image remove is not implemented by this image
+// service"). Routes are matched in Docker's order, {name} taking any text between the
 // fixed parts: GET /images/a/history/json inspects "a/history", DELETE /images/a/json
 // removes "a/json".
 //
