@@ -44,6 +44,8 @@ type handler struct {
 	nonce        [16]byte               // of the ETags (conditional.go)
 	usageVersion UsageVersionFunc       // Options.UsageVersion
 	versioner    imagesvc.ListVersioner // svc's, or nil: no ETags
+
+	lists listCache // the answers of recent lists (list.go)
 }
 
 // route is one entry of the route table: a method and a path pattern, the API version
