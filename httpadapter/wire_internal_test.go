@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -145,4 +146,50 @@ func randomSummary(rnd *rand.Rand) imagesvc.Summary {
 		s.Manifests = append(s.Manifests, m)
 	}
 	return s
+}
+
+// BenchmarkEncodeList10k encodes a list of 10,000 summaries (two tags, a label and a
+// descriptor each) with the hand encoder and, in the same run, with encoding/json over the
+// wire types as the adapter did before.
+//
+//	go test -run '^$' -bench EncodeList10k -benchmem ./httpadapter/
+func BenchmarkEncodeList10k(b *testing.B) {
+	images := make([]imagesvc.Summary, 10_000)
+	for i := range images {
+		id := digest.FromString(strconv.Itoa(i))
+		repo := "registry.example.com/team" + strconv.Itoa(i%50) + "/app" + strconv.Itoa(i)
+		images[i] = imagesvc.Summary{
+			ID: id, RepoTags: []string{repo + ":1.0", repo + ":latest"}, RepoDigests: []string{repo + "@" + id.String()},
+			Created: time.Unix(1735689600-int64(i)*60, 0), Size: int64(5_000_000 + i), SharedSize: -1,
+			Labels:     map[string]string{"org.opencontainers.image.version": "1.0"},
+			Descriptor: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: id, Size: 1609},
+		}
+	}
+	opts := imagesvc.ListOptions{}
+	b.Run("hand", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			n = len(encodeList(images, "1.56", &opts, 6<<20))
+		}
+		b.SetBytes(int64(n))
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			out := make([]summary, len(images))
+			for i := range images {
+				out[i] = toSummary(&images[i], &opts, true, true)
+			}
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(out); err != nil {
+				b.Fatal(err)
+			}
+			n = buf.Len()
+		}
+		b.SetBytes(int64(n))
+	})
 }
