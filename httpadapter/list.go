@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"sync"
@@ -71,11 +72,11 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, version string) e
 		return nil
 	}
 
-	body := encodeList(images, version, &opts, h.lists.sizeHint())
+	body := encodeList(images, version, &opts, h.lists.sizeHint(len(images)))
 	// Only an answer whose tag was confirmed (the versions did not change while it was
 	// computed) is kept; the tag is "" otherwise.
 	tag = t.tag()
-	h.lists.put(tag, body)
+	h.lists.put(tag, body, len(images))
 	writeListBody(w, tag, body)
 	return nil
 }
@@ -211,10 +212,10 @@ const (
 // one whose tag no request can produce again (the version moved on) is simply never hit.
 // The kept bytes are never modified.
 type listCache struct {
-	mu      sync.Mutex
-	entries []keptList // most recently used last
-	bytes   int
-	hint    int // the size of the last answer kept, for the next one's buffer
+	mu       sync.Mutex
+	entries  []keptList // most recently used last
+	bytes    int
+	perImage int // bytes per image of the last answer computed, for the next one's buffer
 }
 
 type keptList struct {
@@ -239,15 +240,19 @@ func (c *listCache) get(tag string) []byte {
 	return nil
 }
 
-// put keeps body under tag ("" keeps nothing), dropping the least recently used answers
-// beyond the limits.
-func (c *listCache) put(tag string, body []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.hint = len(body)
+// put keeps body, the answer of a list of images, under tag ("" keeps nothing), dropping
+// the least recently used answers beyond the limits.
+func (c *listCache) put(tag string, body []byte, images int) {
 	if tag == "" || len(body) > keptListBytes {
+		c.learn(body, images)
 		return
 	}
+	if cap(body)-len(body) > len(body)/4 {
+		body = bytes.Clone(body) // kept for long: not with the spare room of its growth
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.learnLocked(body, images)
 	for i, e := range c.entries {
 		if e.tag == tag { // two requests computed the same answer
 			c.entries = append(c.entries[:i], c.entries[i+1:]...)
@@ -264,9 +269,23 @@ func (c *listCache) put(tag string, body []byte) {
 	}
 }
 
-// sizeHint returns the size of the last answer computed, to size the next one's buffer.
-func (c *listCache) sizeHint() int {
+// learn records the size per image of an answer of a list of images (sizeHint).
+func (c *listCache) learn(body []byte, images int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hint
+	c.learnLocked(body, images)
+}
+
+func (c *listCache) learnLocked(body []byte, images int) {
+	if images > 0 {
+		c.perImage = len(body) / images
+	}
+}
+
+// sizeHint returns the expected size of the answer of a list of n images, from the last
+// one computed, to size its buffer.
+func (c *listCache) sizeHint(n int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return n*(c.perImage+c.perImage/16) + 16
 }
