@@ -46,7 +46,8 @@ type handler struct {
 	usageVersion UsageVersionFunc       // Options.UsageVersion
 	versioner    imagesvc.ListVersioner // svc's, or nil: no ETags
 
-	df flight.Group[imagesvc.DiskUsage] // GET /system/df computations (diskusage.go)
+	df    flight.Group[imagesvc.DiskUsage] // GET /system/df computations (diskusage.go)
+	lists listCache                        // the answers of recent lists (list.go)
 }
 
 // route is one entry of the route table: a method and a path pattern, the API version

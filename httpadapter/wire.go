@@ -1,7 +1,13 @@
 package httpadapter
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -196,4 +202,198 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// The list's encoder. A list of 10,000 images is about 5 MB of JSON; encoding/json's
+// reflection over the wire types costs several times what sending those bytes does, so
+// the summaries are written by hand, byte for byte as encoding/json writes them with HTML
+// escaping off (TestSummaryJSONMatchesEncodingJSON holds the two together). The parts
+// that are rare in a list (a descriptor with more than its media type, digest and size;
+// manifests) go through encoding/json.
+
+// appendJSON appends s as encoding/json writes it.
+func (s *summary) appendJSON(b []byte) []byte {
+	b = append(b, `{"Containers":`...)
+	b = strconv.AppendInt(b, s.Containers, 10)
+	b = append(b, `,"Created":`...)
+	b = strconv.AppendInt(b, s.Created, 10)
+	b = append(b, `,"Id":`...)
+	b = appendString(b, s.ID)
+	b = append(b, `,"Labels":`...)
+	b = appendStringMap(b, s.Labels)
+	b = append(b, `,"ParentId":`...)
+	b = appendString(b, s.ParentID)
+	if s.Descriptor != nil {
+		b = append(b, `,"Descriptor":`...)
+		b = appendDescriptor(b, s.Descriptor)
+	}
+	if len(s.Manifests) > 0 {
+		b = append(b, `,"Manifests":`...)
+		b = appendValue(b, s.Manifests)
+	}
+	b = append(b, `,"RepoDigests":`...)
+	b = appendStrings(b, s.RepoDigests)
+	b = append(b, `,"RepoTags":`...)
+	b = appendStrings(b, s.RepoTags)
+	b = append(b, `,"SharedSize":`...)
+	b = strconv.AppendInt(b, s.SharedSize, 10)
+	b = append(b, `,"Size":`...)
+	b = strconv.AppendInt(b, s.Size, 10)
+	return append(b, '}')
+}
+
+// appendJSON appends s as encoding/json writes it.
+func (s *legacySummary) appendJSON(b []byte) []byte {
+	b = append(b, `{"Containers":`...)
+	b = strconv.AppendInt(b, s.Containers, 10)
+	b = append(b, `,"Created":`...)
+	b = strconv.AppendInt(b, s.Created, 10)
+	b = append(b, `,"Id":`...)
+	b = appendString(b, s.ID)
+	b = append(b, `,"Labels":`...)
+	b = appendStringMap(b, s.Labels)
+	b = append(b, `,"ParentId":`...)
+	b = appendString(b, s.ParentID)
+	b = append(b, `,"RepoDigests":`...)
+	b = appendStrings(b, s.RepoDigests)
+	b = append(b, `,"RepoTags":`...)
+	b = appendStrings(b, s.RepoTags)
+	b = append(b, `,"SharedSize":`...)
+	b = strconv.AppendInt(b, s.SharedSize, 10)
+	b = append(b, `,"Size":`...)
+	b = strconv.AppendInt(b, s.Size, 10)
+	b = append(b, `,"VirtualSize":`...)
+	b = strconv.AppendInt(b, s.VirtualSize, 10)
+	return append(b, '}')
+}
+
+// appendDescriptor appends d as encoding/json writes it.
+func appendDescriptor(b []byte, d *ocispec.Descriptor) []byte {
+	if len(d.URLs) > 0 || len(d.Annotations) > 0 || len(d.Data) > 0 || d.Platform != nil || d.ArtifactType != "" {
+		return appendValue(b, d)
+	}
+	b = append(b, `{"mediaType":`...)
+	b = appendString(b, d.MediaType)
+	b = append(b, `,"digest":`...)
+	b = appendString(b, string(d.Digest))
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, d.Size, 10)
+	return append(b, '}')
+}
+
+// appendStrings appends a JSON array of strings; null for nil.
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendStringMap appends m as a JSON object with its keys sorted, as encoding/json
+// writes a map; null for nil.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	var arr [16]string
+	keys := arr[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendValue appends v as encoding/json writes it with HTML escaping off. v never fails
+// to encode (the wire types have no channels, functions or cycles).
+func appendValue(b []byte, v any) []byte {
+	buf := bytes.NewBuffer(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("httpadapter: encoding %T: %v", v, err))
+	}
+	b = buf.Bytes()
+	return b[:len(b)-1] // Encode's newline
+}
+
+const hexDigits = "0123456789abcdef"
+
+// plainASCII tells the ASCII bytes a JSON string holds as they are (encoding/json's
+// safeSet): all but '"', '\\' and control characters below 0x20.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendString appends s as a JSON string, escaped as encoding/json escapes it with HTML
+// escaping off: '"', '\\' and control characters escaped, invalid UTF-8 replaced by
+// U+FFFD, U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if plainASCII[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
