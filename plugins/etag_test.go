@@ -28,7 +28,7 @@ import (
 func TestETagThroughPluginProperty(t *testing.T) {
 	m := plugintest.NewMemService()
 	c := plugintest.InProcess(t, m, plugins.Options{})
-	h := httpadapter.New(c, httpadapter.Options{})
+	newHandler := func() http.Handler { return httpadapter.New(c, httpadapter.Options{}) }
 	writes := imagesvctest.LifecycleWrites(c, []string{"a:1", "a:2", "b:latest"}, nil)
 	targets := []string{
 		"/v1.54/images/json",
@@ -38,7 +38,7 @@ func TestETagThroughPluginProperty(t *testing.T) {
 		"/v1.54/images/a:1/json",
 		"/v1.54/images/b/json",
 	}
-	n := imagesvctest.CheckConditional(t, h, targets, writes, 60, 7)
+	n := imagesvctest.CheckConditional(t, newHandler, targets, writes, 60, 7)
 	t.Logf("%d answers were 304", n)
 	require.NotZero(t, n, "no request was answered 304: the property proved nothing")
 }

@@ -30,7 +30,7 @@ func TestConditionalProperty(t *testing.T) {
 	}
 	usage := &imagesvctest.VersionedUsage{}
 	s := openTest(t, Options{Insecure: []string{reg.Host()}, Usage: usage})
-	h := httpadapter.New(s, httpadapter.Options{UsageVersion: usage.Version})
+	newHandler := func() http.Handler { return httpadapter.New(s, httpadapter.Options{UsageVersion: usage.Version}) }
 	ctx := context.Background()
 
 	names := []string{"a:1", "a:2", "b:latest", "p/img:v0"}
@@ -53,13 +53,13 @@ func TestConditionalProperty(t *testing.T) {
 		"/v1.54/images/b/json",
 		"/v1.54/images/p/img:v0/json",
 	}
-	n := imagesvctest.CheckConditional(t, h, targets, writes, 60, 12)
+	n := imagesvctest.CheckConditional(t, newHandler, targets, writes, 60, 12)
 	t.Logf("%d answers were 304", n)
 	require.NotZero(t, n, "no request was answered 304: the property proved nothing")
 
 	// An until filter depends on the time: no ETag.
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1.54/images/json?filters=%7B%22until%22%3A%7B%2210m%22%3Atrue%7D%7D", nil))
+	newHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1.54/images/json?filters=%7B%22until%22%3A%7B%2210m%22%3Atrue%7D%7D", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Empty(t, rec.Header().Get("ETag"))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ func TestETagThroughPluginProperty(t *testing.T) {
 	bin := plugintest.Build(t, ".")
 	usage := &imagesvctest.VersionedUsage{}
 	c := plugintest.Open(t, bin, plugins.Options{Args: []string{"--data-root", t.TempDir()}, Usage: usage})
-	h := httpadapter.New(c, httpadapter.Options{UsageVersion: usage.Version})
+	newHandler := func() http.Handler { return httpadapter.New(c, httpadapter.Options{UsageVersion: usage.Version}) }
 	writes := imagesvctest.LifecycleWrites(c, []string{"a:1", "a:2", "b:latest"}, usage)
 	targets := []string{
 		"/v1.54/images/json",
@@ -28,7 +29,7 @@ func TestETagThroughPluginProperty(t *testing.T) {
 		"/v1.54/images/a:1/json",
 		"/v1.54/images/b/json",
 	}
-	n := imagesvctest.CheckConditional(t, h, targets, writes, 40, 5)
+	n := imagesvctest.CheckConditional(t, newHandler, targets, writes, 40, 5)
 	t.Logf("%d answers were 304", n)
 	require.NotZero(t, n, "no request was answered 304: the property proved nothing")
 }

@@ -29,15 +29,16 @@ type ConditionalWrite struct {
 }
 
 // CheckConditional is the property of conditional requests (issue 12): between random
-// writes, every GET of targets (paths of the HTTP handler h, such as
-// "/v1.54/images/json?all=1") is sent with the If-None-Match of its last answer, and every
-// 304 is checked against a fresh unconditional answer: a 304 is right only when the answer
-// it stands for is still the answer. It returns how many 304s it saw, which the caller
+// writes, every GET of targets (paths of an HTTP handler newHandler returns, such as
+// "/v1.54/images/json?all=1") is sent to one long-lived handler with the If-None-Match of
+// its last answer, and every 304 and every 200 is checked against the unconditional answer
+// of a new handler, which has kept nothing: a 304 is right only when the answer it stands
+// for is still the answer, and an answer the handler kept must be the answer. It returns how many 304s it saw, which the caller
 // checks is not 0 when the service sends ETags (a property that never answers 304 proves
 // nothing).
 //
 // Each round performs 0 to 2 writes, so that requests also repeat with nothing changed.
-func CheckConditional(t *testing.T, h http.Handler, targets []string, writes []ConditionalWrite, rounds int, seed uint64) (notModified int) {
+func CheckConditional(t *testing.T, newHandler func() http.Handler, targets []string, writes []ConditionalWrite, rounds int, seed uint64) (notModified int) {
 	t.Helper()
 	rnd := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	type last struct {
@@ -45,14 +46,12 @@ func CheckConditional(t *testing.T, h http.Handler, targets []string, writes []C
 		body []byte
 	}
 	kept := map[string]last{}
+	h := newHandler()
 	get := func(target, inm string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, target, nil)
-		if inm != "" {
-			req.Header.Set("If-None-Match", inm)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
+		return serve(h, target, inm)
+	}
+	fresh := func(target string) *httptest.ResponseRecorder {
+		return serve(newHandler(), target, "")
 	}
 	for round := range rounds {
 		for range rnd.IntN(3) {
@@ -74,7 +73,7 @@ func CheckConditional(t *testing.T, h http.Handler, targets []string, writes []C
 				if got := rec.Header().Get("ETag"); got != k.etag {
 					t.Fatalf("round %d: %s: 304 with ETag %q, want %q", round, target, got, k.etag)
 				}
-				fresh := get(target, "")
+				fresh := fresh(target)
 				if fresh.Code != http.StatusOK {
 					t.Fatalf("round %d: %s: 304, but the answer now is %d: %s", round, target, fresh.Code, fresh.Body.String())
 				}
@@ -83,6 +82,9 @@ func CheckConditional(t *testing.T, h http.Handler, targets []string, writes []C
 				}
 				notModified++
 			case http.StatusOK:
+				if now := fresh(target); now.Code != http.StatusOK || !sameJSON(t, now.Body.Bytes(), rec.Body.Bytes()) {
+					t.Fatalf("round %d: %s: stale answer\nsent:  %s\nfresh: %d %s", round, target, rec.Body.Bytes(), now.Code, now.Body.Bytes())
+				}
 				kept[target] = last{etag: rec.Header().Get("ETag"), body: bytes.Clone(rec.Body.Bytes())}
 			default:
 				// An inspect of a name removed meanwhile: no tag, nothing to keep.
@@ -94,6 +96,17 @@ func CheckConditional(t *testing.T, h http.Handler, targets []string, writes []C
 		}
 	}
 	return notModified
+}
+
+// serve sends GET target to h, with If-None-Match inm when it is not empty.
+func serve(h http.Handler, target, inm string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	if inm != "" {
+		req.Header.Set("If-None-Match", inm)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
 }
 
 // sameJSON reports whether a and b hold the same JSON value.
