@@ -48,7 +48,7 @@ func main() {
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
 	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
 	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full) and its capabilities")
-	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution,save,load,push, or all")
+	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution,save,load,push,events,disk_usage, or all")
 	hideAfter := flag.String("hide-after", "", "hide no capability if this file does not exist (and create it), else hide them all")
 	flag.Parse()
 	hide, err := plugins.ParseCapabilities(*hideFlag)
