@@ -12,7 +12,8 @@
 //
 // The MemService is a plugins.ListVersioner, unless -no-list-version hides it (with its
 // capabilities). It has every capability (Remove, Tag, Prune, History, Login,
-// Distribution, Save, Load, Push), which it serves with the host's containers (plugins.HostUsage), unless
+// Distribution, Save, Load, Push, Events, DiskUsage; its events are those of
+// plugintest.MemService), which it serves with the host's containers (plugins.HostUsage), unless
 // -hide hides some: -hide remove,tag serves a partial backend, -hide all one that
 // announces none, as a plugin built before capabilities existed. With -hide-after FILE it has every capability the
 // first time and none at every later start (a relaunch that announces fewer).
