@@ -131,8 +131,10 @@ func (s *server) WatchEvents(req *pb.WatchEventsRequest, stream grpc.ServerStrea
 		opts.Until = decodeTime(m)
 	}
 	hctx, _ := s.withHost(stream.Context())
+	// One Send at a time even from a backend that breaks the contract's one call at a time.
+	events := &eventSender[*pb.Event]{stream: stream}
 	err := w.WatchEvents(hctx, opts, func(ev imagesvc.Event) error {
-		return stream.Send(encodeEvent(ev))
+		return events.send(encodeEvent(ev))
 	})
 	if err != nil && stream.Context().Err() != nil {
 		// The host cancelled (or went away): its own side knows why.
