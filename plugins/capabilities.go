@@ -10,11 +10,15 @@ import (
 
 // Capabilities is a set of the optional interfaces of imagesvc that a backend implements
 // and that cross the plugin boundary ([CapRemove], [CapTag], [CapPrune], [CapHistory],
-// [CapLogin], [CapDistribution], [CapSave], [CapLoad], [CapPush]).
-// [Serve] announces those of the backend it serves; [Open] returns a [Client] that has
-// exactly the ones the plugin announced, so that a host tells them with a type assertion:
+// [CapLogin], [CapDistribution], [CapSave], [CapLoad], [CapPush], [CapEvents],
+// [CapDiskUsage]). [Serve] announces those of the backend it serves ([CapabilitiesOf],
+// with imagesvc.As); [Open] returns a [Client] that has exactly the ones the plugin
+// announced, so that a host finds them with imagesvc.As:
 //
-//	if r, ok := svc.(imagesvc.Remover); ok { ... }
+//	if w, ok := imagesvc.As[imagesvc.EventWatcher](svc); ok { ... }
+//
+// The first nine are also in the Client's method set (svc.(imagesvc.Remover) finds them);
+// those after the ninth are found with imagesvc.As only.
 type Capabilities uint
 
 // Has reports whether c holds every capability of want.

@@ -7,6 +7,8 @@ import (
 )
 
 // The capabilities: the optional interfaces of imagesvc that cross the plugin boundary.
+// The first nine ([CapRemove] to [CapPush]) are in the method set of the [Client] whose
+// plugin announced them; those after the ninth are found with imagesvc.As only.
 const (
 	// CapRemove is [imagesvc.Remover], "remove" in the protocol.
 	CapRemove Capabilities = 1 << iota
@@ -26,1079 +28,1211 @@ const (
 	CapLoad
 	// CapPush is [imagesvc.Pusher], "push" in the protocol.
 	CapPush
+	// CapEvents is [imagesvc.EventWatcher], "events" in the protocol.
+	CapEvents
+	// CapDiskUsage is [imagesvc.DiskUsager], "disk_usage" in the protocol.
+	CapDiskUsage
 
 	// AllCapabilities are the capabilities this package knows.
-	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush
+	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush | CapEvents | CapDiskUsage
 )
+
+// combinedCapabilities are the frozen capabilities, each combination of which has its own
+// type; the others are found with imagesvc.As only.
+const combinedCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush
 
 // capabilityNames are the names of the capabilities in the protocol
 // (InitResponse.capabilities), in the order of their bits.
-var capabilityNames = [...]string{"remove", "tag", "prune", "history", "login", "distribution", "save", "load", "push"}
+var capabilityNames = [...]string{"remove", "tag", "prune", "history", "login", "distribution", "save", "load", "push", "events", "disk_usage"}
 
 // CapabilitiesOf returns the capabilities svc implements: those of its optional
-// interfaces a type assertion finds.
+// interfaces imagesvc.As finds (in its method set, or handed out by its As method).
 func CapabilitiesOf(svc any) Capabilities {
 	var c Capabilities
-	if _, ok := svc.(imagesvc.Remover); ok {
+	if _, ok := imagesvc.As[imagesvc.Remover](svc); ok {
 		c |= CapRemove
 	}
-	if _, ok := svc.(imagesvc.Tagger); ok {
+	if _, ok := imagesvc.As[imagesvc.Tagger](svc); ok {
 		c |= CapTag
 	}
-	if _, ok := svc.(imagesvc.Pruner); ok {
+	if _, ok := imagesvc.As[imagesvc.Pruner](svc); ok {
 		c |= CapPrune
 	}
-	if _, ok := svc.(imagesvc.Historian); ok {
+	if _, ok := imagesvc.As[imagesvc.Historian](svc); ok {
 		c |= CapHistory
 	}
-	if _, ok := svc.(imagesvc.RegistryAuthenticator); ok {
+	if _, ok := imagesvc.As[imagesvc.RegistryAuthenticator](svc); ok {
 		c |= CapLogin
 	}
-	if _, ok := svc.(imagesvc.DistributionInspector); ok {
+	if _, ok := imagesvc.As[imagesvc.DistributionInspector](svc); ok {
 		c |= CapDistribution
 	}
-	if _, ok := svc.(imagesvc.Saver); ok {
+	if _, ok := imagesvc.As[imagesvc.Saver](svc); ok {
 		c |= CapSave
 	}
-	if _, ok := svc.(imagesvc.Loader); ok {
+	if _, ok := imagesvc.As[imagesvc.Loader](svc); ok {
 		c |= CapLoad
 	}
-	if _, ok := svc.(imagesvc.Pusher); ok {
+	if _, ok := imagesvc.As[imagesvc.Pusher](svc); ok {
 		c |= CapPush
+	}
+	if _, ok := imagesvc.As[imagesvc.EventWatcher](svc); ok {
+		c |= CapEvents
+	}
+	if _, ok := imagesvc.As[imagesvc.DiskUsager](svc); ok {
+		c |= CapDiskUsage
 	}
 	return c
 }
 
-// withCapabilities returns base with exactly the capabilities caps (of AllCapabilities),
-// served by impl, which must implement each of them.
+// withCapabilities returns base with exactly the frozen capabilities of caps in its method set,
+// served by impl, which must have each of them (imagesvc.As); the others of caps are left to
+// base's As.
 func withCapabilities(base Client, caps Capabilities, impl any) Client {
-	switch caps & AllCapabilities {
+	switch caps & combinedCapabilities {
 	case 0:
 		return clientWithNone{base}
 	case CapRemove:
-		return clientWithRemove{base, impl.(imagesvc.Remover)}
+		return clientWithRemove{base, capability[imagesvc.Remover](impl)}
 	case CapTag:
-		return clientWithTag{base, impl.(imagesvc.Tagger)}
+		return clientWithTag{base, capability[imagesvc.Tagger](impl)}
 	case CapRemove | CapTag:
-		return clientWithRemoveTag{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger)}
+		return clientWithRemoveTag{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl)}
 	case CapPrune:
-		return clientWithPrune{base, impl.(imagesvc.Pruner)}
+		return clientWithPrune{base, capability[imagesvc.Pruner](impl)}
 	case CapRemove | CapPrune:
-		return clientWithRemovePrune{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner)}
+		return clientWithRemovePrune{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl)}
 	case CapTag | CapPrune:
-		return clientWithTagPrune{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner)}
+		return clientWithTagPrune{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl)}
 	case CapRemove | CapTag | CapPrune:
-		return clientWithRemoveTagPrune{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner)}
+		return clientWithRemoveTagPrune{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl)}
 	case CapHistory:
-		return clientWithHistory{base, impl.(imagesvc.Historian)}
+		return clientWithHistory{base, capability[imagesvc.Historian](impl)}
 	case CapRemove | CapHistory:
-		return clientWithRemoveHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian)}
+		return clientWithRemoveHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl)}
 	case CapTag | CapHistory:
-		return clientWithTagHistory{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian)}
+		return clientWithTagHistory{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl)}
 	case CapRemove | CapTag | CapHistory:
-		return clientWithRemoveTagHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian)}
+		return clientWithRemoveTagHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl)}
 	case CapPrune | CapHistory:
-		return clientWithPruneHistory{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return clientWithPruneHistory{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case CapRemove | CapPrune | CapHistory:
-		return clientWithRemovePruneHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return clientWithRemovePruneHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case CapTag | CapPrune | CapHistory:
-		return clientWithTagPruneHistory{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return clientWithTagPruneHistory{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory:
-		return clientWithRemoveTagPruneHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return clientWithRemoveTagPruneHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case CapLogin:
-		return clientWithLogin{base, impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithLogin{base, capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapLogin:
-		return clientWithRemoveLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemoveLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapTag | CapLogin:
-		return clientWithTagLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithTagLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapTag | CapLogin:
-		return clientWithRemoveTagLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemoveTagLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapPrune | CapLogin:
-		return clientWithPruneLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithPruneLogin{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapPrune | CapLogin:
-		return clientWithRemovePruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemovePruneLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapTag | CapPrune | CapLogin:
-		return clientWithTagPruneLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithTagPruneLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin:
-		return clientWithRemoveTagPruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemoveTagPruneLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapHistory | CapLogin:
-		return clientWithHistoryLogin{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithHistoryLogin{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapHistory | CapLogin:
-		return clientWithRemoveHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemoveHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapTag | CapHistory | CapLogin:
-		return clientWithTagHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithTagHistoryLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin:
-		return clientWithRemoveTagHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemoveTagHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapPrune | CapHistory | CapLogin:
-		return clientWithPruneHistoryLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithPruneHistoryLogin{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin:
-		return clientWithRemovePruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemovePruneHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin:
-		return clientWithTagPruneHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithTagPruneHistoryLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin:
-		return clientWithRemoveTagPruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return clientWithRemoveTagPruneHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case CapDistribution:
-		return clientWithDistribution{base, impl.(imagesvc.DistributionInspector)}
+		return clientWithDistribution{base, capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapDistribution:
-		return clientWithRemoveDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapDistribution:
-		return clientWithTagDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapDistribution:
-		return clientWithRemoveTagDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapPrune | CapDistribution:
-		return clientWithPruneDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return clientWithPruneDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapPrune | CapDistribution:
-		return clientWithRemovePruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemovePruneDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapPrune | CapDistribution:
-		return clientWithTagPruneDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagPruneDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution:
-		return clientWithRemoveTagPruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagPruneDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapHistory | CapDistribution:
-		return clientWithHistoryDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithHistoryDistribution{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapHistory | CapDistribution:
-		return clientWithRemoveHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapHistory | CapDistribution:
-		return clientWithTagHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagHistoryDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution:
-		return clientWithRemoveTagHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapPrune | CapHistory | CapDistribution:
-		return clientWithPruneHistoryDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithPruneHistoryDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution:
-		return clientWithRemovePruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemovePruneHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution:
-		return clientWithTagPruneHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagPruneHistoryDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution:
-		return clientWithRemoveTagPruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagPruneHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapLogin | CapDistribution:
-		return clientWithLoginDistribution{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithLoginDistribution{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapLogin | CapDistribution:
-		return clientWithRemoveLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapLogin | CapDistribution:
-		return clientWithTagLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution:
-		return clientWithRemoveTagLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapPrune | CapLogin | CapDistribution:
-		return clientWithPruneLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithPruneLoginDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution:
-		return clientWithRemovePruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemovePruneLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution:
-		return clientWithTagPruneLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagPruneLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution:
-		return clientWithRemoveTagPruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagPruneLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapHistory | CapLogin | CapDistribution:
-		return clientWithHistoryLoginDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithHistoryLoginDistribution{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution:
-		return clientWithRemoveHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution:
-		return clientWithTagHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagHistoryLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution:
-		return clientWithRemoveTagHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution:
-		return clientWithPruneHistoryLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithPruneHistoryLoginDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution:
-		return clientWithRemovePruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemovePruneHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution:
-		return clientWithTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithTagPruneHistoryLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution:
-		return clientWithRemoveTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return clientWithRemoveTagPruneHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case CapSave:
-		return clientWithSave{base, impl.(imagesvc.Saver)}
+		return clientWithSave{base, capability[imagesvc.Saver](impl)}
 	case CapRemove | CapSave:
-		return clientWithRemoveSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver)}
+		return clientWithRemoveSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapSave:
-		return clientWithTagSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+		return clientWithTagSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapSave:
-		return clientWithRemoveTagSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapSave:
-		return clientWithPruneSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return clientWithPruneSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapSave:
-		return clientWithRemovePruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapSave:
-		return clientWithTagPruneSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return clientWithTagPruneSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapSave:
-		return clientWithRemoveTagPruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case CapHistory | CapSave:
-		return clientWithHistorySave{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithHistorySave{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapHistory | CapSave:
-		return clientWithRemoveHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithRemoveHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapHistory | CapSave:
-		return clientWithTagHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithTagHistorySave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapHistory | CapSave:
-		return clientWithRemoveTagHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapHistory | CapSave:
-		return clientWithPruneHistorySave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithPruneHistorySave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapHistory | CapSave:
-		return clientWithRemovePruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapHistory | CapSave:
-		return clientWithTagPruneHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithTagPruneHistorySave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapSave:
-		return clientWithRemoveTagPruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case CapLogin | CapSave:
-		return clientWithLoginSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithLoginSave{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapLogin | CapSave:
-		return clientWithRemoveLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemoveLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapLogin | CapSave:
-		return clientWithTagLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithTagLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapLogin | CapSave:
-		return clientWithRemoveTagLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapLogin | CapSave:
-		return clientWithPruneLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithPruneLoginSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapLogin | CapSave:
-		return clientWithRemovePruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapLogin | CapSave:
-		return clientWithTagPruneLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithTagPruneLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapSave:
-		return clientWithRemoveTagPruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapHistory | CapLogin | CapSave:
-		return clientWithHistoryLoginSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithHistoryLoginSave{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapHistory | CapLogin | CapSave:
-		return clientWithRemoveHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemoveHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapHistory | CapLogin | CapSave:
-		return clientWithTagHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithTagHistoryLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapSave:
-		return clientWithRemoveTagHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapHistory | CapLogin | CapSave:
-		return clientWithPruneHistoryLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithPruneHistoryLoginSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave:
-		return clientWithRemovePruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapSave:
-		return clientWithTagPruneHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithTagPruneHistoryLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave:
-		return clientWithRemoveTagPruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case CapDistribution | CapSave:
-		return clientWithDistributionSave{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithDistributionSave{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapDistribution | CapSave:
-		return clientWithRemoveDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapDistribution | CapSave:
-		return clientWithTagDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapDistribution | CapSave:
-		return clientWithRemoveTagDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapDistribution | CapSave:
-		return clientWithPruneDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithPruneDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapDistribution | CapSave:
-		return clientWithRemovePruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapDistribution | CapSave:
-		return clientWithTagPruneDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagPruneDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave:
-		return clientWithRemoveTagPruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapHistory | CapDistribution | CapSave:
-		return clientWithHistoryDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithHistoryDistributionSave{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapHistory | CapDistribution | CapSave:
-		return clientWithRemoveHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapHistory | CapDistribution | CapSave:
-		return clientWithTagHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagHistoryDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave:
-		return clientWithRemoveTagHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapHistory | CapDistribution | CapSave:
-		return clientWithPruneHistoryDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithPruneHistoryDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave:
-		return clientWithRemovePruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave:
-		return clientWithTagPruneHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagPruneHistoryDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave:
-		return clientWithRemoveTagPruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapLogin | CapDistribution | CapSave:
-		return clientWithLoginDistributionSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithLoginDistributionSave{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapLogin | CapDistribution | CapSave:
-		return clientWithRemoveLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapLogin | CapDistribution | CapSave:
-		return clientWithTagLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave:
-		return clientWithRemoveTagLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapLogin | CapDistribution | CapSave:
-		return clientWithPruneLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithPruneLoginDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave:
-		return clientWithRemovePruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave:
-		return clientWithTagPruneLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagPruneLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave:
-		return clientWithRemoveTagPruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithHistoryLoginDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithHistoryLoginDistributionSave{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithRemoveHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithTagHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagHistoryLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithRemoveTagHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithPruneHistoryLoginDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithRemovePruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemovePruneHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithTagPruneHistoryLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave:
-		return clientWithRemoveTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return clientWithRemoveTagPruneHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case CapLoad:
-		return clientWithLoad{base, impl.(imagesvc.Loader)}
+		return clientWithLoad{base, capability[imagesvc.Loader](impl)}
 	case CapRemove | CapLoad:
-		return clientWithRemoveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader)}
+		return clientWithRemoveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapLoad:
-		return clientWithTagLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+		return clientWithTagLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapLoad:
-		return clientWithRemoveTagLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapLoad:
-		return clientWithPruneLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return clientWithPruneLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapLoad:
-		return clientWithRemovePruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapLoad:
-		return clientWithTagPruneLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return clientWithTagPruneLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapLoad:
-		return clientWithRemoveTagPruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapLoad:
-		return clientWithHistoryLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithHistoryLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapLoad:
-		return clientWithRemoveHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapLoad:
-		return clientWithTagHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithTagHistoryLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapLoad:
-		return clientWithRemoveTagHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapLoad:
-		return clientWithPruneHistoryLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithPruneHistoryLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLoad:
-		return clientWithRemovePruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapLoad:
-		return clientWithTagPruneHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistoryLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLoad:
-		return clientWithRemoveTagPruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case CapLogin | CapLoad:
-		return clientWithLoginLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithLoginLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapLogin | CapLoad:
-		return clientWithRemoveLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemoveLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapLogin | CapLoad:
-		return clientWithTagLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithTagLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapLogin | CapLoad:
-		return clientWithRemoveTagLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapLogin | CapLoad:
-		return clientWithPruneLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithPruneLoginLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapLogin | CapLoad:
-		return clientWithRemovePruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapLogin | CapLoad:
-		return clientWithTagPruneLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithTagPruneLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapLoad:
-		return clientWithRemoveTagPruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapLogin | CapLoad:
-		return clientWithHistoryLoginLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithHistoryLoginLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapLogin | CapLoad:
-		return clientWithRemoveHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapLogin | CapLoad:
-		return clientWithTagHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithTagHistoryLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapLoad:
-		return clientWithRemoveTagHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapLogin | CapLoad:
-		return clientWithPruneHistoryLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithPruneHistoryLoginLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapLoad:
-		return clientWithRemovePruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapLoad:
-		return clientWithTagPruneHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistoryLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapLoad:
-		return clientWithRemoveTagPruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case CapDistribution | CapLoad:
-		return clientWithDistributionLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithDistributionLoad{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapDistribution | CapLoad:
-		return clientWithRemoveDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapDistribution | CapLoad:
-		return clientWithTagDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapDistribution | CapLoad:
-		return clientWithRemoveTagDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapDistribution | CapLoad:
-		return clientWithPruneDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithPruneDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapDistribution | CapLoad:
-		return clientWithRemovePruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapDistribution | CapLoad:
-		return clientWithTagPruneDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagPruneDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution | CapLoad:
-		return clientWithRemoveTagPruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapDistribution | CapLoad:
-		return clientWithHistoryDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithHistoryDistributionLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapDistribution | CapLoad:
-		return clientWithRemoveHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapDistribution | CapLoad:
-		return clientWithTagHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagHistoryDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution | CapLoad:
-		return clientWithRemoveTagHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapDistribution | CapLoad:
-		return clientWithPruneHistoryDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithPruneHistoryDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution | CapLoad:
-		return clientWithRemovePruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution | CapLoad:
-		return clientWithTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistoryDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapLoad:
-		return clientWithRemoveTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapLogin | CapDistribution | CapLoad:
-		return clientWithLoginDistributionLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithLoginDistributionLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemoveLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapLogin | CapDistribution | CapLoad:
-		return clientWithTagLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemoveTagLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapLogin | CapDistribution | CapLoad:
-		return clientWithPruneLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithPruneLoginDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemovePruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution | CapLoad:
-		return clientWithTagPruneLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagPruneLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemoveTagPruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithHistoryLoginDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithHistoryLoginDistributionLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemoveHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagHistoryLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemoveTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithPruneHistoryLoginDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemovePruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistoryLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad:
-		return clientWithRemoveTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case CapSave | CapLoad:
-		return clientWithSaveLoad{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithSaveLoad{base, capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapSave | CapLoad:
-		return clientWithRemoveSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapSave | CapLoad:
-		return clientWithTagSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapSave | CapLoad:
-		return clientWithRemoveTagSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapSave | CapLoad:
-		return clientWithPruneSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapSave | CapLoad:
-		return clientWithRemovePruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapSave | CapLoad:
-		return clientWithTagPruneSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapSave | CapLoad:
-		return clientWithRemoveTagPruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapSave | CapLoad:
-		return clientWithHistorySaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithHistorySaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapSave | CapLoad:
-		return clientWithRemoveHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapSave | CapLoad:
-		return clientWithTagHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagHistorySaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapSave | CapLoad:
-		return clientWithRemoveTagHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapSave | CapLoad:
-		return clientWithPruneHistorySaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneHistorySaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapSave | CapLoad:
-		return clientWithRemovePruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapSave | CapLoad:
-		return clientWithTagPruneHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistorySaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapSave | CapLoad:
-		return clientWithRemoveTagPruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapLogin | CapSave | CapLoad:
-		return clientWithLoginSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithLoginSaveLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapLogin | CapSave | CapLoad:
-		return clientWithRemoveLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapLogin | CapSave | CapLoad:
-		return clientWithTagLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapLogin | CapSave | CapLoad:
-		return clientWithRemoveTagLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapLogin | CapSave | CapLoad:
-		return clientWithPruneLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneLoginSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapLogin | CapSave | CapLoad:
-		return clientWithRemovePruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapLogin | CapSave | CapLoad:
-		return clientWithTagPruneLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapSave | CapLoad:
-		return clientWithRemoveTagPruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithHistoryLoginSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithHistoryLoginSaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithRemoveHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithTagHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagHistoryLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithRemoveTagHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneHistoryLoginSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithRemovePruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistoryLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad:
-		return clientWithRemoveTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapDistribution | CapSave | CapLoad:
-		return clientWithDistributionSaveLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithDistributionSaveLoad{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapDistribution | CapSave | CapLoad:
-		return clientWithTagDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapDistribution | CapSave | CapLoad:
-		return clientWithPruneDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapDistribution | CapSave | CapLoad:
-		return clientWithRemovePruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapDistribution | CapSave | CapLoad:
-		return clientWithTagPruneDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagPruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithHistoryDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithHistoryDistributionSaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagHistoryDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneHistoryDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithRemovePruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistoryDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithLoginDistributionSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithLoginDistributionSaveLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithTagLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneLoginDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemovePruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithPruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemovePruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemovePruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithTagPruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad:
-		return clientWithRemoveTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return clientWithRemoveTagPruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case CapPush:
-		return clientWithPush{base, impl.(imagesvc.Pusher)}
+		return clientWithPush{base, capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPush:
-		return clientWithRemovePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pusher)}
+		return clientWithRemovePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPush:
-		return clientWithTagPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+		return clientWithTagPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPush:
-		return clientWithRemoveTagPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapPush:
-		return clientWithPrunePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return clientWithPrunePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapPush:
-		return clientWithRemovePrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return clientWithRemovePrunePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapPush:
-		return clientWithTagPrunePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return clientWithTagPrunePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapPush:
-		return clientWithRemoveTagPrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPrunePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapPush:
-		return clientWithHistoryPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithHistoryPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapPush:
-		return clientWithRemoveHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapPush:
-		return clientWithTagHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapPush:
-		return clientWithRemoveTagHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapPush:
-		return clientWithPruneHistoryPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapPush:
-		return clientWithRemovePruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapPush:
-		return clientWithTagPruneHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapPush:
-		return clientWithRemoveTagPruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapPush:
-		return clientWithLoginPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithLoginPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapPush:
-		return clientWithRemoveLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapPush:
-		return clientWithTagLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapPush:
-		return clientWithRemoveTagLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapPush:
-		return clientWithPruneLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapPush:
-		return clientWithRemovePruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapPush:
-		return clientWithTagPruneLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapPush:
-		return clientWithRemoveTagPruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapPush:
-		return clientWithHistoryLoginPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapPush:
-		return clientWithRemoveHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapPush:
-		return clientWithTagHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapPush:
-		return clientWithRemoveTagHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapPush:
-		return clientWithPruneHistoryLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapPush:
-		return clientWithRemovePruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapPush:
-		return clientWithTagPruneHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case CapDistribution | CapPush:
-		return clientWithDistributionPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithDistributionPush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapDistribution | CapPush:
-		return clientWithRemoveDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapDistribution | CapPush:
-		return clientWithTagDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapDistribution | CapPush:
-		return clientWithRemoveTagDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapDistribution | CapPush:
-		return clientWithPruneDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithPruneDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapDistribution | CapPush:
-		return clientWithRemovePruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapDistribution | CapPush:
-		return clientWithTagPruneDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution | CapPush:
-		return clientWithRemoveTagPruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapDistribution | CapPush:
-		return clientWithHistoryDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithHistoryDistributionPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapDistribution | CapPush:
-		return clientWithRemoveHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapDistribution | CapPush:
-		return clientWithTagHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution | CapPush:
-		return clientWithRemoveTagHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapDistribution | CapPush:
-		return clientWithPruneHistoryDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution | CapPush:
-		return clientWithRemovePruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution | CapPush:
-		return clientWithTagPruneHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapPush:
-		return clientWithRemoveTagPruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapDistribution | CapPush:
-		return clientWithLoginDistributionPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithLoginDistributionPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapDistribution | CapPush:
-		return clientWithRemoveLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapDistribution | CapPush:
-		return clientWithTagLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution | CapPush:
-		return clientWithRemoveTagLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapDistribution | CapPush:
-		return clientWithPruneLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution | CapPush:
-		return clientWithRemovePruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution | CapPush:
-		return clientWithTagPruneLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapPush:
-		return clientWithRemoveTagPruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithHistoryLoginDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginDistributionPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithRemoveHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithTagHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithRemoveTagHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithRemovePruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case CapSave | CapPush:
-		return clientWithSavePush{base, impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithSavePush{base, capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapSave | CapPush:
-		return clientWithRemoveSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapSave | CapPush:
-		return clientWithTagSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapSave | CapPush:
-		return clientWithRemoveTagSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapSave | CapPush:
-		return clientWithPruneSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapSave | CapPush:
-		return clientWithRemovePruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapSave | CapPush:
-		return clientWithTagPruneSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapSave | CapPush:
-		return clientWithRemoveTagPruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapSave | CapPush:
-		return clientWithHistorySavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithHistorySavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapSave | CapPush:
-		return clientWithRemoveHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapSave | CapPush:
-		return clientWithTagHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagHistorySavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapSave | CapPush:
-		return clientWithRemoveTagHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapSave | CapPush:
-		return clientWithPruneHistorySavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistorySavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapSave | CapPush:
-		return clientWithRemovePruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapSave | CapPush:
-		return clientWithTagPruneHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistorySavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapSave | CapPush:
-		return clientWithRemoveTagPruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapSave | CapPush:
-		return clientWithLoginSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithLoginSavePush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapSave | CapPush:
-		return clientWithRemoveLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapSave | CapPush:
-		return clientWithTagLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapSave | CapPush:
-		return clientWithRemoveTagLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapSave | CapPush:
-		return clientWithPruneLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapSave | CapPush:
-		return clientWithRemovePruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapSave | CapPush:
-		return clientWithTagPruneLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapSave | CapPush:
-		return clientWithRemoveTagPruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithHistoryLoginSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginSavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithRemoveHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithTagHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithRemoveTagHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithPruneHistoryLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithRemovePruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapDistribution | CapSave | CapPush:
-		return clientWithDistributionSavePush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithDistributionSavePush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapDistribution | CapSave | CapPush:
-		return clientWithTagDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapDistribution | CapSave | CapPush:
-		return clientWithPruneDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapDistribution | CapSave | CapPush:
-		return clientWithRemovePruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapDistribution | CapSave | CapPush:
-		return clientWithTagPruneDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagPruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithHistoryDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithHistoryDistributionSavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithTagHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithPruneHistoryDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithRemovePruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithLoginDistributionSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithLoginDistributionSavePush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithTagLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithPruneLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemovePruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithHistoryLoginDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginDistributionSavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemovePruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case CapLoad | CapPush:
-		return clientWithLoadPush{base, impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithLoadPush{base, capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLoad | CapPush:
-		return clientWithRemoveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLoad | CapPush:
-		return clientWithTagLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLoad | CapPush:
-		return clientWithRemoveTagLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLoad | CapPush:
-		return clientWithPruneLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLoad | CapPush:
-		return clientWithRemovePruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLoad | CapPush:
-		return clientWithTagPruneLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLoad | CapPush:
-		return clientWithRemoveTagPruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLoad | CapPush:
-		return clientWithHistoryLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLoad | CapPush:
-		return clientWithRemoveHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLoad | CapPush:
-		return clientWithTagHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLoad | CapPush:
-		return clientWithRemoveTagHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLoad | CapPush:
-		return clientWithPruneHistoryLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLoad | CapPush:
-		return clientWithRemovePruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLoad | CapPush:
-		return clientWithTagPruneHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapLoad | CapPush:
-		return clientWithLoginLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithLoginLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapLoad | CapPush:
-		return clientWithRemoveLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapLoad | CapPush:
-		return clientWithTagLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapLoad | CapPush:
-		return clientWithRemoveTagLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapLoad | CapPush:
-		return clientWithPruneLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapLoad | CapPush:
-		return clientWithRemovePruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapLoad | CapPush:
-		return clientWithTagPruneLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapLoad | CapPush:
-		return clientWithRemoveTagPruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithHistoryLoginLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithRemoveHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithTagHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithRemoveTagHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithPruneHistoryLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithRemovePruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapDistribution | CapLoad | CapPush:
-		return clientWithDistributionLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithDistributionLoadPush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapDistribution | CapLoad | CapPush:
-		return clientWithTagDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapDistribution | CapLoad | CapPush:
-		return clientWithPruneDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapDistribution | CapLoad | CapPush:
-		return clientWithRemovePruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapDistribution | CapLoad | CapPush:
-		return clientWithTagPruneDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagPruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithHistoryDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistoryDistributionLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithTagHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithRemovePruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithLoginDistributionLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithLoginDistributionLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithTagLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithPruneLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemovePruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginDistributionLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemovePruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapSave | CapLoad | CapPush:
-		return clientWithSaveLoadPush{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithSaveLoadPush{base, capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapSave | CapLoad | CapPush:
-		return clientWithRemoveSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapSave | CapLoad | CapPush:
-		return clientWithTagSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapSave | CapLoad | CapPush:
-		return clientWithPruneSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithHistorySaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistorySaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithRemoveHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithTagHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistorySaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithPruneHistorySaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistorySaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistorySaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithLoginSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithLoginSaveLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemoveLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithTagLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithPruneLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithHistoryLoginSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginSaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemoveHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithDistributionSaveLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithDistributionSaveLoadPush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithPruneDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistoryDistributionSaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithLoginDistributionSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithLoginDistributionSaveLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithPruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemovePruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemovePruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithTagPruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush:
-		return clientWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return clientWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	}
 	panic("unreachable")
+}
+
+// capability returns impl's implementation of the capability T (imagesvc.As).
+func capability[T any](impl any) T {
+	t, ok := imagesvc.As[T](impl)
+	if !ok {
+		panic("gencaps: the service lacks a capability it was given")
+	}
+	return t
+}
+
+// provideCapability is the As method of the values that have the capabilities caps
+// (imagesvc.CapabilityProvider): it sets *target to impl's implementation of the
+// capability target points to, when caps holds it, and reports whether it did.
+func provideCapability(target any, caps Capabilities, impl any) bool {
+	switch t := target.(type) {
+	case *imagesvc.Remover:
+		if caps&CapRemove == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Remover](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Tagger:
+		if caps&CapTag == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Tagger](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Pruner:
+		if caps&CapPrune == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Pruner](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Historian:
+		if caps&CapHistory == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Historian](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.RegistryAuthenticator:
+		if caps&CapLogin == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.RegistryAuthenticator](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.DistributionInspector:
+		if caps&CapDistribution == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.DistributionInspector](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Saver:
+		if caps&CapSave == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Saver](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Loader:
+		if caps&CapLoad == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Loader](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Pusher:
+		if caps&CapPush == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Pusher](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.EventWatcher:
+		if caps&CapEvents == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.EventWatcher](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.DiskUsager:
+		if caps&CapDiskUsage == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.DiskUsager](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	}
+	return false
 }
 
 type clientWithNone struct {

@@ -111,8 +111,11 @@ func withClass(err error, class error) error {
 
 // Client is the host's side of a plugin, as [Open] and [OpenInProcess] return it: an
 // [imagesvc.Service] served by a plugin process, with exactly the optional capabilities
-// the plugin announced when it was opened ([Capabilities]): a host tells them with a type
-// assertion (svc.(imagesvc.Remover)), and an HTTP host answers 501 for the others. A
+// the plugin announced when it was opened ([Capabilities]): a host finds them with
+// [imagesvc.As] (imagesvc.As[imagesvc.EventWatcher](svc)), and an HTTP host answers 501
+// for the others. The first nine are also in the Client's method set, so that a type
+// assertion (svc.(imagesvc.Remover)) finds them too; those after the ninth are found with
+// imagesvc.As only. A
 // plugin written before capabilities existed announces none.
 //
 // It launches the plugin on Open, and again, lazily and with backoff, on the first call
@@ -129,6 +132,12 @@ type Client interface {
 	// Close stops the plugin process and waits for it to exit. Calls in progress fail
 	// with class Unavailable; later calls fail with [ErrClosed]. Close is idempotent.
 	Close() error
+	// As makes every Client an [imagesvc.CapabilityProvider]: it hands out the optional
+	// capabilities the plugin announced ([Capabilities]), the first nine (also in the
+	// Client's method set) and those after them (found with [imagesvc.As] only, such as
+	// [imagesvc.EventWatcher] and [imagesvc.DiskUsager]), and reports false for the
+	// others.
+	As(target any) bool
 	// ListVersion makes every Client an [imagesvc.ListVersioner], whatever its
 	// capabilities: the version of the plugin's backend, with which an HTTP host labels
 	// its answers to lists and inspects with ETags. It fails with class NotImplemented
@@ -166,7 +175,19 @@ var (
 
 	_ imagesvc.RegistryAuthenticator = (*client)(nil)
 	_ imagesvc.DistributionInspector = (*client)(nil)
+	_ imagesvc.Saver                 = (*client)(nil)
+	_ imagesvc.Loader                = (*client)(nil)
+	_ imagesvc.Pusher                = (*client)(nil)
+	_ imagesvc.EventWatcher          = (*client)(nil)
+	_ imagesvc.DiskUsager            = (*client)(nil)
+	_ imagesvc.CapabilityProvider    = Client(nil)
 )
+
+// As implements [imagesvc.CapabilityProvider]: the capabilities the plugin announced
+// when the client was opened, served by the client.
+func (c *client) As(target any) bool {
+	return provideCapability(target, c.caps, c)
+}
 
 // launchWait lets concurrent callers share one launch.
 type launchWait struct {

@@ -18,9 +18,8 @@
 // # Hosts
 //
 // [Open] launches a plugin program and returns a [Client], an [imagesvc.Service] with Info
-// and Close methods and exactly the optional capabilities ([Capabilities]: imagesvc.Remover,
-// Tagger, Pruner, Historian, RegistryAuthenticator, DistributionInspector) that the plugin
-// announced:
+// and Close methods and exactly the optional capabilities ([Capabilities]) that the plugin
+// announced. A host finds them with [imagesvc.As], which works for every capability:
 //
 //	svc, err := plugins.Open(ctx, "/usr/libexec/imageapi/plugin-sqlite", plugins.Options{
 //		Args:   []string{"--data-root", "/var/lib/imaged"}, // the plugin's own flags
@@ -33,7 +32,14 @@
 //	defer svc.Close()
 //	handler := httpadapter.New(svc, httpadapter.Options{})
 //
-//	if r, ok := svc.(imagesvc.Remover); ok { ... } // the plugin announced "remove"
+//	if w, ok := imagesvc.As[imagesvc.EventWatcher](svc); ok { ... } // the plugin announced "events"
+//
+// The rule: the first nine capabilities (imagesvc.Remover, Tagger, Pruner, Historian,
+// RegistryAuthenticator, DistributionInspector, Saver, Loader, Pusher) are also in the
+// Client's method set, so that a type assertion (svc.(imagesvc.Remover)) finds them, as
+// it did before imagesvc.As existed; every capability after the ninth
+// (imagesvc.EventWatcher, DiskUsager, and those to come) is found with imagesvc.As only:
+// the Client hands it out through its As method ([imagesvc.CapabilityProvider]).
 //
 // Every method and option of imagesvc crosses the boundary intact: progress is streamed
 // as it happens, import, save and load archives are streamed in chunks of at most
@@ -66,18 +72,23 @@
 // labels its answers with etags (backend.proto, "Conditional lists"); Pull is a
 // server-streaming call (progress events, then the result); Import is a bidirectional
 // stream (a header and the archive's chunks go one way, progress and the result the
-// other); Remove, Tag, Prune, History, Login and DistributionInspect are unary calls,
-// made only when the plugin announced them (backend.proto, "Capabilities"), and so are
-// the streaming calls Save (the archive's chunks from the plugin), Load (a header and the
-// archive's chunks to the plugin, the loaded images back) and Push (progress events, aux
-// records included); the host's usage provider is a gRPC
+// other); Remove, Tag, Prune, History, Login, DistributionInspect and DiskUsage are unary
+// calls, made only when the plugin announced them (backend.proto, "Capabilities"), and so
+// are the streaming calls Save (the archive's chunks from the plugin), Load (a header and
+// the archive's chunks to the plugin, the loaded images back), Push (progress events, aux
+// records included) and WatchEvents (one message per event, until the host cancels, until
+// passes, or the backend drops a watcher that fell behind); the host's usage provider is a gRPC
 // service the host serves to the plugin through go-plugin's GRPCBroker. Errors carry
 // their errdefs class in an ErrorInfo detail, so that classes gRPC codes cannot tell
-// apart (Conflict and FailedPrecondition) survive.
+// apart (Conflict and FailedPrecondition) survive, and a reason for the few errors a host
+// tells apart by identity (imagesvc.ErrEventsDropped), so that errors.Is finds them.
 //
 // go generate also runs internal/gencaps, which writes capabilities_gen.go: the
-// [Capabilities] constants and one type per combination of them, which give a [Client]
-// exactly the interfaces its plugin announced. A new capability is one line in its table.
+// [Capabilities] constants, their names in the protocol, [CapabilitiesOf], the As of a
+// [Client], and one type per combination of the first nine, which give a Client exactly
+// the interfaces of those its plugin announced. The first nine are frozen (512 types are
+// as many as the compiler bears); a new capability is one line in gencaps's second table,
+// found with imagesvc.As only, and costs no type.
 package plugins
 
 //go:generate go run ./internal/gencaps -kind plugins -o capabilities_gen.go

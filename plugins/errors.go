@@ -2,11 +2,13 @@ package plugins
 
 import (
 	"context"
+	"errors"
 
 	"github.com/containerd/errdefs"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/imageapi/imageapi/imagesvc"
 	pb "github.com/imageapi/imageapi/internal/pluginproto"
 )
 
@@ -68,11 +70,50 @@ func toStatus(err error) error {
 	}
 	c := classOf(err)
 	st := status.New(c.code, err.Error())
-	if withInfo, derr := st.WithDetails(&pb.ErrorInfo{Class: c.name}); derr == nil {
+	if withInfo, derr := st.WithDetails(&pb.ErrorInfo{Class: c.name, Reason: reasonOf(err)}); derr == nil {
 		st = withInfo
 	}
 	return st.Err()
 }
+
+// reasons are the particular errors that cross the boundary by name (ErrorInfo.reason),
+// so that errors.Is finds them on the other side.
+var reasons = []struct {
+	err  error
+	name string
+}{
+	{imagesvc.ErrEventsDropped, "events_dropped"},
+}
+
+// reasonOf returns the name of the reason err wraps, or "".
+func reasonOf(err error) string {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return ""
+}
+
+// withReason returns err (received with ErrorInfo.reason name) wrapping the error the
+// reason names too; err itself for no reason or one this side does not know.
+func withReason(err error, name string) error {
+	for _, r := range reasons {
+		if r.name == name && name != "" {
+			return &reasonError{err: err, reason: r.err}
+		}
+	}
+	return err
+}
+
+// reasonError is a received error of a known reason: its text and class are err's.
+type reasonError struct {
+	err    error
+	reason error
+}
+
+func (e *reasonError) Error() string   { return e.err.Error() }
+func (e *reasonError) Unwrap() []error { return []error{e.err, e.reason} }
 
 // remoteError is an error received from the other side: its text exactly as sent, its
 // class as the cause.
@@ -107,7 +148,7 @@ func fromStatus(err error) (error, bool) {
 	}
 	for _, d := range st.Details() {
 		if info, ok := d.(*pb.ErrorInfo); ok {
-			return classError(info.GetClass(), st.Message()), true
+			return withReason(classError(info.GetClass(), st.Message()), info.GetReason()), true
 		}
 	}
 	c := classes[len(classes)-1]

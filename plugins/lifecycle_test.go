@@ -43,13 +43,22 @@ func assertCapabilities(t *testing.T, want plugins.Capabilities, svc imagesvc.Se
 	assert.Equal(t, want.Has(plugins.CapSave), saver, "imagesvc.Saver (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapLoad), loader, "imagesvc.Loader (want %s)", want)
 	assert.Equal(t, want.Has(plugins.CapPush), pusher, "imagesvc.Pusher (want %s)", want)
+	// imagesvc.As finds every capability, those after the ninth as the first nine.
+	_, remover = imagesvc.As[imagesvc.Remover](svc)
+	assert.Equal(t, want.Has(plugins.CapRemove), remover, "As imagesvc.Remover (want %s)", want)
+	_, pusher = imagesvc.As[imagesvc.Pusher](svc)
+	assert.Equal(t, want.Has(plugins.CapPush), pusher, "As imagesvc.Pusher (want %s)", want)
+	_, watcher := imagesvc.As[imagesvc.EventWatcher](svc)
+	assert.Equal(t, want.Has(plugins.CapEvents), watcher, "As imagesvc.EventWatcher (want %s)", want)
+	_, usager := imagesvc.As[imagesvc.DiskUsager](svc)
+	assert.Equal(t, want.Has(plugins.CapDiskUsage), usager, "As imagesvc.DiskUsager (want %s)", want)
 	assert.Equal(t, want, plugins.CapabilitiesOf(svc))
 }
 
 func TestCapabilitiesNames(t *testing.T) {
 	assert.Equal(t, "none", plugins.Capabilities(0).String())
-	assert.Equal(t, "remove,tag,prune,history,login,distribution,save,load,push", plugins.AllCapabilities.String())
-	assert.Equal(t, plugins.Capabilities(511), plugins.AllCapabilities, "nine capabilities, 512 combinations")
+	assert.Equal(t, "remove,tag,prune,history,login,distribution,save,load,push,events,disk_usage", plugins.AllCapabilities.String())
+	assert.Equal(t, plugins.Capabilities(2047), plugins.AllCapabilities, "nine capabilities with 512 combination types, then two found with imagesvc.As")
 	assert.Equal(t, "tag,history", (plugins.CapTag | plugins.CapHistory).String())
 	for c := range plugins.AllCapabilities + 1 {
 		got, err := plugins.ParseCapabilities(c.String())
@@ -111,11 +120,14 @@ func TestCapabilitiesPlugin(t *testing.T) {
 		want plugins.Capabilities
 	}{
 		{"", plugins.AllCapabilities},
-		{"remove,prune,save,load,push", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
+		{"remove,prune,save,load,push", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapEvents | plugins.CapDiskUsage},
+		{"remove,prune,save,load,push,events", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapDiskUsage},
 		// A plugin built before login and distribution existed.
-		{"login,distribution,save,load,push", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory},
+		{"login,distribution,save,load,push,events,disk_usage", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory},
 		// One built before save, load and push.
-		{"save,load,push", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
+		{"save,load,push,events,disk_usage", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
+		// One built before events and disk usage.
+		{"events,disk_usage", plugins.AllCapabilities &^ (plugins.CapEvents | plugins.CapDiskUsage)},
 		{"all", 0},
 	} {
 		t.Run(tc.want.String(), func(t *testing.T) {

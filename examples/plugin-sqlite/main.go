@@ -14,7 +14,8 @@
 // (plugins.HostUsage). Logs go to the host's logger. A list repeated while the catalog is
 // unchanged (and for which the host's containers were not asked) is answered from what
 // the host kept of the previous one (sqlite.Store.ListVersion). The store's optional
-// capabilities (remove, tag, prune, history) are announced to the host; the containers
+// capabilities (remove, tag, prune, history, ..., and events and disk_usage once the store
+// has them) are announced to the host, which finds them with imagesvc.As; the containers
 // that decide their conflicts are asked of the host too.
 package main
 

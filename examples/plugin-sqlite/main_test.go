@@ -76,6 +76,11 @@ func TestCapabilities(t *testing.T) {
 		assert.Equal(t, want.Has(plugins.CapLogin), authenticator, name)
 		_, distribution := c.(imagesvc.DistributionInspector)
 		assert.Equal(t, want.Has(plugins.CapDistribution), distribution, name)
+		// Capabilities after the ninth are found with imagesvc.As only.
+		_, watcher := imagesvc.As[imagesvc.EventWatcher](c)
+		assert.Equal(t, want.Has(plugins.CapEvents), watcher, name)
+		_, usager := imagesvc.As[imagesvc.DiskUsager](c)
+		assert.Equal(t, want.Has(plugins.CapDiskUsage), usager, name)
 	}
 	t.Logf("the SQLite store's capabilities: %s", want)
 }

@@ -33,8 +33,8 @@
 // # Capabilities
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
-// Tag, Prune, History, Login, DistributionInspect, Save, Load and Push are
-// optional: each is a
+// Tag, Prune, History, Login, DistributionInspect, Save, Load, Push,
+// WatchEvents and DiskUsage are optional: each is a
 // capability, which a plugin announces in InitResponse.capabilities by its
 // name:
 //
@@ -47,13 +47,15 @@
 //   save          Save                 (GET /images/get; Go: imagesvc.Saver)
 //   load          Load                 (POST /images/load; Go: imagesvc.Loader)
 //   push          Push                 (POST /images/{name}/push; Go: imagesvc.Pusher)
+//   events        WatchEvents          (GET /events, images; Go: imagesvc.EventWatcher)
+//   disk_usage    DiskUsage            (GET /system/df, images; Go: imagesvc.DiskUsager)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
 // class not_implemented, or none). The host calls only what the plugin
 // announced: it answers the others itself as not implemented (an HTTP host
-// answers 501), and Go hosts see a service that lacks the interface (a type
-// assertion to imagesvc.Remover fails). A plugin written before capabilities
+// answers 501), and Go hosts see a service that lacks the interface
+// (imagesvc.As[imagesvc.Remover] fails). A plugin written before capabilities
 // existed sends none, and is treated as having none; a host written before
 // them ignores the field and never makes these calls. Neither changes the
 // protocol version. Names a host does not know are ignored, so that a later
@@ -142,9 +144,15 @@ const (
 //	unknown              UNKNOWN       (an error without a class)
 //
 // The names are those of github.com/containerd/errdefs.
+//
+// reason, when present, names a particular error of the class that a host
+// tells apart; the one defined is "events_dropped" (class
+// resource_exhausted, WatchEvents: the watcher fell behind and was dropped;
+// Go: imagesvc.ErrEventsDropped). A host ignores reasons it does not know.
 type ErrorInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Class         string                 `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -182,6 +190,13 @@ func (*ErrorInfo) Descriptor() ([]byte, []int) {
 func (x *ErrorInfo) GetClass() string {
 	if x != nil {
 		return x.Class
+	}
+	return ""
+}
+
+func (x *ErrorInfo) GetReason() string {
+	if x != nil {
+		return x.Reason
 	}
 	return ""
 }
@@ -251,7 +266,7 @@ type InitResponse struct {
 	Version string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	// capabilities names the optional calls the plugin serves (see
 	// "Capabilities" above): "remove", "tag", "prune", "history", "login",
-	// "distribution". Absent (as
+	// "distribution", "save", "load", "push", "events", "disk_usage". Absent (as
 	// from a plugin written before the field existed) means none. The order
 	// does not matter; the host ignores names it does not know.
 	Capabilities  []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
@@ -4585,13 +4600,237 @@ func (x *PushAux) GetDesc() *Descriptor {
 	return nil
 }
 
+type WatchEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// since, when present, replays the retained events from this time on.
+	Since *Time `protobuf:"bytes,1,opt,name=since,proto3" json:"since,omitempty"`
+	// until, when present, replays the retained events up to this time and
+	// ends the call when it passes.
+	Until         *Time `protobuf:"bytes,2,opt,name=until,proto3" json:"until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsRequest) Reset() {
+	*x = WatchEventsRequest{}
+	mi := &file_backend_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsRequest) ProtoMessage() {}
+
+func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *WatchEventsRequest) GetSince() *Time {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *WatchEventsRequest) GetUntil() *Time {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+// Event is one image event (imagesvc.Event); on Docker's wire its type is
+// "image" and its scope "local".
+type Event struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// action is what happened: pull, push, tag, untag, delete, import, load,
+	// save, create.
+	Action string `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	// id is Actor.ID: the target digest, or the familiar reference for pull and
+	// push.
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// attributes are Actor.Attributes (the image's labels, "name").
+	Attributes map[string]string `protobuf:"bytes,3,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// time is when the event happened, to the nanosecond.
+	Time          *Time `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event) Reset() {
+	*x = Event{}
+	mi := &file_backend_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event) ProtoMessage() {}
+
+func (x *Event) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event.ProtoReflect.Descriptor instead.
+func (*Event) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *Event) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *Event) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Event) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *Event) GetTime() *Time {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+type DiskUsageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiskUsageRequest) Reset() {
+	*x = DiskUsageRequest{}
+	mi := &file_backend_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiskUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiskUsageRequest) ProtoMessage() {}
+
+func (x *DiskUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiskUsageRequest.ProtoReflect.Descriptor instead.
+func (*DiskUsageRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{69}
+}
+
+// DiskUsageResponse is imagesvc.DiskUsage.
+type DiskUsageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// images are the images as List answers them with shared_size set.
+	Images []*Summary `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
+	// total_size is the space all images take, dangling and intermediate ones
+	// included.
+	TotalSize     int64 `protobuf:"varint,2,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiskUsageResponse) Reset() {
+	*x = DiskUsageResponse{}
+	mi := &file_backend_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiskUsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiskUsageResponse) ProtoMessage() {}
+
+func (x *DiskUsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiskUsageResponse.ProtoReflect.Descriptor instead.
+func (*DiskUsageResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *DiskUsageResponse) GetImages() []*Summary {
+	if x != nil {
+		return x.Images
+	}
+	return nil
+}
+
+func (x *DiskUsageResponse) GetTotalSize() int64 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 var File_backend_proto protoreflect.FileDescriptor
 
 const file_backend_proto_rawDesc = "" +
 	"\n" +
-	"\rbackend.proto\x12\x12imageapi.plugin.v1\"!\n" +
+	"\rbackend.proto\x12\x12imageapi.plugin.v1\"9\n" +
 	"\tErrorInfo\x12\x14\n" +
-	"\x05class\x18\x01 \x01(\tR\x05class\"`\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"`\n" +
 	"\vInitRequest\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12&\n" +
 	"\x0fusage_broker_id\x18\x02 \x01(\rR\rusageBrokerId\"\x8b\x01\n" +
@@ -4926,7 +5165,25 @@ const file_backend_proto_rawDesc = "" +
 	"\x0eoriginal_index\x18\x02 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\roriginalIndex\x12K\n" +
 	"\x11selected_manifest\x18\x03 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x10selectedManifest\x12'\n" +
 	"\x0fcontent_missing\x18\x04 \x01(\bR\x0econtentMissing\x122\n" +
-	"\x04desc\x18\x05 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x04desc2\xd3\t\n" +
+	"\x04desc\x18\x05 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x04desc\"t\n" +
+	"\x12WatchEventsRequest\x12.\n" +
+	"\x05since\x18\x01 \x01(\v2\x18.imageapi.plugin.v1.TimeR\x05since\x12.\n" +
+	"\x05until\x18\x02 \x01(\v2\x18.imageapi.plugin.v1.TimeR\x05until\"\xe7\x01\n" +
+	"\x05Event\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\tR\x06action\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12I\n" +
+	"\n" +
+	"attributes\x18\x03 \x03(\v2).imageapi.plugin.v1.Event.AttributesEntryR\n" +
+	"attributes\x12,\n" +
+	"\x04time\x18\x04 \x01(\v2\x18.imageapi.plugin.v1.TimeR\x04time\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x12\n" +
+	"\x10DiskUsageRequest\"g\n" +
+	"\x11DiskUsageResponse\x123\n" +
+	"\x06images\x18\x01 \x03(\v2\x1b.imageapi.plugin.v1.SummaryR\x06images\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x02 \x01(\x03R\ttotalSize2\x81\v\n" +
 	"\aBackend\x12I\n" +
 	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12K\n" +
 	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse0\x01\x12R\n" +
@@ -4942,7 +5199,9 @@ const file_backend_proto_rawDesc = "" +
 	"\x13DistributionInspect\x12..imageapi.plugin.v1.DistributionInspectRequest\x1a/.imageapi.plugin.v1.DistributionInspectResponse\x12H\n" +
 	"\x04Save\x12\x1f.imageapi.plugin.v1.SaveRequest\x1a\x1d.imageapi.plugin.v1.SaveChunk0\x01\x12K\n" +
 	"\x04Load\x12\x1f.imageapi.plugin.v1.LoadMessage\x1a .imageapi.plugin.v1.LoadResponse(\x01\x12H\n" +
-	"\x04Push\x12\x1f.imageapi.plugin.v1.PushRequest\x1a\x1d.imageapi.plugin.v1.PushEvent0\x012\xd0\x01\n" +
+	"\x04Push\x12\x1f.imageapi.plugin.v1.PushRequest\x1a\x1d.imageapi.plugin.v1.PushEvent0\x01\x12R\n" +
+	"\vWatchEvents\x12&.imageapi.plugin.v1.WatchEventsRequest\x1a\x19.imageapi.plugin.v1.Event0\x01\x12X\n" +
+	"\tDiskUsage\x12$.imageapi.plugin.v1.DiskUsageRequest\x1a%.imageapi.plugin.v1.DiskUsageResponse2\xd0\x01\n" +
 	"\x05Usage\x12j\n" +
 	"\x0fContainersUsing\x12*.imageapi.plugin.v1.ContainersUsingRequest\x1a+.imageapi.plugin.v1.ContainersUsingResponse\x12[\n" +
 	"\n" +
@@ -4960,7 +5219,7 @@ func file_backend_proto_rawDescGZIP() []byte {
 	return file_backend_proto_rawDescData
 }
 
-var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_backend_proto_goTypes = []any{
 	(*ErrorInfo)(nil),                   // 0: imageapi.plugin.v1.ErrorInfo
 	(*InitRequest)(nil),                 // 1: imageapi.plugin.v1.InitRequest
@@ -5029,15 +5288,20 @@ var file_backend_proto_goTypes = []any{
 	(*PushRequest)(nil),                 // 64: imageapi.plugin.v1.PushRequest
 	(*PushEvent)(nil),                   // 65: imageapi.plugin.v1.PushEvent
 	(*PushAux)(nil),                     // 66: imageapi.plugin.v1.PushAux
-	nil,                                 // 67: imageapi.plugin.v1.Descriptor.AnnotationsEntry
-	nil,                                 // 68: imageapi.plugin.v1.StringMap.ValuesEntry
-	nil,                                 // 69: imageapi.plugin.v1.ImageConfig.LabelsEntry
-	nil,                                 // 70: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	(*WatchEventsRequest)(nil),          // 67: imageapi.plugin.v1.WatchEventsRequest
+	(*Event)(nil),                       // 68: imageapi.plugin.v1.Event
+	(*DiskUsageRequest)(nil),            // 69: imageapi.plugin.v1.DiskUsageRequest
+	(*DiskUsageResponse)(nil),           // 70: imageapi.plugin.v1.DiskUsageResponse
+	nil,                                 // 71: imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	nil,                                 // 72: imageapi.plugin.v1.StringMap.ValuesEntry
+	nil,                                 // 73: imageapi.plugin.v1.ImageConfig.LabelsEntry
+	nil,                                 // 74: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	nil,                                 // 75: imageapi.plugin.v1.Event.AttributesEntry
 }
 var file_backend_proto_depIdxs = []int32{
-	67, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	71, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
 	4,  // 1: imageapi.plugin.v1.Descriptor.platform:type_name -> imageapi.plugin.v1.Platform
-	68, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
+	72, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
 	9,  // 3: imageapi.plugin.v1.ListResponse.images:type_name -> imageapi.plugin.v1.Summary
 	3,  // 4: imageapi.plugin.v1.Summary.created:type_name -> imageapi.plugin.v1.Time
 	6,  // 5: imageapi.plugin.v1.Summary.labels:type_name -> imageapi.plugin.v1.StringMap
@@ -5060,7 +5324,7 @@ var file_backend_proto_depIdxs = []int32{
 	5,  // 22: imageapi.plugin.v1.Image.descriptor:type_name -> imageapi.plugin.v1.Descriptor
 	10, // 23: imageapi.plugin.v1.Image.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
 	13, // 24: imageapi.plugin.v1.Image.identity:type_name -> imageapi.plugin.v1.Identity
-	69, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
+	73, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
 	23, // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
 	25, // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
 	66, // 28: imageapi.plugin.v1.Progress.aux:type_name -> imageapi.plugin.v1.PushAux
@@ -5086,7 +5350,7 @@ var file_backend_proto_depIdxs = []int32{
 	26, // 48: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
 	5,  // 49: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
 	4,  // 50: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
-	70, // 51: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	74, // 51: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
 	56, // 52: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
 	4,  // 53: imageapi.plugin.v1.SaveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
 	60, // 54: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
@@ -5101,46 +5365,55 @@ var file_backend_proto_depIdxs = []int32{
 	5,  // 63: imageapi.plugin.v1.PushAux.original_index:type_name -> imageapi.plugin.v1.Descriptor
 	5,  // 64: imageapi.plugin.v1.PushAux.selected_manifest:type_name -> imageapi.plugin.v1.Descriptor
 	5,  // 65: imageapi.plugin.v1.PushAux.desc:type_name -> imageapi.plugin.v1.Descriptor
-	53, // 66: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
-	1,  // 67: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
-	7,  // 68: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
-	18, // 69: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
-	16, // 70: imageapi.plugin.v1.Backend.ListVersion:input_type -> imageapi.plugin.v1.ListVersionRequest
-	27, // 71: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
-	31, // 72: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
-	37, // 73: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
-	40, // 74: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
-	42, // 75: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
-	44, // 76: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
-	47, // 77: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
-	49, // 78: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
-	57, // 79: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
-	59, // 80: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
-	64, // 81: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
-	51, // 82: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
-	54, // 83: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
-	2,  // 84: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
-	8,  // 85: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
-	19, // 86: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
-	17, // 87: imageapi.plugin.v1.Backend.ListVersion:output_type -> imageapi.plugin.v1.ListVersionResponse
-	28, // 88: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
-	35, // 89: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
-	38, // 90: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
-	41, // 91: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
-	43, // 92: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
-	45, // 93: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
-	48, // 94: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
-	50, // 95: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
-	58, // 96: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
-	61, // 97: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
-	65, // 98: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
-	52, // 99: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
-	55, // 100: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
-	84, // [84:101] is the sub-list for method output_type
-	67, // [67:84] is the sub-list for method input_type
-	67, // [67:67] is the sub-list for extension type_name
-	67, // [67:67] is the sub-list for extension extendee
-	0,  // [0:67] is the sub-list for field type_name
+	3,  // 66: imageapi.plugin.v1.WatchEventsRequest.since:type_name -> imageapi.plugin.v1.Time
+	3,  // 67: imageapi.plugin.v1.WatchEventsRequest.until:type_name -> imageapi.plugin.v1.Time
+	75, // 68: imageapi.plugin.v1.Event.attributes:type_name -> imageapi.plugin.v1.Event.AttributesEntry
+	3,  // 69: imageapi.plugin.v1.Event.time:type_name -> imageapi.plugin.v1.Time
+	9,  // 70: imageapi.plugin.v1.DiskUsageResponse.images:type_name -> imageapi.plugin.v1.Summary
+	53, // 71: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
+	1,  // 72: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
+	7,  // 73: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
+	18, // 74: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
+	16, // 75: imageapi.plugin.v1.Backend.ListVersion:input_type -> imageapi.plugin.v1.ListVersionRequest
+	27, // 76: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
+	31, // 77: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
+	37, // 78: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
+	40, // 79: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
+	42, // 80: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
+	44, // 81: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
+	47, // 82: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
+	49, // 83: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
+	57, // 84: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
+	59, // 85: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
+	64, // 86: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
+	67, // 87: imageapi.plugin.v1.Backend.WatchEvents:input_type -> imageapi.plugin.v1.WatchEventsRequest
+	69, // 88: imageapi.plugin.v1.Backend.DiskUsage:input_type -> imageapi.plugin.v1.DiskUsageRequest
+	51, // 89: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
+	54, // 90: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
+	2,  // 91: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
+	8,  // 92: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
+	19, // 93: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
+	17, // 94: imageapi.plugin.v1.Backend.ListVersion:output_type -> imageapi.plugin.v1.ListVersionResponse
+	28, // 95: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
+	35, // 96: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
+	38, // 97: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
+	41, // 98: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
+	43, // 99: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
+	45, // 100: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
+	48, // 101: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
+	50, // 102: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
+	58, // 103: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
+	61, // 104: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
+	65, // 105: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
+	68, // 106: imageapi.plugin.v1.Backend.WatchEvents:output_type -> imageapi.plugin.v1.Event
+	70, // 107: imageapi.plugin.v1.Backend.DiskUsage:output_type -> imageapi.plugin.v1.DiskUsageResponse
+	52, // 108: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
+	55, // 109: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
+	91, // [91:110] is the sub-list for method output_type
+	72, // [72:91] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }
@@ -5175,7 +5448,7 @@ func file_backend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_backend_proto_rawDesc), len(file_backend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   71,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -33,8 +33,8 @@
 // # Capabilities
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
-// Tag, Prune, History, Login, DistributionInspect, Save, Load and Push are
-// optional: each is a
+// Tag, Prune, History, Login, DistributionInspect, Save, Load, Push,
+// WatchEvents and DiskUsage are optional: each is a
 // capability, which a plugin announces in InitResponse.capabilities by its
 // name:
 //
@@ -47,13 +47,15 @@
 //   save          Save                 (GET /images/get; Go: imagesvc.Saver)
 //   load          Load                 (POST /images/load; Go: imagesvc.Loader)
 //   push          Push                 (POST /images/{name}/push; Go: imagesvc.Pusher)
+//   events        WatchEvents          (GET /events, images; Go: imagesvc.EventWatcher)
+//   disk_usage    DiskUsage            (GET /system/df, images; Go: imagesvc.DiskUsager)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
 // class not_implemented, or none). The host calls only what the plugin
 // announced: it answers the others itself as not implemented (an HTTP host
-// answers 501), and Go hosts see a service that lacks the interface (a type
-// assertion to imagesvc.Remover fails). A plugin written before capabilities
+// answers 501), and Go hosts see a service that lacks the interface
+// (imagesvc.As[imagesvc.Remover] fails). A plugin written before capabilities
 // existed sends none, and is treated as having none; a host written before
 // them ignores the field and never makes these calls. Neither changes the
 // protocol version. Names a host does not know are ignored, so that a later
@@ -132,6 +134,8 @@ const (
 	Backend_Save_FullMethodName                = "/imageapi.plugin.v1.Backend/Save"
 	Backend_Load_FullMethodName                = "/imageapi.plugin.v1.Backend/Load"
 	Backend_Push_FullMethodName                = "/imageapi.plugin.v1.Backend/Push"
+	Backend_WatchEvents_FullMethodName         = "/imageapi.plugin.v1.Backend/WatchEvents"
+	Backend_DiskUsage_FullMethodName           = "/imageapi.plugin.v1.Backend/DiskUsage"
 )
 
 // BackendClient is the client API for Backend service.
@@ -242,6 +246,23 @@ type BackendClient interface {
 	// not_found, unavailable ...). The credentials of the request are for this
 	// call only: neither side logs or stores them.
 	Push(ctx context.Context, in *PushRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PushEvent], error)
+	// WatchEvents streams the image events of the plugin's backend (GET
+	// /events): capability "events", imagesvc.EventWatcher. The plugin first
+	// sends the retained past events within [since, until] when either is set,
+	// oldest first, then every new event as it happens, one Event message per
+	// event, in order. It ends the call with OK when until has passed (at once
+	// when until was already past after the replay), and otherwise runs until
+	// the host cancels the call. A watcher that fell too far behind is dropped:
+	// the call ends with an error of class resource_exhausted and the reason
+	// "events_dropped" (ErrorInfo.reason; Go: imagesvc.ErrEventsDropped), after
+	// which the host resumes with since set to the time of the last event it
+	// received.
+	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
+	// DiskUsage reports the space the backend's images take (the image part of
+	// GET /system/df): capability "disk_usage", imagesvc.DiskUsager. The images
+	// are listed as List does with shared_size set (containers counted with the
+	// host's Usage service).
+	DiskUsage(ctx context.Context, in *DiskUsageRequest, opts ...grpc.CallOption) (*DiskUsageResponse, error)
 }
 
 type backendClient struct {
@@ -444,6 +465,35 @@ func (c *backendClient) Push(ctx context.Context, in *PushRequest, opts ...grpc.
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Backend_PushClient = grpc.ServerStreamingClient[PushEvent]
 
+func (c *backendClient) WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[6], Backend_WatchEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchEventsRequest, Event]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_WatchEventsClient = grpc.ServerStreamingClient[Event]
+
+func (c *backendClient) DiskUsage(ctx context.Context, in *DiskUsageRequest, opts ...grpc.CallOption) (*DiskUsageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DiskUsageResponse)
+	err := c.cc.Invoke(ctx, Backend_DiskUsage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -552,6 +602,23 @@ type BackendServer interface {
 	// not_found, unavailable ...). The credentials of the request are for this
 	// call only: neither side logs or stores them.
 	Push(*PushRequest, grpc.ServerStreamingServer[PushEvent]) error
+	// WatchEvents streams the image events of the plugin's backend (GET
+	// /events): capability "events", imagesvc.EventWatcher. The plugin first
+	// sends the retained past events within [since, until] when either is set,
+	// oldest first, then every new event as it happens, one Event message per
+	// event, in order. It ends the call with OK when until has passed (at once
+	// when until was already past after the replay), and otherwise runs until
+	// the host cancels the call. A watcher that fell too far behind is dropped:
+	// the call ends with an error of class resource_exhausted and the reason
+	// "events_dropped" (ErrorInfo.reason; Go: imagesvc.ErrEventsDropped), after
+	// which the host resumes with since set to the time of the last event it
+	// received.
+	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[Event]) error
+	// DiskUsage reports the space the backend's images take (the image part of
+	// GET /system/df): capability "disk_usage", imagesvc.DiskUsager. The images
+	// are listed as List does with shared_size set (containers counted with the
+	// host's Usage service).
+	DiskUsage(context.Context, *DiskUsageRequest) (*DiskUsageResponse, error)
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -606,6 +673,12 @@ func (UnimplementedBackendServer) Load(grpc.ClientStreamingServer[LoadMessage, L
 }
 func (UnimplementedBackendServer) Push(*PushRequest, grpc.ServerStreamingServer[PushEvent]) error {
 	return status.Error(codes.Unimplemented, "method Push not implemented")
+}
+func (UnimplementedBackendServer) WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[Event]) error {
+	return status.Error(codes.Unimplemented, "method WatchEvents not implemented")
+}
+func (UnimplementedBackendServer) DiskUsage(context.Context, *DiskUsageRequest) (*DiskUsageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DiskUsage not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -848,6 +921,35 @@ func _Backend_Push_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Backend_PushServer = grpc.ServerStreamingServer[PushEvent]
 
+func _Backend_WatchEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BackendServer).WatchEvents(m, &grpc.GenericServerStream[WatchEventsRequest, Event]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_WatchEventsServer = grpc.ServerStreamingServer[Event]
+
+func _Backend_DiskUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DiskUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).DiskUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_DiskUsage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).DiskUsage(ctx, req.(*DiskUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -891,6 +993,10 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DistributionInspect",
 			Handler:    _Backend_DistributionInspect_Handler,
 		},
+		{
+			MethodName: "DiskUsage",
+			Handler:    _Backend_DiskUsage_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -922,6 +1028,11 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Push",
 			Handler:       _Backend_Push_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchEvents",
+			Handler:       _Backend_WatchEvents_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -49,7 +49,16 @@ func (m *MemService) Remove(ctx context.Context, ref imagesvc.ImageRef, opts ima
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return model.Remove(ctx, memStore{m}, ctrs, ref, opts)
+	out, err := model.Remove(ctx, memStore{m}, ctrs, ref, opts)
+	for _, r := range out {
+		switch {
+		case r.Untagged != "":
+			m.events.Emit(imagesvc.Event{Action: imagesvc.EventUntag, ID: r.Untagged, Attributes: map[string]string{"name": r.Untagged}})
+		case r.Deleted != "":
+			m.events.Emit(imagesvc.Event{Action: imagesvc.EventDelete, ID: r.Deleted.String(), Attributes: map[string]string{"name": r.Deleted.String()}})
+		}
+	}
+	return out, err
 }
 
 // Tag implements [imagesvc.Tagger]: the name moves to the image source resolves to.
@@ -73,6 +82,7 @@ func (m *MemService) Tag(ctx context.Context, source imagesvc.ImageRef, target r
 	if m.setNameLocked(reference.FamiliarString(target), img.ID) {
 		m.version++
 	}
+	m.events.Emit(imagesvc.Event{Action: imagesvc.EventTag, ID: img.ID.String(), Attributes: map[string]string{"name": reference.FamiliarString(target)}})
 	return nil
 }
 

@@ -36,7 +36,10 @@ import (
 // [MemService.SetContainerLister]. Its [imagesvc.RegistryAuthenticator] and
 // [imagesvc.DistributionInspector] answer for a made-up registry, as Pull does (see
 // [MemUser]). Its [imagesvc.Saver], [imagesvc.Loader] and [imagesvc.Pusher] move images
-// in archives of its own shape and to that registry (transfer.go).
+// in archives of its own shape and to that registry (transfer.go). Its
+// [imagesvc.EventWatcher] reports the events of its pulls, imports, tags and removals
+// ([Events]: a fake for the transport, which emits no other event), and its
+// [imagesvc.DiskUsager] the sizes its list gives.
 type MemService struct {
 	mu         sync.Mutex
 	images     []imagesvc.Image // newest first
@@ -44,6 +47,7 @@ type MemService struct {
 	version    uint64 // bumped by every change to images
 	containers imagesvc.ContainerLister
 	prune      model.PruneGate
+	events     Events
 }
 
 var (
@@ -53,7 +57,31 @@ var (
 	_ imagesvc.Tagger       = (*MemService)(nil)
 	_ imagesvc.Pruner       = (*MemService)(nil)
 	_ imagesvc.Historian    = (*MemService)(nil)
+	_ imagesvc.EventWatcher = (*MemService)(nil)
+	_ imagesvc.DiskUsager   = (*MemService)(nil)
 )
+
+// Events returns the events of m, so that a test emits its own ones.
+func (m *MemService) Events() *Events { return &m.events }
+
+// WatchEvents implements [imagesvc.EventWatcher] with m's [Events].
+func (m *MemService) WatchEvents(ctx context.Context, opts imagesvc.EventOptions, fn func(imagesvc.Event) error) error {
+	return m.events.WatchEvents(ctx, opts, fn)
+}
+
+// DiskUsage implements [imagesvc.DiskUsager]: the list with shared sizes, and the sum of
+// the images' sizes.
+func (m *MemService) DiskUsage(ctx context.Context) (imagesvc.DiskUsage, error) {
+	sums, err := m.List(ctx, imagesvc.ListOptions{SharedSize: true})
+	if err != nil {
+		return imagesvc.DiskUsage{}, err
+	}
+	du := imagesvc.DiskUsage{Images: sums}
+	for _, s := range sums {
+		du.TotalSize += s.Size
+	}
+	return du, nil
+}
 
 // NewMemService returns an empty MemService.
 func NewMemService() *MemService {
@@ -258,6 +286,7 @@ func (m *MemService) Pull(ctx context.Context, req imagesvc.PullRequest, progres
 		m.version++
 	}
 	m.mu.Unlock()
+	m.events.Emit(imagesvc.Event{Action: imagesvc.EventPull, ID: familiar, Attributes: map[string]string{"name": familiar}})
 	progress.Report(imagesvc.PullStatus(familiar, updated))
 	return []imagesvc.PulledImage{{Ref: familiar, ID: id, Updated: updated}}, nil
 }
@@ -300,10 +329,13 @@ func (m *MemService) Import(ctx context.Context, req imagesvc.ImportRequest, pro
 	if m.indexLocked(id) < 0 {
 		m.images = append([]imagesvc.Image{img}, m.images...)
 	}
+	attrs := map[string]string{}
 	if req.Ref != nil {
 		m.setNameLocked(reference.FamiliarString(req.Ref), id)
+		attrs["name"] = reference.FamiliarString(req.Ref)
 	}
 	m.version++
+	m.events.Emit(imagesvc.Event{Action: imagesvc.EventImport, ID: id.String(), Attributes: attrs})
 	return id, nil
 }
 

@@ -7,1036 +7,1158 @@ import (
 	"github.com/imageapi/imageapi/plugins"
 )
 
-// restrict returns base with exactly the capabilities caps (of plugins.AllCapabilities),
-// served by impl, which must implement each of them.
+// combinedCapabilities are the frozen capabilities, each combination of which has its own
+// type; the others are found with imagesvc.As only.
+const combinedCapabilities = plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush
+
+// restrict returns base with exactly the frozen capabilities of caps in its method set,
+// served by impl, which must have each of them (imagesvc.As); the others of caps are left to
+// base's As.
 func restrict(base versionedService, caps plugins.Capabilities, impl any) imagesvc.Service {
-	switch caps & plugins.AllCapabilities {
+	switch caps & combinedCapabilities {
 	case 0:
 		return serviceWithNone{base}
 	case plugins.CapRemove:
-		return serviceWithRemove{base, impl.(imagesvc.Remover)}
+		return serviceWithRemove{base, capability[imagesvc.Remover](impl)}
 	case plugins.CapTag:
-		return serviceWithTag{base, impl.(imagesvc.Tagger)}
+		return serviceWithTag{base, capability[imagesvc.Tagger](impl)}
 	case plugins.CapRemove | plugins.CapTag:
-		return serviceWithRemoveTag{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger)}
+		return serviceWithRemoveTag{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl)}
 	case plugins.CapPrune:
-		return serviceWithPrune{base, impl.(imagesvc.Pruner)}
+		return serviceWithPrune{base, capability[imagesvc.Pruner](impl)}
 	case plugins.CapRemove | plugins.CapPrune:
-		return serviceWithRemovePrune{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner)}
+		return serviceWithRemovePrune{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl)}
 	case plugins.CapTag | plugins.CapPrune:
-		return serviceWithTagPrune{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner)}
+		return serviceWithTagPrune{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune:
-		return serviceWithRemoveTagPrune{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner)}
+		return serviceWithRemoveTagPrune{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl)}
 	case plugins.CapHistory:
-		return serviceWithHistory{base, impl.(imagesvc.Historian)}
+		return serviceWithHistory{base, capability[imagesvc.Historian](impl)}
 	case plugins.CapRemove | plugins.CapHistory:
-		return serviceWithRemoveHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian)}
+		return serviceWithRemoveHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl)}
 	case plugins.CapTag | plugins.CapHistory:
-		return serviceWithTagHistory{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian)}
+		return serviceWithTagHistory{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory:
-		return serviceWithRemoveTagHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian)}
+		return serviceWithRemoveTagHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl)}
 	case plugins.CapPrune | plugins.CapHistory:
-		return serviceWithPruneHistory{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return serviceWithPruneHistory{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory:
-		return serviceWithRemovePruneHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return serviceWithRemovePruneHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory:
-		return serviceWithTagPruneHistory{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return serviceWithTagPruneHistory{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory:
-		return serviceWithRemoveTagPruneHistory{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian)}
+		return serviceWithRemoveTagPruneHistory{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl)}
 	case plugins.CapLogin:
-		return serviceWithLogin{base, impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithLogin{base, capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapLogin:
-		return serviceWithRemoveLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemoveLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapTag | plugins.CapLogin:
-		return serviceWithTagLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithTagLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin:
-		return serviceWithRemoveTagLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemoveTagLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapPrune | plugins.CapLogin:
-		return serviceWithPruneLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithPruneLogin{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin:
-		return serviceWithRemovePruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemovePruneLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin:
-		return serviceWithTagPruneLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithTagPruneLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin:
-		return serviceWithRemoveTagPruneLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemoveTagPruneLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapHistory | plugins.CapLogin:
-		return serviceWithHistoryLogin{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithHistoryLogin{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin:
-		return serviceWithRemoveHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemoveHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin:
-		return serviceWithTagHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithTagHistoryLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin:
-		return serviceWithRemoveTagHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemoveTagHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
-		return serviceWithPruneHistoryLogin{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithPruneHistoryLogin{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
-		return serviceWithRemovePruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemovePruneHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
-		return serviceWithTagPruneHistoryLogin{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithTagPruneHistoryLogin{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin:
-		return serviceWithRemoveTagPruneHistoryLogin{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator)}
+		return serviceWithRemoveTagPruneHistoryLogin{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl)}
 	case plugins.CapDistribution:
-		return serviceWithDistribution{base, impl.(imagesvc.DistributionInspector)}
+		return serviceWithDistribution{base, capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapDistribution:
-		return serviceWithRemoveDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapDistribution:
-		return serviceWithTagDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution:
-		return serviceWithRemoveTagDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapPrune | plugins.CapDistribution:
-		return serviceWithPruneDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return serviceWithPruneDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution:
-		return serviceWithRemovePruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemovePruneDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution:
-		return serviceWithTagPruneDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagPruneDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution:
-		return serviceWithRemoveTagPruneDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagPruneDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithHistoryDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithHistoryDistribution{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithRemoveHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithTagHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagHistoryDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithRemoveTagHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithPruneHistoryDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithPruneHistoryDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithRemovePruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemovePruneHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithTagPruneHistoryDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagPruneHistoryDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution:
-		return serviceWithRemoveTagPruneHistoryDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagPruneHistoryDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithLoginDistribution{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithLoginDistribution{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemoveLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithTagLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemoveTagLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithPruneLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithPruneLoginDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemovePruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemovePruneLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithTagPruneLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagPruneLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemoveTagPruneLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagPruneLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithHistoryLoginDistribution{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithHistoryLoginDistribution{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemoveHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithTagHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagHistoryLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemoveTagHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithPruneHistoryLoginDistribution{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithPruneHistoryLoginDistribution{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemovePruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemovePruneHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithTagPruneHistoryLoginDistribution{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution:
-		return serviceWithRemoveTagPruneHistoryLoginDistribution{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector)}
+		return serviceWithRemoveTagPruneHistoryLoginDistribution{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl)}
 	case plugins.CapSave:
-		return serviceWithSave{base, impl.(imagesvc.Saver)}
+		return serviceWithSave{base, capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapSave:
-		return serviceWithRemoveSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver)}
+		return serviceWithRemoveSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapSave:
-		return serviceWithTagSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+		return serviceWithTagSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapSave:
-		return serviceWithRemoveTagSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapSave:
-		return serviceWithPruneSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return serviceWithPruneSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave:
-		return serviceWithRemovePruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapSave:
-		return serviceWithTagPruneSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave:
-		return serviceWithRemoveTagPruneSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapHistory | plugins.CapSave:
-		return serviceWithHistorySave{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithHistorySave{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave:
-		return serviceWithRemoveHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithRemoveHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapSave:
-		return serviceWithTagHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithTagHistorySave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave:
-		return serviceWithRemoveTagHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
-		return serviceWithPruneHistorySave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithPruneHistorySave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
-		return serviceWithRemovePruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
-		return serviceWithTagPruneHistorySave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneHistorySave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave:
-		return serviceWithRemoveTagPruneHistorySave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneHistorySave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapLogin | plugins.CapSave:
-		return serviceWithLoginSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithLoginSave{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemoveLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemoveLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapSave:
-		return serviceWithTagLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithTagLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemoveTagLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
-		return serviceWithPruneLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithPruneLoginSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemovePruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
-		return serviceWithTagPruneLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemoveTagPruneLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithHistoryLoginSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithHistoryLoginSave{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemoveHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemoveHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithTagHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithTagHistoryLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemoveTagHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithPruneHistoryLoginSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithPruneHistoryLoginSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemovePruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithTagPruneHistoryLoginSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneHistoryLoginSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave:
-		return serviceWithRemoveTagPruneHistoryLoginSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneHistoryLoginSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapDistribution | plugins.CapSave:
-		return serviceWithDistributionSave{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithDistributionSave{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithPruneDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithPruneDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemovePruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagPruneDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagPruneDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithHistoryDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithHistoryDistributionSave{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagHistoryDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithPruneHistoryDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithPruneHistoryDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemovePruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagPruneHistoryDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneHistoryDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagPruneHistoryDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneHistoryDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithLoginDistributionSave{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithLoginDistributionSave{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithPruneLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithPruneLoginDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemovePruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagPruneLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagPruneLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithHistoryLoginDistributionSave{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithHistoryLoginDistributionSave{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagHistoryLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithPruneHistoryLoginDistributionSave{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemovePruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemovePruneHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithTagPruneHistoryLoginDistributionSave{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave:
-		return serviceWithRemoveTagPruneHistoryLoginDistributionSave{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver)}
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSave{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl)}
 	case plugins.CapLoad:
-		return serviceWithLoad{base, impl.(imagesvc.Loader)}
+		return serviceWithLoad{base, capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapLoad:
-		return serviceWithRemoveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader)}
+		return serviceWithRemoveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapLoad:
-		return serviceWithTagLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+		return serviceWithTagLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLoad:
-		return serviceWithRemoveTagLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapLoad:
-		return serviceWithPruneLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return serviceWithPruneLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLoad:
-		return serviceWithRemovePruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLoad:
-		return serviceWithTagPruneLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLoad:
-		return serviceWithRemoveTagPruneLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapLoad:
-		return serviceWithHistoryLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithHistoryLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLoad:
-		return serviceWithRemoveHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLoad:
-		return serviceWithTagHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithTagHistoryLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLoad:
-		return serviceWithRemoveTagHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
-		return serviceWithPruneHistoryLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistoryLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
-		return serviceWithRemovePruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
-		return serviceWithTagPruneHistoryLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistoryLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistoryLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistoryLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapLogin | plugins.CapLoad:
-		return serviceWithLoginLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithLoginLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemoveLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemoveLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithTagLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithTagLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemoveTagLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithPruneLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithPruneLoginLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemovePruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithTagPruneLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemoveTagPruneLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithHistoryLoginLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithHistoryLoginLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemoveHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithTagHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithTagHistoryLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemoveTagHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithPruneHistoryLoginLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistoryLoginLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemovePruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithTagPruneHistoryLoginLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistoryLoginLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistoryLoginLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistoryLoginLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithDistributionLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithDistributionLoad{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithPruneDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithPruneDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemovePruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagPruneDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagPruneDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithHistoryDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithHistoryDistributionLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagHistoryDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithPruneHistoryDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistoryDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemovePruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistoryDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistoryDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistoryDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithLoginDistributionLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithLoginDistributionLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithPruneLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithPruneLoginDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemovePruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagPruneLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagPruneLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithHistoryLoginDistributionLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithHistoryLoginDistributionLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagHistoryLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistoryLoginDistributionLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemovePruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistoryLoginDistributionLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistoryLoginDistributionLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistoryLoginDistributionLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapSave | plugins.CapLoad:
-		return serviceWithSaveLoad{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithSaveLoad{base, capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithHistorySaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithHistorySaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagHistorySaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneHistorySaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistorySaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneHistorySaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistorySaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistorySaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistorySaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithLoginSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithLoginSaveLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneLoginSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithHistoryLoginSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithHistoryLoginSaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagHistoryLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistoryLoginSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistoryLoginSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistoryLoginSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistoryLoginSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithDistributionSaveLoad{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithDistributionSaveLoad{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithHistoryDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithHistoryDistributionSaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagHistoryDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistoryDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistoryDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistoryDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistoryDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithLoginDistributionSaveLoad{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithLoginDistributionSaveLoad{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneLoginDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithPruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemovePruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemovePruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithTagPruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad:
-		return serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoad{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader)}
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoad{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl)}
 	case plugins.CapPush:
-		return serviceWithPush{base, impl.(imagesvc.Pusher)}
+		return serviceWithPush{base, capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPush:
-		return serviceWithRemovePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPush:
-		return serviceWithTagPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+		return serviceWithTagPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPush:
-		return serviceWithRemoveTagPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapPush:
-		return serviceWithPrunePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return serviceWithPrunePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapPush:
-		return serviceWithRemovePrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePrunePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapPush:
-		return serviceWithTagPrunePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return serviceWithTagPrunePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapPush:
-		return serviceWithRemoveTagPrunePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPrunePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapPush:
-		return serviceWithHistoryPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapPush:
-		return serviceWithRemoveHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapPush:
-		return serviceWithTagHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapPush:
-		return serviceWithRemoveTagHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
-		return serviceWithPruneHistoryPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
-		return serviceWithRemovePruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
-		return serviceWithTagPruneHistoryPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapPush:
-		return serviceWithLoginPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithLoginPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemoveLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapPush:
-		return serviceWithTagLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemoveTagLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
-		return serviceWithPruneLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemovePruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
-		return serviceWithTagPruneLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithHistoryLoginPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithTagHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithPruneHistoryLoginPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapDistribution | plugins.CapPush:
-		return serviceWithDistributionPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithDistributionPush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithPruneDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithPruneDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemovePruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagPruneDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagPruneDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithHistoryDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryDistributionPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithPruneHistoryDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemovePruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagPruneHistoryDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithLoginDistributionPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithLoginDistributionPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithPruneLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemovePruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagPruneLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithHistoryLoginDistributionPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginDistributionPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginDistributionPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginDistributionPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginDistributionPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginDistributionPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapSave | plugins.CapPush:
-		return serviceWithSavePush{base, impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithSavePush{base, capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithHistorySavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithHistorySavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistorySavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneHistorySavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistorySavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneHistorySavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistorySavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistorySavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistorySavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithLoginSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithLoginSavePush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithHistoryLoginSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginSavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneHistoryLoginSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithDistributionSavePush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithDistributionSavePush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithHistoryDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryDistributionSavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneHistoryDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithLoginDistributionSavePush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithLoginDistributionSavePush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithHistoryLoginDistributionSavePush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginDistributionSavePush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginDistributionSavePush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSavePush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLoad | plugins.CapPush:
-		return serviceWithLoadPush{base, impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithLoadPush{base, capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistoryLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistoryLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithLoginLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithLoginLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistoryLoginLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistoryLoginLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithDistributionLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithDistributionLoadPush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistoryDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryDistributionLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithLoginDistributionLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithLoginDistributionLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginDistributionLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginDistributionLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginDistributionLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithSaveLoadPush{base, impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithSaveLoadPush{base, capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistorySaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistorySaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistorySaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistorySaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistorySaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistorySaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistorySaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistorySaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithLoginSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithLoginSaveLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistoryLoginSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginSaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithDistributionSaveLoadPush{base, impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithDistributionSaveLoadPush{base, capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryDistributionSaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithLoginDistributionSaveLoadPush{base, impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithLoginDistributionSaveLoadPush{base, capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithPruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemovePruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemovePruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithTagPruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	case plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapSave | plugins.CapLoad | plugins.CapPush:
-		return serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush{base, impl.(imagesvc.Remover), impl.(imagesvc.Tagger), impl.(imagesvc.Pruner), impl.(imagesvc.Historian), impl.(imagesvc.RegistryAuthenticator), impl.(imagesvc.DistributionInspector), impl.(imagesvc.Saver), impl.(imagesvc.Loader), impl.(imagesvc.Pusher)}
+		return serviceWithRemoveTagPruneHistoryLoginDistributionSaveLoadPush{base, capability[imagesvc.Remover](impl), capability[imagesvc.Tagger](impl), capability[imagesvc.Pruner](impl), capability[imagesvc.Historian](impl), capability[imagesvc.RegistryAuthenticator](impl), capability[imagesvc.DistributionInspector](impl), capability[imagesvc.Saver](impl), capability[imagesvc.Loader](impl), capability[imagesvc.Pusher](impl)}
 	}
 	panic("unreachable")
+}
+
+// capability returns impl's implementation of the capability T (imagesvc.As).
+func capability[T any](impl any) T {
+	t, ok := imagesvc.As[T](impl)
+	if !ok {
+		panic("gencaps: the service lacks a capability it was given")
+	}
+	return t
+}
+
+// provideCapability is the As method of the values that have the capabilities caps
+// (imagesvc.CapabilityProvider): it sets *target to impl's implementation of the
+// capability target points to, when caps holds it, and reports whether it did.
+func provideCapability(target any, caps plugins.Capabilities, impl any) bool {
+	switch t := target.(type) {
+	case *imagesvc.Remover:
+		if caps&plugins.CapRemove == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Remover](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Tagger:
+		if caps&plugins.CapTag == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Tagger](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Pruner:
+		if caps&plugins.CapPrune == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Pruner](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Historian:
+		if caps&plugins.CapHistory == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Historian](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.RegistryAuthenticator:
+		if caps&plugins.CapLogin == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.RegistryAuthenticator](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.DistributionInspector:
+		if caps&plugins.CapDistribution == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.DistributionInspector](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Saver:
+		if caps&plugins.CapSave == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Saver](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Loader:
+		if caps&plugins.CapLoad == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Loader](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.Pusher:
+		if caps&plugins.CapPush == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.Pusher](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.EventWatcher:
+		if caps&plugins.CapEvents == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.EventWatcher](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.DiskUsager:
+		if caps&plugins.CapDiskUsage == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.DiskUsager](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	}
+	return false
 }
 
 type serviceWithNone struct {

@@ -1,16 +1,30 @@
-// Command gencaps writes the code that gives a value exactly a set of the optional
-// capabilities of imagesvc (Remover, Tagger, ...): one type per combination, which a type
-// assertion then tells apart. Go cannot add methods to a value at run time, and with n
-// capabilities there are 2^n combinations, so they are generated rather than written.
+// Command gencaps writes the code that gives a value a set of the optional capabilities
+// of imagesvc (Remover, Tagger, ..., EventWatcher, DiskUsager), and the table of their
+// names in the plugin protocol.
 //
-// Adding a capability is one line in [capabilities] (and the calls that serve it).
+// There are two kinds of capabilities:
+//
+//   - The first nine ([capabilities]: Remove to Push) are frozen. Each combination of them
+//     has its own generated type, whose method set has exactly those interfaces, so that a
+//     type assertion (svc.(imagesvc.Remover)) tells them apart. Go cannot add methods to
+//     a value at run time, and with n capabilities there are 2^n combinations: 512 types
+//     for nine, which is as many as the compiler can bear. Users type-assert them, so they
+//     stay.
+//   - Every capability after the ninth ([lookupCapabilities]: Events, DiskUsage, ...) is
+//     found with imagesvc.As only: it gets its constant, its name in the protocol, its
+//     place in AllCapabilities and CapabilitiesOf, and the As methods of the generated
+//     values hand it out, but no type has it in its method set. Adding one is one line in
+//     lookupCapabilities (and the calls that serve it); it costs no type.
+//
+// imagesvc.As serves both kinds (the values also hand out the first nine through As), so
+// hosts should look every capability up with As.
 //
 //	go run ./internal/gencaps -kind plugins -o capabilities_gen.go     (package plugins)
 //	go run ../internal/gencaps -kind plugintest -o without_gen.go      (package plugintest)
 //
 // For package plugins it writes the Capability constants, their names in the protocol,
-// CapabilitiesOf and withCapabilities (the value Open returns); for package plugintest,
-// restrict (the value Without returns).
+// CapabilitiesOf, withCapabilities (the value Open returns) and provideCapability (its As);
+// for package plugintest, restrict (the value Without returns) and provideCapability.
 package main
 
 import (
@@ -30,9 +44,9 @@ type capability struct {
 	Wire  string // the name in InitResponse.capabilities (backend.proto)
 }
 
-// capabilities are the optional interfaces that cross the plugin boundary, in the order of
-// their bits. Append only: the bits are not on the wire, but the order of the constants is
-// part of the API.
+// capabilities are the frozen optional interfaces that cross the plugin boundary, in the
+// order of their bits, each combination of which has its own type. Do not add to it: a new
+// capability goes to lookupCapabilities.
 var capabilities = []capability{
 	{"Remove", "Remover", "remove"},
 	{"Tag", "Tagger", "tag"},
@@ -43,6 +57,15 @@ var capabilities = []capability{
 	{"Save", "Saver", "save"},
 	{"Load", "Loader", "load"},
 	{"Push", "Pusher", "push"},
+}
+
+// lookupCapabilities are the optional interfaces that cross the plugin boundary after the
+// frozen nine, in the order of their bits (after those of capabilities): found with
+// imagesvc.As only, without combination types. Append only: the bits are not on the
+// wire, but the order of the constants is part of the API.
+var lookupCapabilities = []capability{
+	{"Events", "EventWatcher", "events"},
+	{"DiskUsage", "DiskUsager", "disk_usage"},
 }
 
 // kind is what one output holds.
@@ -107,7 +130,9 @@ func main() {
 		combos = append(combos, c)
 	}
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, map[string]any{"K": k, "Caps": capabilities, "Combos": combos}); err != nil {
+	all := append(append([]capability(nil), capabilities...), lookupCapabilities...)
+	data := map[string]any{"K": k, "Caps": capabilities, "Lookup": lookupCapabilities, "All": all, "Combos": combos}
+	if err := tmpl.Execute(&buf, data); err != nil {
 		fmt.Fprintln(os.Stderr, "gencaps:", err)
 		os.Exit(1)
 	}
@@ -133,42 +158,82 @@ import (
 )
 {{if .K.Consts}}
 // The capabilities: the optional interfaces of imagesvc that cross the plugin boundary.
+// The first nine ([CapRemove] to [CapPush]) are in the method set of the [Client] whose
+// plugin announced them; those after the ninth are found with imagesvc.As only.
 const (
-{{- range $i, $c := .Caps}}
+{{- range $i, $c := .All}}
 	// Cap{{$c.Name}} is [imagesvc.{{$c.Iface}}], "{{$c.Wire}}" in the protocol.
 	Cap{{$c.Name}}{{if eq $i 0}} Capabilities = 1 << iota{{end}}
 {{- end}}
 
 	// AllCapabilities are the capabilities this package knows.
-	AllCapabilities = {{range $i, $c := .Caps}}{{if $i}} | {{end}}Cap{{$c.Name}}{{end}}
+	AllCapabilities = {{range $i, $c := .All}}{{if $i}} | {{end}}Cap{{$c.Name}}{{end}}
 )
+
+// combinedCapabilities are the frozen capabilities, each combination of which has its own
+// type; the others are found with imagesvc.As only.
+const combinedCapabilities = {{range $i, $c := .Caps}}{{if $i}} | {{end}}Cap{{$c.Name}}{{end}}
 
 // capabilityNames are the names of the capabilities in the protocol
 // (InitResponse.capabilities), in the order of their bits.
-var capabilityNames = [...]string{ {{- range $i, $c := .Caps}}{{if $i}}, {{end}}"{{$c.Wire}}"{{end -}} }
+var capabilityNames = [...]string{ {{- range $i, $c := .All}}{{if $i}}, {{end}}"{{$c.Wire}}"{{end -}} }
 
 // CapabilitiesOf returns the capabilities svc implements: those of its optional
-// interfaces a type assertion finds.
+// interfaces imagesvc.As finds (in its method set, or handed out by its As method).
 func CapabilitiesOf(svc any) Capabilities {
 	var c Capabilities
-{{- range .Caps}}
-	if _, ok := svc.(imagesvc.{{.Iface}}); ok {
+{{- range .All}}
+	if _, ok := imagesvc.As[imagesvc.{{.Iface}}](svc); ok {
 		c |= Cap{{.Name}}
 	}
 {{- end}}
 	return c
 }
+{{else}}
+// combinedCapabilities are the frozen capabilities, each combination of which has its own
+// type; the others are found with imagesvc.As only.
+const combinedCapabilities = {{range $i, $c := .Caps}}{{if $i}} | {{end}}{{$.K.CapPkg}}Cap{{$c.Name}}{{end}}
 {{end}}
-// {{.K.Func}} returns base with exactly the capabilities caps (of {{.K.CapPkg}}AllCapabilities),
-// served by impl, which must implement each of them.
+// {{.K.Func}} returns base with exactly the frozen capabilities of caps in its method set,
+// served by impl, which must have each of them (imagesvc.As); the others of caps are left to
+// base's As.
 func {{.K.Func}}(base {{.K.Base}}, caps {{.K.CapPkg}}Capabilities, impl any) {{.K.Result}} {
-	switch caps & {{.K.CapPkg}}AllCapabilities {
+	switch caps & combinedCapabilities {
 {{- range .Combos}}
 	case {{.Mask}}:
-		return {{.Type}}{ {{- "" -}} base{{range .Caps}}, impl.(imagesvc.{{.Iface}}){{end -}} }
+		return {{.Type}}{ {{- "" -}} base{{range .Caps}}, capability[imagesvc.{{.Iface}}](impl){{end -}} }
 {{- end}}
 	}
 	panic("unreachable")
+}
+
+// capability returns impl's implementation of the capability T (imagesvc.As).
+func capability[T any](impl any) T {
+	t, ok := imagesvc.As[T](impl)
+	if !ok {
+		panic("gencaps: the service lacks a capability it was given")
+	}
+	return t
+}
+
+// provideCapability is the As method of the values that have the capabilities caps
+// (imagesvc.CapabilityProvider): it sets *target to impl's implementation of the
+// capability target points to, when caps holds it, and reports whether it did.
+func provideCapability(target any, caps {{.K.CapPkg}}Capabilities, impl any) bool {
+	switch t := target.(type) {
+{{- range .All}}
+	case *imagesvc.{{.Iface}}:
+		if caps&{{$.K.CapPkg}}Cap{{.Name}} == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.{{.Iface}}](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+{{- end}}
+	}
+	return false
 }
 {{range .Combos}}
 type {{.Type}} struct {

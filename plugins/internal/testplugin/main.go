@@ -12,7 +12,8 @@
 //
 // The MemService is a plugins.ListVersioner, unless -no-list-version hides it (with its
 // capabilities). It has every capability (Remove, Tag, Prune, History, Login,
-// Distribution, Save, Load, Push), which it serves with the host's containers (plugins.HostUsage), unless
+// Distribution, Save, Load, Push, Events, DiskUsage; its events are those of
+// plugintest.MemService), which it serves with the host's containers (plugins.HostUsage), unless
 // -hide hides some: -hide remove,tag serves a partial backend, -hide all one that
 // announces none, as a plugin built before capabilities existed. With -hide-after FILE it has every capability the
 // first time and none at every later start (a relaunch that announces fewer).
@@ -48,7 +49,7 @@ func main() {
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
 	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
 	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full) and its capabilities")
-	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution,save,load,push, or all")
+	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution,save,load,push,events,disk_usage, or all")
 	hideAfter := flag.String("hide-after", "", "hide no capability if this file does not exist (and create it), else hide them all")
 	flag.Parse()
 	hide, err := plugins.ParseCapabilities(*hideFlag)
