@@ -7,6 +7,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/importer"
 )
 
@@ -70,5 +71,10 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err != nil {
 		return "", err
 	}
+	labels := s.eventLabels(ctx, res.Manifest)
+	if req.Ref != nil {
+		s.publish(eventlog.Tag(id, req.Ref, labels))
+	}
+	s.publish(eventlog.Import(id, labels))
 	return id, nil
 }

@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 )
 
@@ -63,11 +64,31 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 		if err != nil && errdefs.IsAborted(err) && !st.changed && attempt < removeRetries {
 			continue
 		}
+		s.publish(removeEvents(st.untagged, out, err == nil && len(opts.Platforms) == 0)...)
 		if err != nil {
 			return nil, ctxErr(ctx, err)
 		}
 		return out, nil
 	}
+}
+
+// removeEvents returns the events of a Remove: an untag for each named record it deleted,
+// in order (also when it failed part-way: those records are gone), then, when it
+// succeeded, a delete for each digest of the response (the image, then its pruned
+// parents). A platform delete has no events (spec §2.4).
+func removeEvents(untagged []model.Record, resp []imagesvc.DeleteResponse, deletes bool) []imagesvc.Event {
+	var evs []imagesvc.Event
+	for _, r := range untagged {
+		evs = append(evs, eventlog.Untag(r.Target, r.Familiar()))
+	}
+	if deletes {
+		for _, d := range resp {
+			if d.Deleted != "" {
+				evs = append(evs, eventlog.Delete(d.Deleted, nil))
+			}
+		}
+	}
+	return evs
 }
 
 // Tag names the image source resolves to target (see [imagesvc.Tagger]), as Docker's
@@ -97,8 +118,11 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 		return imagesvc.PlatformNotFound(model.DisplayName(source, img.names, img.target), ocispec.Platform{})
 	}
 	first := img.records[0]
-	_, err = s.createOrReplace(ctx, images.Image{Name: target.String(), Target: first.Target, Labels: first.Labels})
-	return err
+	if _, err = s.createOrReplace(ctx, images.Image{Name: target.String(), Target: first.Target, Labels: first.Labels}); err != nil {
+		return err
+	}
+	s.publish(eventlog.Tag(first.Target.Digest, target, s.eventLabels(ctx, first.Target)))
+	return nil
 }
 
 // createOrReplace creates the record rec (Docker's createOrReplaceImage). When the name
@@ -207,14 +231,23 @@ func (s *Store) pruneRecord(ctx context.Context, rec images.Image, report *image
 	if err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("pruning %s: %w", rec.Name, err)
 	}
-	report.ImagesDeleted = append(report.ImagesDeleted, imagesvc.DeleteResponse{Untagged: toRecord(rec).Familiar()})
+	s.unrecorded(rec.Name)
+	name := toRecord(rec).Familiar()
+	report.ImagesDeleted = append(report.ImagesDeleted, imagesvc.DeleteResponse{Untagged: name})
+	evs := []imagesvc.Event{eventlog.Untag(rec.Target.Digest, name)}
 	goneBlobs, goneChains := s.gone(ctx, blobs, chains)
+	freed := false
 	for _, b := range goneBlobs {
 		report.SpaceReclaimed += uint64(max(b.Size, 0))
 		if images.IsManifestType(b.MediaType) || images.IsIndexType(b.MediaType) {
 			report.ImagesDeleted = append(report.ImagesDeleted, imagesvc.DeleteResponse{Deleted: b.Digest})
+			freed = true
 		}
 	}
+	if freed {
+		evs = append(evs, eventlog.PruneDelete(rec.Target.Digest, name))
+	}
+	s.publish(evs...)
 	for _, ch := range goneChains {
 		report.SpaceReclaimed += uint64(max(chains[ch], 0))
 	}

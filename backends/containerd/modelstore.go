@@ -29,8 +29,9 @@ import (
 // daemon, so that the operation sees its own changes at once; the list cache learns of
 // them from containerd's events like of any other change.
 type recordStore struct {
-	s       *Store
-	changed bool // some record or content was changed
+	s        *Store
+	changed  bool           // some record or content was changed
+	untagged []model.Record // the named records deleted, in order (their untag events)
 }
 
 var _ model.Store = (*recordStore)(nil)
@@ -146,6 +147,10 @@ func (st *recordStore) DeleteRecord(ctx context.Context, r model.Record, last bo
 	err := st.s.client.ImageService().Delete(ctx, r.Name, opts...)
 	if err != nil && !errdefs.IsNotFound(err) {
 		return ctxErr(ctx, fmt.Errorf("deleting image %s: %w", r.Name, err))
+	}
+	st.s.unrecorded(r.Name)
+	if !r.Dangling() {
+		st.untagged = append(st.untagged, r)
 	}
 	if last {
 		st.s.cache.forget(r.Target)

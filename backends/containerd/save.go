@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	xfer "github.com/imageapi/imageapi/internal/transfer"
 )
 
@@ -47,7 +48,15 @@ func (s *Store) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer)
 	if err != nil {
 		return ctxErr(ctx, err)
 	}
-	return ctxErr(ctx, plan.Write(ctx, cs, w))
+	if err := plan.Write(ctx, cs, w); err != nil {
+		return ctxErr(ctx, err)
+	}
+	// One save event per exported name; labels only when the exported digest is an
+	// image's target (not for the platform manifest of a single-platform save).
+	for _, d := range plan.Exported {
+		s.publish(eventlog.Save(d.Digest, s.targetLabels(ctx, d.Digest)))
+	}
+	return nil
 }
 
 // operationLease creates a containerd lease for one save or load and returns ctx with it.

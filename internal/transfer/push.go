@@ -53,6 +53,10 @@ type PushConfig struct {
 	Concurrency int
 	// Logger receives debug records; nil discards them. Credentials are never logged.
 	Logger *slog.Logger
+	// Pushed, when set, is called after each reference was pushed successfully (one per
+	// tag of a bare repository), before Push goes on: where the backend publishes
+	// Docker's push event.
+	Pushed func(ctx context.Context, ref reference.Named)
 }
 
 // Push implements [imagesvc.Pusher] over a backend's content store and records, with
@@ -215,6 +219,9 @@ func pushRef(ctx context.Context, cfg PushConfig, req imagesvc.PushRequest, ref 
 	finish()
 	if t, ok := ref.(reference.Tagged); ok {
 		report(imagesvc.PushDigest(t.Tag(), target))
+	}
+	if cfg.Pushed != nil {
+		cfg.Pushed(ctx, ref)
 	}
 	return nil
 }
