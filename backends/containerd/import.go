@@ -71,10 +71,6 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err != nil {
 		return "", err
 	}
-	labels := s.eventLabels(ctx, res.Manifest)
-	if req.Ref != nil {
-		s.publish(eventlog.Tag(id, req.Ref, labels))
-	}
-	s.publish(eventlog.Import(id, labels))
+	s.publish(eventlog.ImportEvents(ctx, id, req.Ref, s.targetLabels)...)
 	return id, nil
 }

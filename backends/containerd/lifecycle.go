@@ -60,35 +60,16 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 	}
 	for attempt := 0; ; attempt++ {
 		st := &recordStore{s: s}
-		out, err := model.Remove(ctx, st, ctrs, ref, opts)
+		out, evs, err := eventlog.Remove(ctx, st, ctrs, ref, opts)
 		if err != nil && errdefs.IsAborted(err) && !st.changed && attempt < removeRetries {
 			continue
 		}
-		s.publish(removeEvents(st.untagged, out, err == nil && len(opts.Platforms) == 0)...)
+		s.publish(evs...)
 		if err != nil {
 			return nil, ctxErr(ctx, err)
 		}
 		return out, nil
 	}
-}
-
-// removeEvents returns the events of a Remove: an untag for each named record it deleted,
-// in order (also when it failed part-way: those records are gone), then, when it
-// succeeded, a delete for each digest of the response (the image, then its pruned
-// parents). A platform delete has no events (spec §2.4).
-func removeEvents(untagged []model.Record, resp []imagesvc.DeleteResponse, deletes bool) []imagesvc.Event {
-	var evs []imagesvc.Event
-	for _, r := range untagged {
-		evs = append(evs, eventlog.Untag(r.Target, r.Familiar()))
-	}
-	if deletes {
-		for _, d := range resp {
-			if d.Deleted != "" {
-				evs = append(evs, eventlog.Delete(d.Deleted, nil))
-			}
-		}
-	}
-	return evs
 }
 
 // Tag names the image source resolves to target (see [imagesvc.Tagger]), as Docker's
@@ -232,9 +213,7 @@ func (s *Store) pruneRecord(ctx context.Context, rec images.Image, report *image
 		return fmt.Errorf("pruning %s: %w", rec.Name, err)
 	}
 	s.unrecorded(rec.Name)
-	name := toRecord(rec).Familiar()
-	report.ImagesDeleted = append(report.ImagesDeleted, imagesvc.DeleteResponse{Untagged: name})
-	evs := []imagesvc.Event{eventlog.Untag(rec.Target.Digest, name)}
+	report.ImagesDeleted = append(report.ImagesDeleted, imagesvc.DeleteResponse{Untagged: toRecord(rec).Familiar()})
 	goneBlobs, goneChains := s.gone(ctx, blobs, chains)
 	freed := false
 	for _, b := range goneBlobs {
@@ -244,10 +223,7 @@ func (s *Store) pruneRecord(ctx context.Context, rec images.Image, report *image
 			freed = true
 		}
 	}
-	if freed {
-		evs = append(evs, eventlog.PruneDelete(rec.Target.Digest, name))
-	}
-	s.publish(evs...)
+	s.publish(eventlog.Pruned(toRecord(rec), freed)...)
 	for _, ch := range goneChains {
 		report.SpaceReclaimed += uint64(max(chains[ch], 0))
 	}

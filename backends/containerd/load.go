@@ -11,7 +11,6 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/importer"
 	xfer "github.com/imageapi/imageapi/internal/transfer"
 )
@@ -105,16 +104,7 @@ func (s *Store) recordLoaded(ctx context.Context, recs []xfer.LoadRecord) error 
 	for d := range dropped {
 		s.cache.drop(d)
 	}
-	// One load event per record, also when it did not change (Docker's LoadImage).
-	labels := map[digest.Digest]map[string]string{}
-	for _, r := range recs {
-		l, ok := labels[r.Target.Digest]
-		if !ok {
-			l = s.eventLabels(wctx, r.Target)
-			labels[r.Target.Digest] = l
-		}
-		s.publish(eventlog.Load(r.Target.Digest, l))
-	}
+	s.publish(xfer.LoadEvents(wctx, recs, s.targetLabels)...)
 	return nil
 }
 

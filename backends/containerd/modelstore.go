@@ -29,9 +29,8 @@ import (
 // daemon, so that the operation sees its own changes at once; the list cache learns of
 // them from containerd's events like of any other change.
 type recordStore struct {
-	s        *Store
-	changed  bool           // some record or content was changed
-	untagged []model.Record // the named records deleted, in order (their untag events)
+	s       *Store
+	changed bool // some record or content was changed
 }
 
 var _ model.Store = (*recordStore)(nil)
@@ -149,9 +148,6 @@ func (st *recordStore) DeleteRecord(ctx context.Context, r model.Record, last bo
 		return ctxErr(ctx, fmt.Errorf("deleting image %s: %w", r.Name, err))
 	}
 	st.s.unrecorded(r.Name)
-	if !r.Dangling() {
-		st.untagged = append(st.untagged, r)
-	}
 	if last {
 		st.s.cache.forget(r.Target)
 	}

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/distribution/reference"
-
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/transfer"
 )
@@ -46,12 +43,7 @@ func (s *Store) Push(ctx context.Context, req imagesvc.PushRequest, progress ima
 		Registry: s.puller,
 		Platform: s.platform,
 		Logger:   s.log,
-		Pushed: func(ctx context.Context, ref reference.Named) {
-			var labels map[string]string
-			if rec, err := s.client.ImageService().Get(ctx, ref.String()); err == nil {
-				labels = s.eventLabels(ctx, rec.Target)
-			}
-			s.publish(eventlog.Push(ref, labels))
-		},
+		Events:   s.watch.log,
+		Labels:   s.targetLabels,
 	}, req, progress)
 }

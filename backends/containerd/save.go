@@ -10,7 +10,6 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
-	"github.com/imageapi/imageapi/internal/eventlog"
 	xfer "github.com/imageapi/imageapi/internal/transfer"
 )
 
@@ -53,9 +52,7 @@ func (s *Store) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer)
 	}
 	// One save event per exported name; labels only when the exported digest is an
 	// image's target (not for the platform manifest of a single-platform save).
-	for _, d := range plan.Exported {
-		s.publish(eventlog.Save(d.Digest, s.targetLabels(ctx, d.Digest)))
-	}
+	s.publish(plan.Events(ctx, s.targetLabels)...)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/importer"
 )
 
@@ -63,5 +64,10 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 		}
 		return "", err
 	}
+	var named reference.Named
+	if req.Ref != nil {
+		named = req.Ref
+	}
+	s.events.Publish(eventlog.ImportEvents(ctx, res.Manifest.Digest, named, s.eventLabels)...)
 	return res.Manifest.Digest, nil
 }

@@ -38,7 +38,8 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 	defer func() { s.endOperation(ctx, l, err) }()
 	cs := s.leased(l)
 	opts := transfer.LoadOptions{MaxSize: s.opts.MaxImportSize, Host: s.platform}
-	return transfer.Load(ctx, cs, req, opts, func(ctx context.Context, recs []transfer.LoadRecord) error {
+	var recorded []transfer.LoadRecord
+	out, err := transfer.Load(ctx, cs, req, opts, func(ctx context.Context, recs []transfer.LoadRecord) error {
 		var (
 			items []entryToWrite
 			at    = map[digest.Digest]int{}
@@ -64,6 +65,12 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 			}
 			return err
 		}
+		recorded = recs
 		return nil
 	})
+	if recorded != nil {
+		// Recorded: the events, even if the load then failed (the images stay).
+		s.events.Publish(transfer.LoadEvents(ctx, recorded, s.eventLabels)...)
+	}
+	return out, err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 )
 
@@ -101,6 +102,7 @@ func (s *Store) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesv
 		pending = nil
 		report.ImagesDeleted = append(report.ImagesDeleted, b.items...)
 		report.SpaceReclaimed += b.reclaimed
+		s.events.Publish(b.events...)
 	}
 	for start := 0; start < len(cands); start += pruneBatch {
 		if err := ctx.Err(); err != nil {
@@ -241,6 +243,7 @@ type prunedTx struct {
 type prunedBatch struct {
 	items     []imagesvc.DeleteResponse
 	reclaimed uint64
+	events    []imagesvc.Event
 }
 
 // pruneTx deletes the records batch in one transaction: a name, or a dangling image. An
@@ -381,15 +384,17 @@ func (s *Store) freeBatch(ctx context.Context, batch []model.Record, p *prunedTx
 			continue
 		}
 		out.items = append(out.items, imagesvc.DeleteResponse{Untagged: r.Familiar()})
-		if p.lastOf[rowid] != i {
-			continue
-		}
-		for _, d := range trees[rowid] {
-			if at, ok := reportAt[d]; ok && at == i {
-				out.items = append(out.items, imagesvc.DeleteResponse{Deleted: d})
-				delete(reportAt, d)
+		freedHere := false
+		if p.lastOf[rowid] == i {
+			for _, d := range trees[rowid] {
+				if at, ok := reportAt[d]; ok && at == i {
+					out.items = append(out.items, imagesvc.DeleteResponse{Deleted: d})
+					delete(reportAt, d)
+					freedHere = true
+				}
 			}
 		}
+		out.events = append(out.events, eventlog.Pruned(r, freedHere)...)
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/pull"
 )
 
@@ -82,6 +83,7 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 			return err
 		}
 		name := reference.FamiliarString(t.Name)
+		s.events.Publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target.Digest)))
 		progress.Report(imagesvc.PullStatus(name, updated[0][0]))
 		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated[0][0]})
 		return nil

@@ -38,5 +38,7 @@ func (s *Store) Push(ctx context.Context, req imagesvc.PushRequest, progress ima
 		Registry: s.puller,
 		Platform: s.platform,
 		Logger:   s.log,
+		Events:   s.events,
+		Labels:   s.eventLabels,
 	}, req, progress)
 }

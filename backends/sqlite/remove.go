@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 )
 
@@ -64,13 +65,14 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 
 	st := newTxStore(s)
 	var (
-		resp  []imagesvc.DeleteResponse
-		opErr error
+		resp   []imagesvc.DeleteResponse
+		events []imagesvc.Event
+		opErr  error
 	)
 	defer s.beginWrite()()
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		st.tx = tx
-		resp, opErr = model.Remove(ctx, st, ctrs, ref, opts)
+		resp, events, opErr = eventlog.Remove(ctx, st, ctrs, ref, opts)
 		if st.err != nil {
 			// A catalog failure: nothing of the operation stays.
 			if opErr == nil {
@@ -84,6 +86,8 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 		return nil, err
 	}
 	s.afterWrite(ctx, st)
+	// The untags of a remove that failed part-way stay, and so do their events.
+	s.events.Publish(events...)
 	if opErr != nil {
 		return nil, opErr
 	}

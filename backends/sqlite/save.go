@@ -35,5 +35,9 @@ func (s *Store) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer)
 	if err != nil {
 		return err
 	}
-	return plan.Write(ctx, cs, w)
+	if err := plan.Write(ctx, cs, w); err != nil {
+		return err
+	}
+	s.events.Publish(plan.Events(ctx, s.eventLabels)...)
+	return nil
 }

@@ -23,6 +23,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/flight"
 	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
@@ -139,6 +140,8 @@ type Store struct {
 
 	sweepMu sync.Mutex      // one sweep (garbage collection of everything) at a time
 	prunes  model.PruneGate // one prune at a time
+
+	events *eventlog.Log // this store's image events (WatchEvents)
 }
 
 var _ imagesvc.Service = (*Store)(nil)
@@ -157,7 +160,8 @@ func Open(root string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite store: %w", err)
 	}
-	s := &Store{root: root, opts: opts, log: opts.Logger, now: opts.Now, platform: opts.Platform, epoch: rand.Text()}
+	s := &Store{root: root, opts: opts, log: opts.Logger, now: opts.Now, platform: opts.Platform, epoch: rand.Text(),
+		events: eventlog.New(eventlog.Options{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

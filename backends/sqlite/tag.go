@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 )
 
@@ -89,6 +90,10 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	})
 	if changed && err == nil {
 		s.gen.Add(1)
+	}
+	if err == nil {
+		// Also when nothing changed, as Docker does.
+		s.events.Publish(eventlog.Tag(e.id, named, s.eventLabels(ctx, e.id)))
 	}
 	return err
 }

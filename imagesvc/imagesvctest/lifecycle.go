@@ -22,7 +22,7 @@ import (
 // capability returns svc as the optional interface T, or skips the test.
 func capability[T any](t *testing.T, svc imagesvc.Service, name string) T {
 	t.Helper()
-	c, ok := svc.(T)
+	c, ok := imagesvc.As[T](svc)
 	if !ok {
 		t.Skipf("%T does not implement imagesvc.%s", svc, name)
 	}

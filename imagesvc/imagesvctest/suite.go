@@ -111,6 +111,8 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"PushMount", s.testPushMount},
 		{"PushPlatform", s.testPushPlatform},
 		{"PushErrors", s.testPushErrors},
+		{"Events", s.testEvents},
+		{"EventsSlowWatcher", s.testEventsSlowWatcher},
 	} {
 		t.Run(tc.name, tc.run)
 	}

@@ -21,6 +21,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/importer"
 	"github.com/imageapi/imageapi/internal/model"
 )
@@ -598,4 +599,19 @@ func randomHex() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "load-" + hex.EncodeToString(b[:])
+}
+
+// LoadEvents returns the events of a load that recorded recs (spec §9.4): one load event
+// per record created or updated, also when nothing changed, with the ID and "name" the
+// target digest and the image's labels.
+func LoadEvents(ctx context.Context, recs []LoadRecord, labels eventlog.Labels) []imagesvc.Event {
+	out := make([]imagesvc.Event, 0, len(recs))
+	for _, r := range recs {
+		var l map[string]string
+		if labels != nil {
+			l = labels(ctx, r.Target.Digest)
+		}
+		out = append(out, eventlog.Load(r.Target.Digest, l))
+	}
+	return out
 }

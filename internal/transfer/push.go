@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/pull"
 )
@@ -53,10 +54,12 @@ type PushConfig struct {
 	Concurrency int
 	// Logger receives debug records; nil discards them. Credentials are never logged.
 	Logger *slog.Logger
-	// Pushed, when set, is called after each reference was pushed successfully (one per
-	// tag of a bare repository), before Push goes on: where the backend publishes
-	// Docker's push event.
-	Pushed func(ctx context.Context, ref reference.Named)
+	// Events, when set, receives the push event of each reference pushed, once it is
+	// pushed (spec §9.4: ID the familiar reference, "name" its repository, the image's
+	// labels from Labels).
+	Events eventlog.Publisher
+	// Labels returns the config labels of an image for its events; nil gives none.
+	Labels eventlog.Labels
 }
 
 // Push implements [imagesvc.Pusher] over a backend's content store and records, with
@@ -220,8 +223,12 @@ func pushRef(ctx context.Context, cfg PushConfig, req imagesvc.PushRequest, ref 
 	if t, ok := ref.(reference.Tagged); ok {
 		report(imagesvc.PushDigest(t.Tag(), target))
 	}
-	if cfg.Pushed != nil {
-		cfg.Pushed(ctx, ref)
+	if cfg.Events != nil {
+		var labels map[string]string
+		if cfg.Labels != nil {
+			labels = cfg.Labels(ctx, rec.Target)
+		}
+		cfg.Events.Publish(eventlog.Push(ref, labels))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 )
 
@@ -248,3 +249,19 @@ func (r referrers) Referrers(ctx context.Context, desc ocispec.Descriptor) ([]oc
 
 // Ensure the platform matcher satisfies the exporter's interface.
 var _ platforms.MatchComparer = anyWithPreference{}
+
+// Events returns the events of the save, once written (spec §9.4): one save event per
+// exported name, with the ID and "name" the exported descriptor's digest, and the labels
+// of the image whose target that digest is (none for a platform manifest exported alone:
+// labels returns nil for a digest that is no image's target).
+func (p *SavePlan) Events(ctx context.Context, labels eventlog.Labels) []imagesvc.Event {
+	out := make([]imagesvc.Event, 0, len(p.Exported))
+	for _, d := range p.Exported {
+		var l map[string]string
+		if labels != nil {
+			l = labels(ctx, d.Digest)
+		}
+		out = append(out, eventlog.Save(d.Digest, l))
+	}
+	return out
+}
