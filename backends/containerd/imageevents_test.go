@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/containerdtest"
 	"github.com/imageapi/imageapi/internal/testimages"
 	"github.com/imageapi/imageapi/internal/testregistry"
 )
@@ -135,5 +137,64 @@ func TestImageEvents(t *testing.T) {
 				"delete " + i + " imp:v1",
 			}, got, "in name order; the delete where the content went")
 		})
+	}
+}
+
+// TestImageEventsAfterRestart restarts containerd under a Store and changes the records
+// at once, before or just after the Store has subscribed again: the changes are reported
+// either way (from the records listed once the stream is back, or from the new stream),
+// and the records that did not change are not reported again. TestImageEventsResync
+// checks the comparison of the full list on its own.
+func TestImageEventsAfterRestart(t *testing.T) {
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			d := containerdtest.Start(t, containerdtest.Options{Version: v})
+			s, _ := open(t, v, Options{Address: d.Address(), Snapshotter: d.Snapshotter()})
+			ctx := context.Background()
+			id := importImage(t, s, "restart:1", "restart").String()
+			importImage(t, s, "stays:1", "stays")
+			require.True(t, s.events.waitLive(ctx, 5*time.Second))
+			_, _, n := eventsSince(t, s, 0)
+			require.Equal(t, 4, n)
+
+			require.NoError(t, d.Restart())
+			d.Ctr(t, s.Namespace(), "images", "tag", "docker.io/library/restart:1", "docker.io/library/restart:2")
+			d.Ctr(t, s.Namespace(), "images", "rm", "docker.io/library/restart:1")
+			require.Eventually(t, func() bool { return s.events.subscriptions.Load() == 2 }, 15*time.Second, 10*time.Millisecond,
+				"the Store subscribes again")
+			require.True(t, s.events.waitLive(ctx, 5*time.Second))
+			got, _, _ := eventsSince(t, s, n)
+			assert.ElementsMatch(t, []string{"tag " + id + " restart:2", "untag " + id + " restart:1"}, got)
+		})
+	}
+}
+
+// TestImageEventsResync checks the comparison of a full list with what the Store knows:
+// a record the Store missed the creation of is reported as a tag, one it missed the
+// deletion of as an untag and, with no record of its image left, a delete; dangling
+// records give no tag or untag.
+func TestImageEventsResync(t *testing.T) {
+	s, _ := open(t, containerdtest.Version2, Options{Platform: amd64})
+	a := importImage(t, s, "a:1", "a")
+	b := importImage(t, s, "b:1", "b")
+	_, _, n := eventsSince(t, s, 0)
+
+	// As if the Store had not seen a:1 created, nor gone.example/c:1 (target b) and
+	// the dangling record of a third image deleted.
+	gone := digest.FromString("gone")
+	s.watch.mu.Lock()
+	delete(s.watch.known, "docker.io/library/a:1")
+	s.watch.known["gone.example/c:1"] = b
+	s.watch.known[danglingName(gone)] = gone
+	s.watch.mu.Unlock()
+	s.watch.resync()
+	got, evs, _ := eventsSince(t, s, n)
+	assert.Equal(t, []string{
+		"tag " + a.String() + " a:1",
+		"untag " + b.String() + " gone.example/c:1",
+		"delete " + gone.String() + " " + gone.String(),
+	}, got, "b keeps b:1: no delete")
+	if len(evs) == 3 {
+		assert.Equal(t, map[string]string{"name": gone.String()}, evs[2].Attributes)
 	}
 }
