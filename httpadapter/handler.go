@@ -101,6 +101,7 @@ func newRoutes(cfg *config) []route {
 		{method: http.MethodDelete, pattern: "/images/{name}", serve: (*handler).remove},
 		{method: http.MethodPost, pattern: "/auth", serve: (*handler).login},
 		{method: http.MethodGet, pattern: "/distribution/{name}/json", minVersion: "1.30", muxPath: "/distribution/{name:.*}/json", serve: (*handler).distribution},
+		{method: http.MethodGet, pattern: "/events", serve: (*handler).events},
 		{method: http.MethodGet, pattern: "/info", serve: func(h *handler, w *responseWriter, r *http.Request, c call) error {
 			return h.info(w, r, c.version)
 		}},

@@ -451,8 +451,21 @@ func (p *validatingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep, ok := classify(r.Method, r.URL.Path)
 	what := fmt.Sprintf("%s %s (via proxy)", r.Method, r.URL.RequestURI())
 	if !ok {
-		_, _ = io.Copy(w, resp.Body)
-		return
+		// Passed on as it comes (GET /events streams): flushed after every read.
+		fl, _ := w.(http.Flusher)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := resp.Body.Read(buf)
+			if n > 0 {
+				_, _ = w.Write(buf[:n])
+				if fl != nil {
+					fl.Flush()
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
 	}
 	p.val.checkHeaders(ep, resp.StatusCode, resp.Header, what)
 	fl, _ := w.(http.Flusher)

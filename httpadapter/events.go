@@ -1,0 +1,363 @@
+package httpadapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+
+	"github.com/imageapi/imageapi/filters"
+	"github.com/imageapi/imageapi/imagesvc"
+)
+
+// The media types of the events stream (Docker's api/types MediaTypeJSONLines, ...), in
+// the order that breaks ties of the Accept negotiation.
+const (
+	mediaTypeJSONLines    = "application/jsonl"
+	mediaTypeNDJSON       = "application/x-ndjson"
+	mediaTypeJSONSequence = "application/json-seq"
+)
+
+var eventMediaTypes = []string{mediaTypeJSONLines, mediaTypeNDJSON, mediaTypeJSONSequence}
+
+// events serves GET /events, the image part (spec docker-image-lifecycle.md §9): since
+// and until (Unix timestamps), the filters, status 200 flushed at once, then each event
+// the service's EventWatcher reports that passes the filters, one JSON document per
+// event, flushed on its own. A past until ends the stream after the replay.
+//
+// When the service drops the watcher because the client fell too far behind (or the
+// watch fails otherwise), one last record in the shape of an in-stream error of Docker's
+// JSON streams ({"error":...,"errorDetail":{"message":...}}) is written and the stream
+// ends: docker-py hands it to its caller as a dict with "error"; the Go SDK decodes it as
+// an empty event and then sees the end of the stream (io.EOF). The client resumes with
+// since set to the time of the last event it received.
+func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
+	watcher, ok := imagesvc.As[imagesvc.EventWatcher](h.svc)
+	if !ok {
+		return notImplemented("events")
+	}
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	since, err := parseUnixTimestamp(q.Get("since"))
+	if err != nil {
+		return errInvalid("invalid value for 'since': " + err.Error())
+	}
+	until, err := parseUnixTimestamp(q.Get("until"))
+	if err != nil {
+		return errInvalid("invalid value for 'until': " + err.Error())
+	}
+	if !until.IsZero() && until.Before(since) {
+		return errInvalid(fmt.Sprintf("`since` time (%s) cannot be after `until` time (%s)", q.Get("since"), q.Get("until")))
+	}
+	args, err := filters.FromJSON(q.Get("filters"))
+	if err != nil {
+		return err
+	}
+
+	legacy := versionLess(c.version, "1.52")
+	contentType := mediaTypeJSONLines
+	if legacy {
+		contentType = "application/json"
+	}
+	if ct := matchAcceptStrict(r.Header.Values("Accept"), eventMediaTypes); ct != "" {
+		contentType = ct
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	w.Flush()
+
+	out := &eventWriter{w: w, seq: contentType == mediaTypeJSONSequence}
+	out.enc = json.NewEncoder(&out.buf) // escapes HTML, as Docker's stream encoder does
+	hideCreate := versionLess(c.version, "1.46")
+	err = watcher.WatchEvents(r.Context(), imagesvc.EventOptions{Since: since, Until: until}, func(ev imagesvc.Event) error {
+		if hideCreate && ev.Action == imagesvc.EventCreate {
+			return nil
+		}
+		if !matchEvent(args, ev) {
+			return nil
+		}
+		if legacy {
+			return out.write(legacyEventOf(ev))
+		}
+		return out.write(eventOf(ev))
+	})
+	if err != nil && r.Context().Err() == nil && !errors.Is(err, errClientGone) {
+		h.cfg.log.LogAttrs(r.Context(), slog.LevelWarn, "httpadapter: the service ended an events stream", slog.Any("error", err))
+		_ = out.write(errorFor(err))
+	}
+	return nil
+}
+
+// errClientGone is the error of a write to a client that went away.
+var errClientGone = errors.New("events: the client went away")
+
+// eventWriter writes the records of one events stream. It holds one record at a time.
+type eventWriter struct {
+	w   *responseWriter
+	seq bool // application/json-seq: each record starts with 0x1E
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func (e *eventWriter) write(v any) error {
+	e.buf.Reset()
+	if e.seq {
+		e.buf.WriteByte(0x1e)
+	}
+	if err := e.enc.Encode(v); err != nil {
+		return err
+	}
+	if _, err := e.w.Write(e.buf.Bytes()); err != nil {
+		return fmt.Errorf("%w: %w", errClientGone, err)
+	}
+	e.w.Flush()
+	if e.buf.Cap() > 64<<10 {
+		e.buf = bytes.Buffer{} // a huge event does not stay with the connection
+	}
+	return nil
+}
+
+// eventActor is events.Actor, keys in Docker's order.
+type eventActor struct {
+	ID         string            `json:"ID"`
+	Attributes map[string]string `json:"Attributes"`
+}
+
+// eventMessage is events.Message at API ≥ 1.52, keys in Docker's order.
+type eventMessage struct {
+	Type     string     `json:"Type"`
+	Action   string     `json:"Action"`
+	Actor    eventActor `json:"Actor"`
+	Scope    string     `json:"scope"`
+	Time     int64      `json:"time"`
+	TimeNano int64      `json:"timeNano"`
+}
+
+// legacyActor and legacyEventMessage are the message below API 1.52 (backFillLegacy):
+// with id and status, keys sorted as compat.Wrap writes them.
+type legacyActor struct {
+	Attributes map[string]string `json:"Attributes"`
+	ID         string            `json:"ID"`
+}
+
+type legacyEventMessage struct {
+	Action   string      `json:"Action"`
+	Actor    legacyActor `json:"Actor"`
+	Type     string      `json:"Type"`
+	ID       string      `json:"id"`
+	Scope    string      `json:"scope"`
+	Status   string      `json:"status"`
+	Time     int64       `json:"time"`
+	TimeNano int64       `json:"timeNano"`
+}
+
+func attributesOf(ev imagesvc.Event) map[string]string {
+	if ev.Attributes == nil {
+		return map[string]string{}
+	}
+	return ev.Attributes
+}
+
+func eventOf(ev imagesvc.Event) *eventMessage {
+	t := ev.Time.UTC()
+	return &eventMessage{
+		Type: "image", Action: string(ev.Action),
+		Actor: eventActor{ID: ev.ID, Attributes: attributesOf(ev)},
+		Scope: "local", Time: t.Unix(), TimeNano: t.UnixNano(),
+	}
+}
+
+func legacyEventOf(ev imagesvc.Event) *legacyEventMessage {
+	t := ev.Time.UTC()
+	return &legacyEventMessage{
+		Action: string(ev.Action), Actor: legacyActor{Attributes: attributesOf(ev), ID: ev.ID},
+		Type: "image", ID: ev.ID, Scope: "local", Status: string(ev.Action),
+		Time: t.Unix(), TimeNano: t.UnixNano(),
+	}
+}
+
+// matchEvent reports whether ev passes the filters, with Docker's rules
+// (daemon/events/filter.go): keys are ANDed and the values of one key ORed; keys are not
+// validated, so unknown ones match everything.
+func matchEvent(args filters.Args, ev imagesvc.Event) bool {
+	if args.Len() == 0 {
+		return true
+	}
+	name := ev.Attributes["name"]
+	// event: exact, or by prefix when one of the values is a fuzzy one.
+	if values := args.Get("event"); len(values) > 0 {
+		fuzzy := false
+		for _, v := range values {
+			if v == "health_status" || v == "exec_create" || v == "exec_start" {
+				fuzzy = true
+			}
+		}
+		if !(fuzzy && fuzzyMatch(values, string(ev.Action))) && !exactMatch(values, string(ev.Action)) {
+			return false
+		}
+	}
+	if !exactMatch(args.Get("type"), "image") {
+		return false
+	}
+	if args.Contains("scope") && !exactMatch(args.Get("scope"), "local") {
+		return false
+	}
+	// The other object types match an image event by its ID or name, by prefix.
+	for _, key := range []string{"daemon", "container", "plugin", "volume", "network", "node", "service", "secret", "config"} {
+		values := args.Get(key)
+		if len(values) > 0 && !fuzzyMatch(values, ev.ID) && !fuzzyMatch(values, name) {
+			return false
+		}
+	}
+	if values := args.Get("image"); len(values) > 0 {
+		if !exactMatch(values, ev.ID) && !exactMatch(values, name) &&
+			!exactMatch(values, stripTag(ev.ID)) && !exactMatch(values, stripTag(name)) {
+			return false
+		}
+	}
+	if args.Contains("label") && !matchKVList(args.Get("label"), ev.Attributes) {
+		return false
+	}
+	return true
+}
+
+// exactMatch is filters.Args.ExactMatch over the values of one key: true when there are
+// none.
+func exactMatch(values []string, s string) bool {
+	if len(values) == 0 {
+		return true
+	}
+	for _, v := range values {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// fuzzyMatch is filters.Args.FuzzyMatch: exact, or s starts with one of the values.
+func fuzzyMatch(values []string, s string) bool {
+	if exactMatch(values, s) {
+		return true
+	}
+	for _, v := range values {
+		if strings.HasPrefix(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchKVList is filters.Args.MatchKVList: every value ("key" or "key=value") must be
+// in attrs.
+func matchKVList(values []string, attrs map[string]string) bool {
+	if len(values) == 0 {
+		return true
+	}
+	if len(attrs) == 0 {
+		return false
+	}
+	for _, v := range values {
+		k, want, hasValue := strings.Cut(v, "=")
+		got, ok := attrs[k]
+		if !ok || (hasValue && got != want) {
+			return false
+		}
+	}
+	return true
+}
+
+// stripTag returns the familiar repository of s when it is a reference, else s
+// (daemon/events/filter.go stripTag).
+func stripTag(s string) string {
+	ref, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return s
+	}
+	return reference.FamiliarName(ref)
+}
+
+// parseUnixTimestamp is Docker's timestamp.ParseUnixTimestamp: "" is the zero time;
+// "<seconds>" or "<seconds>.<fraction>", the fraction padded or truncated to nanoseconds
+// and at most 20 digits.
+func parseUnixTimestamp(value string) (time.Time, error) {
+	if value == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseUnixSeconds(value)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid timestamp %q: %w", value, err)
+	}
+	return t, nil
+}
+
+func parseUnixSeconds(value string) (time.Time, error) {
+	s, n, ok := strings.Cut(value, ".")
+	sec, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		var numErr *strconv.NumError
+		if errors.As(err, &numErr) {
+			err = numErr.Err
+		}
+		return time.Time{}, fmt.Errorf("invalid seconds %q: %w", s, err)
+	}
+	if !ok || n == "" {
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	const maxFracDigits = 20
+	if len(n) > maxFracDigits {
+		return time.Time{}, fmt.Errorf("invalid nanoseconds: length %d exceeds maximum %d", len(n), maxFracDigits)
+	}
+	for i := range len(n) {
+		if c := n[i]; c < '0' || c > '9' {
+			return time.Time{}, fmt.Errorf("invalid nanoseconds: invalid character %q at position %d", c, i)
+		}
+	}
+	if len(n) > 9 {
+		n = n[:9]
+	} else {
+		n += strings.Repeat("0", 9-len(n))
+	}
+	nsec, _ := strconv.ParseInt(n, 10, 64)
+	return time.Unix(sec, nsec).UTC(), nil
+}
+
+// matchAcceptStrict returns the one of offered that the Accept header values list
+// exactly (no wildcards) with the highest quality, ties going to the first offered; ""
+// when none is listed (moby's contenttype.MatchAcceptStrict).
+func matchAcceptStrict(accept []string, offered []string) string {
+	best, bestQ, bestRank := "", -1.0, len(offered)
+	for _, header := range accept {
+		for _, part := range strings.Split(header, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if s, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(s, 64); err == nil {
+					q = f
+				}
+			}
+			if q <= 0 {
+				continue
+			}
+			for rank, o := range offered {
+				if mt == o && (q > bestQ || (q == bestQ && rank < bestRank)) {
+					best, bestQ, bestRank = o, q, rank
+				}
+			}
+		}
+	}
+	return best
+}
