@@ -118,6 +118,29 @@
 //   - History takes sizes from the snapshotter's usage of each layer chain, and follows
 //     the classic builder's parent labels on records as Docker does.
 //
+// # Events
+//
+// The Store implements [imagesvc.EventWatcher] with an events log of its own (package
+// internal/eventlog). Each action publishes Docker's events once it succeeded (pull,
+// push, tag, untag, delete, import, load, save; prune's untag and delete), with the
+// image's config labels read at that moment, through the derivations every backend
+// shares (eventlog, internal/transfer).
+//
+// Changes other containerd clients make to the namespace's records (ctr pull, ctr images
+// tag, ctr images rm, a Docker Engine sharing the namespace) are reported too. containerd's
+// /images/ events name a record but not its target, so the Store keeps what it knows of
+// the records (name → target digest): its own writes update it as they happen, and a
+// containerd event makes the Store read the record named and compare, both while holding
+// the lock its writes take. The events of the Store's own writes then find nothing new and
+// report nothing; what is left is translated: a name created or moved gives "tag" (the
+// new target, its labels), a name deleted gives "untag" (the target it had), and a target
+// left with no record gives "delete". moby-dangling@ records count as records of their
+// image but give no tag or untag; transfers' temporary records are ignored. Each write of
+// the Store first waits for a barrier, so that the other clients' changes made before it
+// are reported before its own. When the event stream was lost, every record is listed once
+// it is back and compared, so the changes made meanwhile are reported (as their net
+// change); the first list after New only learns the records.
+//
 // Containers, for remove's conflicts and prune's exceptions: the usage provider's when it
 // implements [imagesvc.ContainerLister] (none when it does not); without a provider,
 // containerd's own containers of the namespace: a container uses the image whose record

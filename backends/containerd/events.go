@@ -154,6 +154,7 @@ func (l *eventLoop) follow() error {
 						}
 					}
 					l.ack(seq, true)
+					l.s.watch.resync()
 				} else if confirmed {
 					l.ack(seq, true)
 				}
@@ -229,16 +230,19 @@ func (l *eventLoop) handle(env *events.Envelope) {
 		var ev eventstypes.ImageCreate
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
 			c.imageEvent(ev.Name)
+			l.s.watch.changed(ev.Name)
 		}
 	case "/images/update":
 		var ev eventstypes.ImageUpdate
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
 			c.imageEvent(ev.Name)
+			l.s.watch.changed(ev.Name)
 		}
 	case "/images/delete":
 		var ev eventstypes.ImageDelete
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
 			c.imageEvent(ev.Name)
+			l.s.watch.changed(ev.Name)
 		}
 	case "/content/delete":
 		var ev eventstypes.ContentDelete

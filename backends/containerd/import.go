@@ -7,6 +7,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/importer"
 )
 
@@ -70,5 +71,6 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err != nil {
 		return "", err
 	}
+	s.publish(eventlog.ImportEvents(ctx, id, req.Ref, s.targetLabels)...)
 	return id, nil
 }

@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/model"
 )
 
@@ -59,10 +60,11 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 	}
 	for attempt := 0; ; attempt++ {
 		st := &recordStore{s: s}
-		out, err := model.Remove(ctx, st, ctrs, ref, opts)
+		out, evs, err := eventlog.Remove(ctx, st, ctrs, ref, opts)
 		if err != nil && errdefs.IsAborted(err) && !st.changed && attempt < removeRetries {
 			continue
 		}
+		s.publish(evs...)
 		if err != nil {
 			return nil, ctxErr(ctx, err)
 		}
@@ -97,8 +99,11 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 		return imagesvc.PlatformNotFound(model.DisplayName(source, img.names, img.target), ocispec.Platform{})
 	}
 	first := img.records[0]
-	_, err = s.createOrReplace(ctx, images.Image{Name: target.String(), Target: first.Target, Labels: first.Labels})
-	return err
+	if _, err = s.createOrReplace(ctx, images.Image{Name: target.String(), Target: first.Target, Labels: first.Labels}); err != nil {
+		return err
+	}
+	s.publish(eventlog.Tag(first.Target.Digest, target, s.eventLabels(ctx, first.Target)))
+	return nil
 }
 
 // createOrReplace creates the record rec (Docker's createOrReplaceImage). When the name
@@ -207,14 +212,18 @@ func (s *Store) pruneRecord(ctx context.Context, rec images.Image, report *image
 	if err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("pruning %s: %w", rec.Name, err)
 	}
+	s.unrecorded(rec.Name)
 	report.ImagesDeleted = append(report.ImagesDeleted, imagesvc.DeleteResponse{Untagged: toRecord(rec).Familiar()})
 	goneBlobs, goneChains := s.gone(ctx, blobs, chains)
+	freed := false
 	for _, b := range goneBlobs {
 		report.SpaceReclaimed += uint64(max(b.Size, 0))
 		if images.IsManifestType(b.MediaType) || images.IsIndexType(b.MediaType) {
 			report.ImagesDeleted = append(report.ImagesDeleted, imagesvc.DeleteResponse{Deleted: b.Digest})
+			freed = true
 		}
 	}
+	s.publish(eventlog.Pruned(toRecord(rec), freed)...)
 	for _, ch := range goneChains {
 		report.SpaceReclaimed += uint64(max(chains[ch], 0))
 	}

@@ -104,6 +104,7 @@ func (s *Store) recordLoaded(ctx context.Context, recs []xfer.LoadRecord) error 
 	for d := range dropped {
 		s.cache.drop(d)
 	}
+	s.publish(xfer.LoadEvents(wctx, recs, s.targetLabels)...)
 	return nil
 }
 

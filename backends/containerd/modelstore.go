@@ -147,6 +147,7 @@ func (st *recordStore) DeleteRecord(ctx context.Context, r model.Record, last bo
 	if err != nil && !errdefs.IsNotFound(err) {
 		return ctxErr(ctx, fmt.Errorf("deleting image %s: %w", r.Name, err))
 	}
+	st.s.unrecorded(r.Name)
 	if last {
 		st.s.cache.forget(r.Target)
 	}

@@ -16,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/eventlog"
 	"github.com/imageapi/imageapi/internal/pull"
 )
 
@@ -82,6 +83,7 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		if err != nil {
 			return err
 		}
+		s.publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target)))
 		name := reference.FamiliarString(t.Name)
 		progress.Report(imagesvc.PullStatus(name, updated))
 		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated})
@@ -207,6 +209,7 @@ func (s *Store) moveName(ctx context.Context, rec images.Image, replace bool) (b
 				if replace {
 					err = is.Delete(wctx, old.Name, images.DeleteTarget(&old.Target))
 					if err == nil || errdefs.IsNotFound(err) {
+						s.unrecorded(old.Name)
 						_, err = is.Create(wctx, rec)
 					}
 				} else {
@@ -219,9 +222,13 @@ func (s *Store) moveName(ctx context.Context, rec images.Image, replace bool) (b
 	if err != nil {
 		return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", rec.Name, err))
 	}
+	s.recorded(rec.Name, rec.Target.Digest)
 	if !isDangling(rec.Name) {
-		if derr := is.Delete(ctx, danglingName(rec.Target.Digest)); derr != nil && !errdefs.IsNotFound(derr) {
+		dangling := danglingName(rec.Target.Digest)
+		if derr := is.Delete(ctx, dangling); derr != nil && !errdefs.IsNotFound(derr) {
 			s.log.Debug("removing a dangling record", "digest", rec.Target.Digest.String(), "error", derr)
+		} else {
+			s.unrecorded(dangling)
 		}
 	}
 	return updated, nil
@@ -259,7 +266,10 @@ func (s *Store) ensureDangling(ctx context.Context, from images.Image) error {
 	}
 	_, err := s.client.ImageService().Create(context.WithoutCancel(ctx), rec)
 	if errdefs.IsAlreadyExists(err) {
-		return nil
+		err = nil
+	}
+	if err == nil {
+		s.recorded(rec.Name, rec.Target.Digest)
 	}
 	return err
 }

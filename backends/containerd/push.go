@@ -43,5 +43,7 @@ func (s *Store) Push(ctx context.Context, req imagesvc.PushRequest, progress ima
 		Registry: s.puller,
 		Platform: s.platform,
 		Logger:   s.log,
+		Events:   s.watch.log,
+		Labels:   s.targetLabels,
 	}, req, progress)
 }

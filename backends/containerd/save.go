@@ -47,7 +47,13 @@ func (s *Store) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer)
 	if err != nil {
 		return ctxErr(ctx, err)
 	}
-	return ctxErr(ctx, plan.Write(ctx, cs, w))
+	if err := plan.Write(ctx, cs, w); err != nil {
+		return ctxErr(ctx, err)
+	}
+	// One save event per exported name; labels only when the exported digest is an
+	// image's target (not for the platform manifest of a single-platform save).
+	s.publish(plan.Events(ctx, s.targetLabels)...)
+	return nil
 }
 
 // operationLease creates a containerd lease for one save or load and returns ctx with it.

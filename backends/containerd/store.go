@@ -142,6 +142,7 @@ type Store struct {
 
 	cache         *cache
 	events        *eventLoop
+	watch         *imageWatch
 	describeGroup singleflight.Group
 	names         nameCache
 
@@ -231,7 +232,9 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cache = newCache()
 	s.events = newEventLoop(s)
+	s.watch = newImageWatch(s)
 	s.events.start()
+	s.watch.start()
 	// Give the subscription a moment, so that the first List already fills the cache.
 	s.events.waitLive(ctx, 2*time.Second)
 	return s, nil
@@ -259,6 +262,7 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.events.stop()
+	s.watch.stop()
 	s.wg.Wait()
 	return s.release()
 }
@@ -297,9 +301,20 @@ func (s *Store) begin(ctx context.Context) (context.Context, func(), error) {
 // lockWrites serializes the Store's changes to image records: Remove, Tag and Prune hold
 // it for their whole operation, so that each sees the records as only its own changes
 // leave them (changes made behind the Store's back by other clients are not held off);
-// pulls and imports hold it while they name their image. It returns the function that
-// releases it, or the context's error.
+// pulls and imports hold it while they name their image. It first reports the changes
+// other clients made before it (see [imageWatch]). It returns the function that releases
+// it, or the context's error. ctx carries the namespace.
 func (s *Store) lockWrites(ctx context.Context) (func(), error) {
+	unlock, err := s.takeWrites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.watch.settle(ctx)
+	return unlock, nil
+}
+
+// takeWrites takes the token of lockWrites, and nothing else.
+func (s *Store) takeWrites(ctx context.Context) (func(), error) {
 	select {
 	case s.writes <- struct{}{}:
 		return func() { <-s.writes }, nil

@@ -20,7 +20,7 @@ import (
 )
 
 // eventsBackends are the backends TestEvents runs on.
-var eventsBackends = []string{"sqlite"}
+var eventsBackends = []string{"sqlite", "containerd"}
 
 // eventLine is what `docker events --format '{{json .}}'` prints of an image event.
 type eventLine struct {
