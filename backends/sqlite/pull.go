@@ -82,6 +82,9 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		if err != nil {
 			return err
 		}
+		if err := s.unpackPulled(ctx, l, t.Target, req.Platform); err != nil {
+			return err
+		}
 		name := reference.FamiliarString(t.Name)
 		s.events.Publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target.Digest)))
 		progress.Report(imagesvc.PullStatus(name, updated[0][0]))
