@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/diff/apply"
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/plugins/snapshots/native"
@@ -43,6 +44,9 @@ type snapshotState struct {
 	name string
 	root string
 	sn   snapshots.Snapshotter
+
+	// wrapProvider, set by tests only, wraps what the applier reads layers from.
+	wrapProvider func(content.Provider) content.Provider
 
 	gc    sync.RWMutex
 	mu    sync.Mutex
@@ -187,13 +191,18 @@ func (s *Store) unpack(ctx context.Context, l *lease, img imagesvc.RuntimeImage)
 	}
 	unlock := s.snaps.lockBase(img.ChainIDs[0])
 	defer unlock()
-	a := apply.NewFileSystemApplier(s.leased(l))
+	var p content.Provider = s.leased(l)
+	if s.snaps.wrapProvider != nil {
+		p = s.snaps.wrapProvider(p)
+	}
+	a := apply.NewFileSystemApplier(p)
 	return rootfs.Unpack(ctx, img, s.snaps.sn, a)
 }
 
 // unpackPulled unpacks, after a pull, load or import, the platform of target a runtime
 // would run (platform, or the best for the host), unless Options.LazyUnpack. A target
-// with nothing runnable here is left as it is.
+// with nothing runnable here is left as it is. The caller holds snaps.gc for reading
+// until the image is recorded.
 func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descriptor, platform *ocispec.Platform) error {
 	if s.opts.LazyUnpack {
 		return nil
@@ -205,8 +214,6 @@ func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descr
 		}
 		return err
 	}
-	s.snaps.gc.RLock()
-	defer s.snaps.gc.RUnlock()
 	if _, err := s.unpack(ctx, l, img); err != nil {
 		return fmt.Errorf("failed to unpack image on snapshotter %s: %w", s.snaps.name, err)
 	}
@@ -493,18 +500,18 @@ func (s *Store) cleanupSnapshots(ctx context.Context) error {
 	return s.gcSnapshots(ctx)
 }
 
-// snapshotUsage returns the disk usage of the chain's snapshots, summed over its layers,
-// and whether every one of them is unpacked.
-func (s *Store) snapshotUsage(ctx context.Context, chains []digest.Digest) (int64, bool) {
-	var total int64
-	for _, c := range chains {
-		u, err := s.snaps.sn.Usage(ctx, c.String())
-		if err != nil {
-			return 0, false
-		}
-		total += u.Size
+// chainUsage returns the disk usage of the snapshot of chain (its own layer, without its
+// parents), and whether it is unpacked.
+func (s *Store) chainUsage(ctx context.Context, chain digest.Digest) (int64, bool) {
+	info, err := s.snaps.sn.Stat(ctx, chain.String())
+	if err != nil || info.Kind != snapshots.KindCommitted {
+		return 0, false
 	}
-	return total, true
+	u, err := s.snaps.sn.Usage(ctx, chain.String())
+	if err != nil {
+		return 0, false
+	}
+	return u.Size, true
 }
 
 // walkSnapshots calls fn for every snapshot (none before the first was created: the
