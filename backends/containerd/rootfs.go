@@ -83,14 +83,15 @@ func (s *Store) ResolveRuntimeImage(ctx context.Context, ref imagesvc.ImageRef, 
 }
 
 // PrepareRootFS implements [imagesvc.RootFSPreparer] on the daemon's snapshotter. The
-// image is looked up again by its target digest among the records, and its manifest
-// resolved again from the content store. When its layers are not unpacked, containerd's
-// client unpacks them as a pull does (the daemon applies them, and the config gets the
-// garbage collector's reference to the snapshot), under a temporary lease. The view is
-// the snapshot "imageapi/view/<key>", labelled with the key, the image and the
-// manifest, created in a lease of its own ("imageapi-view-…", labelled with the key)
-// that keeps it, and through it its layers, from containerd's garbage collector until
-// [Store.RemoveRootFS].
+// image is looked up again by its target digest among the records, and its manifest by
+// digest in the image's description (the list cache's, kept right by containerd's
+// events). The view is the snapshot "imageapi/view/<key>", labelled with the key, the
+// image and the manifest, created in a lease of its own ("imageapi-view-…", labelled
+// with the key) that keeps it, and through it its layers, from containerd's garbage
+// collector until [Store.RemoveRootFS]. When the layers are not unpacked (the view's
+// parent is missing), containerd's client unpacks them as a pull does (the daemon
+// applies them, and the config gets the garbage collector's reference to the snapshot)
+// under a temporary lease, and the view is created again.
 func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) ([]imagesvc.Mount, error) {
 	if err := rootfs.ValidKey(req.Key); err != nil {
 		return nil, err
@@ -100,76 +101,80 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 		return nil, err
 	}
 	defer done()
-	ri, err := s.reresolve(ctx, req.Image)
-	if err != nil {
-		return nil, err
-	}
-	parent := rootfs.ChainID(ri)
-	sn := s.client.SnapshotService(s.snapshotter)
-	lm := s.client.LeasesService()
-
-	// The layers: unpacked unless the top chain is already there, under a temporary
-	// lease that holds what the unpack creates until the view refers to it (and that
-	// expires if this process dies first, so that containerd's garbage collector removes
-	// a half-applied layer).
-	if parent != "" {
-		if _, err := sn.Stat(ctx, parent.String()); errdefs.IsNotFound(err) {
-			tmp, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(unpackLeaseExpiry),
-				leases.WithLabel(labelPrepare, req.Key))
-			if err != nil {
-				return nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
-			}
-			defer func() {
-				if err := lm.Delete(context.WithoutCancel(ctx), tmp); err != nil && !errdefs.IsNotFound(err) {
-					s.log.Warn("releasing the lease of a prepare", "lease", tmp.ID, "error", err)
-				}
-			}()
-			img := client.NewImageWithPlatform(s.client, images.Image{Name: ri.Target.Digest.String(), Target: ri.Manifest}, platforms.All)
-			if err := img.Unpack(leases.WithLease(ctx, tmp.ID), s.snapshotter); err != nil {
-				return nil, ctxErr(ctx, fmt.Errorf("unpacking %s into %s: %w", ri.Manifest.Digest, s.snapshotter, err))
-			}
-		} else if err != nil {
-			return nil, ctxErr(ctx, fmt.Errorf("snapshot %s: %w", parent, err))
-		}
-	}
-
-	s.viewMu.Lock()
-	defer s.viewMu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	lease, err := s.createViewLease(ctx, req.Key)
+	v, err := s.reresolve(ctx, req.Image)
 	if err != nil {
 		return nil, err
 	}
 	labels := map[string]string{
 		labelView:         req.Key,
-		labelViewImage:    ri.Target.Digest.String(),
-		labelViewManifest: ri.Manifest.Digest.String(),
+		labelViewImage:    v.target.Digest.String(),
+		labelViewManifest: v.manifest.Digest.String(),
 	}
-	vctx := leases.WithLease(ctx, lease.ID)
-	var ms []mount.Mount
-	if req.ReadOnly {
-		ms, err = sn.View(vctx, viewSnapshotKey(req.Key), parent.String(), snapshots.WithLabels(labels))
-	} else {
-		ms, err = sn.Prepare(vctx, viewSnapshotKey(req.Key), parent.String(), snapshots.WithLabels(labels))
+	ms, err := s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)
+	if err == nil || !errdefs.IsNotFound(err) || v.chain == "" {
+		return ms, err
 	}
+
+	// The layers are not unpacked. A temporary lease holds what the unpack creates until
+	// the view refers to it; it expires if this process dies first, and containerd's
+	// garbage collector then removes a half-applied layer.
+	lm := s.client.LeasesService()
+	tmp, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(unpackLeaseExpiry),
+		leases.WithLabel(labelPrepare, req.Key))
 	if err != nil {
-		// Nothing of the view may stay: its lease goes, and with it a snapshot the
-		// daemon may have created before the call failed (a cancelled call).
-		cctx := context.WithoutCancel(ctx)
-		if errdefs.IsAlreadyExists(err) {
-			err = fmt.Errorf("view %q: %w", req.Key, errdefs.ErrAlreadyExists)
-		} else {
-			_ = sn.Remove(cctx, viewSnapshotKey(req.Key))
-			err = ctxErr(ctx, fmt.Errorf("preparing view %q on %s: %w", req.Key, parent, err))
+		return nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
+	}
+	defer func() {
+		if err := lm.Delete(context.WithoutCancel(ctx), tmp); err != nil && !errdefs.IsNotFound(err) {
+			s.log.Warn("releasing the lease of a prepare", "lease", tmp.ID, "error", err)
 		}
-		if derr := lm.Delete(cctx, lease, leases.SynchronousDelete); derr != nil && !errdefs.IsNotFound(derr) {
-			s.log.Warn("deleting the lease of a failed prepare", "lease", lease.ID, "error", derr)
-		}
+	}()
+	img := client.NewImageWithPlatform(s.client, images.Image{Name: v.target.Digest.String(), Target: v.manifest}, platforms.All)
+	if err := img.Unpack(leases.WithLease(ctx, tmp.ID), s.snapshotter); err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("unpacking %s into %s: %w", v.manifest.Digest, s.snapshotter, err))
+	}
+	return s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)
+}
+
+// createView creates the view key on parent with its lease. On failure nothing of it
+// stays; the error is AlreadyExists when the view exists, NotFound when parent does not.
+func (s *Store) createView(ctx context.Context, key string, parent digest.Digest, labels map[string]string, readOnly bool) ([]imagesvc.Mount, error) {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return rootfs.Mounts(ms), nil
+	lease, err := s.createViewLease(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	sn := s.client.SnapshotService(s.snapshotter)
+	vctx := leases.WithLease(ctx, lease.ID)
+	var ms []mount.Mount
+	if readOnly {
+		ms, err = sn.View(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
+	} else {
+		ms, err = sn.Prepare(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
+	}
+	if err == nil {
+		return rootfs.Mounts(ms), nil
+	}
+	// Nothing of the view may stay: its lease goes, and with it a snapshot the daemon
+	// may have created before the call failed (a cancelled call).
+	cctx := context.WithoutCancel(ctx)
+	switch {
+	case errdefs.IsAlreadyExists(err):
+		err = fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
+	case errdefs.IsNotFound(err):
+		err = fmt.Errorf("layers %s of view %q are not unpacked: %w", parent, key, errdefs.ErrNotFound)
+	default:
+		_ = sn.Remove(cctx, viewSnapshotKey(key))
+		err = ctxErr(ctx, fmt.Errorf("preparing view %q on %s: %w", key, parent, err))
+	}
+	if derr := s.client.LeasesService().Delete(cctx, lease, leases.SynchronousDelete); derr != nil && !errdefs.IsNotFound(derr) {
+		s.log.Warn("deleting the lease of a failed prepare", "lease", lease.ID, "error", derr)
+	}
+	return nil, err
 }
 
 // createViewLease creates the lease of the view key. A lease left by a prepare that died
@@ -197,28 +202,51 @@ func (s *Store) createViewLease(ctx context.Context, key string) (leases.Lease, 
 	}
 }
 
+// viewSource is what a view is prepared from: the image's target, the platform
+// manifest and the chain ID of its layers ("" without layers).
+type viewSource struct {
+	target, manifest ocispec.Descriptor
+	chain            digest.Digest
+}
+
 // reresolve looks the image of ri up again by its target digest among the records, and
-// its manifest by digest: NotFound when either is gone.
-func (s *Store) reresolve(ctx context.Context, ri imagesvc.RuntimeImage) (imagesvc.RuntimeImage, error) {
+// its manifest by digest in the image's description: NotFound when either is gone or
+// the manifest's content is not all present, InvalidArgument when it cannot be run.
+func (s *Store) reresolve(ctx context.Context, ri imagesvc.RuntimeImage) (viewSource, error) {
 	if err := ri.Target.Digest.Validate(); err != nil {
-		return imagesvc.RuntimeImage{}, fmt.Errorf("image target %q: %v: %w", ri.Target.Digest, err, errdefs.ErrInvalidArgument)
+		return viewSource{}, fmt.Errorf("image target %q: %v: %w", ri.Target.Digest, err, errdefs.ErrInvalidArgument)
 	}
-	snap, _, err := s.records(ctx)
+	snap, c, err := s.records(ctx)
 	if err != nil {
-		return imagesvc.RuntimeImage{}, err
+		return viewSource{}, err
 	}
 	img := snap.target(ri.Target.Digest)
 	if img == nil {
-		return imagesvc.RuntimeImage{}, fmt.Errorf("image %s: %w", ri.Target.Digest, errdefs.ErrNotFound)
+		return viewSource{}, fmt.Errorf("image %s: %w", ri.Target.Digest, errdefs.ErrNotFound)
 	}
-	got, err := rootfs.Resolve(ctx, s.newContentView(nil), img.records[0].Target, ri.Target.Digest.String(), ri.Manifest.Platform, s.platform)
-	if err != nil {
-		return imagesvc.RuntimeImage{}, ctxErr(ctx, err)
+	if err := s.describeImages(ctx, c, []*image{img}); err != nil {
+		return viewSource{}, err
 	}
-	if got.Manifest.Digest != ri.Manifest.Digest {
-		return imagesvc.RuntimeImage{}, fmt.Errorf("image %s has no manifest %s: %w", ri.Target.Digest, ri.Manifest.Digest, errdefs.ErrNotFound)
+	for _, m := range img.info.manifests {
+		if m.Descriptor.Digest != ri.Manifest.Digest {
+			continue
+		}
+		switch {
+		case m.Kind != imagesvc.KindImage:
+			return viewSource{}, fmt.Errorf("manifest %s of image %s is not an image: %w", m.Descriptor.Digest, ri.Target.Digest, errdefs.ErrInvalidArgument)
+		case !m.Available || m.Manifest == nil || m.Config == nil:
+			return viewSource{}, fmt.Errorf("content of manifest %s of image %s is not all present: %w", m.Descriptor.Digest, ri.Target.Digest, errdefs.ErrNotFound)
+		case len(m.Config.RootFS.DiffIDs) != len(m.Manifest.Layers):
+			return viewSource{}, fmt.Errorf("image %s: manifest %s has %d layers but its config %d diff IDs: %w",
+				ri.Target.Digest, m.Descriptor.Digest, len(m.Manifest.Layers), len(m.Config.RootFS.DiffIDs), errdefs.ErrInvalidArgument)
+		}
+		v := viewSource{target: img.records[0].Target, manifest: m.Descriptor}
+		if n := len(m.chainIDs); n > 0 {
+			v.chain = m.chainIDs[n-1]
+		}
+		return v, nil
 	}
-	return got, nil
+	return viewSource{}, fmt.Errorf("image %s has no manifest %s: %w", ri.Target.Digest, ri.Manifest.Digest, errdefs.ErrNotFound)
 }
 
 // RootFSMounts returns the mounts of the view key (see [imagesvc.RootFSPreparer]).
