@@ -26,11 +26,11 @@ func TestEventsBehindTheBack(t *testing.T) {
 	defer c.Close()
 	appRef := f.ref("e2e/app:v1")
 	appID := f.app.Descriptor.Digest.String()
-	d.mustDocker(t, f, "pull", "-q", appRef)
-	// The watch starts after the pull, whose event it replays (since): the SDK's Events
-	// returns once the answer's headers are in, which the test's proxy passes on with the
-	// first bytes of the body only.
+	// The watch starts before the pull: the SDK's Events returns once the answer's headers
+	// are in, which imaged (and the test's proxy) send at once. since covers the moment
+	// between the headers and the backend's watch, as it does for the docker CLI.
 	res := c.Events(ctx, client.EventsListOptions{Since: fmt.Sprintf("%d.%09d", start.Unix(), start.Nanosecond())})
+	d.mustDocker(t, f, "pull", "-q", appRef)
 	d.ctrd.Ctr(t, d.ns, "images", "tag", appRef, "docker.io/ext/app:1")
 	// Removed one after the other, in name order: the events come in that order whether
 	// imaged compares the two records together (name order) or one by one.
