@@ -41,10 +41,15 @@ var eventMediaTypes = []string{mediaTypeJSONLines, mediaTypeNDJSON, mediaTypeJSO
 // an empty event and then sees the end of the stream (io.EOF). The client resumes with
 // since set to the time of the last event it received.
 //
+// A live watch (no since) covers every event after the request's arrival, so a client
+// that acts once the header is in misses none, as with Docker, which subscribes before it
+// answers.
+//
 // A client that stops reading ends its stream once one write has waited
 // Options.EventsWriteTimeout (a minute by default): the handler and the watcher do not
 // stay behind a connection nobody reads.
 func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
+	arrived := time.Now()
 	watcher, ok := imagesvc.As[imagesvc.EventWatcher](h.svc)
 	if !ok {
 		return notImplemented("events")
@@ -67,6 +72,13 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	args, err := filters.FromJSON(q.Get("filters"))
 	if err != nil {
 		return err
+	}
+	// Docker subscribes before it sends the header, so that a client that acts once the
+	// header is in sees every later event. The header goes out here before the service's
+	// watch is live: a live watch replays from the request's arrival instead, which gives
+	// the same events.
+	if since.IsZero() && (until.IsZero() || until.After(arrived)) {
+		since = arrived
 	}
 
 	legacy := versionLess(c.version, "1.52")

@@ -304,3 +304,33 @@ func TestEventsClientStopsReading(t *testing.T) {
 		})
 	}
 }
+
+// slowWatch subscribes to its log only some time after WatchEvents is called, as a
+// backend across a process boundary may.
+type slowWatch struct{ *eventsService }
+
+func (s slowWatch) WatchEvents(ctx context.Context, opts imagesvc.EventOptions, fn func(imagesvc.Event) error) error {
+	time.Sleep(300 * time.Millisecond)
+	return s.Log.WatchEvents(ctx, opts, fn)
+}
+
+// TestEventsLiveFromTheHeader: a client that watches without since and acts as soon as
+// the header is in (the Go SDK's Events returns then) sees the events of what it did,
+// however late the service's watch becomes live, and none from before its request.
+func TestEventsLiveFromTheHeader(t *testing.T) {
+	svc := newEventsService(t, eventlog.Options{})
+	srv := httptest.NewServer(httpadapter.New(slowWatch{svc}, httpadapter.Options{}))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1.52/events", nil)
+	require.NoError(t, err)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Zero(t, svc.Watchers(), "the watch is live already: the test proves nothing")
+	svc.Publish(eventlog.Delete(evTarget, nil))
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	require.NoError(t, err, "the event published right after the header never came")
+	assert.Contains(t, line, `"delete"`)
+}

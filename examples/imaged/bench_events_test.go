@@ -18,7 +18,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -88,16 +87,12 @@ func benchEventsFanout(b *testing.B, reg *testregistry.Registry, svc imagesvc.Se
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	// The clients: each its own connection, reading as the Go SDK does (one JSON object per
-	// line); since covers the moment between the answer's header and the backend's watch.
+	// The clients: each its own connection, live (no since), reading as the Go SDK does
+	// (one JSON object per line).
 	tr := &http.Transport{MaxIdleConnsPerHost: eventSubscribers, DisableCompression: true}
 	b.Cleanup(tr.CloseIdleConnections)
 	hc := &http.Client{Transport: tr}
-	since := time.Now()
-	q := url.Values{
-		"since":   {fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())},
-		"filters": {`{"type":["image"],"event":["pull"]}`},
-	}
+	q := url.Values{"filters": {`{"type":["image"],"event":["pull"]}`}}
 	got := make(chan received, eventSubscribers*4)
 	var wg sync.WaitGroup
 	for range eventSubscribers {
