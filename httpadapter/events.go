@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,16 @@ var eventMediaTypes = []string{mediaTypeJSONLines, mediaTypeNDJSON, mediaTypeJSO
 // ends: docker-py hands it to its caller as a dict with "error"; the Go SDK decodes it as
 // an empty event and then sees the end of the stream (io.EOF). The client resumes with
 // since set to the time of the last event it received.
+//
+// A live watch (no since) covers every event after the request's arrival, so a client
+// that acts once the header is in misses none, as with Docker, which subscribes before it
+// answers.
+//
+// A client that stops reading ends its stream once one write has waited
+// Options.EventsWriteTimeout (a minute by default): the handler and the watcher do not
+// stay behind a connection nobody reads.
 func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
+	arrived := time.Now()
 	watcher, ok := imagesvc.As[imagesvc.EventWatcher](h.svc)
 	if !ok {
 		return notImplemented("events")
@@ -63,6 +73,13 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	if err != nil {
 		return err
 	}
+	// Docker subscribes before it sends the header, so that a client that acts once the
+	// header is in sees every later event. The header goes out here before the service's
+	// watch is live: a live watch replays from the request's arrival instead, which gives
+	// the same events.
+	if since.IsZero() && (until.IsZero() || until.After(arrived)) {
+		since = arrived
+	}
 
 	legacy := versionLess(c.version, "1.52")
 	contentType := mediaTypeJSONLines
@@ -74,10 +91,13 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(http.StatusOK)
-	w.Flush()
-
-	out := &eventWriter{w: w, seq: contentType == mediaTypeJSONSequence}
+	out := &eventWriter{w: w, rc: http.NewResponseController(w.ResponseWriter), timeout: h.cfg.eventsWrite,
+		seq: contentType == mediaTypeJSONSequence}
 	out.enc = json.NewEncoder(&out.buf) // escapes HTML, as Docker's stream encoder does
+	if err := out.flush(); err != nil {
+		h.clientStalled(r, out, err)
+		return nil
+	}
 	hideCreate := versionLess(c.version, "1.46")
 	err = watcher.WatchEvents(r.Context(), imagesvc.EventOptions{Since: since, Until: until}, func(ev imagesvc.Event) error {
 		if hideCreate && ev.Action == imagesvc.EventCreate {
@@ -91,22 +111,39 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 		}
 		return out.write(eventOf(ev))
 	})
-	if err != nil && r.Context().Err() == nil && !errors.Is(err, errClientGone) {
+	switch {
+	case errors.Is(err, errClientGone):
+		h.clientStalled(r, out, err)
+	case err != nil && r.Context().Err() == nil:
 		h.cfg.log.LogAttrs(r.Context(), slog.LevelWarn, "httpadapter: the service ended an events stream", slog.Any("error", err))
-		_ = out.write(errorFor(err))
+		if err := out.write(errorFor(err)); err != nil {
+			h.clientStalled(r, out, err)
+		}
 	}
 	return nil
 }
 
-// errClientGone is the error of a write to a client that went away.
+// clientStalled logs the end of a stream whose client stopped reading (a write that
+// timed out; net/http has cancelled the request's context by then); a client that went
+// away is not worth a line.
+func (h *handler) clientStalled(r *http.Request, out *eventWriter, err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		h.cfg.log.LogAttrs(r.Context(), slog.LevelWarn, "httpadapter: an events client read nothing for the write timeout; its stream ends",
+			slog.Duration("timeout", out.timeout), slog.String("remote", r.RemoteAddr))
+	}
+}
+
+// errClientGone is the error of a write to a client that went away or stopped reading.
 var errClientGone = errors.New("events: the client went away")
 
 // eventWriter writes the records of one events stream. It holds one record at a time.
 type eventWriter struct {
-	w   *responseWriter
-	seq bool // application/json-seq: each record starts with 0x1E
-	buf bytes.Buffer
-	enc *json.Encoder
+	w       *responseWriter
+	rc      *http.ResponseController // of the server's writer: Flush reports errors
+	timeout time.Duration            // per write; < 0: none
+	seq     bool                     // application/json-seq: each record starts with 0x1E
+	buf     bytes.Buffer
+	enc     *json.Encoder
 }
 
 func (e *eventWriter) write(v any) error {
@@ -117,12 +154,34 @@ func (e *eventWriter) write(v any) error {
 	if err := e.enc.Encode(v); err != nil {
 		return err
 	}
-	if _, err := e.w.Write(e.buf.Bytes()); err != nil {
+	if e.buf.Cap() > 64<<10 {
+		defer func() { e.buf = bytes.Buffer{} }() // a huge event does not stay with the connection
+	}
+	return e.send(e.buf.Bytes())
+}
+
+// flush sends what is buffered (the header) within the write timeout.
+func (e *eventWriter) flush() error { return e.send(nil) }
+
+// send writes b and flushes it within the write timeout, then lifts the deadline, so
+// that the connection waits for the next event without one. An error wraps
+// errClientGone (and os.ErrDeadlineExceeded when the client stopped reading).
+func (e *eventWriter) send(b []byte) error {
+	bounded := e.timeout > 0 && e.rc.SetWriteDeadline(time.Now().Add(e.timeout)) == nil
+	var err error
+	if len(b) > 0 {
+		_, err = e.w.Write(b)
+	}
+	if err == nil {
+		err = e.rc.Flush()
+	}
+	if err != nil {
+		// The deadline stays: the connection is done with, and net/http's last write
+		// (the end of the chunked body) fails at once instead of blocking.
 		return fmt.Errorf("%w: %w", errClientGone, err)
 	}
-	e.w.Flush()
-	if e.buf.Cap() > 64<<10 {
-		e.buf = bytes.Buffer{} // a huge event does not stay with the connection
+	if bounded {
+		_ = e.rc.SetWriteDeadline(time.Time{})
 	}
 	return nil
 }

@@ -3,11 +3,14 @@ package httpadapter_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -236,4 +239,98 @@ func strconvTime(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t
 func quoteJSON(s string) string {
 	b, _ := jsonMarshalNoEscape(s)
 	return strings.TrimSpace(string(b))
+}
+
+// TestEventsClientStopsReading: a real TCP client that stops reading (a small receive
+// buffer, nothing read after the header) fills its connection; with a write timeout the
+// stream ends once a write has waited that long, which ends the handler and the
+// service's watcher. Without one (EventsWriteTimeout < 0) the handler stays blocked, as
+// it did before the timeout existed: the test would see that.
+func TestEventsClientStopsReading(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		ends    bool
+		wait    time.Duration // for the handler to end
+	}{{"timeout", 300 * time.Millisecond, true, 5 * time.Second}, {"no timeout", -1, false, time.Second}} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := newEventsService(t, eventlog.Options{Buffered: 4096})
+			h := httpadapter.New(svc, httpadapter.Options{EventsWriteTimeout: tc.timeout})
+			done := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				defer close(done)
+				h.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+
+			d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+				var serr error
+				err := c.Control(func(fd uintptr) {
+					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+				})
+				return errors.Join(err, serr)
+			}}
+			conn, err := d.Dial("tcp", srv.Listener.Addr().String())
+			require.NoError(t, err)
+			defer conn.Close()
+			_, err = fmt.Fprintf(conn, "GET /v1.52/events HTTP/1.1\r\nHost: imaged\r\n\r\n")
+			require.NoError(t, err)
+			rd := bufio.NewReader(conn)
+			status, err := rd.ReadString('\n')
+			require.NoError(t, err)
+			require.Contains(t, status, "200 OK")
+			for svc.Watchers() == 0 {
+				time.Sleep(time.Millisecond)
+			}
+
+			// Far more than the connection's buffers hold; nothing is read from now on.
+			big := strings.Repeat("x", 64<<10)
+			for range 400 {
+				svc.Publish(imagesvc.Event{Action: imagesvc.EventTag, ID: evTarget.String(), Attributes: map[string]string{"big": big}})
+			}
+			select {
+			case <-done:
+				if !tc.ends {
+					t.Fatal("the handler ended without a write timeout")
+				}
+				require.Eventually(t, func() bool { return svc.Watchers() == 0 }, 5*time.Second, time.Millisecond, "the watcher stays")
+			case <-time.After(tc.wait):
+				if tc.ends {
+					t.Fatalf("the handler is still writing %s after the client stopped reading", tc.wait)
+				}
+				conn.Close() // the write fails, the handler ends
+				<-done
+			}
+		})
+	}
+}
+
+// slowWatch subscribes to its log only some time after WatchEvents is called, as a
+// backend across a process boundary may.
+type slowWatch struct{ *eventsService }
+
+func (s slowWatch) WatchEvents(ctx context.Context, opts imagesvc.EventOptions, fn func(imagesvc.Event) error) error {
+	time.Sleep(300 * time.Millisecond)
+	return s.Log.WatchEvents(ctx, opts, fn)
+}
+
+// TestEventsLiveFromTheHeader: a client that watches without since and acts as soon as
+// the header is in (the Go SDK's Events returns then) sees the events of what it did,
+// however late the service's watch becomes live, and none from before its request.
+func TestEventsLiveFromTheHeader(t *testing.T) {
+	svc := newEventsService(t, eventlog.Options{})
+	srv := httptest.NewServer(httpadapter.New(slowWatch{svc}, httpadapter.Options{}))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1.52/events", nil)
+	require.NoError(t, err)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Zero(t, svc.Watchers(), "the watch is live already: the test proves nothing")
+	svc.Publish(eventlog.Delete(evTarget, nil))
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	require.NoError(t, err, "the event published right after the header never came")
+	assert.Contains(t, line, `"delete"`)
 }

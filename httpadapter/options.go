@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"time"
 
 	"github.com/moby/moby/api/types/system"
 )
@@ -21,6 +22,9 @@ const (
 	DefaultEngineVersion = "29.7.0-imageapi"
 	// DefaultMaxImportSize bounds an import request body when [Options.MaxImportSize] is 0.
 	DefaultMaxImportSize int64 = 8 << 30
+	// DefaultEventsWriteTimeout bounds the write of one event to a GET /events client when
+	// [Options.EventsWriteTimeout] is 0.
+	DefaultEventsWriteTimeout = time.Minute
 )
 
 // Options configure the handler returned by [New]. The zero value is ready to use: API
@@ -75,6 +79,15 @@ type Options struct {
 	// value means no bound (the backend's own bound still applies).
 	MaxImportSize int64
 
+	// EventsWriteTimeout bounds how long writing one event (and the answer's header) to a
+	// GET /events client may take. A client that stops reading fills its connection's
+	// buffers; once a write has waited this long the stream ends and the connection is
+	// closed, which frees the handler's goroutine and the service's watcher (whose memory
+	// the service bounds anyway). 0 means [DefaultEventsWriteTimeout]; a negative value
+	// means no bound. Between events the connection has no write deadline: an events
+	// stream is not cut by http.Server.WriteTimeout, which would end every long watch.
+	EventsWriteTimeout time.Duration
+
 	// Logger receives the errors answered with a 5xx status, recovered panics and
 	// requests abandoned by their client. Nil means slog.Default().
 	Logger *slog.Logger
@@ -101,6 +114,7 @@ type config struct {
 	version       bool
 	info          func(context.Context, *system.Info) error
 	maxImport     int64
+	eventsWrite   time.Duration // < 0: no bound
 	log           *slog.Logger
 }
 
@@ -114,6 +128,7 @@ func (o Options) config() (config, error) {
 		version:       o.Version,
 		info:          o.Info,
 		maxImport:     o.MaxImportSize,
+		eventsWrite:   o.EventsWriteTimeout,
 		log:           o.Logger,
 	}
 	if c.minVersion == "" {
@@ -142,6 +157,9 @@ func (o Options) config() (config, error) {
 	c.server = "Docker/" + c.engineVersion + " (" + c.osType + ")"
 	if c.maxImport == 0 {
 		c.maxImport = DefaultMaxImportSize
+	}
+	if c.eventsWrite == 0 {
+		c.eventsWrite = DefaultEventsWriteTimeout
 	}
 	if c.log == nil {
 		c.log = slog.Default()

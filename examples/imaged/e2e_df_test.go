@@ -16,9 +16,9 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// dfBackends are the backends whose service reports disk usage. (The plugin transport of
-// DiskUsager is another change; through a plugin, GET /system/df answers 501 until then.)
-var dfBackends = []string{"sqlite", "containerd"}
+// dfBackends are the backends whose service reports disk usage: all three (the plugin
+// announces imagesvc.DiskUsager when its backend has it, as SQLite does).
+var dfBackends = []string{"sqlite", "containerd", "plugin"}
 
 // TestSystemDF: docker system df and docker system df -v (the real CLI), the Go SDK's
 // DiskUsage at the newest API version and an old one, and docker-py's df() read imaged's

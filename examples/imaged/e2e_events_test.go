@@ -20,7 +20,7 @@ import (
 )
 
 // eventsBackends are the backends TestEvents runs on.
-var eventsBackends = []string{"sqlite", "containerd"}
+var eventsBackends = []string{"sqlite", "containerd", "plugin"}
 
 // eventLine is what `docker events --format '{{json .}}'` prints of an image event.
 type eventLine struct {
@@ -168,6 +168,28 @@ func eventsE2E(t *testing.T, f *fixture, d *daemon) {
 	if !slices.Equal(sdk, want) {
 		t.Errorf("SDK Events: %q, want %q", sdk, want)
 	}
+
+	// The Go SDK, live, without since: Events returns as soon as the headers are in
+	// (imaged and the proxy send them before any event), and an event right after them
+	// comes, however late the backend's watch is live.
+	liveCtx, liveCancel := context.WithTimeout(ctx, 20*time.Second)
+	defer liveCancel()
+	t0 := time.Now()
+	watch := c.Events(liveCtx, client.EventsListOptions{Filters: make(client.Filters).Add("image", "ev/live")})
+	if waited := time.Since(t0); waited > 5*time.Second {
+		t.Errorf("SDK Events (live, nothing to replay) returned after %s, want at once", waited)
+	}
+	d.mustDocker(t, f, "tag", appRef, "ev/live:1")
+	select {
+	case ev := <-watch.Messages:
+		if got := string(ev.Action) + " " + ev.Actor.Attributes["name"]; got != "tag ev/live:1" {
+			t.Errorf("SDK Events (live): %q, want %q", got, "tag ev/live:1")
+		}
+	case err := <-watch.Err:
+		t.Errorf("SDK Events (live): %v", err)
+	}
+	liveCancel()
+	d.mustDocker(t, f, "rmi", "ev/live:1")
 
 	// docker-py.
 	py := dockerPy(t)

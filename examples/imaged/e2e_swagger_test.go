@@ -476,8 +476,14 @@ func (p *validatingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep, ok := classify(r.Method, r.URL.Path)
 	what := fmt.Sprintf("%s %s (via proxy)", r.Method, r.URL.RequestURI())
 	if !ok {
-		// Passed on as it comes (GET /events streams): flushed after every read.
+		// Passed on as it comes (GET /events streams): the headers at once, as imaged
+		// sends them (a live watch with nothing to replay has no body yet, and the Go
+		// SDK's Events returns only once the headers are in), then flushed after every
+		// read.
 		fl, _ := w.(http.Flusher)
+		if fl != nil {
+			fl.Flush()
+		}
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := resp.Body.Read(buf)
