@@ -81,6 +81,8 @@ func TestCapabilities(t *testing.T) {
 		assert.Equal(t, want.Has(plugins.CapEvents), watcher, name)
 		_, usager := imagesvc.As[imagesvc.DiskUsager](c)
 		assert.Equal(t, want.Has(plugins.CapDiskUsage), usager, name)
+		_, preparer := imagesvc.As[imagesvc.RootFSPreparer](c)
+		assert.Equal(t, want.Has(plugins.CapRootFS), preparer, name)
 	}
 	t.Logf("the SQLite store's capabilities: %s", want)
 }
