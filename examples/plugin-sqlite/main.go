@@ -17,6 +17,13 @@
 // capabilities (remove, tag, prune, history, ..., and events and disk_usage once the store
 // has them) are announced to the host, which finds them with imagesvc.As; the containers
 // that decide their conflicts are asked of the host too.
+//
+// Root filesystems (capability "rootfs", imagesvc.RootFSPreparer, announced once the store
+// has it): the mounts a prepared view returns name directories under --data-root on the
+// plugin's machine (the store's snapshots). The host mounts them itself, so it must reach
+// --data-root at the same path: run the plugin on the host's machine and in its mount
+// namespace (as the host launches it), or share the directory at the same path, as a
+// containerd client must reach containerd's snapshotter root.
 package main
 
 import (
