@@ -1,7 +1,10 @@
 package containerd
 
 import (
+	"context"
 	"testing"
+
+	"github.com/containerd/containerd/v2/core/snapshots"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/imagesvc/imagesvctest"
@@ -14,8 +17,20 @@ func TestConformance(t *testing.T) {
 		t.Run("containerd-"+v, func(t *testing.T) {
 			imagesvctest.RunConformance(t, func(t *testing.T, h imagesvctest.Harness) imagesvc.Service {
 				s, _ := open(t, v, Options{HostsDir: h.HostsDir, Platform: h.Platform, Usage: h.Usage})
+				h.CountSnapshots(t, func() (int, error) { return countSnapshots(s) })
 				return s
 			})
 		})
 	}
+}
+
+// countSnapshots counts the snapshots of s's namespace in its snapshotter (the daemon is
+// shared by the tests: its snapshot directories are not the namespace's alone).
+func countSnapshots(s *Store) (int, error) {
+	n := 0
+	err := s.client.SnapshotService(s.snapshotter).Walk(s.nsContext(context.Background()), func(context.Context, snapshots.Info) error {
+		n++
+		return nil
+	})
+	return n, err
 }

@@ -14,6 +14,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("ROOTFS_CRASH_ADDRESS") != "" {
+		os.Exit(crashChild())
+	}
 	code := m.Run()
 	containerdtest.StopShared()
 	if code == 0 {

@@ -262,12 +262,26 @@ func walkPresent(ctx context.Context, v *contentView, root ocispec.Descriptor) (
 // hostContainers returns the containers Docker's remove and prune rules consult: the
 // usage provider's when it implements [imagesvc.ContainerLister]; none when it does not;
 // without a provider, containerd's own containers of the namespace (see
-// [Store.containerdContainers]).
+// [Store.containerdContainers]). The Store's root filesystem views are added in every
+// case, as stopped containers (see [Store.viewContainers]).
 func (s *Store) hostContainers(ctx context.Context) ([]imagesvc.Container, error) {
+	var (
+		ctrs []imagesvc.Container
+		err  error
+	)
 	if s.opts.Usage != nil {
-		return model.HostContainers(ctx, s.opts.Usage)
+		ctrs, err = model.HostContainers(ctx, s.opts.Usage)
+	} else {
+		ctrs, err = s.containerdContainers(ctx)
 	}
-	return s.containerdContainers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	views, err := s.viewContainers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(ctrs, views...), nil
 }
 
 // containerdContainers returns containerd's containers of the namespace as Docker's

@@ -147,6 +147,7 @@ type Store struct {
 	names         nameCache
 
 	writes    chan struct{} // a token: held by whatever changes image records (see lockWrites)
+	viewMu    sync.Mutex    // serializes creating and removing views (rootfs.go)
 	pruneGate model.PruneGate
 
 	ctx    context.Context // cancelled by Close

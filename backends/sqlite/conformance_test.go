@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"os"
 	"testing"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -20,6 +21,22 @@ func TestConformance(t *testing.T) {
 				t.Error(err)
 			}
 		})
+		h.CountSnapshots(t, func() (int, error) { return countDirs(s.SnapshotsDir()) })
 		return s
 	})
+}
+
+// countDirs counts the subdirectories of dir (0 when it does not exist yet).
+func countDirs(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n, err
 }

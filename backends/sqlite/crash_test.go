@@ -41,7 +41,7 @@ func TestHelperProcess(t *testing.T) {
 	if mode == "" {
 		t.Skip("the child process of the crash tests")
 	}
-	s, err := Open(os.Getenv(envRoot), Options{HostsDir: os.Getenv(envHosts)})
+	s, err := Open(os.Getenv(envRoot), Options{HostsDir: os.Getenv(envHosts), LazyUnpack: mode == "unpack"})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(2)
@@ -62,6 +62,8 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Println("import returned:", err)
 	case "delete":
 		crashDeletes(ctx, s)
+	case "unpack":
+		crashUnpack(ctx, s)
 	case "prune":
 		fmt.Println("pruning")
 		_, err := s.Prune(ctx, imagesvc.PruneOptions{})

@@ -49,6 +49,7 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		Descriptor:  model.CloneDescriptor(rec.Target),
 		LastTagTime: e.recordCreated,
 		Identity:    identityOf(rec),
+		Driver:      s.snaps.name, // as Docker's containerd store names its snapshotter
 	}
 	if img.RepoTags == nil {
 		img.RepoTags = []string{}

@@ -361,6 +361,9 @@ func (s *Store) freeBatch(ctx context.Context, batch []model.Record, p *prunedTx
 		out.reclaimed += uint64(b.Size)
 	}
 	n, cerr := s.unusedChains(ctx, p.rm.chains, counted)
+	if gerr := s.gcSnapshots(ctx); gerr != nil {
+		cerr = errors.Join(cerr, gerr)
+	}
 	out.reclaimed += n
 	if err = errors.Join(err, cerr); err != nil {
 		s.log.Warn("freeing the content of pruned images", "error", err)

@@ -74,18 +74,31 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 
 	var out []imagesvc.PulledImage
 	err = s.puller.FetchEach(ctx, s.leased(l), req, progress, func(t pull.Target) error {
-		rec, det, err := s.describeFrom(ctx, s.leased(l), t.Target)
-		if err != nil {
-			return err
-		}
-		updated, err := s.put(ctx, []entryToWrite{{rec: rec, det: det, names: []reference.Named{t.Name}, source: t.Name.Name()}})
+		// Unpacked first, so that the record has the snapshots' sizes; the snapshot
+		// garbage collector waits until the image and its chains are recorded.
+		s.snaps.gc.RLock()
+		updated, err := func() ([]bool, error) {
+			defer s.snaps.gc.RUnlock()
+			if err := s.unpackPulled(ctx, l, t.Target, req.Platform); err != nil {
+				return nil, err
+			}
+			rec, det, err := s.describeFrom(ctx, s.leased(l), t.Target)
+			if err != nil {
+				return nil, err
+			}
+			updated, err := s.put(ctx, []entryToWrite{{rec: rec, det: det, names: []reference.Named{t.Name}, source: t.Name.Name()}})
+			if err != nil {
+				return nil, err
+			}
+			return updated[0], nil
+		}()
 		if err != nil {
 			return err
 		}
 		name := reference.FamiliarString(t.Name)
 		s.events.Publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target.Digest)))
-		progress.Report(imagesvc.PullStatus(name, updated[0][0]))
-		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated[0][0]})
+		progress.Report(imagesvc.PullStatus(name, updated[0]))
+		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated[0]})
 		return nil
 	})
 	if err != nil {

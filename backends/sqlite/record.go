@@ -126,6 +126,9 @@ type builder struct {
 	// missingTgtOK describes an image whose target is a manifest that is absent (its
 	// platform was deleted) as one manifest that is not available, instead of failing.
 	missingTgtOK bool
+	// snapshotUsage, if not nil, returns the disk usage of the unpacked snapshot of a
+	// layer chain (its own layer) and whether it is unpacked.
+	snapshotUsage func(ctx context.Context, chain digest.Digest) (int64, bool)
 
 	blobs  map[digest.Digest]int64 // present blobs of the tree and their sizes
 	layers map[digest.Digest]int64 // unpacked sizes of the layers, as known
@@ -179,6 +182,10 @@ func (b *builder) build(ctx context.Context, target ocispec.Descriptor) (*record
 	views := make([]model.Manifest, len(ms))
 	for i, mi := range ms {
 		m := manifestRecord{Manifest: model.ManifestOf(mi)}
+		if mi.Available && mi.Manifest != nil && mi.Config != nil {
+			b.useSnapshotSizes(ctx, &ms[i])
+			m.Manifest = model.ManifestOf(ms[i])
+		}
 		if cfg := mi.Config; m.HasConfig {
 			m.Labels = cfg.Config.Labels
 			det.Manifests[i] = model.ConfigOf(cfg)
@@ -268,6 +275,41 @@ func (b *builder) addChains(rec *record, seen map[digest.Digest]bool, layers []o
 	}
 }
 
+// useSnapshotSizes replaces the unpacked size of the manifest mi, computed from its
+// layers' tar headers, with the disk usage of its snapshots when every layer is
+// unpacked (Docker 29 reports the snapshotter's usage), and the sizes of its layers
+// likewise, for the layer chains of SharedSize.
+func (b *builder) useSnapshotSizes(ctx context.Context, mi *model.ManifestInfo) {
+	if b.snapshotUsage == nil {
+		return
+	}
+	var known []ocispec.Descriptor
+	for _, l := range mi.Manifest.Layers {
+		if images.IsLayerType(l.MediaType) {
+			known = append(known, l)
+		}
+	}
+	diffIDs := mi.Config.RootFS.DiffIDs
+	if len(known) != len(diffIDs) || len(known) == 0 {
+		return
+	}
+	ids := identity.ChainIDs(slices.Clone(diffIDs))
+	sizes := make([]int64, len(ids))
+	var total int64
+	for i, id := range ids {
+		n, ok := b.snapshotUsage(ctx, id)
+		if !ok {
+			return
+		}
+		sizes[i] = n
+		total += n
+	}
+	for i, l := range known {
+		b.layers[l.Digest] = sizes[i]
+	}
+	mi.Unpacked = total
+}
+
 // unpackedSize is the reader's fallback for layers without an unpacked size label.
 func (b *builder) unpackedSize(ctx context.Context, d digest.Digest) (int64, bool) {
 	if b.unpacked == nil {
@@ -322,6 +364,6 @@ func (s *Store) computeUnpacked(ctx context.Context, desc ocispec.Descriptor) (i
 // the store's content (a pull's or an import's leased view, so that every blob the image
 // is described with is protected until the image is recorded).
 func (s *Store) describeFrom(ctx context.Context, src model.ContentStore, target ocispec.Descriptor) (*record, *details, error) {
-	b := &builder{src: src, platform: s.platform, log: s.log, unpacked: s.layerUnpacked}
+	b := &builder{src: src, platform: s.platform, log: s.log, unpacked: s.layerUnpacked, snapshotUsage: s.chainUsage}
 	return b.build(ctx, target)
 }

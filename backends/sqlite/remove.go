@@ -108,6 +108,9 @@ func (s *Store) afterWrite(ctx context.Context, st *txStore) {
 	if _, err := s.collect(ctx, st.freed); err != nil {
 		s.log.Warn("removing the blobs of deleted images", "error", err)
 	}
+	if err := s.gcSnapshots(ctx); err != nil {
+		s.log.Warn("removing the unpacked layers of deleted images", "error", err)
+	}
 }
 
 // deletePlatformContent deletes the blobs of deleted platforms even when other images
@@ -133,7 +136,15 @@ func (s *Store) deletePlatformContent(ctx context.Context, ds []digest.Digest) {
 
 // containers returns the host's containers, when the usage provider knows them.
 func (s *Store) containers(ctx context.Context) ([]imagesvc.Container, error) {
-	return model.HostContainers(ctx, s.opts.Usage)
+	ctrs, err := model.HostContainers(ctx, s.opts.Usage)
+	if err != nil {
+		return nil, err
+	}
+	views, err := s.viewContainers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(ctrs, views...), nil
 }
 
 // txStore is the catalog as internal/model sees it, inside one write transaction: each

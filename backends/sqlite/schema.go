@@ -111,6 +111,18 @@ var migrations = []string{
 	-- Docker's model, which prune's until filter compares.
 	ALTER TABLE images ADD COLUMN dangling_since INTEGER;
 	`,
+	// 3 -> 4: the root filesystem views runtimes prepared (RootFSPreparer).
+	`
+	CREATE TABLE rootfs_views (
+		key       TEXT    PRIMARY KEY,   -- the runtime's key, also the snapshot's
+		image     TEXT    NOT NULL,      -- target digest of the image it was prepared from
+		manifest  TEXT    NOT NULL,      -- platform manifest digest
+		chain     TEXT    NOT NULL,      -- chain ID of the layers under it ('' for none)
+		created   INTEGER NOT NULL,      -- Unix ns
+		read_only INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX rootfs_views_image ON rootfs_views(image);
+	`,
 }
 
 // schemaVersion is the version the catalog has after migrating.

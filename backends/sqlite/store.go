@@ -94,6 +94,17 @@ type Options struct {
 	// ReadConnections is the size of the pool of read-only connections that serve List and
 	// Inspect. 0 means the number of CPUs, at least 4.
 	ReadConnections int
+
+	// Snapshotter chooses the containerd snapshotter (embedded as a library) that holds
+	// the unpacked layers and the views of RootFSPreparer, under root/snapshots/<name>:
+	// [SnapshotterOverlay] ("overlayfs"), [SnapshotterNative] ("native"), or "" for
+	// overlayfs when the kernel supports it on the root's filesystem, native otherwise.
+	Snapshotter string
+
+	// LazyUnpack unpacks an image's layers on its first PrepareRootFS instead of when it
+	// is pulled (Docker's behaviour, the default). Until then, the unpacked sizes that
+	// list, inspect and df report are computed from the layers' tar headers.
+	LazyUnpack bool
 }
 
 // Defaults for the zero values of Options.
@@ -142,6 +153,8 @@ type Store struct {
 	prunes  model.PruneGate // one prune at a time
 
 	events *eventlog.Log // this store's image events (WatchEvents)
+
+	snaps *snapshotState // unpacked layers and views (rootfs.go)
 }
 
 var _ imagesvc.Service = (*Store)(nil)
@@ -196,6 +209,9 @@ func Open(root string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(root, "content", "blobs"), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite store: content store: %w", err)
 	}
+	if err := s.openSnapshotter(); err != nil {
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
 	s.cache = newCache()
 	if s.httpClient = opts.HTTPClient; s.httpClient == nil {
 		s.httpClient = defaultHTTPClient()
@@ -203,6 +219,9 @@ func Open(root string, opts Options) (*Store, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.cleanup(s.ctx); err != nil {
 		return nil, fmt.Errorf("sqlite store: cleaning up: %w", err)
+	}
+	if err := s.cleanupSnapshots(s.ctx); err != nil {
+		return nil, fmt.Errorf("sqlite store: cleaning up snapshots: %w", err)
 	}
 	if err := s.initPuller(); err != nil {
 		return nil, err
@@ -278,6 +297,9 @@ func (s *Store) release() error {
 	}
 	if s.httpClient != nil && s.opts.HTTPClient == nil {
 		s.httpClient.CloseIdleConnections()
+	}
+	if s.snaps != nil {
+		errs = append(errs, s.snaps.sn.Close())
 	}
 	if s.lock != nil {
 		errs = append(errs, s.lock.Close())

@@ -1,7 +1,8 @@
 // Package imagesvctest is the conformance suite of imagesvc: the behaviour of Docker's image
 // endpoints (list, inspect, pull, import; spec §2–4) that a backend can show without HTTP,
 // and of the optional capabilities (remove, tag, prune, history; lifecycle spec §2–§5;
-// disk usage, lifecycle spec §10; save and load, spec §6–§7; push, spec §8; registry login and distribution lookups).
+// disk usage, lifecycle spec §10; save and load, spec §6–§7; push, spec §8; registry login and distribution lookups;
+// root filesystems for runtimes, RootFSPreparer).
 // The group of a capability skips, naming the interface, when the service does not
 // implement it, as testing/fstest does, so that partial backends run the suite too.
 //
@@ -47,6 +48,10 @@ type Harness struct {
 	Platform ocispec.Platform
 	// Usage reports the containers that use images; backends must consult it.
 	Usage imagesvc.UsageProvider
+	// CountSnapshots registers, for the service the factory returns to t, a function that
+	// counts the snapshots (unpacked layers and views) its snapshotter holds on disk; the
+	// RootFS group checks sharing and freeing with it (they skip without one).
+	CountSnapshots func(t *testing.T, count func() (int, error))
 }
 
 // Factory returns a new, empty service for one test. It registers its own cleanup with
@@ -58,13 +63,15 @@ type Factory func(t *testing.T, h Harness) imagesvc.Service
 func RunConformance(t *testing.T, newService Factory) {
 	w := newWorld(t)
 	usage := &UsageTable{}
+	counters := &snapshotCounters{}
 	h := Harness{
-		RegistryHost: w.host,
-		HostsDir:     w.hostsDir,
-		Platform:     ocispec.Platform{OS: "linux", Architecture: "amd64"},
-		Usage:        usage,
+		CountSnapshots: counters.register,
+		RegistryHost:   w.host,
+		HostsDir:       w.hostsDir,
+		Platform:       ocispec.Platform{OS: "linux", Architecture: "amd64"},
+		Usage:          usage,
 	}
-	s := &suite{w: w, h: h, usage: usage, newService: newService}
+	s := &suite{w: w, h: h, usage: usage, counters: counters, newService: newService}
 	for _, tc := range []struct {
 		name string
 		run  func(t *testing.T)
@@ -114,6 +121,7 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"PushErrors", s.testPushErrors},
 		{"Events", s.testEvents},
 		{"EventsSlowWatcher", s.testEventsSlowWatcher},
+		{"RootFS", s.testRootFS},
 	} {
 		t.Run(tc.name, tc.run)
 	}
@@ -123,6 +131,7 @@ type suite struct {
 	w          *world
 	h          Harness
 	usage      *UsageTable
+	counters   *snapshotCounters
 	newService Factory
 }
 

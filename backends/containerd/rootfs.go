@@ -1,0 +1,356 @@
+package containerd
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	client "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/leases"
+	"github.com/containerd/containerd/v2/core/mount"
+	"github.com/containerd/containerd/v2/core/snapshots"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/rootfs"
+)
+
+var _ imagesvc.RootFSPreparer = (*Store)(nil)
+
+// The names by which the Store's views are told apart from the snapshots and leases of
+// other containerd clients sharing the namespace.
+const (
+	// viewKeyPrefix starts the snapshot key of every view: the view "c1" is the snapshot
+	// "imageapi/view/c1". Other clients name their containers' snapshots after the
+	// container (Docker, nerdctl, ctr) or "extract-…" (unpacks): never with this prefix.
+	viewKeyPrefix = "imageapi/view/"
+	// viewLeasePrefix starts the ID of the lease that holds a view (the rest is derived
+	// from the view key, see viewLeaseID).
+	viewLeasePrefix = "imageapi-view-"
+
+	// labelView is set on a view's snapshot and lease: the view key.
+	labelView = "io.imageapi.view"
+	// labelViewImage is set on a view's snapshot: the target digest of its image.
+	labelViewImage = "io.imageapi.view.image"
+	// labelViewManifest is set on a view's snapshot: the platform manifest's digest.
+	labelViewManifest = "io.imageapi.view.manifest"
+	// labelPrepare is set on the temporary lease of a prepare's unpack: the view key.
+	labelPrepare = "io.imageapi.prepare"
+
+	// unpackLeaseExpiry is how long the temporary lease of a prepare's unpack lives when
+	// the process dies before releasing it (containerd's garbage collector then removes
+	// what it held: a half-applied layer).
+	unpackLeaseExpiry = 24 * time.Hour
+)
+
+// viewSnapshotKey is the snapshot key of the view key.
+func viewSnapshotKey(key string) string { return viewKeyPrefix + key }
+
+// viewLeaseID is the ID of the lease that holds the view key: lease IDs are containerd
+// identifiers (76 characters at most, a restricted alphabet) and view keys are not.
+func viewLeaseID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return viewLeasePrefix + hex.EncodeToString(sum[:20])
+}
+
+// ResolveRuntimeImage resolves ref among the namespace's records as Inspect does and
+// describes the platform manifest a runtime starts a container from (see
+// [imagesvc.RootFSPreparer]), from containerd's content store.
+func (s *Store) ResolveRuntimeImage(ctx context.Context, ref imagesvc.ImageRef, platform *ocispec.Platform) (imagesvc.RuntimeImage, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return imagesvc.RuntimeImage{}, err
+	}
+	defer done()
+	snap, _, err := s.records(ctx)
+	if err != nil {
+		return imagesvc.RuntimeImage{}, err
+	}
+	img, err := snap.resolve(ref)
+	if err != nil {
+		return imagesvc.RuntimeImage{}, err
+	}
+	ri, err := rootfs.Resolve(ctx, s.newContentView(nil), img.records[0].Target, ref.String(), platform, s.platform)
+	return ri, ctxErr(ctx, err)
+}
+
+// PrepareRootFS implements [imagesvc.RootFSPreparer] on the daemon's snapshotter. The
+// image is looked up again by its target digest among the records, and its manifest by
+// digest in the image's description (the list cache's, kept right by containerd's
+// events). The view is the snapshot "imageapi/view/<key>", labelled with the key, the
+// image and the manifest, created in a lease of its own ("imageapi-view-…", labelled
+// with the key) that keeps it, and through it its layers, from containerd's garbage
+// collector until [Store.RemoveRootFS]. When the layers are not unpacked (the view's
+// parent is missing), containerd's client unpacks them as a pull does (the daemon
+// applies them, and the config gets the garbage collector's reference to the snapshot)
+// under a temporary lease, and the view is created again.
+func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) ([]imagesvc.Mount, error) {
+	if err := rootfs.ValidKey(req.Key); err != nil {
+		return nil, err
+	}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	v, err := s.reresolve(ctx, req.Image)
+	if err != nil {
+		return nil, err
+	}
+	labels := map[string]string{
+		labelView:         req.Key,
+		labelViewImage:    v.target.Digest.String(),
+		labelViewManifest: v.manifest.Digest.String(),
+	}
+	ms, err := s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)
+	if err == nil || !errdefs.IsNotFound(err) || v.chain == "" {
+		return ms, err
+	}
+
+	// The layers are not unpacked. A temporary lease holds what the unpack creates until
+	// the view refers to it; it expires if this process dies first, and containerd's
+	// garbage collector then removes a half-applied layer.
+	lm := s.client.LeasesService()
+	tmp, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(unpackLeaseExpiry),
+		leases.WithLabel(labelPrepare, req.Key))
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
+	}
+	defer func() {
+		if err := lm.Delete(context.WithoutCancel(ctx), tmp); err != nil && !errdefs.IsNotFound(err) {
+			s.log.Warn("releasing the lease of a prepare", "lease", tmp.ID, "error", err)
+		}
+	}()
+	img := client.NewImageWithPlatform(s.client, images.Image{Name: v.target.Digest.String(), Target: v.manifest}, platforms.All)
+	if err := img.Unpack(leases.WithLease(ctx, tmp.ID), s.snapshotter); err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("unpacking %s into %s: %w", v.manifest.Digest, s.snapshotter, err))
+	}
+	return s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)
+}
+
+// createView creates the view key on parent with its lease. On failure nothing of it
+// stays; the error is AlreadyExists when the view exists, NotFound when parent does not.
+func (s *Store) createView(ctx context.Context, key string, parent digest.Digest, labels map[string]string, readOnly bool) ([]imagesvc.Mount, error) {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lease, err := s.createViewLease(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	sn := s.client.SnapshotService(s.snapshotter)
+	vctx := leases.WithLease(ctx, lease.ID)
+	var ms []mount.Mount
+	if readOnly {
+		ms, err = sn.View(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
+	} else {
+		ms, err = sn.Prepare(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
+	}
+	if err == nil {
+		return rootfs.Mounts(ms), nil
+	}
+	// Nothing of the view may stay: its lease goes, and with it a snapshot the daemon
+	// may have created before the call failed (a cancelled call).
+	cctx := context.WithoutCancel(ctx)
+	switch {
+	case errdefs.IsAlreadyExists(err):
+		err = fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
+	case errdefs.IsNotFound(err):
+		err = fmt.Errorf("layers %s of view %q are not unpacked: %w", parent, key, errdefs.ErrNotFound)
+	default:
+		_ = sn.Remove(cctx, viewSnapshotKey(key))
+		err = ctxErr(ctx, fmt.Errorf("preparing view %q on %s: %w", key, parent, err))
+	}
+	if derr := s.client.LeasesService().Delete(cctx, lease, leases.SynchronousDelete); derr != nil && !errdefs.IsNotFound(derr) {
+		s.log.Warn("deleting the lease of a failed prepare", "lease", lease.ID, "error", derr)
+	}
+	return nil, err
+}
+
+// createViewLease creates the lease of the view key. A lease left by a prepare that died
+// before creating its snapshot (the process was killed) holds nothing and is replaced;
+// when the view exists, the error is AlreadyExists. s.viewMu is held.
+func (s *Store) createViewLease(ctx context.Context, key string) (leases.Lease, error) {
+	lm := s.client.LeasesService()
+	id := viewLeaseID(key)
+	for attempt := 0; ; attempt++ {
+		l, err := lm.Create(ctx, leases.WithID(id), leases.WithLabel(labelView, key))
+		if err == nil {
+			return l, nil
+		}
+		if !errdefs.IsAlreadyExists(err) || attempt > 0 {
+			return leases.Lease{}, ctxErr(ctx, fmt.Errorf("creating the lease of view %q: %w", key, err))
+		}
+		if _, serr := s.client.SnapshotService(s.snapshotter).Stat(ctx, viewSnapshotKey(key)); serr == nil {
+			return leases.Lease{}, fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
+		} else if !errdefs.IsNotFound(serr) {
+			return leases.Lease{}, ctxErr(ctx, fmt.Errorf("view %q: %w", key, serr))
+		}
+		if err := lm.Delete(ctx, leases.Lease{ID: id}); err != nil && !errdefs.IsNotFound(err) {
+			return leases.Lease{}, ctxErr(ctx, fmt.Errorf("deleting the stale lease of view %q: %w", key, err))
+		}
+	}
+}
+
+// viewSource is what a view is prepared from: the image's target, the platform
+// manifest and the chain ID of its layers ("" without layers).
+type viewSource struct {
+	target, manifest ocispec.Descriptor
+	chain            digest.Digest
+}
+
+// reresolve looks the image of ri up again by its target digest among the records, and
+// its manifest by digest in the image's description: NotFound when either is gone or
+// the manifest's content is not all present, InvalidArgument when it cannot be run.
+func (s *Store) reresolve(ctx context.Context, ri imagesvc.RuntimeImage) (viewSource, error) {
+	if err := ri.Target.Digest.Validate(); err != nil {
+		return viewSource{}, fmt.Errorf("image target %q: %v: %w", ri.Target.Digest, err, errdefs.ErrInvalidArgument)
+	}
+	snap, c, err := s.records(ctx)
+	if err != nil {
+		return viewSource{}, err
+	}
+	img := snap.target(ri.Target.Digest)
+	if img == nil {
+		return viewSource{}, fmt.Errorf("image %s: %w", ri.Target.Digest, errdefs.ErrNotFound)
+	}
+	if err := s.describeImages(ctx, c, []*image{img}); err != nil {
+		return viewSource{}, err
+	}
+	for _, m := range img.info.manifests {
+		if m.Descriptor.Digest != ri.Manifest.Digest {
+			continue
+		}
+		switch {
+		case m.Kind != imagesvc.KindImage:
+			return viewSource{}, fmt.Errorf("manifest %s of image %s is not an image: %w", m.Descriptor.Digest, ri.Target.Digest, errdefs.ErrInvalidArgument)
+		case !m.Available || m.Manifest == nil || m.Config == nil:
+			return viewSource{}, fmt.Errorf("content of manifest %s of image %s is not all present: %w", m.Descriptor.Digest, ri.Target.Digest, errdefs.ErrNotFound)
+		case len(m.Config.RootFS.DiffIDs) != len(m.Manifest.Layers):
+			return viewSource{}, fmt.Errorf("image %s: manifest %s has %d layers but its config %d diff IDs: %w",
+				ri.Target.Digest, m.Descriptor.Digest, len(m.Manifest.Layers), len(m.Config.RootFS.DiffIDs), errdefs.ErrInvalidArgument)
+		}
+		v := viewSource{target: img.records[0].Target, manifest: m.Descriptor}
+		if n := len(m.chainIDs); n > 0 {
+			v.chain = m.chainIDs[n-1]
+		}
+		return v, nil
+	}
+	return viewSource{}, fmt.Errorf("image %s has no manifest %s: %w", ri.Target.Digest, ri.Manifest.Digest, errdefs.ErrNotFound)
+}
+
+// RootFSMounts returns the mounts of the view key (see [imagesvc.RootFSPreparer]).
+func (s *Store) RootFSMounts(ctx context.Context, key string) ([]imagesvc.Mount, error) {
+	if err := rootfs.ValidKey(key); err != nil {
+		return nil, err
+	}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ms, err := s.client.SnapshotService(s.snapshotter).Mounts(ctx, viewSnapshotKey(key))
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
+		}
+		return nil, ctxErr(ctx, fmt.Errorf("mounts of view %q: %w", key, err))
+	}
+	return rootfs.Mounts(ms), nil
+}
+
+// RootFSViews lists the Store's views: the snapshots of its snapshotter in the namespace
+// whose key has the view prefix and which carry the view label, oldest first. Snapshots
+// of other clients are not listed.
+func (s *Store) RootFSViews(ctx context.Context) ([]imagesvc.RootFSView, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return s.views(ctx)
+}
+
+// views lists the Store's views (see RootFSViews). ctx carries the namespace.
+func (s *Store) views(ctx context.Context) ([]imagesvc.RootFSView, error) {
+	var out []imagesvc.RootFSView
+	err := s.client.SnapshotService(s.snapshotter).Walk(ctx, func(_ context.Context, info snapshots.Info) error {
+		key, ok := strings.CutPrefix(info.Name, viewKeyPrefix)
+		if !ok || info.Labels[labelView] != key || info.Kind == snapshots.KindCommitted {
+			return nil
+		}
+		out = append(out, imagesvc.RootFSView{
+			Key:      key,
+			Image:    digest.Digest(info.Labels[labelViewImage]),
+			Manifest: digest.Digest(info.Labels[labelViewManifest]),
+			ChainID:  digest.Digest(info.Parent),
+			ReadOnly: info.Kind == snapshots.KindView,
+			Created:  info.Created,
+		})
+		return nil
+	}, fmt.Sprintf("labels.%q", labelView))
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("listing views: %w", err))
+	}
+	slices.SortStableFunc(out, func(a, b imagesvc.RootFSView) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out, nil
+}
+
+// RemoveRootFS removes the view key and its lease, the lease synchronously: when it
+// returns, containerd's garbage collector has removed the layers no image and no other
+// lease or snapshot uses (see [imagesvc.RootFSPreparer]).
+func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
+	if err := rootfs.ValidKey(key); err != nil {
+		return err
+	}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	lm := s.client.LeasesService()
+	serr := s.client.SnapshotService(s.snapshotter).Remove(ctx, viewSnapshotKey(key))
+	if serr != nil && !errdefs.IsNotFound(serr) {
+		return ctxErr(ctx, fmt.Errorf("removing view %q: %w", key, serr))
+	}
+	lerr := lm.Delete(ctx, leases.Lease{ID: viewLeaseID(key)}, leases.SynchronousDelete)
+	if lerr != nil && !errdefs.IsNotFound(lerr) {
+		return ctxErr(ctx, fmt.Errorf("releasing the lease of view %q: %w", key, lerr))
+	}
+	if serr != nil {
+		return fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
+	}
+	return nil
+}
+
+// viewContainers returns the Store's views as the stopped containers Docker's remove and
+// prune rules consult: a view keeps its image as a stopped container does. ctx carries
+// the namespace.
+func (s *Store) viewContainers(ctx context.Context) ([]imagesvc.Container, error) {
+	vs, err := s.views(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imagesvc.Container, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, imagesvc.Container{ID: v.Key, ImageID: v.Image, ImageManifest: v.Manifest})
+	}
+	return out, nil
+}

@@ -1,0 +1,528 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/diff/apply"
+	"github.com/containerd/containerd/v2/core/snapshots"
+	"github.com/containerd/containerd/v2/plugins/snapshots/native"
+	"github.com/containerd/containerd/v2/plugins/snapshots/overlay"
+	"github.com/containerd/containerd/v2/plugins/snapshots/overlay/overlayutils"
+	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
+	"github.com/imageapi/imageapi/internal/rootfs"
+)
+
+var _ imagesvc.RootFSPreparer = (*Store)(nil)
+
+// Snapshotter names of [Options.Snapshotter], as Docker's containerd store names them in
+// inspect's GraphDriver.
+const (
+	SnapshotterOverlay = "overlayfs"
+	SnapshotterNative  = "native"
+)
+
+// snapshotState is the store's embedded containerd snapshotter (a library, no daemon).
+//
+// Unpacks and prepares hold gc for reading, the snapshot garbage collector for writing,
+// so that it never removes a chain an operation in progress is about to use. Unpacks of
+// images with the same base layer are serialized (chain IDs of a higher layer depend on
+// the base), so that each chain is applied once.
+type snapshotState struct {
+	name string
+	root string
+	sn   snapshots.Snapshotter
+
+	// wrapProvider, set by tests only, wraps what the applier reads layers from.
+	wrapProvider func(content.Provider) content.Provider
+
+	gc    sync.RWMutex
+	mu    sync.Mutex
+	bases map[digest.Digest]*baseLock
+}
+
+type baseLock struct {
+	mu  sync.Mutex
+	ref int
+}
+
+// lockBase serializes the unpacks of images whose base chain is base.
+func (st *snapshotState) lockBase(base digest.Digest) func() {
+	st.mu.Lock()
+	if st.bases == nil {
+		st.bases = map[digest.Digest]*baseLock{}
+	}
+	l := st.bases[base]
+	if l == nil {
+		l = &baseLock{}
+		st.bases[base] = l
+	}
+	l.ref++
+	st.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		st.mu.Lock()
+		if l.ref--; l.ref == 0 {
+			delete(st.bases, base)
+		}
+		st.mu.Unlock()
+	}
+}
+
+// openSnapshotter opens the snapshotter Options.Snapshotter chooses under root/snapshots.
+func (s *Store) openSnapshotter() error {
+	dir := filepath.Join(s.root, "snapshots")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	name := s.opts.Snapshotter
+	switch name {
+	case "":
+		name = SnapshotterNative
+		if err := overlayutils.Supported(dir); err == nil {
+			name = SnapshotterOverlay
+		} else {
+			s.log.Info("overlayfs is not available: layers are unpacked with the native snapshotter", "error", err)
+		}
+	case SnapshotterOverlay, SnapshotterNative:
+	default:
+		return fmt.Errorf("snapshotter %q: want %q or %q: %w", name, SnapshotterOverlay, SnapshotterNative, errdefs.ErrInvalidArgument)
+	}
+	root := filepath.Join(dir, name)
+	var (
+		sn  snapshots.Snapshotter
+		err error
+	)
+	if name == SnapshotterOverlay {
+		sn, err = overlay.NewSnapshotter(root)
+	} else {
+		sn, err = native.NewSnapshotter(root)
+	}
+	if err != nil {
+		return fmt.Errorf("snapshotter %s: %w", name, err)
+	}
+	s.snaps = &snapshotState{name: name, root: root, sn: sn}
+	return nil
+}
+
+// SnapshotterName returns the name of the snapshotter that holds the unpacked layers
+// ("overlayfs" or "native").
+func (s *Store) SnapshotterName() string { return s.snaps.name }
+
+// SnapshotsDir returns the directory that holds the snapshots themselves, one
+// subdirectory each (the snapshotter's root/snapshots).
+func (s *Store) SnapshotsDir() string { return filepath.Join(s.snaps.root, "snapshots") }
+
+// ResolveRuntimeImage implements [imagesvc.RootFSPreparer].
+func (s *Store) ResolveRuntimeImage(ctx context.Context, ref imagesvc.ImageRef, platform *ocispec.Platform) (imagesvc.RuntimeImage, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return imagesvc.RuntimeImage{}, err
+	}
+	defer done()
+	l := s.leases.new()
+	defer func() { s.endOperation(ctx, l, nil) }()
+	var target ocispec.Descriptor
+	err = s.readRecords(ctx, func(st *txStore) error {
+		_, all, err := model.Resolve(ctx, st, ref)
+		if err != nil {
+			return err
+		}
+		if len(all) == 0 {
+			return ref.NotFound()
+		}
+		target, err = st.Target(ctx, all[0].Target)
+		return err
+	})
+	if err != nil {
+		return imagesvc.RuntimeImage{}, err
+	}
+	return rootfs.Resolve(ctx, s.leased(l), target, ref.String(), platform, s.platform)
+}
+
+// resolveAgain looks img up again by its target and manifest digests, as the store holds
+// it now. Errors: NotFound.
+func (s *Store) resolveAgain(ctx context.Context, l *lease, img imagesvc.RuntimeImage) (imagesvc.RuntimeImage, error) {
+	var target ocispec.Descriptor
+	err := s.readRecords(ctx, func(st *txStore) error {
+		var err error
+		target, err = st.Target(ctx, img.Target.Digest)
+		return err
+	})
+	if err != nil {
+		return imagesvc.RuntimeImage{}, err
+	}
+	var p *ocispec.Platform
+	if img.Manifest.Platform != nil {
+		p = img.Manifest.Platform
+	}
+	got, err := rootfs.Resolve(ctx, s.leased(l), target, img.Target.Digest.String(), p, s.platform)
+	if err != nil {
+		return imagesvc.RuntimeImage{}, err
+	}
+	if got.Manifest.Digest != img.Manifest.Digest {
+		return imagesvc.RuntimeImage{}, fmt.Errorf("image %s has no manifest %s: %w", img.Target.Digest, img.Manifest.Digest, errdefs.ErrNotFound)
+	}
+	return got, nil
+}
+
+// unpack applies img's layers that are not unpacked yet. The caller holds snaps.gc for
+// reading and l leases the blobs it reads.
+func (s *Store) unpack(ctx context.Context, l *lease, img imagesvc.RuntimeImage) (digest.Digest, error) {
+	if len(img.ChainIDs) == 0 {
+		return "", nil
+	}
+	top := rootfs.ChainID(img)
+	if _, err := s.snaps.sn.Stat(ctx, top.String()); err == nil {
+		return top, nil
+	}
+	unlock := s.snaps.lockBase(img.ChainIDs[0])
+	defer unlock()
+	var p content.Provider = s.leased(l)
+	if s.snaps.wrapProvider != nil {
+		p = s.snaps.wrapProvider(p)
+	}
+	a := apply.NewFileSystemApplier(p)
+	return rootfs.Unpack(ctx, img, s.snaps.sn, a)
+}
+
+// unpackPulled unpacks, after a pull, load or import, the platform of target a runtime
+// would run (platform, or the best for the host), unless Options.LazyUnpack. A target
+// with nothing runnable here is left as it is. The caller holds snaps.gc for reading
+// until the image is recorded.
+func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descriptor, platform *ocispec.Platform) error {
+	if s.opts.LazyUnpack {
+		return nil
+	}
+	img, err := rootfs.Resolve(ctx, s.leased(l), target, target.Digest.String(), platform, s.platform)
+	if err != nil {
+		if errdefs.IsNotFound(err) || errdefs.IsInvalidArgument(err) {
+			return nil
+		}
+		return err
+	}
+	if _, err := s.unpack(ctx, l, img); err != nil {
+		return fmt.Errorf("failed to unpack image on snapshotter %s: %w", s.snaps.name, err)
+	}
+	return nil
+}
+
+// PrepareRootFS implements [imagesvc.RootFSPreparer]: the image is looked up again, its
+// layers unpacked once per chain, and the view prepared (containerd's Prepare, or View
+// when read-only) and recorded in the catalog.
+func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) (_ []imagesvc.Mount, err error) {
+	if err := rootfs.ValidKey(req.Key); err != nil {
+		return nil, err
+	}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	l := s.leases.new()
+	defer func() { s.endOperation(ctx, l, err) }()
+	if _, err := s.viewRow(ctx, req.Key); err == nil {
+		return nil, fmt.Errorf("view %q: %w", req.Key, errdefs.ErrAlreadyExists)
+	} else if !errdefs.IsNotFound(err) {
+		return nil, err
+	}
+	img, err := s.resolveAgain(ctx, l, req.Image)
+	if err != nil {
+		return nil, err
+	}
+
+	s.snaps.gc.RLock()
+	defer s.snaps.gc.RUnlock()
+	chain, err := s.unpack(ctx, l, img)
+	if err != nil {
+		return nil, err
+	}
+	labels := snapshots.WithLabels(map[string]string{"imageapi.view": "1"})
+	var ms []imagesvc.Mount
+	if req.ReadOnly {
+		cms, err := s.snaps.sn.View(ctx, req.Key, chain.String(), labels)
+		if err != nil {
+			return nil, viewErr(req.Key, err)
+		}
+		ms = rootfs.Mounts(cms)
+	} else {
+		cms, err := s.snaps.sn.Prepare(ctx, req.Key, chain.String(), labels)
+		if err != nil {
+			return nil, viewErr(req.Key, err)
+		}
+		ms = rootfs.Mounts(cms)
+	}
+	ro := 0
+	if req.ReadOnly {
+		ro = 1
+	}
+	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO rootfs_views (key, image, manifest, chain, created, read_only)
+			VALUES (?, ?, ?, ?, ?, ?)`, req.Key, img.Target.Digest.String(), img.Manifest.Digest.String(), chain.String(), s.now().UnixNano(), ro)
+		return err
+	})
+	if err != nil {
+		if rerr := s.snaps.sn.Remove(context.WithoutCancel(ctx), req.Key); rerr != nil {
+			s.log.Warn("removing a view that could not be recorded", "key", req.Key, "error", rerr)
+		}
+		return nil, fmt.Errorf("recording view %q: %w", req.Key, err)
+	}
+	return ms, nil
+}
+
+func viewErr(key string, err error) error {
+	if errdefs.IsAlreadyExists(err) {
+		return fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
+	}
+	return fmt.Errorf("view %q: %w", key, err)
+}
+
+// viewRow reads the catalog row of the view key. Errors: NotFound.
+func (s *Store) viewRow(ctx context.Context, key string) (imagesvc.RootFSView, error) {
+	var (
+		v       imagesvc.RootFSView
+		img, m  string
+		chain   string
+		created int64
+		ro      int
+	)
+	err := s.rdb.QueryRowContext(ctx, `SELECT key, image, manifest, chain, created, read_only FROM rootfs_views WHERE key = ?`, key).
+		Scan(&v.Key, &img, &m, &chain, &created, &ro)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return v, fmt.Errorf("catalog: %w", err)
+	}
+	v.Image, v.Manifest, v.ChainID = digest.Digest(img), digest.Digest(m), digest.Digest(chain)
+	v.Created, v.ReadOnly = time.Unix(0, created), ro != 0
+	return v, nil
+}
+
+// RootFSMounts implements [imagesvc.RootFSPreparer].
+func (s *Store) RootFSMounts(ctx context.Context, key string) ([]imagesvc.Mount, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if _, err := s.viewRow(ctx, key); err != nil {
+		return nil, err
+	}
+	ms, err := s.snaps.sn.Mounts(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("view %q: %w", key, err)
+	}
+	return rootfs.Mounts(ms), nil
+}
+
+// RootFSViews implements [imagesvc.RootFSPreparer].
+func (s *Store) RootFSViews(ctx context.Context) ([]imagesvc.RootFSView, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return s.views(ctx, s.rdb)
+}
+
+func (s *Store) views(ctx context.Context, q querier) ([]imagesvc.RootFSView, error) {
+	var out []imagesvc.RootFSView
+	err := queryEach(ctx, q, `SELECT key, image, manifest, chain, created, read_only FROM rootfs_views ORDER BY created, key`, nil, func(rows *sql.Rows) error {
+		var (
+			v         imagesvc.RootFSView
+			img, m, c string
+			created   int64
+			ro        int
+		)
+		if err := rows.Scan(&v.Key, &img, &m, &c, &created, &ro); err != nil {
+			return err
+		}
+		v.Image, v.Manifest, v.ChainID = digest.Digest(img), digest.Digest(m), digest.Digest(c)
+		v.Created, v.ReadOnly = time.Unix(0, created), ro != 0
+		out = append(out, v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveRootFS implements [imagesvc.RootFSPreparer]: the view's row and snapshot go,
+// then the layers no image or view uses.
+func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := s.viewRow(ctx, key); err != nil {
+		return err
+	}
+	if err := s.snaps.sn.Remove(ctx, key); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("view %q: %w", key, err)
+	}
+	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = ?`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	return s.gcSnapshots(context.WithoutCancel(ctx))
+}
+
+// viewContainers returns the views as the stopped containers Remove and Prune see: an
+// image a view was prepared from cannot be deleted unless forced.
+func (s *Store) viewContainers(ctx context.Context) ([]imagesvc.Container, error) {
+	vs, err := s.views(ctx, s.rdb)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imagesvc.Container, len(vs))
+	for i, v := range vs {
+		out[i] = imagesvc.Container{ID: v.Key, ImageID: v.Image, ImageManifest: v.Manifest, Image: v.Image.String()}
+	}
+	return out, nil
+}
+
+// gcSnapshots removes the snapshots no image and no view uses, top down (a snapshot with
+// children is removed after them): committed chains that no image of the catalog has and
+// that are under no view, extraction snapshots no unpack is running (it waits for those
+// in progress), and active snapshots without a catalog row.
+func (s *Store) gcSnapshots(ctx context.Context) error {
+	s.snaps.gc.Lock()
+	defer s.snaps.gc.Unlock()
+	used := map[string]bool{}
+	err := queryEach(ctx, s.wdb, `SELECT chain FROM image_chains UNION SELECT chain FROM rootfs_views UNION SELECT key FROM rootfs_views`, nil, func(rows *sql.Rows) error {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		used[c] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	infos := map[string]snapshots.Info{}
+	if err := s.walkSnapshots(ctx, func(info snapshots.Info) {
+		infos[info.Name] = info
+	}); err != nil {
+		return fmt.Errorf("snapshotter: %w", err)
+	}
+	keep := map[string]bool{}
+	for name := range infos {
+		if !used[name] {
+			continue
+		}
+		for n := name; n != "" && !keep[n]; n = infos[n].Parent {
+			keep[n] = true
+		}
+	}
+	var errs []error
+	removed := 0
+	for {
+		children := map[string]int{}
+		for _, info := range infos {
+			if info.Parent != "" {
+				children[info.Parent]++
+			}
+		}
+		progress := false
+		for name := range infos {
+			if keep[name] || children[name] > 0 {
+				continue
+			}
+			if err := s.snaps.sn.Remove(ctx, name); err != nil && !errdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("removing snapshot %q: %w", name, err))
+				keep[name] = true
+				continue
+			}
+			delete(infos, name)
+			removed++
+			progress = true
+		}
+		if !progress {
+			break
+		}
+	}
+	if removed > 0 {
+		s.log.Debug("removed snapshots no image or view uses", "count", removed)
+	}
+	return errors.Join(errs...)
+}
+
+// cleanupSnapshots runs at Open: what a crash left (extraction snapshots, views whose
+// row is missing) and the chains of images deleted are removed; rows of views whose
+// snapshot is gone are deleted.
+func (s *Store) cleanupSnapshots(ctx context.Context) error {
+	present := map[string]bool{}
+	extracts := 0
+	if err := s.walkSnapshots(ctx, func(info snapshots.Info) {
+		present[info.Name] = true
+		if rootfs.IsExtractKey(info.Name) {
+			extracts++
+		}
+	}); err != nil {
+		return fmt.Errorf("snapshotter: %w", err)
+	}
+	vs, err := s.views(ctx, s.wdb)
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if present[v.Key] {
+			continue
+		}
+		s.log.Warn("removing the record of a view whose snapshot is gone", "key", v.Key)
+		if _, err := s.wdb.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = ?`, v.Key); err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+	}
+	if extracts > 0 {
+		s.log.Info("removing unfinished unpacks of an earlier process", "count", extracts)
+	}
+	return s.gcSnapshots(ctx)
+}
+
+// chainUsage returns the disk usage of the snapshot of chain (its own layer, without its
+// parents), and whether it is unpacked.
+func (s *Store) chainUsage(ctx context.Context, chain digest.Digest) (int64, bool) {
+	info, err := s.snaps.sn.Stat(ctx, chain.String())
+	if err != nil || info.Kind != snapshots.KindCommitted {
+		return 0, false
+	}
+	u, err := s.snaps.sn.Usage(ctx, chain.String())
+	if err != nil {
+		return 0, false
+	}
+	return u.Size, true
+}
+
+// walkSnapshots calls fn for every snapshot (none before the first was created: the
+// snapshotter's metadata store then answers NotFound).
+func (s *Store) walkSnapshots(ctx context.Context, fn func(snapshots.Info)) error {
+	err := s.snaps.sn.Walk(ctx, func(_ context.Context, info snapshots.Info) error {
+		fn(info)
+		return nil
+	})
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
