@@ -69,6 +69,8 @@ type config struct {
 	platform       string
 	allowURLImport bool
 	maxImportSize  int64
+	storageDriver  string
+	lazyUnpack     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -81,6 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.platform, "platform", "", "platform to treat as the host's, os/arch[/variant] (default: this machine's)")
 	fs.BoolVar(&c.allowURLImport, "allow-url-import", false, "let imports fetch archives from URLs (fromSrc=<URL>)")
 	fs.Int64Var(&c.maxImportSize, "max-import-size", 0, "largest import archive in bytes (0: the backend's default)")
+	fs.StringVar(&c.storageDriver, "storage-driver", "", "snapshotter images are unpacked into: overlayfs or native (default: overlayfs when the kernel supports it under --data-root)")
+	fs.BoolVar(&c.lazyUnpack, "lazy-unpack", false, "unpack an image's layers on its first root filesystem prepare instead of when it is pulled")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -113,6 +117,8 @@ func run(args []string, stderr io.Writer) error {
 		Platform:       platform,
 		AllowURLImport: c.allowURLImport,
 		MaxImportSize:  c.maxImportSize,
+		Snapshotter:    c.storageDriver,
+		LazyUnpack:     c.lazyUnpack,
 		Usage:          plugins.HostUsage(),
 		Logger:         logger.With("component", "sqlite"),
 	})
