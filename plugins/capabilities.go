@@ -11,7 +11,7 @@ import (
 // Capabilities is a set of the optional interfaces of imagesvc that a backend implements
 // and that cross the plugin boundary ([CapRemove], [CapTag], [CapPrune], [CapHistory],
 // [CapLogin], [CapDistribution], [CapSave], [CapLoad], [CapPush], [CapEvents],
-// [CapDiskUsage]). [Serve] announces those of the backend it serves ([CapabilitiesOf],
+// [CapDiskUsage], [CapRootFS]). [Serve] announces those of the backend it serves ([CapabilitiesOf],
 // with imagesvc.As); [Open] returns a [Client] that has exactly the ones the plugin
 // announced, so that a host finds them with imagesvc.As:
 //

@@ -32,9 +32,11 @@ const (
 	CapEvents
 	// CapDiskUsage is [imagesvc.DiskUsager], "disk_usage" in the protocol.
 	CapDiskUsage
+	// CapRootFS is [imagesvc.RootFSPreparer], "rootfs" in the protocol.
+	CapRootFS
 
 	// AllCapabilities are the capabilities this package knows.
-	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush | CapEvents | CapDiskUsage
+	AllCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLogin | CapDistribution | CapSave | CapLoad | CapPush | CapEvents | CapDiskUsage | CapRootFS
 )
 
 // combinedCapabilities are the frozen capabilities, each combination of which has its own
@@ -43,7 +45,7 @@ const combinedCapabilities = CapRemove | CapTag | CapPrune | CapHistory | CapLog
 
 // capabilityNames are the names of the capabilities in the protocol
 // (InitResponse.capabilities), in the order of their bits.
-var capabilityNames = [...]string{"remove", "tag", "prune", "history", "login", "distribution", "save", "load", "push", "events", "disk_usage"}
+var capabilityNames = [...]string{"remove", "tag", "prune", "history", "login", "distribution", "save", "load", "push", "events", "disk_usage", "rootfs"}
 
 // CapabilitiesOf returns the capabilities svc implements: those of its optional
 // interfaces imagesvc.As finds (in its method set, or handed out by its As method).
@@ -81,6 +83,9 @@ func CapabilitiesOf(svc any) Capabilities {
 	}
 	if _, ok := imagesvc.As[imagesvc.DiskUsager](svc); ok {
 		c |= CapDiskUsage
+	}
+	if _, ok := imagesvc.As[imagesvc.RootFSPreparer](svc); ok {
+		c |= CapRootFS
 	}
 	return c
 }
@@ -1227,6 +1232,15 @@ func provideCapability(target any, caps Capabilities, impl any) bool {
 			return false
 		}
 		v, ok := imagesvc.As[imagesvc.DiskUsager](impl)
+		if ok {
+			*t = v
+		}
+		return ok
+	case *imagesvc.RootFSPreparer:
+		if caps&CapRootFS == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.RootFSPreparer](impl)
 		if ok {
 			*t = v
 		}

@@ -135,8 +135,8 @@ type Client interface {
 	// As makes every Client an [imagesvc.CapabilityProvider]: it hands out the optional
 	// capabilities the plugin announced ([Capabilities]), the first nine (also in the
 	// Client's method set) and those after them (found with [imagesvc.As] only, such as
-	// [imagesvc.EventWatcher] and [imagesvc.DiskUsager]), and reports false for the
-	// others.
+	// [imagesvc.EventWatcher], [imagesvc.DiskUsager] and [imagesvc.RootFSPreparer]), and
+	// reports false for the others.
 	As(target any) bool
 	// ListVersion makes every Client an [imagesvc.ListVersioner], whatever its
 	// capabilities: the version of the plugin's backend, with which an HTTP host labels

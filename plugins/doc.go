@@ -38,8 +38,24 @@
 // RegistryAuthenticator, DistributionInspector, Saver, Loader, Pusher) are also in the
 // Client's method set, so that a type assertion (svc.(imagesvc.Remover)) finds them, as
 // it did before imagesvc.As existed; every capability after the ninth
-// (imagesvc.EventWatcher, DiskUsager, and those to come) is found with imagesvc.As only:
-// the Client hands it out through its As method ([imagesvc.CapabilityProvider]).
+// (imagesvc.EventWatcher, DiskUsager, RootFSPreparer, and those to come) is found with
+// imagesvc.As only: the Client hands it out through its As method
+// ([imagesvc.CapabilityProvider]).
+//
+// # Root filesystems
+//
+// A plugin whose backend is an [imagesvc.RootFSPreparer] announces "rootfs": a runtime
+// linked to the host resolves an image, prepares a view of it and mounts it through the
+// plugin. The mounts are plain data (containerd's mount.Mount, as the backend returned
+// them), and their sources and options name paths on the plugin's machine: the plugin's
+// snapshot root (under the SQLite backend's data root) must be reachable by the host at
+// the same paths, which it is when the plugin runs on the host's machine and in its
+// mount namespace, as it is for a containerd client and containerd's snapshotters. A
+// plugin in a container or on another machine can still resolve images, but the mounts
+// it returns are of no use to the host unless its snapshot root is shared at the same
+// path. Cancelling a prepare (an unpack can take seconds) cancels the backend's; a
+// plugin process that dies during one fails it with class Unavailable, and the backend
+// leaves no half-applied layer behind (its contract).
 //
 // Every method and option of imagesvc crosses the boundary intact: progress is streamed
 // as it happens, import, save and load archives are streamed in chunks of at most
@@ -72,8 +88,9 @@
 // labels its answers with etags (backend.proto, "Conditional lists"); Pull is a
 // server-streaming call (progress events, then the result); Import is a bidirectional
 // stream (a header and the archive's chunks go one way, progress and the result the
-// other); Remove, Tag, Prune, History, Login, DistributionInspect and DiskUsage are unary
-// calls, made only when the plugin announced them (backend.proto, "Capabilities"), and so
+// other); Remove, Tag, Prune, History, Login, DistributionInspect, DiskUsage and the five
+// root filesystem calls (ResolveRuntimeImage, PrepareRootFS, RootFSMounts, RootFSViews,
+// RemoveRootFS) are unary calls, made only when the plugin announced them (backend.proto, "Capabilities"), and so
 // are the streaming calls Save (the archive's chunks from the plugin), Load (a header and
 // the archive's chunks to the plugin, the loaded images back), Push (progress events, aux
 // records included) and WatchEvents (one message per event, until the host cancels, until

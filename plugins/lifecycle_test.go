@@ -52,13 +52,15 @@ func assertCapabilities(t *testing.T, want plugins.Capabilities, svc imagesvc.Se
 	assert.Equal(t, want.Has(plugins.CapEvents), watcher, "As imagesvc.EventWatcher (want %s)", want)
 	_, usager := imagesvc.As[imagesvc.DiskUsager](svc)
 	assert.Equal(t, want.Has(plugins.CapDiskUsage), usager, "As imagesvc.DiskUsager (want %s)", want)
+	_, preparer := imagesvc.As[imagesvc.RootFSPreparer](svc)
+	assert.Equal(t, want.Has(plugins.CapRootFS), preparer, "As imagesvc.RootFSPreparer (want %s)", want)
 	assert.Equal(t, want, plugins.CapabilitiesOf(svc))
 }
 
 func TestCapabilitiesNames(t *testing.T) {
 	assert.Equal(t, "none", plugins.Capabilities(0).String())
-	assert.Equal(t, "remove,tag,prune,history,login,distribution,save,load,push,events,disk_usage", plugins.AllCapabilities.String())
-	assert.Equal(t, plugins.Capabilities(2047), plugins.AllCapabilities, "nine capabilities with 512 combination types, then two found with imagesvc.As")
+	assert.Equal(t, "remove,tag,prune,history,login,distribution,save,load,push,events,disk_usage,rootfs", plugins.AllCapabilities.String())
+	assert.Equal(t, plugins.Capabilities(4095), plugins.AllCapabilities, "nine capabilities with 512 combination types, then three found with imagesvc.As")
 	assert.Equal(t, "tag,history", (plugins.CapTag | plugins.CapHistory).String())
 	for c := range plugins.AllCapabilities + 1 {
 		got, err := plugins.ParseCapabilities(c.String())
@@ -120,14 +122,16 @@ func TestCapabilitiesPlugin(t *testing.T) {
 		want plugins.Capabilities
 	}{
 		{"", plugins.AllCapabilities},
-		{"remove,prune,save,load,push", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapEvents | plugins.CapDiskUsage},
-		{"remove,prune,save,load,push,events", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapDiskUsage},
+		{"remove,prune,save,load,push", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapEvents | plugins.CapDiskUsage | plugins.CapRootFS},
+		{"remove,prune,save,load,push,events,rootfs", plugins.CapTag | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution | plugins.CapDiskUsage},
 		// A plugin built before login and distribution existed.
-		{"login,distribution,save,load,push,events,disk_usage", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory},
+		{"login,distribution,save,load,push,events,disk_usage,rootfs", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory},
 		// One built before save, load and push.
-		{"save,load,push,events,disk_usage", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
+		{"save,load,push,events,disk_usage,rootfs", plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory | plugins.CapLogin | plugins.CapDistribution},
 		// One built before events and disk usage.
-		{"events,disk_usage", plugins.AllCapabilities &^ (plugins.CapEvents | plugins.CapDiskUsage)},
+		{"events,disk_usage,rootfs", plugins.AllCapabilities &^ (plugins.CapEvents | plugins.CapDiskUsage | plugins.CapRootFS)},
+		// One built before root filesystems.
+		{"rootfs", plugins.AllCapabilities &^ plugins.CapRootFS},
 		{"all", 0},
 	} {
 		t.Run(tc.want.String(), func(t *testing.T) {

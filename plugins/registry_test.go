@@ -140,8 +140,8 @@ func TestRegistryRoundTrip(t *testing.T) {
 func TestRegistryCapabilitiesAbsent(t *testing.T) {
 	old := plugins.CapRemove | plugins.CapTag | plugins.CapPrune | plugins.CapHistory
 	for name, c := range map[string]plugins.Client{
-		"in-process": plugintest.InProcess(t, plugintest.Without(plugintest.NewMemService(), plugins.CapLogin|plugins.CapDistribution|plugins.CapSave|plugins.CapLoad|plugins.CapPush|plugins.CapEvents|plugins.CapDiskUsage), plugins.Options{}),
-		"plugin":     plugintest.Open(t, testPlugin(t), plugins.Options{Args: []string{"-hide", "login,distribution,save,load,push,events,disk_usage"}}),
+		"in-process": plugintest.InProcess(t, plugintest.Without(plugintest.NewMemService(), plugins.CapLogin|plugins.CapDistribution|plugins.CapSave|plugins.CapLoad|plugins.CapPush|plugins.CapEvents|plugins.CapDiskUsage|plugins.CapRootFS), plugins.Options{}),
+		"plugin":     plugintest.Open(t, testPlugin(t), plugins.Options{Args: []string{"-hide", "login,distribution,save,load,push,events,disk_usage,rootfs"}}),
 	} {
 		assert.Equal(t, old, c.Info().Capabilities, name)
 		assertCapabilities(t, old, c)

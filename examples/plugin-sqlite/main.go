@@ -17,6 +17,13 @@
 // capabilities (remove, tag, prune, history, ..., and events and disk_usage once the store
 // has them) are announced to the host, which finds them with imagesvc.As; the containers
 // that decide their conflicts are asked of the host too.
+//
+// Root filesystems (capability "rootfs", imagesvc.RootFSPreparer, announced once the store
+// has it): the mounts a prepared view returns name directories under --data-root on the
+// plugin's machine (the store's snapshots). The host mounts them itself, so it must reach
+// --data-root at the same path: run the plugin on the host's machine and in its mount
+// namespace (as the host launches it), or share the directory at the same path, as a
+// containerd client must reach containerd's snapshotter root.
 package main
 
 import (
@@ -62,6 +69,8 @@ type config struct {
 	platform       string
 	allowURLImport bool
 	maxImportSize  int64
+	storageDriver  string
+	lazyUnpack     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -74,6 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.platform, "platform", "", "platform to treat as the host's, os/arch[/variant] (default: this machine's)")
 	fs.BoolVar(&c.allowURLImport, "allow-url-import", false, "let imports fetch archives from URLs (fromSrc=<URL>)")
 	fs.Int64Var(&c.maxImportSize, "max-import-size", 0, "largest import archive in bytes (0: the backend's default)")
+	fs.StringVar(&c.storageDriver, "storage-driver", "", "snapshotter images are unpacked into: overlayfs or native (default: overlayfs when the kernel supports it under --data-root)")
+	fs.BoolVar(&c.lazyUnpack, "lazy-unpack", false, "unpack an image's layers on its first root filesystem prepare instead of when it is pulled")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -106,6 +117,8 @@ func run(args []string, stderr io.Writer) error {
 		Platform:       platform,
 		AllowURLImport: c.allowURLImport,
 		MaxImportSize:  c.maxImportSize,
+		Snapshotter:    c.storageDriver,
+		LazyUnpack:     c.lazyUnpack,
 		Usage:          plugins.HostUsage(),
 		Logger:         logger.With("component", "sqlite"),
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/containerd/log"
@@ -35,23 +36,64 @@ func TestConformanceInProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = store.Close() })
+		h.CountSnapshots(t, func() (int, error) { return countDirs(store.SnapshotsDir()) })
 		return plugintest.InProcess(t, store, plugins.Options{Usage: h.Usage})
 	})
 }
 
-// The same suite against this program, launched as a plugin process.
+// The same suite against this program, launched as a plugin process. Its root filesystem
+// group mounts, on this side, the views the plugin prepared under its data root: the
+// host reaches the plugin's snapshots at the paths the mounts name (package doc).
 func TestConformancePlugin(t *testing.T) {
 	bin := plugintest.Build(t, ".")
 	imagesvctest.RunConformance(t, func(t *testing.T, h imagesvctest.Harness) imagesvc.Service {
+		dataRoot := t.TempDir()
+		h.CountSnapshots(t, func() (int, error) { return countSnapshots(dataRoot) })
 		return plugintest.Open(t, bin, plugins.Options{
 			Args: []string{
-				"--data-root", t.TempDir(),
+				"--data-root", dataRoot,
 				"--registry-config", h.HostsDir,
 				"--platform", imagesvc.FormatPlatform(h.Platform),
 			},
 			Usage: h.Usage,
 		})
 	})
+}
+
+// countSnapshots counts the snapshots the plugin's store holds under dataRoot, whichever
+// snapshotter it chose (sqlite.Store.SnapshotsDir: snapshots/<name>/snapshots).
+func countSnapshots(dataRoot string) (int, error) {
+	dirs, err := filepath.Glob(filepath.Join(dataRoot, "snapshots", "*", "snapshots"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, dir := range dirs {
+		k, err := countDirs(dir)
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// countDirs counts the subdirectories of dir (0 when it does not exist yet).
+func countDirs(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // The plugin announces exactly the capabilities (remove, tag, prune, history) of the
@@ -81,6 +123,8 @@ func TestCapabilities(t *testing.T) {
 		assert.Equal(t, want.Has(plugins.CapEvents), watcher, name)
 		_, usager := imagesvc.As[imagesvc.DiskUsager](c)
 		assert.Equal(t, want.Has(plugins.CapDiskUsage), usager, name)
+		_, preparer := imagesvc.As[imagesvc.RootFSPreparer](c)
+		assert.Equal(t, want.Has(plugins.CapRootFS), preparer, name)
 	}
 	t.Logf("the SQLite store's capabilities: %s", want)
 }

@@ -34,7 +34,8 @@
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
 // Tag, Prune, History, Login, DistributionInspect, Save, Load, Push,
-// WatchEvents and DiskUsage are optional: each is a
+// WatchEvents, DiskUsage and the root filesystem calls (ResolveRuntimeImage,
+// PrepareRootFS, RootFSMounts, RootFSViews, RemoveRootFS) are optional: each is a
 // capability, which a plugin announces in InitResponse.capabilities by its
 // name:
 //
@@ -49,6 +50,8 @@
 //   push          Push                 (POST /images/{name}/push; Go: imagesvc.Pusher)
 //   events        WatchEvents          (GET /events, images; Go: imagesvc.EventWatcher)
 //   disk_usage    DiskUsage            (GET /system/df, images; Go: imagesvc.DiskUsager)
+//   rootfs        ResolveRuntimeImage, PrepareRootFS, RootFSMounts, RootFSViews,
+//                 RemoveRootFS         (no HTTP route; Go: imagesvc.RootFSPreparer)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
@@ -266,7 +269,8 @@ type InitResponse struct {
 	Version string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	// capabilities names the optional calls the plugin serves (see
 	// "Capabilities" above): "remove", "tag", "prune", "history", "login",
-	// "distribution", "save", "load", "push", "events", "disk_usage". Absent (as
+	// "distribution", "save", "load", "push", "events", "disk_usage", "rootfs".
+	// Absent (as
 	// from a plugin written before the field existed) means none. The order
 	// does not matter; the host ignores names it does not know.
 	Capabilities  []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
@@ -4823,6 +4827,697 @@ func (x *DiskUsageResponse) GetTotalSize() int64 {
 	return 0
 }
 
+type ResolveRuntimeImageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ref is the image: a reference, an ID or a short ID (as Inspect's ref).
+	Ref string `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// platform, when present, is the platform to resolve; absent, the best for
+	// the host.
+	Platform      *Platform `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveRuntimeImageRequest) Reset() {
+	*x = ResolveRuntimeImageRequest{}
+	mi := &file_backend_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveRuntimeImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveRuntimeImageRequest) ProtoMessage() {}
+
+func (x *ResolveRuntimeImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveRuntimeImageRequest.ProtoReflect.Descriptor instead.
+func (*ResolveRuntimeImageRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *ResolveRuntimeImageRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *ResolveRuntimeImageRequest) GetPlatform() *Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return nil
+}
+
+// OCIImageConfig is a parsed OCI image config (image-spec Image) as JSON.
+type OCIImageConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// json is the config as image-spec's JSON; the config blob itself will do.
+	Json []byte `protobuf:"bytes,1,opt,name=json,proto3" json:"json,omitempty"`
+	// empty names the members of json that image-spec omits when empty and
+	// that were present but empty (an empty list or object rather than none),
+	// by their JSON names: "os.features", "config.ExposedPorts", "config.Env",
+	// "config.Entrypoint", "config.Cmd", "config.Volumes", "config.Labels",
+	// "history". A plugin that sends the config blob sends none (the blob
+	// has them); Go peers fill it so that the parsed value crosses unchanged.
+	Empty         []string `protobuf:"bytes,2,rep,name=empty,proto3" json:"empty,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OCIImageConfig) Reset() {
+	*x = OCIImageConfig{}
+	mi := &file_backend_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OCIImageConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OCIImageConfig) ProtoMessage() {}
+
+func (x *OCIImageConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OCIImageConfig.ProtoReflect.Descriptor instead.
+func (*OCIImageConfig) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *OCIImageConfig) GetJson() []byte {
+	if x != nil {
+		return x.Json
+	}
+	return nil
+}
+
+func (x *OCIImageConfig) GetEmpty() []string {
+	if x != nil {
+		return x.Empty
+	}
+	return nil
+}
+
+// RuntimeImage is what a runtime starts a container from (imagesvc.RuntimeImage).
+type RuntimeImage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is the image's target descriptor (index or manifest): its digest
+	// is the image ID.
+	Target *Descriptor `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// manifest is the platform's image manifest, with its platform.
+	Manifest *Descriptor `protobuf:"bytes,2,opt,name=manifest,proto3" json:"manifest,omitempty"`
+	// config_descriptor is the descriptor of the config blob.
+	ConfigDescriptor *Descriptor `protobuf:"bytes,3,opt,name=config_descriptor,json=configDescriptor,proto3" json:"config_descriptor,omitempty"`
+	// config is the parsed config.
+	Config *OCIImageConfig `protobuf:"bytes,4,opt,name=config,proto3" json:"config,omitempty"`
+	// layers are the layer descriptors, bottom first.
+	Layers []*Descriptor `protobuf:"bytes,5,rep,name=layers,proto3" json:"layers,omitempty"`
+	// diff_ids are the digests of the uncompressed layers.
+	DiffIds []string `protobuf:"bytes,6,rep,name=diff_ids,json=diffIds,proto3" json:"diff_ids,omitempty"`
+	// chain_ids are the chain IDs of layers 0..i.
+	ChainIds      []string `protobuf:"bytes,7,rep,name=chain_ids,json=chainIds,proto3" json:"chain_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuntimeImage) Reset() {
+	*x = RuntimeImage{}
+	mi := &file_backend_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuntimeImage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuntimeImage) ProtoMessage() {}
+
+func (x *RuntimeImage) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuntimeImage.ProtoReflect.Descriptor instead.
+func (*RuntimeImage) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *RuntimeImage) GetTarget() *Descriptor {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *RuntimeImage) GetManifest() *Descriptor {
+	if x != nil {
+		return x.Manifest
+	}
+	return nil
+}
+
+func (x *RuntimeImage) GetConfigDescriptor() *Descriptor {
+	if x != nil {
+		return x.ConfigDescriptor
+	}
+	return nil
+}
+
+func (x *RuntimeImage) GetConfig() *OCIImageConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *RuntimeImage) GetLayers() []*Descriptor {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
+func (x *RuntimeImage) GetDiffIds() []string {
+	if x != nil {
+		return x.DiffIds
+	}
+	return nil
+}
+
+func (x *RuntimeImage) GetChainIds() []string {
+	if x != nil {
+		return x.ChainIds
+	}
+	return nil
+}
+
+type PrepareRootFSRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key names the view (imagesvc.PrepareRequest.Key).
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// image is the image as ResolveRuntimeImage returned it.
+	Image *RuntimeImage `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	// read_only prepares a read-only view.
+	ReadOnly      bool `protobuf:"varint,3,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrepareRootFSRequest) Reset() {
+	*x = PrepareRootFSRequest{}
+	mi := &file_backend_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrepareRootFSRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrepareRootFSRequest) ProtoMessage() {}
+
+func (x *PrepareRootFSRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrepareRootFSRequest.ProtoReflect.Descriptor instead.
+func (*PrepareRootFSRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *PrepareRootFSRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PrepareRootFSRequest) GetImage() *RuntimeImage {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
+func (x *PrepareRootFSRequest) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+// Mount is one mount of a prepared root filesystem, as containerd's
+// core/mount.Mount: sources and options name paths on the plugin's machine.
+type Mount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// type is the filesystem type: "overlay", "bind".
+	Type   string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
+	// target is an optional subdirectory of the mount point.
+	Target string `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	// options are fstab-style options (lowerdir=, upperdir=, workdir=, rbind,
+	// ro), in order.
+	Options       []string `protobuf:"bytes,4,rep,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Mount) Reset() {
+	*x = Mount{}
+	mi := &file_backend_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Mount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Mount) ProtoMessage() {}
+
+func (x *Mount) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Mount.ProtoReflect.Descriptor instead.
+func (*Mount) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *Mount) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Mount) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Mount) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Mount) GetOptions() []string {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+type MountsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Mounts        []*Mount               `protobuf:"bytes,1,rep,name=mounts,proto3" json:"mounts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MountsResponse) Reset() {
+	*x = MountsResponse{}
+	mi := &file_backend_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MountsResponse) ProtoMessage() {}
+
+func (x *MountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MountsResponse.ProtoReflect.Descriptor instead.
+func (*MountsResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *MountsResponse) GetMounts() []*Mount {
+	if x != nil {
+		return x.Mounts
+	}
+	return nil
+}
+
+type RootFSMountsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootFSMountsRequest) Reset() {
+	*x = RootFSMountsRequest{}
+	mi := &file_backend_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootFSMountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootFSMountsRequest) ProtoMessage() {}
+
+func (x *RootFSMountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootFSMountsRequest.ProtoReflect.Descriptor instead.
+func (*RootFSMountsRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *RootFSMountsRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type RootFSViewsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootFSViewsRequest) Reset() {
+	*x = RootFSViewsRequest{}
+	mi := &file_backend_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootFSViewsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootFSViewsRequest) ProtoMessage() {}
+
+func (x *RootFSViewsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootFSViewsRequest.ProtoReflect.Descriptor instead.
+func (*RootFSViewsRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{78}
+}
+
+// RootFSView describes one view (imagesvc.RootFSView).
+type RootFSView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// image is the target digest of the image it was prepared from.
+	Image string `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	// manifest is the digest of the platform manifest it was prepared from.
+	Manifest string `protobuf:"bytes,3,opt,name=manifest,proto3" json:"manifest,omitempty"`
+	// chain_id is the chain ID of the layers under it.
+	ChainId  string `protobuf:"bytes,4,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	ReadOnly bool   `protobuf:"varint,5,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	// created is when it was prepared.
+	Created       *Time `protobuf:"bytes,6,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootFSView) Reset() {
+	*x = RootFSView{}
+	mi := &file_backend_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootFSView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootFSView) ProtoMessage() {}
+
+func (x *RootFSView) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootFSView.ProtoReflect.Descriptor instead.
+func (*RootFSView) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *RootFSView) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RootFSView) GetImage() string {
+	if x != nil {
+		return x.Image
+	}
+	return ""
+}
+
+func (x *RootFSView) GetManifest() string {
+	if x != nil {
+		return x.Manifest
+	}
+	return ""
+}
+
+func (x *RootFSView) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *RootFSView) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+func (x *RootFSView) GetCreated() *Time {
+	if x != nil {
+		return x.Created
+	}
+	return nil
+}
+
+type RootFSViewsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// views are oldest first.
+	Views         []*RootFSView `protobuf:"bytes,1,rep,name=views,proto3" json:"views,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootFSViewsResponse) Reset() {
+	*x = RootFSViewsResponse{}
+	mi := &file_backend_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootFSViewsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootFSViewsResponse) ProtoMessage() {}
+
+func (x *RootFSViewsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootFSViewsResponse.ProtoReflect.Descriptor instead.
+func (*RootFSViewsResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *RootFSViewsResponse) GetViews() []*RootFSView {
+	if x != nil {
+		return x.Views
+	}
+	return nil
+}
+
+type RemoveRootFSRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRootFSRequest) Reset() {
+	*x = RemoveRootFSRequest{}
+	mi := &file_backend_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRootFSRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRootFSRequest) ProtoMessage() {}
+
+func (x *RemoveRootFSRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRootFSRequest.ProtoReflect.Descriptor instead.
+func (*RemoveRootFSRequest) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{81}
+}
+
+func (x *RemoveRootFSRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type RemoveRootFSResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRootFSResponse) Reset() {
+	*x = RemoveRootFSResponse{}
+	mi := &file_backend_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRootFSResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRootFSResponse) ProtoMessage() {}
+
+func (x *RemoveRootFSResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRootFSResponse.ProtoReflect.Descriptor instead.
+func (*RemoveRootFSResponse) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{82}
+}
+
 var File_backend_proto protoreflect.FileDescriptor
 
 const file_backend_proto_rawDesc = "" +
@@ -5183,7 +5878,48 @@ const file_backend_proto_rawDesc = "" +
 	"\x11DiskUsageResponse\x123\n" +
 	"\x06images\x18\x01 \x03(\v2\x1b.imageapi.plugin.v1.SummaryR\x06images\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x02 \x01(\x03R\ttotalSize2\x81\v\n" +
+	"total_size\x18\x02 \x01(\x03R\ttotalSize\"h\n" +
+	"\x1aResolveRuntimeImageRequest\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x128\n" +
+	"\bplatform\x18\x02 \x01(\v2\x1c.imageapi.plugin.v1.PlatformR\bplatform\":\n" +
+	"\x0eOCIImageConfig\x12\x12\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json\x12\x14\n" +
+	"\x05empty\x18\x02 \x03(\tR\x05empty\"\xfb\x02\n" +
+	"\fRuntimeImage\x126\n" +
+	"\x06target\x18\x01 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x06target\x12:\n" +
+	"\bmanifest\x18\x02 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\bmanifest\x12K\n" +
+	"\x11config_descriptor\x18\x03 \x01(\v2\x1e.imageapi.plugin.v1.DescriptorR\x10configDescriptor\x12:\n" +
+	"\x06config\x18\x04 \x01(\v2\".imageapi.plugin.v1.OCIImageConfigR\x06config\x126\n" +
+	"\x06layers\x18\x05 \x03(\v2\x1e.imageapi.plugin.v1.DescriptorR\x06layers\x12\x19\n" +
+	"\bdiff_ids\x18\x06 \x03(\tR\adiffIds\x12\x1b\n" +
+	"\tchain_ids\x18\a \x03(\tR\bchainIds\"}\n" +
+	"\x14PrepareRootFSRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x126\n" +
+	"\x05image\x18\x02 \x01(\v2 .imageapi.plugin.v1.RuntimeImageR\x05image\x12\x1b\n" +
+	"\tread_only\x18\x03 \x01(\bR\breadOnly\"e\n" +
+	"\x05Mount\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
+	"\x06source\x18\x02 \x01(\tR\x06source\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\tR\x06target\x12\x18\n" +
+	"\aoptions\x18\x04 \x03(\tR\aoptions\"C\n" +
+	"\x0eMountsResponse\x121\n" +
+	"\x06mounts\x18\x01 \x03(\v2\x19.imageapi.plugin.v1.MountR\x06mounts\"'\n" +
+	"\x13RootFSMountsRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"\x14\n" +
+	"\x12RootFSViewsRequest\"\xbc\x01\n" +
+	"\n" +
+	"RootFSView\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05image\x18\x02 \x01(\tR\x05image\x12\x1a\n" +
+	"\bmanifest\x18\x03 \x01(\tR\bmanifest\x12\x19\n" +
+	"\bchain_id\x18\x04 \x01(\tR\achainId\x12\x1b\n" +
+	"\tread_only\x18\x05 \x01(\bR\breadOnly\x122\n" +
+	"\acreated\x18\x06 \x01(\v2\x18.imageapi.plugin.v1.TimeR\acreated\"K\n" +
+	"\x13RootFSViewsResponse\x124\n" +
+	"\x05views\x18\x01 \x03(\v2\x1e.imageapi.plugin.v1.RootFSViewR\x05views\"'\n" +
+	"\x13RemoveRootFSRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"\x16\n" +
+	"\x14RemoveRootFSResponse2\xe9\x0e\n" +
 	"\aBackend\x12I\n" +
 	"\x04Init\x12\x1f.imageapi.plugin.v1.InitRequest\x1a .imageapi.plugin.v1.InitResponse\x12K\n" +
 	"\x04List\x12\x1f.imageapi.plugin.v1.ListRequest\x1a .imageapi.plugin.v1.ListResponse0\x01\x12R\n" +
@@ -5201,7 +5937,12 @@ const file_backend_proto_rawDesc = "" +
 	"\x04Load\x12\x1f.imageapi.plugin.v1.LoadMessage\x1a .imageapi.plugin.v1.LoadResponse(\x01\x12H\n" +
 	"\x04Push\x12\x1f.imageapi.plugin.v1.PushRequest\x1a\x1d.imageapi.plugin.v1.PushEvent0\x01\x12R\n" +
 	"\vWatchEvents\x12&.imageapi.plugin.v1.WatchEventsRequest\x1a\x19.imageapi.plugin.v1.Event0\x01\x12X\n" +
-	"\tDiskUsage\x12$.imageapi.plugin.v1.DiskUsageRequest\x1a%.imageapi.plugin.v1.DiskUsageResponse2\xd0\x01\n" +
+	"\tDiskUsage\x12$.imageapi.plugin.v1.DiskUsageRequest\x1a%.imageapi.plugin.v1.DiskUsageResponse\x12g\n" +
+	"\x13ResolveRuntimeImage\x12..imageapi.plugin.v1.ResolveRuntimeImageRequest\x1a .imageapi.plugin.v1.RuntimeImage\x12]\n" +
+	"\rPrepareRootFS\x12(.imageapi.plugin.v1.PrepareRootFSRequest\x1a\".imageapi.plugin.v1.MountsResponse\x12[\n" +
+	"\fRootFSMounts\x12'.imageapi.plugin.v1.RootFSMountsRequest\x1a\".imageapi.plugin.v1.MountsResponse\x12^\n" +
+	"\vRootFSViews\x12&.imageapi.plugin.v1.RootFSViewsRequest\x1a'.imageapi.plugin.v1.RootFSViewsResponse\x12a\n" +
+	"\fRemoveRootFS\x12'.imageapi.plugin.v1.RemoveRootFSRequest\x1a(.imageapi.plugin.v1.RemoveRootFSResponse2\xd0\x01\n" +
 	"\x05Usage\x12j\n" +
 	"\x0fContainersUsing\x12*.imageapi.plugin.v1.ContainersUsingRequest\x1a+.imageapi.plugin.v1.ContainersUsingResponse\x12[\n" +
 	"\n" +
@@ -5219,7 +5960,7 @@ func file_backend_proto_rawDescGZIP() []byte {
 	return file_backend_proto_rawDescData
 }
 
-var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 88)
 var file_backend_proto_goTypes = []any{
 	(*ErrorInfo)(nil),                   // 0: imageapi.plugin.v1.ErrorInfo
 	(*InitRequest)(nil),                 // 1: imageapi.plugin.v1.InitRequest
@@ -5292,128 +6033,160 @@ var file_backend_proto_goTypes = []any{
 	(*Event)(nil),                       // 68: imageapi.plugin.v1.Event
 	(*DiskUsageRequest)(nil),            // 69: imageapi.plugin.v1.DiskUsageRequest
 	(*DiskUsageResponse)(nil),           // 70: imageapi.plugin.v1.DiskUsageResponse
-	nil,                                 // 71: imageapi.plugin.v1.Descriptor.AnnotationsEntry
-	nil,                                 // 72: imageapi.plugin.v1.StringMap.ValuesEntry
-	nil,                                 // 73: imageapi.plugin.v1.ImageConfig.LabelsEntry
-	nil,                                 // 74: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
-	nil,                                 // 75: imageapi.plugin.v1.Event.AttributesEntry
+	(*ResolveRuntimeImageRequest)(nil),  // 71: imageapi.plugin.v1.ResolveRuntimeImageRequest
+	(*OCIImageConfig)(nil),              // 72: imageapi.plugin.v1.OCIImageConfig
+	(*RuntimeImage)(nil),                // 73: imageapi.plugin.v1.RuntimeImage
+	(*PrepareRootFSRequest)(nil),        // 74: imageapi.plugin.v1.PrepareRootFSRequest
+	(*Mount)(nil),                       // 75: imageapi.plugin.v1.Mount
+	(*MountsResponse)(nil),              // 76: imageapi.plugin.v1.MountsResponse
+	(*RootFSMountsRequest)(nil),         // 77: imageapi.plugin.v1.RootFSMountsRequest
+	(*RootFSViewsRequest)(nil),          // 78: imageapi.plugin.v1.RootFSViewsRequest
+	(*RootFSView)(nil),                  // 79: imageapi.plugin.v1.RootFSView
+	(*RootFSViewsResponse)(nil),         // 80: imageapi.plugin.v1.RootFSViewsResponse
+	(*RemoveRootFSRequest)(nil),         // 81: imageapi.plugin.v1.RemoveRootFSRequest
+	(*RemoveRootFSResponse)(nil),        // 82: imageapi.plugin.v1.RemoveRootFSResponse
+	nil,                                 // 83: imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	nil,                                 // 84: imageapi.plugin.v1.StringMap.ValuesEntry
+	nil,                                 // 85: imageapi.plugin.v1.ImageConfig.LabelsEntry
+	nil,                                 // 86: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	nil,                                 // 87: imageapi.plugin.v1.Event.AttributesEntry
 }
 var file_backend_proto_depIdxs = []int32{
-	71, // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
-	4,  // 1: imageapi.plugin.v1.Descriptor.platform:type_name -> imageapi.plugin.v1.Platform
-	72, // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
-	9,  // 3: imageapi.plugin.v1.ListResponse.images:type_name -> imageapi.plugin.v1.Summary
-	3,  // 4: imageapi.plugin.v1.Summary.created:type_name -> imageapi.plugin.v1.Time
-	6,  // 5: imageapi.plugin.v1.Summary.labels:type_name -> imageapi.plugin.v1.StringMap
-	5,  // 6: imageapi.plugin.v1.Summary.descriptor:type_name -> imageapi.plugin.v1.Descriptor
-	10, // 7: imageapi.plugin.v1.Summary.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
-	5,  // 8: imageapi.plugin.v1.ManifestSummary.descriptor:type_name -> imageapi.plugin.v1.Descriptor
-	11, // 9: imageapi.plugin.v1.ManifestSummary.image_data:type_name -> imageapi.plugin.v1.ImageData
-	12, // 10: imageapi.plugin.v1.ManifestSummary.attestation_data:type_name -> imageapi.plugin.v1.AttestationData
-	4,  // 11: imageapi.plugin.v1.ImageData.platform:type_name -> imageapi.plugin.v1.Platform
-	13, // 12: imageapi.plugin.v1.ImageData.identity:type_name -> imageapi.plugin.v1.Identity
-	14, // 13: imageapi.plugin.v1.Identity.pull:type_name -> imageapi.plugin.v1.PullIdentity
-	15, // 14: imageapi.plugin.v1.Identity.build:type_name -> imageapi.plugin.v1.BuildIdentity
-	3,  // 15: imageapi.plugin.v1.BuildIdentity.created_at:type_name -> imageapi.plugin.v1.Time
-	4,  // 16: imageapi.plugin.v1.InspectRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	20, // 17: imageapi.plugin.v1.InspectResponse.image:type_name -> imageapi.plugin.v1.Image
-	3,  // 18: imageapi.plugin.v1.Image.created:type_name -> imageapi.plugin.v1.Time
-	22, // 19: imageapi.plugin.v1.Image.config:type_name -> imageapi.plugin.v1.ImageConfig
-	21, // 20: imageapi.plugin.v1.Image.root_fs:type_name -> imageapi.plugin.v1.RootFS
-	3,  // 21: imageapi.plugin.v1.Image.last_tag_time:type_name -> imageapi.plugin.v1.Time
-	5,  // 22: imageapi.plugin.v1.Image.descriptor:type_name -> imageapi.plugin.v1.Descriptor
-	10, // 23: imageapi.plugin.v1.Image.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
-	13, // 24: imageapi.plugin.v1.Image.identity:type_name -> imageapi.plugin.v1.Identity
-	73, // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
-	23, // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
-	25, // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
-	66, // 28: imageapi.plugin.v1.Progress.aux:type_name -> imageapi.plugin.v1.PushAux
-	4,  // 29: imageapi.plugin.v1.PullRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	26, // 30: imageapi.plugin.v1.PullRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	24, // 31: imageapi.plugin.v1.PullEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	29, // 32: imageapi.plugin.v1.PullEvent.result:type_name -> imageapi.plugin.v1.PullResult
-	30, // 33: imageapi.plugin.v1.PullResult.images:type_name -> imageapi.plugin.v1.PulledImage
-	32, // 34: imageapi.plugin.v1.ImportMessage.header:type_name -> imageapi.plugin.v1.ImportHeader
-	33, // 35: imageapi.plugin.v1.ImportMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
-	34, // 36: imageapi.plugin.v1.ImportMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
-	4,  // 37: imageapi.plugin.v1.ImportHeader.platform:type_name -> imageapi.plugin.v1.Platform
-	22, // 38: imageapi.plugin.v1.ImportHeader.changes_config:type_name -> imageapi.plugin.v1.ImageConfig
-	24, // 39: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	36, // 40: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
-	4,  // 41: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
-	39, // 42: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
-	39, // 43: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
-	4,  // 44: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	46, // 45: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
-	3,  // 46: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
-	26, // 47: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	26, // 48: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	5,  // 49: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
-	4,  // 50: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
-	74, // 51: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
-	56, // 52: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
-	4,  // 53: imageapi.plugin.v1.SaveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
-	60, // 54: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
-	33, // 55: imageapi.plugin.v1.LoadMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
-	34, // 56: imageapi.plugin.v1.LoadMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
-	4,  // 57: imageapi.plugin.v1.LoadHeader.platforms:type_name -> imageapi.plugin.v1.Platform
-	62, // 58: imageapi.plugin.v1.LoadResponse.images:type_name -> imageapi.plugin.v1.LoadedImage
-	63, // 59: imageapi.plugin.v1.LoadResponse.error:type_name -> imageapi.plugin.v1.CallError
-	4,  // 60: imageapi.plugin.v1.PushRequest.platform:type_name -> imageapi.plugin.v1.Platform
-	26, // 61: imageapi.plugin.v1.PushRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
-	24, // 62: imageapi.plugin.v1.PushEvent.progress:type_name -> imageapi.plugin.v1.Progress
-	5,  // 63: imageapi.plugin.v1.PushAux.original_index:type_name -> imageapi.plugin.v1.Descriptor
-	5,  // 64: imageapi.plugin.v1.PushAux.selected_manifest:type_name -> imageapi.plugin.v1.Descriptor
-	5,  // 65: imageapi.plugin.v1.PushAux.desc:type_name -> imageapi.plugin.v1.Descriptor
-	3,  // 66: imageapi.plugin.v1.WatchEventsRequest.since:type_name -> imageapi.plugin.v1.Time
-	3,  // 67: imageapi.plugin.v1.WatchEventsRequest.until:type_name -> imageapi.plugin.v1.Time
-	75, // 68: imageapi.plugin.v1.Event.attributes:type_name -> imageapi.plugin.v1.Event.AttributesEntry
-	3,  // 69: imageapi.plugin.v1.Event.time:type_name -> imageapi.plugin.v1.Time
-	9,  // 70: imageapi.plugin.v1.DiskUsageResponse.images:type_name -> imageapi.plugin.v1.Summary
-	53, // 71: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
-	1,  // 72: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
-	7,  // 73: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
-	18, // 74: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
-	16, // 75: imageapi.plugin.v1.Backend.ListVersion:input_type -> imageapi.plugin.v1.ListVersionRequest
-	27, // 76: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
-	31, // 77: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
-	37, // 78: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
-	40, // 79: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
-	42, // 80: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
-	44, // 81: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
-	47, // 82: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
-	49, // 83: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
-	57, // 84: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
-	59, // 85: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
-	64, // 86: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
-	67, // 87: imageapi.plugin.v1.Backend.WatchEvents:input_type -> imageapi.plugin.v1.WatchEventsRequest
-	69, // 88: imageapi.plugin.v1.Backend.DiskUsage:input_type -> imageapi.plugin.v1.DiskUsageRequest
-	51, // 89: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
-	54, // 90: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
-	2,  // 91: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
-	8,  // 92: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
-	19, // 93: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
-	17, // 94: imageapi.plugin.v1.Backend.ListVersion:output_type -> imageapi.plugin.v1.ListVersionResponse
-	28, // 95: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
-	35, // 96: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
-	38, // 97: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
-	41, // 98: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
-	43, // 99: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
-	45, // 100: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
-	48, // 101: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
-	50, // 102: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
-	58, // 103: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
-	61, // 104: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
-	65, // 105: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
-	68, // 106: imageapi.plugin.v1.Backend.WatchEvents:output_type -> imageapi.plugin.v1.Event
-	70, // 107: imageapi.plugin.v1.Backend.DiskUsage:output_type -> imageapi.plugin.v1.DiskUsageResponse
-	52, // 108: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
-	55, // 109: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
-	91, // [91:110] is the sub-list for method output_type
-	72, // [72:91] is the sub-list for method input_type
-	72, // [72:72] is the sub-list for extension type_name
-	72, // [72:72] is the sub-list for extension extendee
-	0,  // [0:72] is the sub-list for field type_name
+	83,  // 0: imageapi.plugin.v1.Descriptor.annotations:type_name -> imageapi.plugin.v1.Descriptor.AnnotationsEntry
+	4,   // 1: imageapi.plugin.v1.Descriptor.platform:type_name -> imageapi.plugin.v1.Platform
+	84,  // 2: imageapi.plugin.v1.StringMap.values:type_name -> imageapi.plugin.v1.StringMap.ValuesEntry
+	9,   // 3: imageapi.plugin.v1.ListResponse.images:type_name -> imageapi.plugin.v1.Summary
+	3,   // 4: imageapi.plugin.v1.Summary.created:type_name -> imageapi.plugin.v1.Time
+	6,   // 5: imageapi.plugin.v1.Summary.labels:type_name -> imageapi.plugin.v1.StringMap
+	5,   // 6: imageapi.plugin.v1.Summary.descriptor:type_name -> imageapi.plugin.v1.Descriptor
+	10,  // 7: imageapi.plugin.v1.Summary.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
+	5,   // 8: imageapi.plugin.v1.ManifestSummary.descriptor:type_name -> imageapi.plugin.v1.Descriptor
+	11,  // 9: imageapi.plugin.v1.ManifestSummary.image_data:type_name -> imageapi.plugin.v1.ImageData
+	12,  // 10: imageapi.plugin.v1.ManifestSummary.attestation_data:type_name -> imageapi.plugin.v1.AttestationData
+	4,   // 11: imageapi.plugin.v1.ImageData.platform:type_name -> imageapi.plugin.v1.Platform
+	13,  // 12: imageapi.plugin.v1.ImageData.identity:type_name -> imageapi.plugin.v1.Identity
+	14,  // 13: imageapi.plugin.v1.Identity.pull:type_name -> imageapi.plugin.v1.PullIdentity
+	15,  // 14: imageapi.plugin.v1.Identity.build:type_name -> imageapi.plugin.v1.BuildIdentity
+	3,   // 15: imageapi.plugin.v1.BuildIdentity.created_at:type_name -> imageapi.plugin.v1.Time
+	4,   // 16: imageapi.plugin.v1.InspectRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	20,  // 17: imageapi.plugin.v1.InspectResponse.image:type_name -> imageapi.plugin.v1.Image
+	3,   // 18: imageapi.plugin.v1.Image.created:type_name -> imageapi.plugin.v1.Time
+	22,  // 19: imageapi.plugin.v1.Image.config:type_name -> imageapi.plugin.v1.ImageConfig
+	21,  // 20: imageapi.plugin.v1.Image.root_fs:type_name -> imageapi.plugin.v1.RootFS
+	3,   // 21: imageapi.plugin.v1.Image.last_tag_time:type_name -> imageapi.plugin.v1.Time
+	5,   // 22: imageapi.plugin.v1.Image.descriptor:type_name -> imageapi.plugin.v1.Descriptor
+	10,  // 23: imageapi.plugin.v1.Image.manifests:type_name -> imageapi.plugin.v1.ManifestSummary
+	13,  // 24: imageapi.plugin.v1.Image.identity:type_name -> imageapi.plugin.v1.Identity
+	85,  // 25: imageapi.plugin.v1.ImageConfig.labels:type_name -> imageapi.plugin.v1.ImageConfig.LabelsEntry
+	23,  // 26: imageapi.plugin.v1.ImageConfig.healthcheck:type_name -> imageapi.plugin.v1.HealthConfig
+	25,  // 27: imageapi.plugin.v1.Progress.detail:type_name -> imageapi.plugin.v1.ProgressDetail
+	66,  // 28: imageapi.plugin.v1.Progress.aux:type_name -> imageapi.plugin.v1.PushAux
+	4,   // 29: imageapi.plugin.v1.PullRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	26,  // 30: imageapi.plugin.v1.PullRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	24,  // 31: imageapi.plugin.v1.PullEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	29,  // 32: imageapi.plugin.v1.PullEvent.result:type_name -> imageapi.plugin.v1.PullResult
+	30,  // 33: imageapi.plugin.v1.PullResult.images:type_name -> imageapi.plugin.v1.PulledImage
+	32,  // 34: imageapi.plugin.v1.ImportMessage.header:type_name -> imageapi.plugin.v1.ImportHeader
+	33,  // 35: imageapi.plugin.v1.ImportMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
+	34,  // 36: imageapi.plugin.v1.ImportMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
+	4,   // 37: imageapi.plugin.v1.ImportHeader.platform:type_name -> imageapi.plugin.v1.Platform
+	22,  // 38: imageapi.plugin.v1.ImportHeader.changes_config:type_name -> imageapi.plugin.v1.ImageConfig
+	24,  // 39: imageapi.plugin.v1.ImportEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	36,  // 40: imageapi.plugin.v1.ImportEvent.result:type_name -> imageapi.plugin.v1.ImportResult
+	4,   // 41: imageapi.plugin.v1.RemoveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
+	39,  // 42: imageapi.plugin.v1.RemoveResponse.deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	39,  // 43: imageapi.plugin.v1.PruneResponse.images_deleted:type_name -> imageapi.plugin.v1.DeleteResponse
+	4,   // 44: imageapi.plugin.v1.HistoryRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	46,  // 45: imageapi.plugin.v1.HistoryResponse.items:type_name -> imageapi.plugin.v1.HistoryItem
+	3,   // 46: imageapi.plugin.v1.HistoryItem.created:type_name -> imageapi.plugin.v1.Time
+	26,  // 47: imageapi.plugin.v1.LoginRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	26,  // 48: imageapi.plugin.v1.DistributionInspectRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	5,   // 49: imageapi.plugin.v1.DistributionInspectResponse.target:type_name -> imageapi.plugin.v1.Descriptor
+	4,   // 50: imageapi.plugin.v1.DistributionInspectResponse.platforms:type_name -> imageapi.plugin.v1.Platform
+	86,  // 51: imageapi.plugin.v1.ContainersUsingResponse.containers:type_name -> imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry
+	56,  // 52: imageapi.plugin.v1.ContainersResponse.containers:type_name -> imageapi.plugin.v1.Container
+	4,   // 53: imageapi.plugin.v1.SaveRequest.platforms:type_name -> imageapi.plugin.v1.Platform
+	60,  // 54: imageapi.plugin.v1.LoadMessage.header:type_name -> imageapi.plugin.v1.LoadHeader
+	33,  // 55: imageapi.plugin.v1.LoadMessage.chunk:type_name -> imageapi.plugin.v1.ImportChunk
+	34,  // 56: imageapi.plugin.v1.LoadMessage.source_error:type_name -> imageapi.plugin.v1.ImportSourceError
+	4,   // 57: imageapi.plugin.v1.LoadHeader.platforms:type_name -> imageapi.plugin.v1.Platform
+	62,  // 58: imageapi.plugin.v1.LoadResponse.images:type_name -> imageapi.plugin.v1.LoadedImage
+	63,  // 59: imageapi.plugin.v1.LoadResponse.error:type_name -> imageapi.plugin.v1.CallError
+	4,   // 60: imageapi.plugin.v1.PushRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	26,  // 61: imageapi.plugin.v1.PushRequest.auth:type_name -> imageapi.plugin.v1.AuthConfig
+	24,  // 62: imageapi.plugin.v1.PushEvent.progress:type_name -> imageapi.plugin.v1.Progress
+	5,   // 63: imageapi.plugin.v1.PushAux.original_index:type_name -> imageapi.plugin.v1.Descriptor
+	5,   // 64: imageapi.plugin.v1.PushAux.selected_manifest:type_name -> imageapi.plugin.v1.Descriptor
+	5,   // 65: imageapi.plugin.v1.PushAux.desc:type_name -> imageapi.plugin.v1.Descriptor
+	3,   // 66: imageapi.plugin.v1.WatchEventsRequest.since:type_name -> imageapi.plugin.v1.Time
+	3,   // 67: imageapi.plugin.v1.WatchEventsRequest.until:type_name -> imageapi.plugin.v1.Time
+	87,  // 68: imageapi.plugin.v1.Event.attributes:type_name -> imageapi.plugin.v1.Event.AttributesEntry
+	3,   // 69: imageapi.plugin.v1.Event.time:type_name -> imageapi.plugin.v1.Time
+	9,   // 70: imageapi.plugin.v1.DiskUsageResponse.images:type_name -> imageapi.plugin.v1.Summary
+	4,   // 71: imageapi.plugin.v1.ResolveRuntimeImageRequest.platform:type_name -> imageapi.plugin.v1.Platform
+	5,   // 72: imageapi.plugin.v1.RuntimeImage.target:type_name -> imageapi.plugin.v1.Descriptor
+	5,   // 73: imageapi.plugin.v1.RuntimeImage.manifest:type_name -> imageapi.plugin.v1.Descriptor
+	5,   // 74: imageapi.plugin.v1.RuntimeImage.config_descriptor:type_name -> imageapi.plugin.v1.Descriptor
+	72,  // 75: imageapi.plugin.v1.RuntimeImage.config:type_name -> imageapi.plugin.v1.OCIImageConfig
+	5,   // 76: imageapi.plugin.v1.RuntimeImage.layers:type_name -> imageapi.plugin.v1.Descriptor
+	73,  // 77: imageapi.plugin.v1.PrepareRootFSRequest.image:type_name -> imageapi.plugin.v1.RuntimeImage
+	75,  // 78: imageapi.plugin.v1.MountsResponse.mounts:type_name -> imageapi.plugin.v1.Mount
+	3,   // 79: imageapi.plugin.v1.RootFSView.created:type_name -> imageapi.plugin.v1.Time
+	79,  // 80: imageapi.plugin.v1.RootFSViewsResponse.views:type_name -> imageapi.plugin.v1.RootFSView
+	53,  // 81: imageapi.plugin.v1.ContainersUsingResponse.ContainersEntry.value:type_name -> imageapi.plugin.v1.ContainerIDs
+	1,   // 82: imageapi.plugin.v1.Backend.Init:input_type -> imageapi.plugin.v1.InitRequest
+	7,   // 83: imageapi.plugin.v1.Backend.List:input_type -> imageapi.plugin.v1.ListRequest
+	18,  // 84: imageapi.plugin.v1.Backend.Inspect:input_type -> imageapi.plugin.v1.InspectRequest
+	16,  // 85: imageapi.plugin.v1.Backend.ListVersion:input_type -> imageapi.plugin.v1.ListVersionRequest
+	27,  // 86: imageapi.plugin.v1.Backend.Pull:input_type -> imageapi.plugin.v1.PullRequest
+	31,  // 87: imageapi.plugin.v1.Backend.Import:input_type -> imageapi.plugin.v1.ImportMessage
+	37,  // 88: imageapi.plugin.v1.Backend.Remove:input_type -> imageapi.plugin.v1.RemoveRequest
+	40,  // 89: imageapi.plugin.v1.Backend.Tag:input_type -> imageapi.plugin.v1.TagRequest
+	42,  // 90: imageapi.plugin.v1.Backend.Prune:input_type -> imageapi.plugin.v1.PruneRequest
+	44,  // 91: imageapi.plugin.v1.Backend.History:input_type -> imageapi.plugin.v1.HistoryRequest
+	47,  // 92: imageapi.plugin.v1.Backend.Login:input_type -> imageapi.plugin.v1.LoginRequest
+	49,  // 93: imageapi.plugin.v1.Backend.DistributionInspect:input_type -> imageapi.plugin.v1.DistributionInspectRequest
+	57,  // 94: imageapi.plugin.v1.Backend.Save:input_type -> imageapi.plugin.v1.SaveRequest
+	59,  // 95: imageapi.plugin.v1.Backend.Load:input_type -> imageapi.plugin.v1.LoadMessage
+	64,  // 96: imageapi.plugin.v1.Backend.Push:input_type -> imageapi.plugin.v1.PushRequest
+	67,  // 97: imageapi.plugin.v1.Backend.WatchEvents:input_type -> imageapi.plugin.v1.WatchEventsRequest
+	69,  // 98: imageapi.plugin.v1.Backend.DiskUsage:input_type -> imageapi.plugin.v1.DiskUsageRequest
+	71,  // 99: imageapi.plugin.v1.Backend.ResolveRuntimeImage:input_type -> imageapi.plugin.v1.ResolveRuntimeImageRequest
+	74,  // 100: imageapi.plugin.v1.Backend.PrepareRootFS:input_type -> imageapi.plugin.v1.PrepareRootFSRequest
+	77,  // 101: imageapi.plugin.v1.Backend.RootFSMounts:input_type -> imageapi.plugin.v1.RootFSMountsRequest
+	78,  // 102: imageapi.plugin.v1.Backend.RootFSViews:input_type -> imageapi.plugin.v1.RootFSViewsRequest
+	81,  // 103: imageapi.plugin.v1.Backend.RemoveRootFS:input_type -> imageapi.plugin.v1.RemoveRootFSRequest
+	51,  // 104: imageapi.plugin.v1.Usage.ContainersUsing:input_type -> imageapi.plugin.v1.ContainersUsingRequest
+	54,  // 105: imageapi.plugin.v1.Usage.Containers:input_type -> imageapi.plugin.v1.ContainersRequest
+	2,   // 106: imageapi.plugin.v1.Backend.Init:output_type -> imageapi.plugin.v1.InitResponse
+	8,   // 107: imageapi.plugin.v1.Backend.List:output_type -> imageapi.plugin.v1.ListResponse
+	19,  // 108: imageapi.plugin.v1.Backend.Inspect:output_type -> imageapi.plugin.v1.InspectResponse
+	17,  // 109: imageapi.plugin.v1.Backend.ListVersion:output_type -> imageapi.plugin.v1.ListVersionResponse
+	28,  // 110: imageapi.plugin.v1.Backend.Pull:output_type -> imageapi.plugin.v1.PullEvent
+	35,  // 111: imageapi.plugin.v1.Backend.Import:output_type -> imageapi.plugin.v1.ImportEvent
+	38,  // 112: imageapi.plugin.v1.Backend.Remove:output_type -> imageapi.plugin.v1.RemoveResponse
+	41,  // 113: imageapi.plugin.v1.Backend.Tag:output_type -> imageapi.plugin.v1.TagResponse
+	43,  // 114: imageapi.plugin.v1.Backend.Prune:output_type -> imageapi.plugin.v1.PruneResponse
+	45,  // 115: imageapi.plugin.v1.Backend.History:output_type -> imageapi.plugin.v1.HistoryResponse
+	48,  // 116: imageapi.plugin.v1.Backend.Login:output_type -> imageapi.plugin.v1.LoginResponse
+	50,  // 117: imageapi.plugin.v1.Backend.DistributionInspect:output_type -> imageapi.plugin.v1.DistributionInspectResponse
+	58,  // 118: imageapi.plugin.v1.Backend.Save:output_type -> imageapi.plugin.v1.SaveChunk
+	61,  // 119: imageapi.plugin.v1.Backend.Load:output_type -> imageapi.plugin.v1.LoadResponse
+	65,  // 120: imageapi.plugin.v1.Backend.Push:output_type -> imageapi.plugin.v1.PushEvent
+	68,  // 121: imageapi.plugin.v1.Backend.WatchEvents:output_type -> imageapi.plugin.v1.Event
+	70,  // 122: imageapi.plugin.v1.Backend.DiskUsage:output_type -> imageapi.plugin.v1.DiskUsageResponse
+	73,  // 123: imageapi.plugin.v1.Backend.ResolveRuntimeImage:output_type -> imageapi.plugin.v1.RuntimeImage
+	76,  // 124: imageapi.plugin.v1.Backend.PrepareRootFS:output_type -> imageapi.plugin.v1.MountsResponse
+	76,  // 125: imageapi.plugin.v1.Backend.RootFSMounts:output_type -> imageapi.plugin.v1.MountsResponse
+	80,  // 126: imageapi.plugin.v1.Backend.RootFSViews:output_type -> imageapi.plugin.v1.RootFSViewsResponse
+	82,  // 127: imageapi.plugin.v1.Backend.RemoveRootFS:output_type -> imageapi.plugin.v1.RemoveRootFSResponse
+	52,  // 128: imageapi.plugin.v1.Usage.ContainersUsing:output_type -> imageapi.plugin.v1.ContainersUsingResponse
+	55,  // 129: imageapi.plugin.v1.Usage.Containers:output_type -> imageapi.plugin.v1.ContainersResponse
+	106, // [106:130] is the sub-list for method output_type
+	82,  // [82:106] is the sub-list for method input_type
+	82,  // [82:82] is the sub-list for extension type_name
+	82,  // [82:82] is the sub-list for extension extendee
+	0,   // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }
@@ -5448,7 +6221,7 @@ func file_backend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_backend_proto_rawDesc), len(file_backend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   76,
+			NumMessages:   88,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

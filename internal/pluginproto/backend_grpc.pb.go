@@ -34,7 +34,8 @@
 //
 // List, Inspect, Pull and Import are the calls every plugin serves. Remove,
 // Tag, Prune, History, Login, DistributionInspect, Save, Load, Push,
-// WatchEvents and DiskUsage are optional: each is a
+// WatchEvents, DiskUsage and the root filesystem calls (ResolveRuntimeImage,
+// PrepareRootFS, RootFSMounts, RootFSViews, RemoveRootFS) are optional: each is a
 // capability, which a plugin announces in InitResponse.capabilities by its
 // name:
 //
@@ -49,6 +50,8 @@
 //   push          Push                 (POST /images/{name}/push; Go: imagesvc.Pusher)
 //   events        WatchEvents          (GET /events, images; Go: imagesvc.EventWatcher)
 //   disk_usage    DiskUsage            (GET /system/df, images; Go: imagesvc.DiskUsager)
+//   rootfs        ResolveRuntimeImage, PrepareRootFS, RootFSMounts, RootFSViews,
+//                 RemoveRootFS         (no HTTP route; Go: imagesvc.RootFSPreparer)
 //
 // A plugin announces exactly the capabilities whose calls it serves, and
 // answers the calls it does not announce with UNIMPLEMENTED (an ErrorInfo of
@@ -136,6 +139,11 @@ const (
 	Backend_Push_FullMethodName                = "/imageapi.plugin.v1.Backend/Push"
 	Backend_WatchEvents_FullMethodName         = "/imageapi.plugin.v1.Backend/WatchEvents"
 	Backend_DiskUsage_FullMethodName           = "/imageapi.plugin.v1.Backend/DiskUsage"
+	Backend_ResolveRuntimeImage_FullMethodName = "/imageapi.plugin.v1.Backend/ResolveRuntimeImage"
+	Backend_PrepareRootFS_FullMethodName       = "/imageapi.plugin.v1.Backend/PrepareRootFS"
+	Backend_RootFSMounts_FullMethodName        = "/imageapi.plugin.v1.Backend/RootFSMounts"
+	Backend_RootFSViews_FullMethodName         = "/imageapi.plugin.v1.Backend/RootFSViews"
+	Backend_RemoveRootFS_FullMethodName        = "/imageapi.plugin.v1.Backend/RemoveRootFS"
 )
 
 // BackendClient is the client API for Backend service.
@@ -263,6 +271,20 @@ type BackendClient interface {
 	// are listed as List does with shared_size set (containers counted with the
 	// host's Usage service).
 	DiskUsage(ctx context.Context, in *DiskUsageRequest, opts ...grpc.CallOption) (*DiskUsageResponse, error)
+	// ResolveRuntimeImage resolves a reference and a platform (absent: the best
+	// for the host, as inspect chooses) to a RuntimeImage.
+	ResolveRuntimeImage(ctx context.Context, in *ResolveRuntimeImageRequest, opts ...grpc.CallOption) (*RuntimeImage, error)
+	// PrepareRootFS unpacks what is not unpacked yet of an image and creates
+	// the view key on top of it, returning how to mount it. The host sends the
+	// RuntimeImage as ResolveRuntimeImage returned it; the plugin looks it up
+	// again by its target and manifest digests.
+	PrepareRootFS(ctx context.Context, in *PrepareRootFSRequest, opts ...grpc.CallOption) (*MountsResponse, error)
+	// RootFSMounts returns how to mount the view key again.
+	RootFSMounts(ctx context.Context, in *RootFSMountsRequest, opts ...grpc.CallOption) (*MountsResponse, error)
+	// RootFSViews lists the plugin's views, oldest first.
+	RootFSViews(ctx context.Context, in *RootFSViewsRequest, opts ...grpc.CallOption) (*RootFSViewsResponse, error)
+	// RemoveRootFS removes the view key and frees what only it kept.
+	RemoveRootFS(ctx context.Context, in *RemoveRootFSRequest, opts ...grpc.CallOption) (*RemoveRootFSResponse, error)
 }
 
 type backendClient struct {
@@ -494,6 +516,56 @@ func (c *backendClient) DiskUsage(ctx context.Context, in *DiskUsageRequest, opt
 	return out, nil
 }
 
+func (c *backendClient) ResolveRuntimeImage(ctx context.Context, in *ResolveRuntimeImageRequest, opts ...grpc.CallOption) (*RuntimeImage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RuntimeImage)
+	err := c.cc.Invoke(ctx, Backend_ResolveRuntimeImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) PrepareRootFS(ctx context.Context, in *PrepareRootFSRequest, opts ...grpc.CallOption) (*MountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MountsResponse)
+	err := c.cc.Invoke(ctx, Backend_PrepareRootFS_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) RootFSMounts(ctx context.Context, in *RootFSMountsRequest, opts ...grpc.CallOption) (*MountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MountsResponse)
+	err := c.cc.Invoke(ctx, Backend_RootFSMounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) RootFSViews(ctx context.Context, in *RootFSViewsRequest, opts ...grpc.CallOption) (*RootFSViewsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RootFSViewsResponse)
+	err := c.cc.Invoke(ctx, Backend_RootFSViews_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *backendClient) RemoveRootFS(ctx context.Context, in *RemoveRootFSRequest, opts ...grpc.CallOption) (*RemoveRootFSResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveRootFSResponse)
+	err := c.cc.Invoke(ctx, Backend_RemoveRootFS_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -619,6 +691,20 @@ type BackendServer interface {
 	// are listed as List does with shared_size set (containers counted with the
 	// host's Usage service).
 	DiskUsage(context.Context, *DiskUsageRequest) (*DiskUsageResponse, error)
+	// ResolveRuntimeImage resolves a reference and a platform (absent: the best
+	// for the host, as inspect chooses) to a RuntimeImage.
+	ResolveRuntimeImage(context.Context, *ResolveRuntimeImageRequest) (*RuntimeImage, error)
+	// PrepareRootFS unpacks what is not unpacked yet of an image and creates
+	// the view key on top of it, returning how to mount it. The host sends the
+	// RuntimeImage as ResolveRuntimeImage returned it; the plugin looks it up
+	// again by its target and manifest digests.
+	PrepareRootFS(context.Context, *PrepareRootFSRequest) (*MountsResponse, error)
+	// RootFSMounts returns how to mount the view key again.
+	RootFSMounts(context.Context, *RootFSMountsRequest) (*MountsResponse, error)
+	// RootFSViews lists the plugin's views, oldest first.
+	RootFSViews(context.Context, *RootFSViewsRequest) (*RootFSViewsResponse, error)
+	// RemoveRootFS removes the view key and frees what only it kept.
+	RemoveRootFS(context.Context, *RemoveRootFSRequest) (*RemoveRootFSResponse, error)
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -679,6 +765,21 @@ func (UnimplementedBackendServer) WatchEvents(*WatchEventsRequest, grpc.ServerSt
 }
 func (UnimplementedBackendServer) DiskUsage(context.Context, *DiskUsageRequest) (*DiskUsageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiskUsage not implemented")
+}
+func (UnimplementedBackendServer) ResolveRuntimeImage(context.Context, *ResolveRuntimeImageRequest) (*RuntimeImage, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveRuntimeImage not implemented")
+}
+func (UnimplementedBackendServer) PrepareRootFS(context.Context, *PrepareRootFSRequest) (*MountsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PrepareRootFS not implemented")
+}
+func (UnimplementedBackendServer) RootFSMounts(context.Context, *RootFSMountsRequest) (*MountsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RootFSMounts not implemented")
+}
+func (UnimplementedBackendServer) RootFSViews(context.Context, *RootFSViewsRequest) (*RootFSViewsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RootFSViews not implemented")
+}
+func (UnimplementedBackendServer) RemoveRootFS(context.Context, *RemoveRootFSRequest) (*RemoveRootFSResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveRootFS not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -950,6 +1051,96 @@ func _Backend_DiskUsage_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Backend_ResolveRuntimeImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveRuntimeImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).ResolveRuntimeImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_ResolveRuntimeImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).ResolveRuntimeImage(ctx, req.(*ResolveRuntimeImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_PrepareRootFS_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PrepareRootFSRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).PrepareRootFS(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_PrepareRootFS_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).PrepareRootFS(ctx, req.(*PrepareRootFSRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_RootFSMounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RootFSMountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).RootFSMounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_RootFSMounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).RootFSMounts(ctx, req.(*RootFSMountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_RootFSViews_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RootFSViewsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).RootFSViews(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_RootFSViews_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).RootFSViews(ctx, req.(*RootFSViewsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Backend_RemoveRootFS_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveRootFSRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).RemoveRootFS(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_RemoveRootFS_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).RemoveRootFS(ctx, req.(*RemoveRootFSRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -996,6 +1187,26 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DiskUsage",
 			Handler:    _Backend_DiskUsage_Handler,
+		},
+		{
+			MethodName: "ResolveRuntimeImage",
+			Handler:    _Backend_ResolveRuntimeImage_Handler,
+		},
+		{
+			MethodName: "PrepareRootFS",
+			Handler:    _Backend_PrepareRootFS_Handler,
+		},
+		{
+			MethodName: "RootFSMounts",
+			Handler:    _Backend_RootFSMounts_Handler,
+		},
+		{
+			MethodName: "RootFSViews",
+			Handler:    _Backend_RootFSViews_Handler,
+		},
+		{
+			MethodName: "RemoveRootFS",
+			Handler:    _Backend_RemoveRootFS_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -39,7 +39,9 @@ import (
 // in archives of its own shape and to that registry (transfer.go). Its
 // [imagesvc.EventWatcher] reports the events of its pulls, imports, tags and removals
 // ([Events]: a fake for the transport, which emits no other event), and its
-// [imagesvc.DiskUsager] the sizes its list gives.
+// [imagesvc.DiskUsager] the sizes its list gives. Its [imagesvc.RootFSPreparer] makes up
+// runtime images and views whose mounts name no real directory (rootfs.go: a fake for
+// the transport).
 type MemService struct {
 	mu         sync.Mutex
 	images     []imagesvc.Image // newest first
@@ -48,6 +50,7 @@ type MemService struct {
 	containers imagesvc.ContainerLister
 	prune      model.PruneGate
 	events     Events
+	views      []memView // the root filesystem views (rootfs.go), oldest first
 }
 
 var (

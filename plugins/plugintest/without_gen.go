@@ -1157,6 +1157,15 @@ func provideCapability(target any, caps plugins.Capabilities, impl any) bool {
 			*t = v
 		}
 		return ok
+	case *imagesvc.RootFSPreparer:
+		if caps&plugins.CapRootFS == 0 {
+			return false
+		}
+		v, ok := imagesvc.As[imagesvc.RootFSPreparer](impl)
+		if ok {
+			*t = v
+		}
+		return ok
 	}
 	return false
 }

@@ -1,6 +1,6 @@
 // Command gencaps writes the code that gives a value a set of the optional capabilities
-// of imagesvc (Remover, Tagger, ..., EventWatcher, DiskUsager), and the table of their
-// names in the plugin protocol.
+// of imagesvc (Remover, Tagger, ..., EventWatcher, DiskUsager, RootFSPreparer), and the
+// table of their names in the plugin protocol.
 //
 // There are two kinds of capabilities:
 //
@@ -10,8 +10,8 @@
 //     a value at run time, and with n capabilities there are 2^n combinations: 512 types
 //     for nine, which is as many as the compiler can bear. Users type-assert them, so they
 //     stay.
-//   - Every capability after the ninth ([lookupCapabilities]: Events, DiskUsage, ...) is
-//     found with imagesvc.As only: it gets its constant, its name in the protocol, its
+//   - Every capability after the ninth ([lookupCapabilities]: Events, DiskUsage, RootFS,
+//     ...) is found with imagesvc.As only: it gets its constant, its name in the protocol, its
 //     place in AllCapabilities and CapabilitiesOf, and the As methods of the generated
 //     values hand it out, but no type has it in its method set. Adding one is one line in
 //     lookupCapabilities (and the calls that serve it); it costs no type.
@@ -66,6 +66,7 @@ var capabilities = []capability{
 var lookupCapabilities = []capability{
 	{"Events", "EventWatcher", "events"},
 	{"DiskUsage", "DiskUsager", "disk_usage"},
+	{"RootFS", "RootFSPreparer", "rootfs"},
 }
 
 // kind is what one output holds.

@@ -8,11 +8,13 @@
 //   - Import with the message "crash" reads the first chunk, then panics;
 //   - Save of "crashsave" writes 3 MiB, then panics; Load with the platform OS "crash"
 //     reads the first KiB, then panics; Push of "crashpush" reports the start, then panics;
+//   - PrepareRootFS of the key "crash" panics; of the key "block" waits until the call is
+//     cancelled, then appends "prepare canceled" to the file named by TESTPLUGIN_EVENTS;
 //   - List fills Containers from the host's usage provider (plugins.HostUsage).
 //
 // The MemService is a plugins.ListVersioner, unless -no-list-version hides it (with its
 // capabilities). It has every capability (Remove, Tag, Prune, History, Login,
-// Distribution, Save, Load, Push, Events, DiskUsage; its events are those of
+// Distribution, Save, Load, Push, Events, DiskUsage, RootFS; its events are those of
 // plugintest.MemService), which it serves with the host's containers (plugins.HostUsage), unless
 // -hide hides some: -hide remove,tag serves a partial backend, -hide all one that
 // announces none, as a plugin built before capabilities existed. With -hide-after FILE it has every capability the
@@ -49,7 +51,7 @@ func main() {
 	seed := flag.Int("seed", 0, "number of made-up images to start with")
 	hangAfter := flag.String("hang-after", "", "serve if this file does not exist (and create it), else hang at start")
 	noListVersion := flag.Bool("no-list-version", false, "hide the backend's ListVersion (every list is answered in full) and its capabilities")
-	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution,save,load,push,events,disk_usage, or all")
+	hideFlag := flag.String("hide", "", "capabilities to hide: remove,tag,prune,history,login,distribution,save,load,push,events,disk_usage,rootfs, or all")
 	hideAfter := flag.String("hide-after", "", "hide no capability if this file does not exist (and create it), else hide them all")
 	flag.Parse()
 	hide, err := plugins.ParseCapabilities(*hideFlag)
@@ -155,15 +157,33 @@ func (f *faulty) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts images
 		panic("testplugin: crashing in Inspect on purpose")
 	case "block":
 		<-ctx.Done()
-		if path := os.Getenv("TESTPLUGIN_EVENTS"); path != "" {
-			if fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
-				fmt.Fprintln(fh, "canceled")
-				_ = fh.Close()
-			}
-		}
+		note("canceled")
 		return nil, ctx.Err()
 	}
 	return f.MemService.Inspect(ctx, ref, opts)
+}
+
+// note appends line to the file named by TESTPLUGIN_EVENTS, for the tests to read.
+func note(line string) {
+	if path := os.Getenv("TESTPLUGIN_EVENTS"); path != "" {
+		if fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			fmt.Fprintln(fh, line)
+			_ = fh.Close()
+		}
+	}
+}
+
+// PrepareRootFS of the key "crash" crashes; of "block", it waits for the host to cancel.
+func (f *faulty) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) ([]imagesvc.Mount, error) {
+	switch req.Key {
+	case "crash":
+		panic("testplugin: crashing in PrepareRootFS on purpose")
+	case "block":
+		<-ctx.Done()
+		note("prepare canceled")
+		return nil, ctx.Err()
+	}
+	return f.MemService.PrepareRootFS(ctx, req)
 }
 
 func (f *faulty) Pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
