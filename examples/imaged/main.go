@@ -86,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.containerd, "containerd", "/run/containerd/containerd.sock", "containerd address (--backend containerd)")
 	fs.StringVar(&c.namespace, "containerd-namespace", "default", "containerd namespace (--backend containerd)")
 	fs.BoolVar(&c.localPull, "containerd-local-pull", false, "fetch layers through imaged instead of containerd's transfer service (--backend containerd; for a daemon that cannot read --registry-config or reach the registries itself)")
-	fs.StringVar(&c.storageDriver, "storage-driver", "", "containerd snapshotter images are unpacked into (--backend containerd; default overlayfs)")
+	fs.StringVar(&c.storageDriver, "storage-driver", "", "containerd snapshotter images are unpacked into: the daemon's with --backend containerd (default overlayfs), embedded with sqlite and the SQLite plugin (overlayfs or native; default overlayfs where the kernel allows it)")
 	fs.StringVar(&c.plugin, "plugin", "", "path of a backend plugin binary (--backend plugin)")
 	fs.BoolVar(&c.allowURLImport, "allow-url-import", false, "let imports fetch archives from URLs (fromSrc=<URL>)")
 	fs.StringVar(&c.minAPIVersion, "min-api-version", "", "lowest API version served (default 1.24; Docker's DOCKER_MIN_API_VERSION); clients that pin an older one, such as skopeo 1.9's docker-daemon: transport (1.22), need it lower")
@@ -123,6 +123,7 @@ func openBackend(ctx context.Context, c *config, log *slog.Logger) (backend, err
 			HostsDir:       c.registryConfig,
 			Insecure:       c.insecure,
 			AllowURLImport: c.allowURLImport,
+			Snapshotter:    c.storageDriver,
 			Logger:         log.With("component", "sqlite"),
 		})
 	case "containerd":
@@ -151,6 +152,9 @@ func openBackend(ctx context.Context, c *config, log *slog.Logger) (backend, err
 		}
 		if c.allowURLImport {
 			args = append(args, "--allow-url-import")
+		}
+		if c.storageDriver != "" {
+			args = append(args, "--storage-driver", c.storageDriver)
 		}
 		return plugins.Open(ctx, c.plugin, plugins.Options{Args: args, Logger: log.With("component", "plugin")})
 	default:
