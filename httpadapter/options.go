@@ -95,11 +95,11 @@ type Options struct {
 	// UsageVersion returns a value that changes whenever the containers the backend's
 	// usage provider reports could change. The ETags of GET /images/json and GET
 	// /images/{name}/json include it, and there is no ETag when it fails. A host whose
-	// backend's usage provider implements imagesvc.UsageTrackedPerCall MUST set it (or
-	// mount a service that is no imagesvc.ListVersioner): the backend's ListVersion does
-	// not cover such a provider, and without it a client would be told "not modified"
-	// after a container started using an image. Other hosts leave it nil: a backend whose
-	// provider has no version fails ListVersion, and the answers get no ETag.
+	// backend's usage provider implements imagesvc.UsageTrackedPerCall sets it: the
+	// backend's ListVersion does not cover such a provider (it says so with
+	// imagesvc.UsageOmitter), and without a usage version the answers get no ETag and none
+	// is kept. Other hosts leave it nil: a backend whose provider has no version fails
+	// ListVersion, and the answers get no ETag.
 	UsageVersion UsageVersionFunc
 }
 

@@ -255,6 +255,15 @@ type ListVersioner interface {
 	ListVersion(ctx context.Context) (string, error)
 }
 
+// UsageOmitter is an optional interface of a [ListVersioner] whose versions can leave out
+// its usage provider, one with [UsageTrackedPerCall]. When ListVersionOmitsUsage reports
+// true, a caller that reuses answers by version must account for that provider's changes
+// itself (httpadapter's Options.UsageVersion) or reuse nothing: httpadapter then sends no
+// ETag and keeps no answer unless the host gave a usage version.
+type UsageOmitter interface {
+	ListVersionOmitsUsage() bool
+}
+
 // UsageTrackedPerCall is implemented by a [UsageProvider] whose answers the caller of List
 // accounts for itself, call by call; a [ListVersioner] then need not cover its changes.
 type UsageTrackedPerCall interface {

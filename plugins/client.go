@@ -143,6 +143,10 @@ type Client interface {
 	// its answers to lists and inspects with ETags. It fails with class NotImplemented
 	// when the plugin cannot tell (listversion.go); the host then sends no ETag.
 	ListVersion(ctx context.Context) (string, error)
+	// ListVersionOmitsUsage makes every Client an [imagesvc.UsageOmitter]: with
+	// Options.Usage set, the plugin's versions leave out the host's containers, which the
+	// host versions itself (httpadapter's Options.UsageVersion).
+	ListVersionOmitsUsage() bool
 }
 
 // client is the implementation of every [Client]: withCapabilities (capabilities_gen.go)

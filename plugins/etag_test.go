@@ -125,3 +125,21 @@ func TestListVersionAfterRelaunch(t *testing.T) {
 	pull("example.com/after")
 	assert.NotEqual(t, v2, version(), "the new process's backend is at the version the old one had")
 }
+
+// A host usage provider the host does not version: the plugin's versions leave it out
+// (imagesvc.UsageOmitter), so without Options.UsageVersion the adapter sends no ETag and
+// keeps no answer, rather than a list whose Containers went stale.
+func TestETagNeedsTheHostsUsageVersion(t *testing.T) {
+	m := plugintest.NewMemService()
+	ref, err := imagesvc.ParseImportReference("a", "1")
+	require.NoError(t, err)
+	_, err = m.Import(context.Background(), imagesvc.ImportRequest{Source: strings.NewReader("x"), Ref: ref}, nil)
+	require.NoError(t, err)
+	c := plugintest.InProcess(t, m, plugins.Options{Usage: &trackedUsage{}})
+	_, err = c.ListVersion(context.Background())
+	require.NoError(t, err, "the plugin has a version")
+	h := httpadapter.New(c, httpadapter.Options{})
+	for _, target := range []string{"/v1.54/images/json", "/v1.54/images/a:1/json"} {
+		assert.Empty(t, etagOf(t, h, target), target)
+	}
+}

@@ -137,6 +137,10 @@ func (c *conn) listVersion(ctx context.Context) (string, error) {
 // Unavailable while the backend cannot tell for now (a write in progress). The version
 // names the plugin process too: a relaunched plugin never gives the versions of the one
 // before it.
+// ListVersionOmitsUsage implements [imagesvc.UsageOmitter]: the plugin's versions leave
+// out the host's Options.Usage, which the plugin asks call by call.
+func (c *client) ListVersionOmitsUsage() bool { return c.opts.Usage != nil }
+
 func (c *client) ListVersion(ctx context.Context) (string, error) {
 	if u := c.opts.Usage; u != nil {
 		if _, tracked := u.(imagesvc.UsageTrackedPerCall); !tracked {

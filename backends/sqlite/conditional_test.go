@@ -79,3 +79,20 @@ func TestConditionalUnversionedUsage(t *testing.T) {
 		require.Empty(t, rec.Header().Get("ETag"), target)
 	}
 }
+
+// TestConditionalTrackedUsageNeedsHostVersion: with a usage provider the caller tracks per
+// call (imagesvc.UsageTrackedPerCall) the store's versions leave it out, and says so; a
+// host that gives no usage version then gets no ETag, and no answer is kept.
+func TestConditionalTrackedUsageNeedsHostVersion(t *testing.T) {
+	usage := &imagesvctest.VersionedUsage{}
+	s := openTest(t, Options{Usage: usage})
+	require.True(t, s.ListVersionOmitsUsage())
+	importAs(t, s, "a:1", "x", "")
+	h := httpadapter.New(s, httpadapter.Options{})
+	for _, target := range []string{"/v1.54/images/json", "/v1.54/images/a:1/json"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Empty(t, rec.Header().Get("ETag"), target)
+	}
+}
