@@ -75,9 +75,11 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	}
 	// Docker subscribes before it sends the header, so that a client that acts once the
 	// header is in sees every later event. The header goes out here before the service's
-	// watch is live: a live watch replays from the request's arrival instead, which gives
-	// the same events.
-	if since.IsZero() && (until.IsZero() || until.After(arrived)) {
+	// watch is live: a watch with neither since nor until replays from the request's
+	// arrival instead, which gives the same events. With until alone, Docker replays every
+	// retained event up to until (moby daemon/events loadBufferedEvents, spec §9.2.2), which
+	// the service does for a zero since: it is left as is.
+	if since.IsZero() && until.IsZero() {
 		since = arrived
 	}
 

@@ -334,3 +334,18 @@ func TestEventsLiveFromTheHeader(t *testing.T) {
 	require.NoError(t, err, "the event published right after the header never came")
 	assert.Contains(t, line, `"delete"`)
 }
+
+// TestEventsUntilAloneReplays: with until alone (in the future), Docker replays every
+// retained event up to until before it streams the live ones (moby daemon/events
+// loadBufferedEvents; spec §9.2.2): the events published before the request come first.
+func TestEventsUntilAloneReplays(t *testing.T) {
+	svc := newEventsService(t, eventlog.Options{})
+	h := httpadapter.New(svc, httpadapter.Options{})
+	until := time.Now().Add(300 * time.Millisecond)
+	w, lines := pastEvents(t, h, "/v1.52/events?until="+url.QueryEscape(strconvTime(until)))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Len(t, lines, 4, "the retained events are replayed:\n%s", w.Body.String())
+	assert.Contains(t, lines[0], `"pull"`)
+	assert.Contains(t, lines[3], `"delete"`)
+	assert.False(t, time.Now().Before(until), "the stream ended before until")
+}
