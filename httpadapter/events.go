@@ -96,6 +96,12 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	out := &eventWriter{w: w, rc: http.NewResponseController(w.ResponseWriter), timeout: h.cfg.eventsWrite,
 		seq: contentType == mediaTypeJSONSequence}
 	out.enc = json.NewEncoder(&out.buf) // escapes HTML, as Docker's stream encoder does
+	if out.timeout < 0 {
+		// No bound: the deadline http.Server.WriteTimeout set when the request arrived is
+		// lifted once, or it would cut the stream (send sets and lifts deadlines only when
+		// there is a bound).
+		_ = out.rc.SetWriteDeadline(time.Time{})
+	}
 	if err := out.flush(); err != nil {
 		h.clientStalled(r, out, err)
 		return nil
