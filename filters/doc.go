@@ -83,9 +83,18 @@
 // name would match "*"); and an image without any config labels map is
 // evaluated as one config without labels.
 //
+// # Events
+//
+// The filters of GET /events are evaluated by [Args.MatchImageEvent] with the
+// rules of moby's daemon/events/filter.go, built on [Args.ExactMatch],
+// [Args.FuzzyMatch] and [Args.MatchKVList]; its since and until parameters are
+// read by [ParseUnixTimestamp], the same Unix-seconds reader the until filter
+// of the image list falls back to.
+//
 // # Errors
 //
-// Every error returned by this package carries a containerd errdefs class:
+// Every error returned by this package carries a containerd errdefs class
+// (except [ParseUnixTimestamp]'s, which its caller words and classes):
 // errdefs.IsInvalidArgument holds for malformed input, and the message text is
 // exactly the one Docker sends. Errors of the Resolve callback (NotFound for an
 // unknown before/since image) are passed through unchanged.

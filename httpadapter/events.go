@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
-
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
 )
@@ -58,11 +56,11 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	if err != nil {
 		return err
 	}
-	since, err := parseUnixTimestamp(q.Get("since"))
+	since, err := filters.ParseUnixTimestamp(q.Get("since"))
 	if err != nil {
 		return errInvalid("invalid value for 'since': " + err.Error())
 	}
-	until, err := parseUnixTimestamp(q.Get("until"))
+	until, err := filters.ParseUnixTimestamp(q.Get("until"))
 	if err != nil {
 		return errInvalid("invalid value for 'until': " + err.Error())
 	}
@@ -75,9 +73,11 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	}
 	// Docker subscribes before it sends the header, so that a client that acts once the
 	// header is in sees every later event. The header goes out here before the service's
-	// watch is live: a live watch replays from the request's arrival instead, which gives
-	// the same events.
-	if since.IsZero() && (until.IsZero() || until.After(arrived)) {
+	// watch is live: a watch with neither since nor until replays from the request's
+	// arrival instead, which gives the same events. With until alone, Docker replays every
+	// retained event up to until (moby daemon/events loadBufferedEvents, spec §9.2.2), which
+	// the service does for a zero since: it is left as is.
+	if since.IsZero() && until.IsZero() {
 		since = arrived
 	}
 
@@ -94,6 +94,12 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 	out := &eventWriter{w: w, rc: http.NewResponseController(w.ResponseWriter), timeout: h.cfg.eventsWrite,
 		seq: contentType == mediaTypeJSONSequence}
 	out.enc = json.NewEncoder(&out.buf) // escapes HTML, as Docker's stream encoder does
+	if out.timeout < 0 {
+		// No bound: the deadline http.Server.WriteTimeout set when the request arrived is
+		// lifted once, or it would cut the stream (send sets and lifts deadlines only when
+		// there is a bound).
+		_ = out.rc.SetWriteDeadline(time.Time{})
+	}
 	if err := out.flush(); err != nil {
 		h.clientStalled(r, out, err)
 		return nil
@@ -103,7 +109,7 @@ func (h *handler) events(w *responseWriter, r *http.Request, c call) error {
 		if hideCreate && ev.Action == imagesvc.EventCreate {
 			return nil
 		}
-		if !matchEvent(args, ev) {
+		if !args.MatchImageEvent(string(ev.Action), ev.ID, ev.Attributes) {
 			return nil
 		}
 		if legacy {
@@ -243,152 +249,6 @@ func legacyEventOf(ev imagesvc.Event) *legacyEventMessage {
 		Type: "image", ID: ev.ID, Scope: "local", Status: string(ev.Action),
 		Time: t.Unix(), TimeNano: t.UnixNano(),
 	}
-}
-
-// matchEvent reports whether ev passes the filters, with Docker's rules
-// (daemon/events/filter.go): keys are ANDed and the values of one key ORed; keys are not
-// validated, so unknown ones match everything.
-func matchEvent(args filters.Args, ev imagesvc.Event) bool {
-	if args.Len() == 0 {
-		return true
-	}
-	name := ev.Attributes["name"]
-	// event: exact, or by prefix when one of the values is a fuzzy one.
-	if values := args.Get("event"); len(values) > 0 {
-		fuzzy := false
-		for _, v := range values {
-			if v == "health_status" || v == "exec_create" || v == "exec_start" {
-				fuzzy = true
-			}
-		}
-		if !(fuzzy && fuzzyMatch(values, string(ev.Action))) && !exactMatch(values, string(ev.Action)) {
-			return false
-		}
-	}
-	if !exactMatch(args.Get("type"), "image") {
-		return false
-	}
-	if args.Contains("scope") && !exactMatch(args.Get("scope"), "local") {
-		return false
-	}
-	// The other object types match an image event by its ID or name, by prefix.
-	for _, key := range []string{"daemon", "container", "plugin", "volume", "network", "node", "service", "secret", "config"} {
-		values := args.Get(key)
-		if len(values) > 0 && !fuzzyMatch(values, ev.ID) && !fuzzyMatch(values, name) {
-			return false
-		}
-	}
-	if values := args.Get("image"); len(values) > 0 {
-		if !exactMatch(values, ev.ID) && !exactMatch(values, name) &&
-			!exactMatch(values, stripTag(ev.ID)) && !exactMatch(values, stripTag(name)) {
-			return false
-		}
-	}
-	if args.Contains("label") && !matchKVList(args.Get("label"), ev.Attributes) {
-		return false
-	}
-	return true
-}
-
-// exactMatch is filters.Args.ExactMatch over the values of one key: true when there are
-// none.
-func exactMatch(values []string, s string) bool {
-	if len(values) == 0 {
-		return true
-	}
-	for _, v := range values {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// fuzzyMatch is filters.Args.FuzzyMatch: exact, or s starts with one of the values.
-func fuzzyMatch(values []string, s string) bool {
-	if exactMatch(values, s) {
-		return true
-	}
-	for _, v := range values {
-		if strings.HasPrefix(s, v) {
-			return true
-		}
-	}
-	return false
-}
-
-// matchKVList is filters.Args.MatchKVList: every value ("key" or "key=value") must be
-// in attrs.
-func matchKVList(values []string, attrs map[string]string) bool {
-	if len(values) == 0 {
-		return true
-	}
-	if len(attrs) == 0 {
-		return false
-	}
-	for _, v := range values {
-		k, want, hasValue := strings.Cut(v, "=")
-		got, ok := attrs[k]
-		if !ok || (hasValue && got != want) {
-			return false
-		}
-	}
-	return true
-}
-
-// stripTag returns the familiar repository of s when it is a reference, else s
-// (daemon/events/filter.go stripTag).
-func stripTag(s string) string {
-	ref, err := reference.ParseNormalizedNamed(s)
-	if err != nil {
-		return s
-	}
-	return reference.FamiliarName(ref)
-}
-
-// parseUnixTimestamp is Docker's timestamp.ParseUnixTimestamp: "" is the zero time;
-// "<seconds>" or "<seconds>.<fraction>", the fraction padded or truncated to nanoseconds
-// and at most 20 digits.
-func parseUnixTimestamp(value string) (time.Time, error) {
-	if value == "" {
-		return time.Time{}, nil
-	}
-	t, err := parseUnixSeconds(value)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("invalid timestamp %q: %w", value, err)
-	}
-	return t, nil
-}
-
-func parseUnixSeconds(value string) (time.Time, error) {
-	s, n, ok := strings.Cut(value, ".")
-	sec, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		var numErr *strconv.NumError
-		if errors.As(err, &numErr) {
-			err = numErr.Err
-		}
-		return time.Time{}, fmt.Errorf("invalid seconds %q: %w", s, err)
-	}
-	if !ok || n == "" {
-		return time.Unix(sec, 0).UTC(), nil
-	}
-	const maxFracDigits = 20
-	if len(n) > maxFracDigits {
-		return time.Time{}, fmt.Errorf("invalid nanoseconds: length %d exceeds maximum %d", len(n), maxFracDigits)
-	}
-	for i := range len(n) {
-		if c := n[i]; c < '0' || c > '9' {
-			return time.Time{}, fmt.Errorf("invalid nanoseconds: invalid character %q at position %d", c, i)
-		}
-	}
-	if len(n) > 9 {
-		n = n[:9]
-	} else {
-		n += strings.Repeat("0", 9-len(n))
-	}
-	nsec, _ := strconv.ParseInt(n, 10, 64)
-	return time.Unix(sec, nsec).UTC(), nil
 }
 
 // matchAcceptStrict returns the one of offered that the Accept header values list

@@ -334,3 +334,43 @@ func TestEventsLiveFromTheHeader(t *testing.T) {
 	require.NoError(t, err, "the event published right after the header never came")
 	assert.Contains(t, line, `"delete"`)
 }
+
+// TestEventsUntilAloneReplays: with until alone (in the future), Docker replays every
+// retained event up to until before it streams the live ones (moby daemon/events
+// loadBufferedEvents; spec §9.2.2): the events published before the request come first.
+func TestEventsUntilAloneReplays(t *testing.T) {
+	svc := newEventsService(t, eventlog.Options{})
+	h := httpadapter.New(svc, httpadapter.Options{})
+	until := time.Now().Add(300 * time.Millisecond)
+	w, lines := pastEvents(t, h, "/v1.52/events?until="+url.QueryEscape(strconvTime(until)))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Len(t, lines, 4, "the retained events are replayed:\n%s", w.Body.String())
+	assert.Contains(t, lines[0], `"pull"`)
+	assert.Contains(t, lines[3], `"delete"`)
+	assert.False(t, time.Now().Before(until), "the stream ended before until")
+}
+
+// TestEventsNoWriteTimeoutOutlivesServerWriteTimeout: with EventsWriteTimeout < 0 (no
+// bound), an events stream is not cut by http.Server.WriteTimeout (options.go): an event
+// published after the server's write timeout has passed still reaches the client.
+func TestEventsNoWriteTimeoutOutlivesServerWriteTimeout(t *testing.T) {
+	svc := newEventsService(t, eventlog.Options{})
+	srv := httptest.NewUnstartedServer(httpadapter.New(svc, httpadapter.Options{EventsWriteTimeout: -1}))
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1.52/events", nil)
+	require.NoError(t, err)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Eventually(t, func() bool { return svc.Watchers() == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(3 * srv.Config.WriteTimeout)
+	svc.Publish(eventlog.Delete(evTarget, nil))
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	require.NoError(t, err, "the stream was cut by the server's write timeout")
+	assert.Contains(t, line, `"delete"`)
+}

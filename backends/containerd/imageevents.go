@@ -70,7 +70,7 @@ type imageWatch struct {
 }
 
 func newImageWatch(s *Store) *imageWatch {
-	return &imageWatch{s: s, log: eventlog.New(eventlog.Options{}), known: map[string]digest.Digest{},
+	return &imageWatch{s: s, log: eventlog.New(eventlog.Options{Buffered: s.opts.EventsBuffered}), known: map[string]digest.Digest{},
 		dirty: map[string]bool{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 

@@ -121,6 +121,11 @@ type Options struct {
 	// Logger receives operational messages (lost event streams, unreadable content).
 	// Credentials are never logged. nil discards them.
 	Logger *slog.Logger
+
+	// EventsBuffered is the number of live events WatchEvents holds for one watcher whose
+	// callback has not taken them; a watcher that falls further behind is dropped. 0 means
+	// [imagesvc.EventsBuffered]; tests set a small one.
+	EventsBuffered int
 }
 
 // Store serves Docker's image endpoints from a containerd daemon's image store. It

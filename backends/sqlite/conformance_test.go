@@ -12,7 +12,8 @@ import (
 // subtest.
 func TestConformance(t *testing.T) {
 	imagesvctest.RunConformance(t, func(t *testing.T, h imagesvctest.Harness) imagesvc.Service {
-		s, err := Open(t.TempDir(), Options{HostsDir: h.HostsDir, Platform: h.Platform, Usage: h.Usage})
+		s, err := Open(t.TempDir(), Options{HostsDir: h.HostsDir, Platform: h.Platform, Usage: h.Usage,
+			EventsBuffered: conformanceEventsBuffered})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,9 +23,14 @@ func TestConformance(t *testing.T) {
 			}
 		})
 		h.CountSnapshots(t, func() (int, error) { return countDirs(s.SnapshotsDir()) })
+		h.EventsBuffered(t, conformanceEventsBuffered)
 		return s
 	})
 }
+
+// conformanceEventsBuffered is the watcher buffer of the suite's stores: small, so that
+// the EventsSlowWatcher group drops a stuck watcher with a few dozen tags.
+const conformanceEventsBuffered = 16
 
 // countDirs counts the subdirectories of dir (0 when it does not exist yet).
 func countDirs(dir string) (int, error) {

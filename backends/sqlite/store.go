@@ -105,6 +105,11 @@ type Options struct {
 	// is pulled (Docker's behaviour, the default). Until then, the unpacked sizes that
 	// list, inspect and df report are computed from the layers' tar headers.
 	LazyUnpack bool
+
+	// EventsBuffered is the number of live events WatchEvents holds for one watcher whose
+	// callback has not taken them; a watcher that falls further behind is dropped. 0 means
+	// [imagesvc.EventsBuffered]; tests set a small one.
+	EventsBuffered int
 }
 
 // Defaults for the zero values of Options.
@@ -174,7 +179,7 @@ func Open(root string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: %w", err)
 	}
 	s := &Store{root: root, opts: opts, log: opts.Logger, now: opts.Now, platform: opts.Platform, epoch: rand.Text(),
-		events: eventlog.New(eventlog.Options{})}
+		events: eventlog.New(eventlog.Options{Buffered: opts.EventsBuffered})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

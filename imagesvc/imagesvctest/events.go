@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -241,14 +242,46 @@ func (s *suite) testEvents(t *testing.T) {
 	assert.ErrorIs(t, err, errStop)
 }
 
+// eventBuffers holds the buffer sizes factories register with [Harness.EventsBuffered],
+// per test.
+type eventBuffers struct {
+	mu sync.Mutex
+	m  map[*testing.T]int
+}
+
+func (b *eventBuffers) register(t *testing.T, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[*testing.T]int{}
+	}
+	b.m[t] = n
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.m, t)
+	})
+}
+
+// get returns the size registered for t, 0 for none.
+func (b *eventBuffers) get(t *testing.T) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[t]
+}
+
 // testEventsSlowWatcher checks that a watcher that does not take its events never blocks
-// the service: its actions complete while the callback is stuck, and once it is released
-// the watcher either receives every event in order or ends with ErrEventsDropped (class
-// ResourceExhausted) when it fell too far behind.
+// the service: its actions complete while the callback is stuck. When the factory
+// registered the watcher buffer it opened the backend with ([Harness.EventsBuffered]), the
+// stuck watcher falls well past it and, once released, must receive a prefix of the
+// events in order and then end with ErrEventsDropped (class ResourceExhausted). Without
+// one, 40 events are sent and the released watcher either receives every event in order
+// or ends with ErrEventsDropped.
 func (s *suite) testEventsSlowWatcher(t *testing.T) {
 	svc := s.service(t)
 	w := capability[imagesvc.EventWatcher](t, svc, "EventWatcher")
 	tg := capability[imagesvc.Tagger](t, svc, "Tagger")
+	buffered := s.buffers.get(t)
 	s.mustPull(t, svc, "library/single", "1.0")
 	singleRef := s.w.ref("library/single:1.0")
 
@@ -272,7 +305,12 @@ func (s *suite) testEventsSlowWatcher(t *testing.T) {
 	}()
 	fast := watch(t, w, imagesvc.EventOptions{Since: started})
 
-	const n = 40
+	n := 40
+	if buffered > 0 {
+		// The buffer, the event the callback holds, and as many again: past the buffer
+		// however a backend counts it.
+		n = 2*buffered + 2
+	}
 	finished := make(chan error, 1)
 	go func() {
 		for i := range n {
@@ -296,15 +334,30 @@ func (s *suite) testEventsSlowWatcher(t *testing.T) {
 	}
 
 	close(release)
+	inOrder := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, name := range seen {
+			assert.Equal(t, fmt.Sprintf("slow:%d", i), name)
+		}
+		return len(seen)
+	}
+	if buffered > 0 {
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, imagesvc.ErrEventsDropped, "a watcher %d events behind a buffer of %d was not dropped", n, buffered)
+			assert.True(t, errdefs.IsResourceExhausted(err), "class ResourceExhausted: %v", err)
+			got := inOrder()
+			assert.Less(t, got, n, "the dropped watcher received every event")
+		case <-time.After(20 * time.Second):
+			t.Fatalf("a watcher %d events behind a buffer of %d was not dropped (it received %d)", n, buffered, inOrder())
+		}
+		return
+	}
 	deadline := time.After(20 * time.Second)
 	for {
-		mu.Lock()
-		got := append([]string(nil), seen...)
-		mu.Unlock()
-		if len(got) == n {
-			for i, name := range got {
-				assert.Equal(t, fmt.Sprintf("slow:%d", i), name)
-			}
+		got := inOrder()
+		if got == n {
 			break
 		}
 		select {
@@ -312,7 +365,7 @@ func (s *suite) testEventsSlowWatcher(t *testing.T) {
 			require.ErrorIs(t, err, imagesvc.ErrEventsDropped, "a watch that ends early was dropped")
 			return
 		case <-deadline:
-			t.Fatalf("the released watcher received %d of %d events", len(got), n)
+			t.Fatalf("the released watcher received %d of %d events", got, n)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

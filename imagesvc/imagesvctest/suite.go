@@ -52,6 +52,16 @@ type Harness struct {
 	// counts the snapshots (unpacked layers and views) its snapshotter holds on disk; the
 	// RootFS group checks sharing and freeing with it (they skip without one).
 	CountSnapshots func(t *testing.T, count func() (int, error))
+	// EventsBuffered registers, for the service the factory returns to t, the number of
+	// live events its EventWatcher holds for one watcher whose callback has not taken them:
+	// the size the backend was opened with (sqlite.Options.EventsBuffered,
+	// containerd.Options.EventsBuffered; open with a small one, 16, to keep the suite fast).
+	// The EventsSlowWatcher group then makes a stuck watcher fall past it and requires that
+	// the watch ends with ErrEventsDropped. Without it (a backend behind a plugin's stream,
+	// whose transport buffers too, drops at a point the suite cannot know), the group only
+	// requires that a released watcher gets every event in order or ends with
+	// ErrEventsDropped.
+	EventsBuffered func(t *testing.T, n int)
 }
 
 // Factory returns a new, empty service for one test. It registers its own cleanup with
@@ -64,14 +74,16 @@ func RunConformance(t *testing.T, newService Factory) {
 	w := newWorld(t)
 	usage := &UsageTable{}
 	counters := &snapshotCounters{}
+	buffers := &eventBuffers{}
 	h := Harness{
 		CountSnapshots: counters.register,
+		EventsBuffered: buffers.register,
 		RegistryHost:   w.host,
 		HostsDir:       w.hostsDir,
 		Platform:       ocispec.Platform{OS: "linux", Architecture: "amd64"},
 		Usage:          usage,
 	}
-	s := &suite{w: w, h: h, usage: usage, counters: counters, newService: newService}
+	s := &suite{w: w, h: h, usage: usage, counters: counters, buffers: buffers, newService: newService}
 	for _, tc := range []struct {
 		name string
 		run  func(t *testing.T)
@@ -132,6 +144,7 @@ type suite struct {
 	h          Harness
 	usage      *UsageTable
 	counters   *snapshotCounters
+	buffers    *eventBuffers
 	newService Factory
 }
 
