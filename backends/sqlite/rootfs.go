@@ -269,10 +269,23 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	if req.ReadOnly {
 		ro = 1
 	}
+	// The image is checked in the transaction that records the view: a Remove or Prune
+	// that deleted it after resolveAgain read it (they read the views in their own write
+	// transaction) makes the prepare fail with NotFound instead of leaving a view of a
+	// deleted image.
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO rootfs_views (key, image, manifest, chain, created, read_only)
-			VALUES (?, ?, ?, ?, ?, ?)`, req.Key, img.Target.Digest.String(), img.Manifest.Digest.String(), chain.String(), s.now().UnixNano(), ro)
-		return err
+		res, err := tx.ExecContext(ctx, `INSERT INTO rootfs_views (key, image, manifest, chain, created, read_only)
+			SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM images WHERE id = ?)`,
+			req.Key, img.Target.Digest.String(), img.Manifest.Digest.String(), chain.String(), s.now().UnixNano(), ro, img.Target.Digest.String())
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		} else if n == 0 {
+			return fmt.Errorf("image %s: deleted while its view was prepared: %w", img.Target.Digest, errdefs.ErrNotFound)
+		}
+		return nil
 	})
 	if err != nil {
 		if rerr := s.snaps.sn.Remove(context.WithoutCancel(ctx), req.Key); rerr != nil {
@@ -388,8 +401,8 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 
 // viewContainers returns the views as the stopped containers Remove and Prune see: an
 // image a view was prepared from cannot be deleted unless forced.
-func (s *Store) viewContainers(ctx context.Context) ([]imagesvc.Container, error) {
-	vs, err := s.views(ctx, s.rdb)
+func (s *Store) viewContainers(ctx context.Context, q querier) ([]imagesvc.Container, error) {
+	vs, err := s.views(ctx, q)
 	if err != nil {
 		return nil, err
 	}
