@@ -202,7 +202,7 @@ func (s *Store) unpack(ctx context.Context, l *lease, img imagesvc.RuntimeImage)
 // unpackPulled unpacks, after a pull, load or import, the platform of target a runtime
 // would run (platform, or the best for the host), unless Options.LazyUnpack. A target
 // with nothing runnable here is left as it is. The caller holds snaps.gc for reading
-// until the image is recorded.
+// until the image is recorded (see unpackThenRecord).
 func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descriptor, platform *ocispec.Platform) error {
 	if s.opts.LazyUnpack {
 		return nil
@@ -218,6 +218,37 @@ func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descr
 		return fmt.Errorf("failed to unpack image on snapshotter %s: %w", s.snaps.name, err)
 	}
 	return nil
+}
+
+// unpackThenRecord unpacks the runnable platforms of each of targets for the host (each
+// of platforms, or the best one when there are none) unless Options.LazyUnpack, then calls record,
+// which describes and records the image: the record has the snapshotter's sizes, and the
+// snapshot garbage collector waits until the image and its chains are recorded. When the
+// unpack or record fails, the chains it committed and no image uses are removed before
+// it returns: a failed pull, import or load leaves no snapshot.
+func (s *Store) unpackThenRecord(ctx context.Context, l *lease, targets []ocispec.Descriptor, platforms []ocispec.Platform, record func() error) (err error) {
+	defer func() {
+		if err != nil && !s.opts.LazyUnpack {
+			if gerr := s.gcSnapshots(context.WithoutCancel(ctx)); gerr != nil {
+				s.log.Warn("removing the layers a failed unpack left", "error", gerr)
+			}
+		}
+	}()
+	s.snaps.gc.RLock()
+	defer s.snaps.gc.RUnlock()
+	for _, target := range targets {
+		if len(platforms) == 0 {
+			if err := s.unpackPulled(ctx, l, target, nil); err != nil {
+				return err
+			}
+		}
+		for i := range platforms {
+			if err := s.unpackPulled(ctx, l, target, &platforms[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return record()
 }
 
 // PrepareRootFS implements [imagesvc.RootFSPreparer]: the image is looked up again, its

@@ -102,8 +102,9 @@ type Options struct {
 	Snapshotter string
 
 	// LazyUnpack unpacks an image's layers on its first PrepareRootFS instead of when it
-	// is pulled (Docker's behaviour, the default). Until then, the unpacked sizes that
-	// list, inspect and df report are computed from the layers' tar headers.
+	// is pulled, imported or loaded (Docker's behaviour, the default). Until then, the
+	// unpacked sizes that list, inspect and df report are computed from the layers' tar
+	// headers.
 	LazyUnpack bool
 }
 
