@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
@@ -20,6 +21,17 @@ import (
 // snapshotDirs counts the snapshot directories on disk.
 func snapshotDirs(t *testing.T, s *Store) int {
 	t.Helper()
+	n, err := layerAndViewDirs(s)
+	require.NoError(t, err)
+	return n
+}
+
+// allSnapshotDirs counts every snapshot directory, spares included, once no spare is
+// being prepared.
+func allSnapshotDirs(t *testing.T, s *Store) int {
+	t.Helper()
+	_, err := layerAndViewDirs(s)
+	require.NoError(t, err)
 	n, err := countDirs(s.SnapshotsDir())
 	require.NoError(t, err)
 	return n
@@ -106,7 +118,7 @@ func TestUnpackAtImportAndLoad(t *testing.T) {
 		require.NoError(t, err)
 		_, err = s.Remove(ctx, lref, imagesvc.RemoveOptions{})
 		require.NoError(t, err)
-		assert.Zero(t, snapshotDirs(t, s), "lazy=%v: deleting the images frees their snapshots", lazy)
+		assert.Zero(t, allSnapshotDirs(t, s), "lazy=%v: deleting the images frees their snapshots (spares too)", lazy)
 	}
 	// The tar headers' sizes differ from the snapshotter's usage (blocks, directories).
 	assert.NotEqual(t, sizes[true][0], sizes[false][0], "import: the snapshotter's size, not the tar's")
@@ -181,4 +193,62 @@ func (r failingReaderAt) ReadAt(b []byte, off int64) (int, error) {
 		b = b[:max]
 	}
 	return r.ReaderAt.ReadAt(b, off)
+}
+
+// TestSpareViews: a writable prepare takes the spare snapshot prepared in the background
+// after the previous one on the same chain, and its view is the catalog row naming the
+// spare. What a crash can leave is cleaned up at Open: a spare no row names (never
+// handed out, or its row lost) is removed, a view whose row names a snapshot that is gone
+// is forgotten, and views that were recorded work after the reopen.
+func TestSpareViews(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "store")
+	s, err := Open(root, Options{})
+	require.NoError(t, err)
+	importAs(t, s, "spare/img:v1", "spare", "")
+	ref, err := imagesvc.ParseImageRef("spare/img:v1")
+	require.NoError(t, err)
+	img, err := s.ResolveRuntimeImage(ctx, ref, nil)
+	require.NoError(t, err)
+	first, err := s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "first", Image: img})
+	require.NoError(t, err)
+	assert.Equal(t, 2, snapshotDirs(t, s), "the layer and the view")
+	assert.Equal(t, 3, allSnapshotDirs(t, s), "and a spare")
+	second, err := s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "second", Image: img})
+	require.NoError(t, err)
+	snap, err := s.viewSnapshot(ctx, "second")
+	require.NoError(t, err)
+	assert.True(t, isSpareKey(snap), "the second view took the spare: %s", snap)
+	assert.NotEqual(t, first, second)
+	again, err := s.RootFSMounts(ctx, "second")
+	require.NoError(t, err)
+	assert.Equal(t, second, again)
+	_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "second", Image: img})
+	assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
+	_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: spareKeyPrefix + "x", Image: img})
+	assert.True(t, errdefs.IsInvalidArgument(err), "%v", err)
+	assert.Equal(t, 4, allSnapshotDirs(t, s), "layer, two views and a new spare")
+	// A crash (power loss) that lost the row of "second" after it took the spare, while
+	// "first" and the spare in the pool stay.
+	_, err = s.wdb.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = 'second'`)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	s, err = Open(root, Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, 2, allSnapshotDirs(t, s), "Open removed the spares no row names: the layer and the first view are left")
+	views, err := s.RootFSViews(ctx)
+	require.NoError(t, err)
+	require.Len(t, views, 1)
+	assert.Equal(t, "first", views[0].Key)
+	ms, err := s.RootFSMounts(ctx, "first")
+	require.NoError(t, err)
+	assert.Equal(t, first, ms)
+	_, err = s.Remove(ctx, ref, imagesvc.RemoveOptions{})
+	assert.True(t, errdefs.IsConflict(err), "the view keeps its image: %v", err)
+	require.NoError(t, s.RemoveRootFS(ctx, "first"))
+	_, err = s.Remove(ctx, ref, imagesvc.RemoveOptions{})
+	require.NoError(t, err)
+	assert.Zero(t, allSnapshotDirs(t, s))
 }
