@@ -12,6 +12,7 @@ import (
 
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -124,6 +125,17 @@ func BenchmarkUnpack200MB(b *testing.B) {
 		nctx := namespaces.WithNamespace(ctx, ns)
 		if err := c.ImageService().Delete(nctx, name, images.SynchronousDelete()); err != nil {
 			b.Fatal(err)
+		}
+		// The next iteration unpacks again: no snapshot is left.
+		left := 0
+		if err := c.SnapshotService(d.Snapshotter()).Walk(nctx, func(context.Context, snapshots.Info) error {
+			left++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if left > 0 {
+			b.Fatalf("%d snapshots left in containerd after the image was deleted", left)
 		}
 		return elapsed
 	}
