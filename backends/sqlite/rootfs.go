@@ -106,6 +106,11 @@ func (s *Store) fillSpare(chain digest.Digest) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		// Under gc: the collector sees the spare in the pool or not at all (it is added
+		// before the lock is released), and the chain cannot go between the check and
+		// the prepare.
+		st.gc.RLock()
+		defer st.gc.RUnlock()
 		var key string
 		defer func() {
 			st.mu.Lock()
@@ -118,10 +123,6 @@ func (s *Store) fillSpare(chain digest.Digest) {
 			}
 			st.mu.Unlock()
 		}()
-		// Under gc: the collector sees the spare in the pool or not at all, and the
-		// chain cannot go between the check and the prepare.
-		st.gc.RLock()
-		defer st.gc.RUnlock()
 		ctx := s.ctx
 		if info, err := st.sn.Stat(ctx, chain.String()); err != nil || info.Kind != snapshots.KindCommitted {
 			return // deleted meanwhile
@@ -337,7 +338,10 @@ func (s *Store) unpackThenRecord(ctx context.Context, l *lease, targets []ocispe
 
 // PrepareRootFS implements [imagesvc.RootFSPreparer]: the image is looked up again, its
 // layers unpacked once per chain, and the view prepared (containerd's Prepare, or View
-// when read-only) and recorded in the catalog.
+// when read-only) and recorded in the catalog. A writable view takes the spare snapshot
+// prepared in the background on its chain after the previous writable prepare, when it
+// is there (the catalog then names the spare as the view's snapshot); keys starting
+// with "imageapi-spare-" are refused (InvalidArgument).
 func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) (_ []imagesvc.Mount, err error) {
 	if err := rootfs.ValidKey(req.Key); err != nil {
 		return nil, err
