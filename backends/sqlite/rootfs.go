@@ -207,6 +207,34 @@ func (s *Store) openSnapshotter() error {
 // ("overlayfs" or "native").
 func (s *Store) SnapshotterName() string { return s.snaps.name }
 
+// SnapshotCount returns the number of snapshot directories of layers and views under
+// SnapshotsDir, without the spares (Options.NoSpareViews), once no spare is being
+// prepared (it waits up to 10 s): what tests count to check sharing and freeing.
+func (s *Store) SnapshotCount() (int, error) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.snaps.mu.Lock()
+		filling := len(s.snaps.filling)
+		s.snaps.mu.Unlock()
+		if filling == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	entries, err := os.ReadDir(s.SnapshotsDir())
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n - s.snaps.spareCount(), nil
+}
+
 // SnapshotsDir returns the directory that holds the snapshots themselves, one
 // subdirectory each (the snapshotter's root/snapshots).
 func (s *Store) SnapshotsDir() string { return filepath.Join(s.snaps.root, "snapshots") }
@@ -379,7 +407,7 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	// removed by Open.
 	snapKey := req.Key
 	var spare string
-	if !req.ReadOnly && chain != "" {
+	if !req.ReadOnly && chain != "" && !s.opts.NoSpareViews {
 		spare = s.snaps.takeSpare(chain)
 		defer s.fillSpare(chain)
 	}

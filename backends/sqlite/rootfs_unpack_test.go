@@ -252,3 +252,25 @@ func TestSpareViews(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, allSnapshotDirs(t, s))
 }
+
+// TestNoSpareViews: with Options.NoSpareViews no spare is prepared, and every view is
+// the snapshot of its own key.
+func TestNoSpareViews(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "store"), Options{NoSpareViews: true})
+	require.NoError(t, err)
+	defer s.Close()
+	importAs(t, s, "spare/img:v1", "spare", "")
+	ref, err := imagesvc.ParseImageRef("spare/img:v1")
+	require.NoError(t, err)
+	img, err := s.ResolveRuntimeImage(ctx, ref, nil)
+	require.NoError(t, err)
+	for _, key := range []string{"first", "second"} {
+		_, err := s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: key, Image: img})
+		require.NoError(t, err)
+		snap, err := s.viewSnapshot(ctx, key)
+		require.NoError(t, err)
+		assert.Equal(t, key, snap)
+	}
+	assert.Equal(t, 3, allSnapshotDirs(t, s), "the layer and two views, no spare")
+}
