@@ -5,6 +5,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/eventlog"
@@ -50,18 +51,25 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err != nil {
 		return "", err
 	}
-	rec, det, err := s.describeFrom(ctx, s.leased(l), res.Manifest)
-	if err != nil {
-		return "", err
-	}
-	it := entryToWrite{rec: rec, det: det}
-	if req.Ref != nil {
-		it.names = []reference.Named{req.Ref}
-	}
-	if _, err := s.put(ctx, []entryToWrite{it}); err != nil {
-		if isNoSpace(err) {
-			return "", importer.StoreError("recording the image", err)
+	// Unpacked before the record is written, as a pull is (Options.LazyUnpack aside).
+	err = s.unpackThenRecord(ctx, l, []ocispec.Descriptor{res.Manifest}, nil, func() error {
+		rec, det, err := s.describeFrom(ctx, s.leased(l), res.Manifest)
+		if err != nil {
+			return err
 		}
+		it := entryToWrite{rec: rec, det: det}
+		if req.Ref != nil {
+			it.names = []reference.Named{req.Ref}
+		}
+		if _, err := s.put(ctx, []entryToWrite{it}); err != nil {
+			if isNoSpace(err) {
+				return importer.StoreError("recording the image", err)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
 	var named reference.Named

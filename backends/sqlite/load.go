@@ -5,6 +5,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/importer"
@@ -40,33 +41,45 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 	opts := transfer.LoadOptions{MaxSize: s.opts.MaxImportSize, Host: s.platform}
 	var recorded []transfer.LoadRecord
 	out, err := transfer.Load(ctx, cs, req, opts, func(ctx context.Context, recs []transfer.LoadRecord) error {
-		var (
-			items []entryToWrite
-			at    = map[digest.Digest]int{}
-		)
+		var targets []ocispec.Descriptor
+		seen := map[digest.Digest]bool{}
 		for _, r := range recs {
-			i, ok := at[r.Target.Digest]
-			if !ok {
-				rec, det, err := s.describeFrom(ctx, cs, r.Target)
-				if err != nil {
-					return err
+			if !seen[r.Target.Digest] {
+				seen[r.Target.Digest] = true
+				targets = append(targets, r.Target)
+			}
+		}
+		// Unpacked before the records are written, as a pull is (Options.LazyUnpack
+		// aside): the loaded platforms, or the host's best one.
+		return s.unpackThenRecord(ctx, l, targets, req.Platforms, func() error {
+			var (
+				items []entryToWrite
+				at    = map[digest.Digest]int{}
+			)
+			for _, r := range recs {
+				i, ok := at[r.Target.Digest]
+				if !ok {
+					rec, det, err := s.describeFrom(ctx, cs, r.Target)
+					if err != nil {
+						return err
+					}
+					i = len(items)
+					at[r.Target.Digest] = i
+					items = append(items, entryToWrite{rec: rec, det: det})
 				}
-				i = len(items)
-				at[r.Target.Digest] = i
-				items = append(items, entryToWrite{rec: rec, det: det})
+				if r.Named != nil {
+					items[i].names = append(items[i].names, reference.TagNameOnly(r.Named))
+				}
 			}
-			if r.Named != nil {
-				items[i].names = append(items[i].names, reference.TagNameOnly(r.Named))
+			if _, err := s.put(ctx, items); err != nil {
+				if isNoSpace(err) {
+					return importer.StoreError("recording the images", err)
+				}
+				return err
 			}
-		}
-		if _, err := s.put(ctx, items); err != nil {
-			if isNoSpace(err) {
-				return importer.StoreError("recording the images", err)
-			}
-			return err
-		}
-		recorded = recs
-		return nil
+			recorded = recs
+			return nil
+		})
 	})
 	if recorded != nil {
 		// Recorded: the events, even if the load then failed (the images stay).

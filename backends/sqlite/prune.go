@@ -285,8 +285,26 @@ func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, e
 				return err
 			}
 		}
+		// Images a view was prepared from since the candidates were chosen are in use:
+		// read in this transaction, so that a view recorded concurrently is either seen
+		// here or finds its image gone (PrepareRootFS checks it in its transaction).
+		viewed := map[digest.Digest]bool{}
+		err = queryEach(ctx, tx, `SELECT DISTINCT image FROM rootfs_views`, nil, func(rows *sql.Rows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			viewed[digest.Digest(id)] = true
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
 		var touched []int64
 		for i, r := range batch {
+			if viewed[r.Target] {
+				continue // in use since it was read
+			}
 			rowid := dangling[r.Target]
 			if !r.Dangling() {
 				rowid = 0

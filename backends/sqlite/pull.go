@@ -6,6 +6,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/eventlog"
@@ -74,24 +75,24 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 
 	var out []imagesvc.PulledImage
 	err = s.puller.FetchEach(ctx, s.leased(l), req, progress, func(t pull.Target) error {
-		// Unpacked first, so that the record has the snapshots' sizes; the snapshot
-		// garbage collector waits until the image and its chains are recorded.
-		s.snaps.gc.RLock()
-		updated, err := func() ([]bool, error) {
-			defer s.snaps.gc.RUnlock()
-			if err := s.unpackPulled(ctx, l, t.Target, req.Platform); err != nil {
-				return nil, err
-			}
+		// Unpacked first, so that the record has the snapshots' sizes.
+		var platforms []ocispec.Platform
+		if req.Platform != nil {
+			platforms = []ocispec.Platform{*req.Platform}
+		}
+		var updated []bool
+		err := s.unpackThenRecord(ctx, l, []ocispec.Descriptor{t.Target}, platforms, func() error {
 			rec, det, err := s.describeFrom(ctx, s.leased(l), t.Target)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			updated, err := s.put(ctx, []entryToWrite{{rec: rec, det: det, names: []reference.Named{t.Name}, source: t.Name.Name()}})
+			u, err := s.put(ctx, []entryToWrite{{rec: rec, det: det, names: []reference.Named{t.Name}, source: t.Name.Name()}})
 			if err != nil {
-				return nil, err
+				return err
 			}
-			return updated[0], nil
-		}()
+			updated = u[0]
+			return nil
+		})
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 		return nil, err
 	}
 	defer done()
-	ctrs, err := s.containers(ctx)
+	hostCtrs, err := model.HostContainers(ctx, s.opts.Usage)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +72,14 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 	defer s.beginWrite()()
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		st.tx = tx
+		// The views are read in the write transaction: a view a prepare records
+		// concurrently is either seen here or recorded after this commit, when its
+		// prepare finds the image gone (PrepareRootFS checks it in its transaction).
+		views, err := s.viewContainers(ctx, tx)
+		if err != nil {
+			return err
+		}
+		ctrs := append(append([]imagesvc.Container(nil), hostCtrs...), views...)
 		resp, events, opErr = eventlog.Remove(ctx, st, ctrs, ref, opts)
 		if st.err != nil {
 			// A catalog failure: nothing of the operation stays.
@@ -140,7 +148,7 @@ func (s *Store) containers(ctx context.Context) ([]imagesvc.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	views, err := s.viewContainers(ctx)
+	views, err := s.viewContainers(ctx, s.rdb)
 	if err != nil {
 		return nil, err
 	}

@@ -2,16 +2,19 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/diff/apply"
+	"github.com/containerd/containerd/v2/core/mount"
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/plugins/snapshots/native"
 	"github.com/containerd/containerd/v2/plugins/snapshots/overlay"
@@ -51,6 +54,88 @@ type snapshotState struct {
 	gc    sync.RWMutex
 	mu    sync.Mutex
 	bases map[digest.Digest]*baseLock
+
+	// spares are writable snapshots prepared in advance on a chain (at most one per
+	// chain, for the chains views were prepared on), and filling the chains whose spare
+	// is being prepared; both under mu. A PrepareRootFS of a writable view takes the
+	// chain's spare, so that the snapshotter's metadata commit (two fsyncs of its bolt
+	// database) is not on the path of a container's start. A spare is in no catalog row:
+	// the garbage collector keeps only those in spares, so that Open removes any a
+	// previous process left.
+	spares  map[digest.Digest]string
+	filling map[digest.Digest]bool
+}
+
+// spareKeyPrefix starts the snapshot keys of spares (never a view key: ValidKey
+// refuses it).
+const spareKeyPrefix = "imageapi-spare-"
+
+// isSpareKey reports whether key is a spare's snapshot key.
+func isSpareKey(key string) bool { return strings.HasPrefix(key, spareKeyPrefix) }
+
+// takeSpare returns the spare snapshot of chain, taken out of the pool, or "".
+func (st *snapshotState) takeSpare(chain digest.Digest) string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	key := st.spares[chain]
+	delete(st.spares, chain)
+	return key
+}
+
+// spareCount returns the number of spares in the pool.
+func (st *snapshotState) spareCount() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.spares)
+}
+
+// fillSpare prepares, in the background, a spare on chain if it has none. The caller is
+// an operation of the store (begin), so that Close waits for it.
+func (s *Store) fillSpare(chain digest.Digest) {
+	st := s.snaps
+	st.mu.Lock()
+	if st.spares[chain] != "" || st.filling[chain] {
+		st.mu.Unlock()
+		return
+	}
+	if st.filling == nil {
+		st.filling = map[digest.Digest]bool{}
+	}
+	st.filling[chain] = true
+	st.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		// Under gc: the collector sees the spare in the pool or not at all (it is added
+		// before the lock is released), and the chain cannot go between the check and
+		// the prepare.
+		st.gc.RLock()
+		defer st.gc.RUnlock()
+		var key string
+		defer func() {
+			st.mu.Lock()
+			delete(st.filling, chain)
+			if key != "" {
+				if st.spares == nil {
+					st.spares = map[digest.Digest]string{}
+				}
+				st.spares[chain] = key
+			}
+			st.mu.Unlock()
+		}()
+		ctx := s.ctx
+		if info, err := st.sn.Stat(ctx, chain.String()); err != nil || info.Kind != snapshots.KindCommitted {
+			return // deleted meanwhile
+		}
+		k := spareKeyPrefix + rand.Text()
+		if _, err := st.sn.Prepare(ctx, k, chain.String(), snapshots.WithLabels(map[string]string{"imageapi.spare": "1"})); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("preparing a spare view", "chain", chain, "error", err)
+			}
+			return
+		}
+		key = k
+	}()
 }
 
 type baseLock struct {
@@ -121,6 +206,34 @@ func (s *Store) openSnapshotter() error {
 // SnapshotterName returns the name of the snapshotter that holds the unpacked layers
 // ("overlayfs" or "native").
 func (s *Store) SnapshotterName() string { return s.snaps.name }
+
+// SnapshotCount returns the number of snapshot directories of layers and views under
+// SnapshotsDir, without the spares (Options.NoSpareViews), once no spare is being
+// prepared (it waits up to 10 s): what tests count to check sharing and freeing.
+func (s *Store) SnapshotCount() (int, error) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.snaps.mu.Lock()
+		filling := len(s.snaps.filling)
+		s.snaps.mu.Unlock()
+		if filling == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	entries, err := os.ReadDir(s.SnapshotsDir())
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n - s.snaps.spareCount(), nil
+}
 
 // SnapshotsDir returns the directory that holds the snapshots themselves, one
 // subdirectory each (the snapshotter's root/snapshots).
@@ -202,7 +315,7 @@ func (s *Store) unpack(ctx context.Context, l *lease, img imagesvc.RuntimeImage)
 // unpackPulled unpacks, after a pull, load or import, the platform of target a runtime
 // would run (platform, or the best for the host), unless Options.LazyUnpack. A target
 // with nothing runnable here is left as it is. The caller holds snaps.gc for reading
-// until the image is recorded.
+// until the image is recorded (see unpackThenRecord).
 func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descriptor, platform *ocispec.Platform) error {
 	if s.opts.LazyUnpack {
 		return nil
@@ -220,12 +333,49 @@ func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descr
 	return nil
 }
 
+// unpackThenRecord unpacks the runnable platforms of each of targets for the host (each
+// of platforms, or the best one when there are none) unless Options.LazyUnpack, then calls record,
+// which describes and records the image: the record has the snapshotter's sizes, and the
+// snapshot garbage collector waits until the image and its chains are recorded. When the
+// unpack or record fails, the chains it committed and no image uses are removed before
+// it returns: a failed pull, import or load leaves no snapshot.
+func (s *Store) unpackThenRecord(ctx context.Context, l *lease, targets []ocispec.Descriptor, platforms []ocispec.Platform, record func() error) (err error) {
+	defer func() {
+		if err != nil && !s.opts.LazyUnpack {
+			if gerr := s.gcSnapshots(context.WithoutCancel(ctx)); gerr != nil {
+				s.log.Warn("removing the layers a failed unpack left", "error", gerr)
+			}
+		}
+	}()
+	s.snaps.gc.RLock()
+	defer s.snaps.gc.RUnlock()
+	for _, target := range targets {
+		if len(platforms) == 0 {
+			if err := s.unpackPulled(ctx, l, target, nil); err != nil {
+				return err
+			}
+		}
+		for i := range platforms {
+			if err := s.unpackPulled(ctx, l, target, &platforms[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return record()
+}
+
 // PrepareRootFS implements [imagesvc.RootFSPreparer]: the image is looked up again, its
 // layers unpacked once per chain, and the view prepared (containerd's Prepare, or View
-// when read-only) and recorded in the catalog.
+// when read-only) and recorded in the catalog. A writable view takes the spare snapshot
+// prepared in the background on its chain after the previous writable prepare, when it
+// is there (the catalog then names the spare as the view's snapshot); keys starting
+// with "imageapi-spare-" are refused (InvalidArgument).
 func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) (_ []imagesvc.Mount, err error) {
 	if err := rootfs.ValidKey(req.Key); err != nil {
 		return nil, err
+	}
+	if isSpareKey(req.Key) {
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("view key %q is reserved for spare views", req.Key))
 	}
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
@@ -250,15 +400,29 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	if err != nil {
 		return nil, err
 	}
-	labels := snapshots.WithLabels(map[string]string{"imageapi.view": "1"})
+	// A writable view takes the chain's spare when there is one: the view is then
+	// only the catalog row naming it (no fsync: WAL with synchronous=NORMAL). Crash
+	// safety: a spare is committed in the snapshotter before it is taken, and the row
+	// is written after; a row whose snapshot is missing, or a spare without a row, is
+	// removed by Open.
+	snapKey := req.Key
+	var spare string
+	if !req.ReadOnly && chain != "" && !s.opts.NoSpareViews {
+		spare = s.snaps.takeSpare(chain)
+		defer s.fillSpare(chain)
+	}
 	var ms []imagesvc.Mount
-	if req.ReadOnly {
+	labels := snapshots.WithLabels(map[string]string{"imageapi.view": "1"})
+	switch {
+	case spare != "":
+		snapKey = spare
+	case req.ReadOnly:
 		cms, err := s.snaps.sn.View(ctx, req.Key, chain.String(), labels)
 		if err != nil {
 			return nil, viewErr(req.Key, err)
 		}
 		ms = rootfs.Mounts(cms)
-	} else {
+	default:
 		cms, err := s.snaps.sn.Prepare(ctx, req.Key, chain.String(), labels)
 		if err != nil {
 			return nil, viewErr(req.Key, err)
@@ -269,18 +433,77 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	if req.ReadOnly {
 		ro = 1
 	}
+	var snapCol any
+	if snapKey != req.Key {
+		snapCol = snapKey
+	}
+	// The image is checked in the transaction that records the view: a Remove or Prune
+	// that deleted it after resolveAgain read it (they read the views in their own write
+	// transaction) makes the prepare fail with NotFound instead of leaving a view of a
+	// deleted image.
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO rootfs_views (key, image, manifest, chain, created, read_only)
-			VALUES (?, ?, ?, ?, ?, ?)`, req.Key, img.Target.Digest.String(), img.Manifest.Digest.String(), chain.String(), s.now().UnixNano(), ro)
-		return err
+		res, err := tx.ExecContext(ctx, `INSERT INTO rootfs_views (key, image, manifest, chain, created, read_only, snapshot)
+			SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM images WHERE id = ?)`,
+			req.Key, img.Target.Digest.String(), img.Manifest.Digest.String(), chain.String(), s.now().UnixNano(), ro, snapCol, img.Target.Digest.String())
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		} else if n == 0 {
+			return fmt.Errorf("image %s: deleted while its view was prepared: %w", img.Target.Digest, errdefs.ErrNotFound)
+		}
+		return nil
 	})
+	if err == nil && ms == nil {
+		var cms []mount.Mount
+		if cms, err = s.snaps.sn.Mounts(ctx, snapKey); err == nil {
+			return rootfs.Mounts(cms), nil
+		}
+		if derr := s.deleteViewRow(context.WithoutCancel(ctx), req.Key); derr != nil {
+			s.log.Warn("deleting the record of a view whose mounts failed", "key", req.Key, "error", derr)
+		}
+	}
 	if err != nil {
-		if rerr := s.snaps.sn.Remove(context.WithoutCancel(ctx), req.Key); rerr != nil {
+		if rerr := s.snaps.sn.Remove(context.WithoutCancel(ctx), snapKey); rerr != nil {
 			s.log.Warn("removing a view that could not be recorded", "key", req.Key, "error", rerr)
+		}
+		if errdefs.IsAlreadyExists(err) || strings.Contains(err.Error(), "UNIQUE constraint") {
+			return nil, fmt.Errorf("view %q: %w", req.Key, errdefs.ErrAlreadyExists)
 		}
 		return nil, fmt.Errorf("recording view %q: %w", req.Key, err)
 	}
 	return ms, nil
+}
+
+// deleteViewRow deletes the catalog row of the view key.
+func (s *Store) deleteViewRow(ctx context.Context, key string) error {
+	return inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = ?`, key)
+		return err
+	})
+}
+
+// viewSnapshot returns the snapshot key of the view key. Errors: NotFound.
+func (s *Store) viewSnapshot(ctx context.Context, key string) (string, error) {
+	return s.viewSnapshotQ(ctx, s.rdb, key)
+}
+
+// viewSnapshotW is viewSnapshot on the writer's connection (at Open).
+func (s *Store) viewSnapshotW(ctx context.Context, key string) (string, error) {
+	return s.viewSnapshotQ(ctx, s.wdb, key)
+}
+
+func (s *Store) viewSnapshotQ(ctx context.Context, db *sql.DB, key string) (string, error) {
+	var snap string
+	err := db.QueryRowContext(ctx, `SELECT coalesce(snapshot, key) FROM rootfs_views WHERE key = ?`, key).Scan(&snap)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("catalog: %w", err)
+	}
+	return snap, nil
 }
 
 func viewErr(key string, err error) error {
@@ -319,10 +542,11 @@ func (s *Store) RootFSMounts(ctx context.Context, key string) ([]imagesvc.Mount,
 		return nil, err
 	}
 	defer done()
-	if _, err := s.viewRow(ctx, key); err != nil {
+	snap, err := s.viewSnapshot(ctx, key)
+	if err != nil {
 		return nil, err
 	}
-	ms, err := s.snaps.sn.Mounts(ctx, key)
+	ms, err := s.snaps.sn.Mounts(ctx, snap)
 	if err != nil {
 		return nil, fmt.Errorf("view %q: %w", key, err)
 	}
@@ -370,17 +594,14 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 		return err
 	}
 	defer done()
-	if _, err := s.viewRow(ctx, key); err != nil {
+	snap, err := s.viewSnapshot(ctx, key)
+	if err != nil {
 		return err
 	}
-	if err := s.snaps.sn.Remove(ctx, key); err != nil && !errdefs.IsNotFound(err) {
+	if err := s.snaps.sn.Remove(ctx, snap); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("view %q: %w", key, err)
 	}
-	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = ?`, key)
-		return err
-	})
-	if err != nil {
+	if err := s.deleteViewRow(ctx, key); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
 	return s.gcSnapshots(context.WithoutCancel(ctx))
@@ -388,8 +609,8 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 
 // viewContainers returns the views as the stopped containers Remove and Prune see: an
 // image a view was prepared from cannot be deleted unless forced.
-func (s *Store) viewContainers(ctx context.Context) ([]imagesvc.Container, error) {
-	vs, err := s.views(ctx, s.rdb)
+func (s *Store) viewContainers(ctx context.Context, q querier) ([]imagesvc.Container, error) {
+	vs, err := s.views(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +629,8 @@ func (s *Store) gcSnapshots(ctx context.Context) error {
 	s.snaps.gc.Lock()
 	defer s.snaps.gc.Unlock()
 	used := map[string]bool{}
-	err := queryEach(ctx, s.wdb, `SELECT chain FROM image_chains UNION SELECT chain FROM rootfs_views UNION SELECT key FROM rootfs_views`, nil, func(rows *sql.Rows) error {
+	err := queryEach(ctx, s.wdb, `SELECT chain FROM image_chains UNION SELECT chain FROM rootfs_views
+		UNION SELECT coalesce(snapshot, key) FROM rootfs_views`, nil, func(rows *sql.Rows) error {
 		var c string
 		if err := rows.Scan(&c); err != nil {
 			return err
@@ -434,6 +656,17 @@ func (s *Store) gcSnapshots(ctx context.Context) error {
 			keep[n] = true
 		}
 	}
+	// The spares of the pool whose chain stays are kept; the others go (and those no
+	// pool holds: left by an earlier process).
+	s.snaps.mu.Lock()
+	for chain, key := range s.snaps.spares {
+		if keep[chain.String()] && infos[key].Parent == chain.String() {
+			keep[key] = true
+		} else {
+			delete(s.snaps.spares, chain)
+		}
+	}
+	s.snaps.mu.Unlock()
 	var errs []error
 	removed := 0
 	for {
@@ -486,7 +719,11 @@ func (s *Store) cleanupSnapshots(ctx context.Context) error {
 		return err
 	}
 	for _, v := range vs {
-		if present[v.Key] {
+		snap, err := s.viewSnapshotW(ctx, v.Key)
+		if err != nil {
+			return err
+		}
+		if present[snap] {
 			continue
 		}
 		s.log.Warn("removing the record of a view whose snapshot is gone", "key", v.Key)

@@ -123,6 +123,12 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	CREATE INDEX rootfs_views_image ON rootfs_views(image);
 	`,
+	// 4 -> 5: a view's snapshot may be a spare prepared in advance (rootfs.go).
+	`
+	-- The key of the view's snapshot in the snapshotter: NULL when it is the view's key,
+	-- a spare's key (imageapi-spare-...) when the view took a spare.
+	ALTER TABLE rootfs_views ADD COLUMN snapshot TEXT;
+	`,
 }
 
 // schemaVersion is the version the catalog has after migrating.
