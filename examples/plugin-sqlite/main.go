@@ -70,6 +70,7 @@ type config struct {
 	allowURLImport bool
 	maxImportSize  int64
 	storageDriver  string
+	noSpareViews   bool
 	lazyUnpack     bool
 }
 
@@ -85,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Int64Var(&c.maxImportSize, "max-import-size", 0, "largest import archive in bytes (0: the backend's default)")
 	fs.StringVar(&c.storageDriver, "storage-driver", "", "snapshotter images are unpacked into: overlayfs or native (default: overlayfs when the kernel supports it under --data-root)")
 	fs.BoolVar(&c.lazyUnpack, "lazy-unpack", false, "unpack an image's layers on its first root filesystem prepare instead of when it is pulled")
+	fs.BoolVar(&c.noSpareViews, "no-spare-views", false, "keep no spare snapshot ready for the next writable root filesystem view (sqlite.Options.NoSpareViews)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -119,6 +121,7 @@ func run(args []string, stderr io.Writer) error {
 		MaxImportSize:  c.maxImportSize,
 		Snapshotter:    c.storageDriver,
 		LazyUnpack:     c.lazyUnpack,
+		NoSpareViews:   c.noSpareViews,
 		Usage:          plugins.HostUsage(),
 		Logger:         logger.With("component", "sqlite"),
 	})
