@@ -29,9 +29,13 @@ type entryToWrite struct {
 // It returns, for each image and each of its names, whether the name is new or moved.
 //
 // Callers must have committed every blob of the images to the content store before.
-func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error) {
+// committed, when not nil, is called after a successful commit with the same result, and
+// before any other write that publishes events commits: it publishes this write's events.
+func (s *Store) put(ctx context.Context, items []entryToWrite, committed func(updated [][]bool)) ([][]bool, error) {
 	now := s.now().UnixNano()
 	updated := make([][]bool, len(items))
+	s.order.Lock()
+	defer s.order.Unlock()
 	defer s.beginWrite()()
 	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		rev, err := nextRev(ctx, tx)
@@ -63,6 +67,9 @@ func (s *Store) put(ctx context.Context, items []entryToWrite) ([][]bool, error)
 	s.gen.Add(1)
 	if err != nil {
 		return nil, err
+	}
+	if committed != nil {
+		committed(updated)
 	}
 	return updated, nil
 }

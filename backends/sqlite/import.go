@@ -61,7 +61,13 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 		if req.Ref != nil {
 			it.names = []reference.Named{req.Ref}
 		}
-		if _, err := s.put(ctx, []entryToWrite{it}); err != nil {
+		var named reference.Named
+		if req.Ref != nil {
+			named = req.Ref
+		}
+		if _, err := s.put(ctx, []entryToWrite{it}, func([][]bool) {
+			s.events.Publish(eventlog.ImportEvents(ctx, res.Manifest.Digest, named, s.eventLabels)...)
+		}); err != nil {
 			if isNoSpace(err) {
 				return importer.StoreError("recording the image", err)
 			}
@@ -72,10 +78,5 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if err != nil {
 		return "", err
 	}
-	var named reference.Named
-	if req.Ref != nil {
-		named = req.Ref
-	}
-	s.events.Publish(eventlog.ImportEvents(ctx, res.Manifest.Digest, named, s.eventLabels)...)
 	return res.Manifest.Digest, nil
 }

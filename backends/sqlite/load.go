@@ -39,7 +39,6 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 	defer func() { s.endOperation(ctx, l, err) }()
 	cs := s.leased(l)
 	opts := transfer.LoadOptions{MaxSize: s.opts.MaxImportSize, Host: s.platform}
-	var recorded []transfer.LoadRecord
 	out, err := transfer.Load(ctx, cs, req, opts, func(ctx context.Context, recs []transfer.LoadRecord) error {
 		var targets []ocispec.Descriptor
 		seen := map[digest.Digest]bool{}
@@ -71,19 +70,17 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 					items[i].names = append(items[i].names, reference.TagNameOnly(r.Named))
 				}
 			}
-			if _, err := s.put(ctx, items); err != nil {
+			// Recorded: the events, even if the load then fails (the images stay).
+			if _, err := s.put(ctx, items, func([][]bool) {
+				s.events.Publish(transfer.LoadEvents(ctx, recs, s.eventLabels)...)
+			}); err != nil {
 				if isNoSpace(err) {
 					return importer.StoreError("recording the images", err)
 				}
 				return err
 			}
-			recorded = recs
 			return nil
 		})
 	})
-	if recorded != nil {
-		// Recorded: the events, even if the load then failed (the images stay).
-		s.events.Publish(transfer.LoadEvents(ctx, recorded, s.eventLabels)...)
-	}
 	return out, err
 }

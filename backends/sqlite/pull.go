@@ -86,7 +86,9 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 			if err != nil {
 				return err
 			}
-			u, err := s.put(ctx, []entryToWrite{{rec: rec, det: det, names: []reference.Named{t.Name}, source: t.Name.Name()}})
+			u, err := s.put(ctx, []entryToWrite{{rec: rec, det: det, names: []reference.Named{t.Name}, source: t.Name.Name()}}, func([][]bool) {
+				s.events.Publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target.Digest)))
+			})
 			if err != nil {
 				return err
 			}
@@ -97,7 +99,6 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 			return err
 		}
 		name := reference.FamiliarString(t.Name)
-		s.events.Publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target.Digest)))
 		progress.Report(imagesvc.PullStatus(name, updated[0]))
 		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated[0]})
 		return nil

@@ -69,7 +69,8 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 		events []imagesvc.Event
 		opErr  error
 	)
-	defer s.beginWrite()()
+	s.order.Lock()
+	endWrite := s.beginWrite()
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		st.tx = tx
 		// The views are read in the write transaction: a view a prepare records
@@ -90,16 +91,32 @@ func (s *Store) Remove(ctx context.Context, ref imagesvc.ImageRef, opts imagesvc
 		}
 		return st.finish(ctx)
 	})
+	if err == nil {
+		s.committed(st)
+		// The untags of a remove that failed part-way stay, and so do their events.
+		s.events.Publish(events...)
+	}
+	s.order.Unlock()
+	endWrite()
 	if err != nil {
 		return nil, err
 	}
 	s.afterWrite(ctx, st)
-	// The untags of a remove that failed part-way stay, and so do their events.
-	s.events.Publish(events...)
 	if opErr != nil {
 		return nil, opErr
 	}
 	return resp, nil
+}
+
+// committed makes the write st committed visible: a new generation (before the write's
+// mark ends: see beginWrite), and the cached descriptions of deleted images gone.
+func (s *Store) committed(st *txStore) {
+	if !st.changed() {
+		return
+	}
+	s.gen.Add(1)
+	s.cache.evict(st.deleted)
+	s.detailsCache.evict(st.deleted)
 }
 
 // afterWrite is what follows the commit of a removal: the new generation, the caches
@@ -108,9 +125,6 @@ func (s *Store) afterWrite(ctx context.Context, st *txStore) {
 	if !st.changed() {
 		return
 	}
-	s.gen.Add(1)
-	s.cache.evict(st.deleted)
-	s.detailsCache.evict(st.deleted)
 	ctx = context.WithoutCancel(ctx)
 	s.deletePlatformContent(ctx, st.goneOrder)
 	if _, err := s.collect(ctx, st.freed); err != nil {

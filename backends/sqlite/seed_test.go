@@ -72,7 +72,7 @@ func (s *Store) seed(ctx context.Context, imgs []seedImage) error {
 		}
 		items = append(items, it)
 	}
-	_, err := s.put(ctx, items)
+	_, err := s.put(ctx, items, nil)
 	return err
 }
 

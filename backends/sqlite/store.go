@@ -140,6 +140,10 @@ type Store struct {
 
 	lock *os.File
 	wdb  *sql.DB // one connection, immediate transactions
+	// order is held by each catalog write that publishes events, from before its
+	// transaction until its events are published, so that events come in the order of
+	// the commits (a watcher that follows a name ends on the name's final target).
+	order sync.Mutex
 	rdb  *sql.DB // read-only pool
 
 	content      *labeledStore

@@ -49,6 +49,8 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 
 	now := s.now().UnixNano()
 	changed := false
+	s.order.Lock()
+	defer s.order.Unlock()
 	defer s.beginWrite()()
 	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		var rowid, rev0 int64
