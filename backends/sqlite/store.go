@@ -144,7 +144,7 @@ type Store struct {
 	// transaction until its events are published, so that events come in the order of
 	// the commits (a watcher that follows a name ends on the name's final target).
 	order sync.Mutex
-	rdb  *sql.DB // read-only pool
+	rdb   *sql.DB // read-only pool
 
 	content      *labeledStore
 	httpClient   *http.Client // URL imports
