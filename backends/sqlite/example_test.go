@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
+
+	"github.com/containerd/containerd/v2/core/mount"
 
 	"github.com/imageapi/imageapi/backends/sqlite"
 	"github.com/imageapi/imageapi/imagesvc"
@@ -192,4 +195,71 @@ func ExampleStore_Save() {
 	}
 	// Output:
 	// Loaded image: example/hello:v1 true
+}
+
+// A runtime starts a container from an image: resolve the image to its config and layers,
+// prepare a writable view of its root filesystem (the layers were unpacked when it was
+// imported), mount it with containerd's mount package, and remove the view when the
+// container is gone. Mounting needs root, as for any runtime.
+func ExampleStore_PrepareRootFS() {
+	dir, err := os.MkdirTemp("", "images-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	store, err := sqlite.Open(dir, sqlite.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	tw.WriteHeader(&tar.Header{Name: "hello.txt", Mode: 0o644, Size: 6})
+	tw.Write([]byte("hello\n"))
+	tw.Close()
+	ref, _ := imagesvc.ParseImportReference("example/app", "v1")
+	changes, _ := imagesvc.ParseChanges([]string{`CMD ["cat", "/hello.txt"]`})
+	if _, err := store.Import(ctx, imagesvc.ImportRequest{Source: &layer, Ref: ref, Changes: changes}, nil); err != nil {
+		log.Fatal(err)
+	}
+
+	name, _ := imagesvc.ParseImageRef("example/app:v1")
+	img, err := store.ResolveRuntimeImage(ctx, name, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("cmd:", img.Config.Config.Cmd, "layers:", len(img.Layers))
+
+	mounts, err := store.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "container-1", Image: img})
+	if err != nil {
+		log.Fatal(err)
+	}
+	target, err := os.MkdirTemp("", "rootfs-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(target)
+	var ms []mount.Mount
+	for _, m := range mounts {
+		ms = append(ms, mount.Mount(m))
+	}
+	if err := mount.All(ms, target); err != nil {
+		log.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(target, "hello.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print("hello.txt: ", string(data))
+	if err := mount.UnmountAll(target, 0); err != nil {
+		log.Fatal(err)
+	}
+	if err := store.RemoveRootFS(ctx, "container-1"); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// cmd: [cat /hello.txt] layers: 1
+	// hello.txt: hello
 }
