@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
+	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	client "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
@@ -15,6 +17,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/testimages"
@@ -46,7 +49,12 @@ func testEventOrder(t *testing.T, v string) {
 		require.NoError(t, reg.Put("p/img", "v"+strconv.Itoa(i), img))
 		targets = append(targets, img.Descriptor.Digest)
 	}
-	s, d := open(t, v, Options{Insecure: []string{reg.Host()}, Platform: amd64})
+	// Reading the image the pulls name back is slow (the labels of its event are read from
+	// it), which widens the moment between a pull's change and its event: another
+	// action's events would come first if the pull published only after releasing the
+	// records' lock.
+	slow := slowReads{digest: targets[0].String(), delay: 30 * time.Millisecond}
+	s, d := open(t, v, Options{Insecure: []string{reg.Host()}, Platform: amd64, DialOptions: slow.dialOptions()})
 	ctx := context.Background()
 	pullRef := func(tag string) reference.Named {
 		ref, err := imagesvc.ParsePullReference(reg.Host()+"/p/img", tag, "")
@@ -85,8 +93,10 @@ func testEventOrder(t *testing.T, v string) {
 		_, err = c.ImageService().Create(nctx, images.Image{Name: "keep/import" + strconv.Itoa(i), Target: rec.Target})
 		require.NoError(t, err)
 	}
+	var pulled chan struct{} // closed when the burst's pull returned
 	actors := []func(i int) error{
 		func(int) error { // a pull of the name: back to targets[0]
+			defer close(pulled)
 			_, err := s.Pull(ctx, imagesvc.PullRequest{Ref: name}, nil)
 			return err
 		},
@@ -96,6 +106,32 @@ func testEventOrder(t *testing.T, v string) {
 				return err
 			}
 			return s.Tag(ctx, src, name.(reference.NamedTagged))
+		},
+		func(i int) error {
+			// Once containerd says the name points at targets[0] (the pull's change, or
+			// the other client's), a tag right away: it must come after the pull's
+			// event, which the pull must have published before releasing the lock
+			// this tag waits for.
+			src, err := imagesvc.ParseImageRef(targets[1+i%2].String())
+			if err != nil {
+				return err
+			}
+			sctx, cancel := context.WithCancel(nctx)
+			defer cancel()
+			evs, errs := c.Subscribe(sctx, `topic~="^/images/"`)
+			for {
+				select {
+				case <-pulled:
+					return nil
+				case err := <-errs:
+					return err
+				case <-evs:
+					rec, err := c.ImageService().Get(nctx, name.String())
+					if err == nil && rec.Target.Digest == targets[0] {
+						return s.Tag(ctx, src, name.(reference.NamedTagged))
+					}
+				}
+			}
 		},
 		func(i int) error { // an import named by it
 			_, err := s.Import(ctx, imagesvc.ImportRequest{
@@ -119,6 +155,7 @@ func testEventOrder(t *testing.T, v string) {
 		// All the actors at once, then every change reported: the last event about the
 		// name must say where it points.
 		var wg sync.WaitGroup
+		pulled = make(chan struct{})
 		errs := make([]error, len(actors))
 		for i, act := range actors {
 			wg.Go(func() { errs[i] = act(burst) })
@@ -150,6 +187,31 @@ func testEventOrder(t *testing.T, v string) {
 			t.Fatalf("burst %d: the last event about the name is %s, but it exists", burst, last.Action)
 		}
 	}
+}
+
+// slowReads delays the client's reads of one blob from containerd's content store.
+type slowReads struct {
+	digest string
+	delay  time.Duration
+}
+
+func (w *slowReads) dialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		return &slowStream{ClientStream: cs, w: w}, err
+	})}
+}
+
+type slowStream struct {
+	grpc.ClientStream
+	w *slowReads
+}
+
+func (s *slowStream) SendMsg(m any) error {
+	if r, ok := m.(*contentapi.ReadContentRequest); ok && r.Digest == s.w.digest {
+		time.Sleep(s.w.delay)
+	}
+	return s.ClientStream.SendMsg(m)
 }
 
 func indexOf(ds []digest.Digest, d digest.Digest) int {
