@@ -49,11 +49,16 @@ func testEventOrder(t *testing.T, v string) {
 		require.NoError(t, reg.Put("p/img", "v"+strconv.Itoa(i), img))
 		targets = append(targets, img.Descriptor.Digest)
 	}
-	// Reading the image the pulls name back is slow (the labels of its event are read from
-	// it), which widens the moment between a pull's change and its event: another
-	// action's events would come first if the pull published only after releasing the
-	// records' lock.
-	slow := slowReads{digest: targets[0].String(), delay: 30 * time.Millisecond}
+	// Reading blobs is slow (the labels of an event are read from the image's manifest
+	// and config), which widens the moment between a pull's or an import's change and its
+	// events: another action's events would come first if it published them only after
+	// releasing the records' lock.
+	// The images the tags move the name onto read fast, so that a tag overtakes.
+	fast := map[string]bool{}
+	for _, d := range targets[1:] {
+		fast[d.String()] = true
+	}
+	slow := slowReads{delay: 20 * time.Millisecond, fast: fast}
 	s, d := open(t, v, Options{Insecure: []string{reg.Host()}, Platform: amd64, DialOptions: slow.dialOptions()})
 	ctx := context.Background()
 	pullRef := func(tag string) reference.Named {
@@ -93,7 +98,7 @@ func testEventOrder(t *testing.T, v string) {
 		_, err = c.ImageService().Create(nctx, images.Image{Name: "keep/import" + strconv.Itoa(i), Target: rec.Target})
 		require.NoError(t, err)
 	}
-	var pulled chan struct{} // closed when the burst's pull returned
+	var pulled, imported, done chan struct{} // closed when the burst's pull, import, both returned
 	actors := []func(i int) error{
 		func(int) error { // a pull of the name: back to targets[0]
 			defer close(pulled)
@@ -108,10 +113,10 @@ func testEventOrder(t *testing.T, v string) {
 			return s.Tag(ctx, src, name.(reference.NamedTagged))
 		},
 		func(i int) error {
-			// Once containerd says the name points at targets[0] (the pull's change, or
-			// the other client's), a tag right away: it must come after the pull's
-			// event, which the pull must have published before releasing the lock
-			// this tag waits for.
+			// Once containerd says the name points at targets[0] or at an import (the
+			// pull's change, the import's, or the other client's), a tag right away: it
+			// must come after the pull's or the import's events, which they must have
+			// published before releasing the lock this tag waits for.
 			src, err := imagesvc.ParseImageRef(targets[1+i%2].String())
 			if err != nil {
 				return err
@@ -121,19 +126,22 @@ func testEventOrder(t *testing.T, v string) {
 			evs, errs := c.Subscribe(sctx, `topic~="^/images/"`)
 			for {
 				select {
-				case <-pulled:
+				case <-done:
 					return nil
 				case err := <-errs:
 					return err
 				case <-evs:
 					rec, err := c.ImageService().Get(nctx, name.String())
-					if err == nil && rec.Target.Digest == targets[0] {
-						return s.Tag(ctx, src, name.(reference.NamedTagged))
+					if err == nil && rec.Target.Digest != targets[1] && rec.Target.Digest != targets[2] {
+						if err := s.Tag(ctx, src, name.(reference.NamedTagged)); err != nil {
+							return err
+						}
 					}
 				}
 			}
 		},
 		func(i int) error { // an import named by it
+			defer close(imported)
 			_, err := s.Import(ctx, imagesvc.ImportRequest{
 				Source: bytes.NewReader(testimages.Tar([]testimages.File{{Name: "seed", Data: []byte(strconv.Itoa(i % 2))}})),
 				Ref:    name.(reference.NamedTagged),
@@ -155,7 +163,13 @@ func testEventOrder(t *testing.T, v string) {
 		// All the actors at once, then every change reported: the last event about the
 		// name must say where it points.
 		var wg sync.WaitGroup
-		pulled = make(chan struct{})
+		p, im, dn := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		pulled, imported, done = p, im, dn
+		go func() {
+			<-p
+			<-im
+			close(dn)
+		}()
 		errs := make([]error, len(actors))
 		for i, act := range actors {
 			wg.Go(func() { errs[i] = act(burst) })
@@ -189,10 +203,11 @@ func testEventOrder(t *testing.T, v string) {
 	}
 }
 
-// slowReads delays the client's reads of one blob from containerd's content store.
+// slowReads delays the client's reads of blobs from containerd's content store, but for
+// a few.
 type slowReads struct {
-	digest string
-	delay  time.Duration
+	delay time.Duration
+	fast  map[string]bool // blobs read without delay: the manifests tagged
 }
 
 func (w *slowReads) dialOptions() []grpc.DialOption {
@@ -208,7 +223,7 @@ type slowStream struct {
 }
 
 func (s *slowStream) SendMsg(m any) error {
-	if r, ok := m.(*contentapi.ReadContentRequest); ok && r.Digest == s.w.digest {
+	if r, ok := m.(*contentapi.ReadContentRequest); ok && !s.w.fast[r.Digest] {
 		time.Sleep(s.w.delay)
 	}
 	return s.ClientStream.SendMsg(m)
