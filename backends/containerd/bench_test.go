@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
+	"github.com/imageapi/imageapi/httpadapter"
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/containerdtest"
 	"github.com/imageapi/imageapi/internal/testimages"
@@ -195,6 +198,43 @@ func BenchmarkList(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(calls.n.Load()-before)/float64(b.N), "calls/op")
+	})
+	b.Run("http-304", func(b *testing.B) {
+		// GET /images/json with the If-None-Match of the last answer, through the HTTP
+		// adapter in process: ListVersion's barrier, no list.
+		var calls callCounter
+		s, _ := open(b, containerdtest.Version2, Options{Namespace: ns, DialOptions: calls.dialOptions()})
+		h := httpadapter.New(s, httpadapter.Options{})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1.54/images/json", nil))
+		etag := rec.Header().Get("ETag")
+		if rec.Code != http.StatusOK || etag == "" {
+			b.Fatalf("first answer: %d, ETag %q", rec.Code, etag)
+		}
+		before := calls.n.Load()
+		b.ResetTimer()
+		for b.Loop() {
+			req := httptest.NewRequest(http.MethodGet, "/v1.54/images/json", nil)
+			req.Header.Set("If-None-Match", etag)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusNotModified {
+				b.Fatalf("answer %d, want 304", rec.Code)
+			}
+		}
+		b.ReportMetric(float64(calls.n.Load()-before)/float64(b.N), "calls/op")
+	})
+	b.Run("http-200", func(b *testing.B) {
+		// The same GET without If-None-Match: the warm list, encoded.
+		s, _ := open(b, containerdtest.Version2, Options{Namespace: ns})
+		h := httpadapter.New(s, httpadapter.Options{})
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1.54/images/json", nil))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("answer %d", rec.Code)
+			}
+		}
 	})
 	b.Run("cold", func(b *testing.B) {
 		var calls callCounter

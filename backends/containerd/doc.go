@@ -139,7 +139,20 @@
 // the Store first waits for a barrier, so that the other clients' changes made before it
 // are reported before its own. When the event stream was lost, every record is listed once
 // it is back and compared, so the changes made meanwhile are reported (as their net
-// change); the first list after New only learns the records.
+// change); the first list after New only learns the records. An action publishes its
+// events before it releases that lock, so they come in the order of the changes to the
+// records.
+//
+// # Conditional requests
+//
+// The Store is an [imagesvc.ListVersioner] (HTTP ETags and 304 Not Modified through the
+// adapter): its version is a generation that every containerd event able to change a list
+// or an inspect bumps (images, content, snapshots of its snapshotter, and containers when
+// it counts containerd's own), as does the end of each of its own writes; ListVersion
+// first waits for a barrier, so every event published before it is counted. It fails
+// (no ETag) while the event stream is down or one of its writes is in progress, and with a
+// usage provider that is not [imagesvc.UsageTrackedPerCall]. [Store.ListVersion] explains
+// why a 304 is never stale, and what containerd changes without telling anyone.
 //
 // Containers, for remove's conflicts and prune's exceptions: the usage provider's when it
 // implements [imagesvc.ContainerLister] (none when it does not); without a provider,

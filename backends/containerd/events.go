@@ -92,6 +92,7 @@ func (l *eventLoop) run() {
 		err := l.follow()
 		l.setLive(false)
 		l.s.cache.reset()
+		l.s.versions.bump() // events may be missed from now on
 		if l.ctx.Err() != nil {
 			return
 		}
@@ -148,6 +149,7 @@ func (l *eventLoop) follow() error {
 					retryTimer.Stop()
 					l.subscriptions.Add(1)
 					l.s.cache.reset()
+					l.s.versions.bump() // events may have been missed before
 					if l.s.opts.Usage == nil {
 						if err := l.loadContainers(ctx); err != nil {
 							return err
@@ -219,10 +221,14 @@ func (l *eventLoop) barrierSeq(env *events.Envelope) (uint64, bool) {
 	return seq, err == nil
 }
 
-// handle applies one event to the cache.
+// handle applies one event to the cache, and bumps ListVersion's generation for each
+// event that can change a List or an Inspect.
 func (l *eventLoop) handle(env *events.Envelope) {
 	if env.Event == nil {
 		return
+	}
+	if l.changesAnswers(env) {
+		l.s.versions.bump()
 	}
 	c := l.s.cache
 	switch env.Topic {
@@ -280,6 +286,36 @@ func (l *eventLoop) handle(env *events.Envelope) {
 			c.containerEvent(ev.ID, "", true)
 		}
 	}
+}
+
+// changesAnswers reports whether an event can change a List or an Inspect: any change of
+// an image record but a transfer's temporary one, content created or deleted, a snapshot
+// of the Store's snapshotter committed or removed, and, when the Store counts containerd's
+// containers (no Options.Usage), a container record created, updated or deleted. An event
+// that cannot be decoded counts.
+func (l *eventLoop) changesAnswers(env *events.Envelope) bool {
+	switch env.Topic {
+	case "/images/create":
+		var ev eventstypes.ImageCreate
+		return typeurl.UnmarshalTo(env.Event, &ev) != nil || !isPullRecord(ev.Name)
+	case "/images/update":
+		var ev eventstypes.ImageUpdate
+		return typeurl.UnmarshalTo(env.Event, &ev) != nil || !isPullRecord(ev.Name)
+	case "/images/delete":
+		var ev eventstypes.ImageDelete
+		return typeurl.UnmarshalTo(env.Event, &ev) != nil || !isPullRecord(ev.Name)
+	case "/content/create", "/content/delete":
+		return true
+	case "/snapshot/commit":
+		var ev eventstypes.SnapshotCommit
+		return typeurl.UnmarshalTo(env.Event, &ev) != nil || l.ours(ev.Snapshotter)
+	case "/snapshot/remove":
+		var ev eventstypes.SnapshotRemove
+		return typeurl.UnmarshalTo(env.Event, &ev) != nil || l.ours(ev.Snapshotter)
+	case "/containers/create", "/containers/update", "/containers/delete":
+		return l.s.opts.Usage == nil
+	}
+	return false
 }
 
 // ours reports whether a snapshot event is about the Store's snapshotter (daemons before

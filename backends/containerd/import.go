@@ -63,14 +63,18 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 	if req.Ref != nil {
 		name = req.Ref.String()
 	}
+	// Unpacking and naming are a write for ListVersion (see version.go).
+	end := s.versions.beginWrite()
+	defer end()
 	if err := s.unpack(ctx, name, res.Manifest); err != nil {
 		return "", err
 	}
-	_, err = s.setName(ctx, name, res.Manifest)
+	_, err = s.setName(ctx, name, res.Manifest, func(bool) {
+		s.publish(eventlog.ImportEvents(ctx, id, req.Ref, s.targetLabels)...)
+	})
 	s.cache.drop(id)
 	if err != nil {
 		return "", err
 	}
-	s.publish(eventlog.ImportEvents(ctx, id, req.Ref, s.targetLabels)...)
 	return id, nil
 }

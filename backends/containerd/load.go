@@ -57,7 +57,9 @@ func (s *Store) Load(ctx context.Context, req imagesvc.LoadRequest) (_ []imagesv
 			return err
 		}
 		recorded = true
+		end := s.versions.beginWrite() // unpacking labels content without events
 		s.unpackLoaded(ctx, recs, req)
+		end()
 		return nil
 	})
 	if err != nil {

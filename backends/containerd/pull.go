@@ -73,17 +73,23 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		store, wait = ps, func(d digest.Digest) { ps.waitUnpack(ctx, d) }
 	}
 	err = s.puller.FetchEach(ctx, store, req, progress, func(t pull.Target) error {
+		// Labelling, unpacking and naming are a write for ListVersion: the labels change
+		// what inspect shows without an event.
+		end := s.versions.beginWrite()
+		defer end()
 		s.labelSource(ctx, t.Name, t.Target, t.Manifest)
 		wait(t.Manifest.Digest)
 		if err := s.unpack(ctx, t.Name.String(), t.Manifest); err != nil {
 			return err
 		}
-		updated, err := s.setName(ctx, t.Name.String(), t.Target)
+		updated, err := s.setName(ctx, t.Name.String(), t.Target, func(bool) {
+			s.publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target)))
+		})
 		s.cache.drop(t.Target.Digest)
+		end()
 		if err != nil {
 			return err
 		}
-		s.publish(eventlog.Pull(t.Name, s.eventLabels(ctx, t.Target)))
 		name := reference.FamiliarString(t.Name)
 		progress.Report(imagesvc.PullStatus(name, updated))
 		out = append(out, imagesvc.PulledImage{Ref: name, ID: t.Target.Digest, Updated: updated})
@@ -152,7 +158,12 @@ func (s *Store) labelSource(ctx context.Context, named reference.Named, descs ..
 // whether the name is new or moved (false when it already pointed at target). As in
 // Docker, an image that loses its last name keeps a record named "moby-dangling@<digest>",
 // and that record is removed once the image has a name again.
-func (s *Store) setName(ctx context.Context, name string, target ocispec.Descriptor) (bool, error) {
+//
+// When it succeeds, it calls published (with what it reports) before it releases
+// lockWrites, for the caller to publish its action's events: so they come in the order of
+// the changes, never after the events of the next action on the records, nor after the
+// events of a change another client makes later (which are reported under lockWrites).
+func (s *Store) setName(ctx context.Context, name string, target ocispec.Descriptor, published func(updated bool)) (bool, error) {
 	unlock, err := s.lockWrites(ctx)
 	if err != nil {
 		return false, err
@@ -166,10 +177,15 @@ func (s *Store) setName(ctx context.Context, name string, target ocispec.Descrip
 			return false, ctxErr(ctx, fmt.Errorf("recording image %s: %w", name, err))
 		}
 		if len(withoutPullRecords(recs)) > 0 {
+			published(false)
 			return false, nil
 		}
 	}
-	return s.moveName(ctx, images.Image{Name: name, Target: target}, false)
+	updated, err := s.moveName(ctx, images.Image{Name: name, Target: target}, false)
+	if err == nil {
+		published(updated)
+	}
+	return updated, err
 }
 
 // moveName is Docker's rule for pointing the record rec.Name at rec.Target, written

@@ -148,6 +148,7 @@ type Store struct {
 	cache         *cache
 	events        *eventLoop
 	watch         *imageWatch
+	versions      *listVersions // ListVersion's generation (version.go)
 	describeGroup singleflight.Group
 	names         nameCache
 
@@ -237,6 +238,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cache = newCache()
+	s.versions = newListVersions()
 	s.events = newEventLoop(s)
 	s.watch = newImageWatch(s)
 	s.events.start()
@@ -309,14 +311,19 @@ func (s *Store) begin(ctx context.Context) (context.Context, func(), error) {
 // leave them (changes made behind the Store's back by other clients are not held off);
 // pulls and imports hold it while they name their image. It first reports the changes
 // other clients made before it (see [imageWatch]). It returns the function that releases
-// it, or the context's error. ctx carries the namespace.
+// it, or the context's error. ctx carries the namespace. Holding it is a write in progress
+// for ListVersion (see [listVersions.beginWrite]); releasing it ends the write.
 func (s *Store) lockWrites(ctx context.Context) (func(), error) {
 	unlock, err := s.takeWrites(ctx)
 	if err != nil {
 		return nil, err
 	}
+	end := s.versions.beginWrite()
 	s.watch.settle(ctx)
-	return unlock, nil
+	return func() {
+		end()
+		unlock()
+	}, nil
 }
 
 // takeWrites takes the token of lockWrites, and nothing else.
