@@ -17,8 +17,9 @@ import (
 // layers, named by a key the runtime chooses, which the runtime mounts and later removes.
 // A view keeps what it uses: its layers outlive the image, and removing an image a view
 // uses is a Conflict unless forced, as for an image a stopped container uses (the view's
-// key stands for the container in Docker's texts); forced, the image is untagged and stays
-// until its last view is removed.
+// key stands for the container in Docker's texts). Forced, Docker's rules for a stopped
+// container apply: by name the last name is removed and the image stays, dangling; by ID
+// the image is deleted, and the view keeps only the layers it is prepared on.
 type RootFSPreparer interface {
 	// ResolveRuntimeImage resolves ref and a platform (nil: the best for the host, as
 	// inspect chooses) to the [RuntimeImage] a runtime starts a container from.

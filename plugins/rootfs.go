@@ -165,6 +165,14 @@ func (s *server) PrepareRootFS(ctx context.Context, req *pb.PrepareRootFSRequest
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// The host has gone (cancelled, or the connection dropped) and will never learn
+		// of the view: undo it rather than leave a view that blocks its image's removal.
+		if rerr := r.RemoveRootFS(context.WithoutCancel(hctx), req.GetKey()); rerr != nil {
+			s.logger.Warn("removing a view whose prepare the host abandoned", "key", req.GetKey(), "error", rerr)
+		}
+		return nil, toStatus(ctxErr)
+	}
 	return &pb.MountsResponse{Mounts: encodeMounts(mounts)}, nil
 }
 

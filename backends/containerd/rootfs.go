@@ -350,7 +350,7 @@ func (s *Store) viewContainers(ctx context.Context) ([]imagesvc.Container, error
 	}
 	out := make([]imagesvc.Container, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, imagesvc.Container{ID: v.Key, ImageID: v.Image, ImageManifest: v.Manifest})
+		out = append(out, imagesvc.Container{ID: v.Key, ImageID: v.Image, ImageManifest: v.Manifest, Image: v.Image.String()})
 	}
 	return out, nil
 }

@@ -407,7 +407,8 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	// removed by Open.
 	snapKey := req.Key
 	var spare string
-	if !req.ReadOnly && chain != "" && !s.opts.NoSpareViews {
+	// With the native snapshotter a spare is a full copy of the layers: none there.
+	if !req.ReadOnly && chain != "" && !s.opts.NoSpareViews && s.snaps.name != SnapshotterNative {
 		spare = s.snaps.takeSpare(chain)
 		defer s.fillSpare(chain)
 	}
@@ -601,10 +602,17 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 	if err := s.snaps.sn.Remove(ctx, snap); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("view %q: %w", key, err)
 	}
+	// The snapshot is gone: the row goes too, whatever the caller's context says.
+	ctx = context.WithoutCancel(ctx)
 	if err := s.deleteViewRow(ctx, key); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
-	return s.gcSnapshots(context.WithoutCancel(ctx))
+	if err := s.gcSnapshots(ctx); err != nil {
+		// The view is removed; a retry would find nothing. Its layers go at the next
+		// collection.
+		s.log.Warn("removing the unpacked layers no image or view uses", "error", err)
+	}
+	return nil
 }
 
 // viewContainers returns the views as the stopped containers Remove and Prune see: an

@@ -116,8 +116,9 @@ type Options struct {
 	// a writable view was prepared on, prepared in the background so that the next
 	// writable prepare on the chain only writes a catalog row (about 1 ms instead of the
 	// snapshotter's metadata commit, two fsyncs). A spare is an empty directory pair
-	// with overlayfs, but a full copy of the layers with the native snapshotter; it
-	// also shows as one more directory under SnapshotsDir (see [Store.SnapshotCount]).
+	// with overlayfs, and shows as one more directory under SnapshotsDir (see
+	// [Store.SnapshotCount]). With the native snapshotter, where a spare would be a full
+	// copy of the layers, there are none whatever this says.
 	NoSpareViews bool
 }
 

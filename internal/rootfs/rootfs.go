@@ -150,6 +150,11 @@ func ValidKey(key string) error {
 	case IsExtractKey(key):
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("view key %q is reserved for unpacking", key))
 	}
+	if _, err := digest.Parse(key); err == nil {
+		// Layers are snapshots named by their chain ID: a view named like one would take
+		// a layer's place.
+		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("view key %q is a digest, reserved for layers", key))
+	}
 	return nil
 }
 
