@@ -92,7 +92,34 @@ func (s *Store) ResolveRuntimeImage(ctx context.Context, ref imagesvc.ImageRef, 
 // parent is missing), containerd's client unpacks them as a pull does (the daemon
 // applies them, and the config gets the garbage collector's reference to the snapshot)
 // under a temporary lease, and the view is created again.
+//
+// A Remove of the image that read the views before this one was created does not see it:
+// the image is looked up again once the view exists, and the view is undone (NotFound)
+// when the image is gone, so that no view outlives an image deleted without force.
 func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) ([]imagesvc.Mount, error) {
+	ms, err := s.prepareRootFS(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	nctx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	imgs, err := s.client.ImageService().List(nctx, "target.digest=="+req.Image.Target.Digest.String())
+	if err == nil && len(imgs) > 0 {
+		return ms, nil
+	}
+	if rerr := s.RemoveRootFS(context.WithoutCancel(ctx), req.Key); rerr != nil {
+		s.log.Warn("undoing the view of an image removed meanwhile", "key", req.Key, "error", rerr)
+	}
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("image %s: %w", req.Image.Target.Digest, err))
+	}
+	return nil, fmt.Errorf("image %s was removed while its view was prepared: %w", req.Image.Target.Digest, errdefs.ErrNotFound)
+}
+
+func (s *Store) prepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) ([]imagesvc.Mount, error) {
 	if err := rootfs.ValidKey(req.Key); err != nil {
 		return nil, err
 	}
