@@ -200,6 +200,12 @@ func (s *Store) openSnapshotter() error {
 		return fmt.Errorf("snapshotter %s: %w", name, err)
 	}
 	s.snaps = &snapshotState{name: name, root: root, sn: sn}
+	if !s.opts.LazyUnpack && os.Geteuid() != 0 {
+		// Applying a layer mounts the snapshot, which only root may do: a store opened by
+		// another user still pulls, imports and loads, and unpacks on PrepareRootFS.
+		s.log.Info("not running as root: layers are unpacked on the first PrepareRootFS instead of at pull", "snapshotter", name)
+		s.opts.LazyUnpack = true
+	}
 	return nil
 }
 

@@ -102,7 +102,8 @@ type Options struct {
 	Snapshotter string
 
 	// LazyUnpack unpacks an image's layers on its first PrepareRootFS instead of when it
-	// is pulled, imported or loaded (Docker's behaviour, the default). Until then, the
+	// is pulled, imported or loaded (Docker's behaviour, the default). It is set for a
+	// process that is not root, which cannot mount the snapshots to apply layers. Until then, the
 	// unpacked sizes that list, inspect and df report are computed from the layers' tar
 	// headers.
 	LazyUnpack bool
