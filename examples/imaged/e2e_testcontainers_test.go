@@ -82,13 +82,10 @@ func TestTestcontainers(t *testing.T) {
 // (method, path without version and query, status), which must be all it sent.
 func runTestcontainers(t *testing.T, node, script string, front *hostFront, image string, want []string) {
 	t.Helper()
-	front.reset()
 	home := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script, image)
-	cmd.Dir = filepath.Dir(script)
-	cmd.Env = []string{
+	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
 		"TMPDIR=" + home, // testcontainers' lock file
@@ -98,9 +95,23 @@ func runTestcontainers(t *testing.T, node, script string, front *hostFront, imag
 		"DEBUG=testcontainers*",
 	}
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node %s: %v\nstdout: %s\nstderr: %s", script, err, stdout.String(), stderr.String())
+	for attempt := 1; ; attempt++ {
+		stdout.Reset()
+		stderr.Reset()
+		front.reset()
+		cmd := exec.CommandContext(ctx, node, script, image)
+		cmd.Dir, cmd.Env = filepath.Dir(script), env
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("node %s: %v\nstdout: %s\nstderr: %s", script, err, stdout.String(), stderr.String())
+		}
+		// Rarely (1 run in about 30 under -race), node ends without a word right after
+		// sending the container create, its request dropped on a kept-alive connection
+		// (ReverseProxy: "use of closed network connection"); once more, then it fails.
+		if strings.TrimSpace(stdout.String()) != "" || attempt == 2 {
+			break
+		}
+		t.Logf("testcontainers ended without an answer; once more\nstderr: %s", stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	var res struct {
