@@ -128,6 +128,17 @@ func (c *cache) lookup(target digest.Digest, names map[string]time.Time) *target
 	return e.info
 }
 
+// described returns the cached description of target, whatever records it was computed
+// for, or nil.
+func (c *cache) described(target digest.Digest) *targetInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.targets[target]; e != nil {
+		return e.info
+	}
+	return nil
+}
+
 // store records info for the records names, unless the cache was reset or something
 // info depends on was invalidated since the computation began (epoch, gen).
 func (c *cache) store(info *targetInfo, names map[string]time.Time, epoch, gen uint64) {

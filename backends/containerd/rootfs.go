@@ -2,8 +2,6 @@ package containerd
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,11 +30,14 @@ const (
 	// "imageapi/view/c1". Other clients name their containers' snapshots after the
 	// container (Docker, nerdctl, ctr) or "extract-…" (unpacks): never with this prefix.
 	viewKeyPrefix = "imageapi/view/"
-	// viewLeasePrefix starts the ID of the lease that holds a view (the rest is derived
-	// from the view key, see viewLeaseID).
-	viewLeasePrefix = "imageapi-view-"
+	// viewsLeaseID is the lease that holds every view of the namespace, of every Store
+	// on it: a prepare adds its snapshot to the lease in the transaction that creates
+	// it, and removing the snapshot takes it out in the transaction that removes it. No
+	// Store deletes the lease (empty, it holds nothing), so no process can release
+	// another's views, and a prepare is one transaction, not two.
+	viewsLeaseID = "imageapi-views"
 
-	// labelView is set on a view's snapshot and lease: the view key.
+	// labelView is set on a view's snapshot: the view key.
 	labelView = "io.imageapi.view"
 	// labelViewImage is set on a view's snapshot: the target digest of its image.
 	labelViewImage = "io.imageapi.view.image"
@@ -54,11 +55,25 @@ const (
 // viewSnapshotKey is the snapshot key of the view key.
 func viewSnapshotKey(key string) string { return viewKeyPrefix + key }
 
-// viewLeaseID is the ID of the lease that holds the view key: lease IDs are containerd
-// identifiers (76 characters at most, a restricted alphabet) and view keys are not.
-func viewLeaseID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return viewLeasePrefix + hex.EncodeToString(sum[:20])
+// ensureViewsLease creates the namespace's views lease unless this Store has seen it.
+func (s *Store) ensureViewsLease(ctx context.Context) error {
+	if s.viewsLease.Load() {
+		return nil
+	}
+	_, err := s.client.LeasesService().Create(ctx, leases.WithID(viewsLeaseID))
+	if err != nil && !errdefs.IsAlreadyExists(err) {
+		return ctxErr(ctx, fmt.Errorf("creating the views lease: %w", err))
+	}
+	s.viewsLease.Store(true)
+	return nil
+}
+
+// viewsLeaseGone reports whether the views lease is missing (deleted behind the Store's
+// back after it was seen), so that a NotFound from a prepare is told from a missing
+// parent.
+func (s *Store) viewsLeaseGone(ctx context.Context) bool {
+	ls, err := s.client.LeasesService().List(ctx, "id=="+viewsLeaseID)
+	return err == nil && len(ls) == 0
 }
 
 // ResolveRuntimeImage resolves ref among the namespace's records as Inspect does and
@@ -86,9 +101,11 @@ func (s *Store) ResolveRuntimeImage(ctx context.Context, ref imagesvc.ImageRef, 
 // image is looked up again by its target digest among the records, and its manifest by
 // digest in the image's description (the list cache's, kept right by containerd's
 // events). The view is the snapshot "imageapi/view/<key>", labelled with the key, the
-// image and the manifest, created in a lease of its own ("imageapi-view-…", labelled
-// with the key) that keeps it, and through it its layers, from containerd's garbage
-// collector until [Store.RemoveRootFS]. When the layers are not unpacked (the view's
+// image and the manifest, created in the namespace's views lease ("imageapi-views",
+// shared by every Store on the namespace and never deleted), which keeps it, and through
+// it its layers, from containerd's garbage collector until [Store.RemoveRootFS]. On a
+// warm Store a prepare is one transaction in the daemon: the snapshot's creation, which
+// adds it to the lease. When the layers are not unpacked (the view's
 // parent is missing), containerd's client unpacks them as a pull does (the daemon
 // applies them, and the config gets the garbage collector's reference to the snapshot)
 // under a temporary lease, and the view is created again.
@@ -128,7 +145,7 @@ func (s *Store) prepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 		return nil, err
 	}
 	defer done()
-	v, err := s.reresolve(ctx, req.Image)
+	v, err := s.reresolve(ctx, req.Image, true)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +157,11 @@ func (s *Store) prepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	ms, err := s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)
 	if err == nil || !errdefs.IsNotFound(err) || v.chain == "" {
 		return ms, err
+	}
+	// Before unpacking, the image is looked up among the records: the description may
+	// be a removed image's.
+	if v, err = s.reresolve(ctx, req.Image, false); err != nil {
+		return nil, err
 	}
 
 	// The layers are not unpacked. A temporary lease holds what the unpack creates until
@@ -163,70 +185,50 @@ func (s *Store) prepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	return s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)
 }
 
-// createView creates the view key on parent with its lease. On failure nothing of it
-// stays; the error is AlreadyExists when the view exists, NotFound when parent does not.
+// createView creates the view key on parent in the views lease. On failure nothing of
+// it stays; the error is AlreadyExists when the view exists, NotFound when parent does
+// not.
 func (s *Store) createView(ctx context.Context, key string, parent digest.Digest, labels map[string]string, readOnly bool) ([]imagesvc.Mount, error) {
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	lease, err := s.createViewLease(ctx, key)
-	if err != nil {
-		return nil, err
-	}
 	sn := s.client.SnapshotService(s.snapshotter)
-	vctx := leases.WithLease(ctx, lease.ID)
-	var ms []mount.Mount
-	if readOnly {
-		ms, err = sn.View(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
-	} else {
-		ms, err = sn.Prepare(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
+	var (
+		ms  []mount.Mount
+		err error
+	)
+	for attempt := 0; attempt < 2; attempt++ {
+		if err := s.ensureViewsLease(ctx); err != nil {
+			return nil, err
+		}
+		vctx := leases.WithLease(ctx, viewsLeaseID)
+		if readOnly {
+			ms, err = sn.View(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
+		} else {
+			ms, err = sn.Prepare(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
+		}
+		if err == nil {
+			return rootfs.Mounts(ms), nil
+		}
+		if !errdefs.IsNotFound(err) || !s.viewsLeaseGone(ctx) {
+			break
+		}
+		s.viewsLease.Store(false) // deleted behind our back: create it again
 	}
-	if err == nil {
-		return rootfs.Mounts(ms), nil
-	}
-	// Nothing of the view may stay: its lease goes, and with it a snapshot the daemon
-	// may have created before the call failed (a cancelled call).
-	cctx := context.WithoutCancel(ctx)
 	switch {
 	case errdefs.IsAlreadyExists(err):
-		err = fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
+		return nil, fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
 	case errdefs.IsNotFound(err):
-		err = fmt.Errorf("layers %s of view %q are not unpacked: %w", parent, key, errdefs.ErrNotFound)
-	default:
-		_ = sn.Remove(cctx, viewSnapshotKey(key))
-		err = ctxErr(ctx, fmt.Errorf("preparing view %q on %s: %w", key, parent, err))
+		return nil, fmt.Errorf("layers %s of view %q are not unpacked: %w", parent, key, errdefs.ErrNotFound)
 	}
-	if derr := s.client.LeasesService().Delete(cctx, lease, leases.SynchronousDelete); derr != nil && !errdefs.IsNotFound(derr) {
-		s.log.Warn("deleting the lease of a failed prepare", "lease", lease.ID, "error", derr)
+	// Nothing of the view may stay: the daemon may have created the snapshot before the
+	// call failed (a cancelled call).
+	if rerr := sn.Remove(context.WithoutCancel(ctx), viewSnapshotKey(key)); rerr != nil && !errdefs.IsNotFound(rerr) {
+		s.log.Warn("removing the snapshot of a failed prepare", "key", key, "error", rerr)
 	}
-	return nil, err
-}
-
-// createViewLease creates the lease of the view key. A lease left by a prepare that died
-// before creating its snapshot (the process was killed) holds nothing and is replaced;
-// when the view exists, the error is AlreadyExists. s.viewMu is held.
-func (s *Store) createViewLease(ctx context.Context, key string) (leases.Lease, error) {
-	lm := s.client.LeasesService()
-	id := viewLeaseID(key)
-	for attempt := 0; ; attempt++ {
-		l, err := lm.Create(ctx, leases.WithID(id), leases.WithLabel(labelView, key))
-		if err == nil {
-			return l, nil
-		}
-		if !errdefs.IsAlreadyExists(err) || attempt > 0 {
-			return leases.Lease{}, ctxErr(ctx, fmt.Errorf("creating the lease of view %q: %w", key, err))
-		}
-		if _, serr := s.client.SnapshotService(s.snapshotter).Stat(ctx, viewSnapshotKey(key)); serr == nil {
-			return leases.Lease{}, fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
-		} else if !errdefs.IsNotFound(serr) {
-			return leases.Lease{}, ctxErr(ctx, fmt.Errorf("view %q: %w", key, serr))
-		}
-		if err := lm.Delete(ctx, leases.Lease{ID: id}); err != nil && !errdefs.IsNotFound(err) {
-			return leases.Lease{}, ctxErr(ctx, fmt.Errorf("deleting the stale lease of view %q: %w", key, err))
-		}
-	}
+	return nil, ctxErr(ctx, fmt.Errorf("preparing view %q on %s: %w", key, parent, err))
 }
 
 // viewSource is what a view is prepared from: the image's target, the platform
@@ -236,12 +238,21 @@ type viewSource struct {
 	chain            digest.Digest
 }
 
-// reresolve looks the image of ri up again by its target digest among the records, and
-// its manifest by digest in the image's description: NotFound when either is gone or
-// the manifest's content is not all present, InvalidArgument when it cannot be run.
-func (s *Store) reresolve(ctx context.Context, ri imagesvc.RuntimeImage) (viewSource, error) {
+// reresolve looks the image of ri up again by its target digest, and its manifest by
+// digest in the image's description: NotFound when either is gone or the manifest's
+// content is not all present, InvalidArgument when it cannot be run. A description of
+// the target in the cache is used as it is, without the records' barrier: what it says
+// of the target's manifests and chain IDs is content-addressed, and PrepareRootFS asks
+// the daemon whether the image exists once the view does (a stale description of a
+// removed image gives a view that is undone, NotFound).
+func (s *Store) reresolve(ctx context.Context, ri imagesvc.RuntimeImage, useCache bool) (viewSource, error) {
 	if err := ri.Target.Digest.Validate(); err != nil {
 		return viewSource{}, fmt.Errorf("image target %q: %v: %w", ri.Target.Digest, err, errdefs.ErrInvalidArgument)
+	}
+	if info := s.cache.described(ri.Target.Digest); info != nil && useCache {
+		if v, err := viewSourceOf(info, ri); err == nil {
+			return v, nil
+		}
 	}
 	snap, c, err := s.records(ctx)
 	if err != nil {
@@ -254,7 +265,12 @@ func (s *Store) reresolve(ctx context.Context, ri imagesvc.RuntimeImage) (viewSo
 	if err := s.describeImages(ctx, c, []*image{img}); err != nil {
 		return viewSource{}, err
 	}
-	for _, m := range img.info.manifests {
+	return viewSourceOf(img.info, ri)
+}
+
+// viewSourceOf finds ri's manifest in the description of its target.
+func viewSourceOf(info *targetInfo, ri imagesvc.RuntimeImage) (viewSource, error) {
+	for _, m := range info.manifests {
 		if m.Descriptor.Digest != ri.Manifest.Digest {
 			continue
 		}
@@ -267,7 +283,7 @@ func (s *Store) reresolve(ctx context.Context, ri imagesvc.RuntimeImage) (viewSo
 			return viewSource{}, fmt.Errorf("image %s: manifest %s has %d layers but its config %d diff IDs: %w",
 				ri.Target.Digest, m.Descriptor.Digest, len(m.Manifest.Layers), len(m.Config.RootFS.DiffIDs), errdefs.ErrInvalidArgument)
 		}
-		v := viewSource{target: img.records[0].Target, manifest: m.Descriptor}
+		v := viewSource{target: info.target, manifest: m.Descriptor}
 		if n := len(m.chainIDs); n > 0 {
 			v.chain = m.chainIDs[n-1]
 		}
@@ -338,9 +354,10 @@ func (s *Store) views(ctx context.Context) ([]imagesvc.RootFSView, error) {
 	return out, nil
 }
 
-// RemoveRootFS removes the view key and its lease, the lease synchronously: when it
-// returns, containerd's garbage collector has removed the layers no image and no other
-// lease or snapshot uses (see [imagesvc.RootFSPreparer]).
+// RemoveRootFS removes the view key's snapshot, in the views lease's context so that the
+// transaction also takes it out of the lease, and then runs containerd's garbage collector synchronously, by deleting a lease of its
+// own with [leases.SynchronousDelete]: when it returns, the layers no image and no other
+// lease or snapshot uses are gone (see [imagesvc.RootFSPreparer]).
 func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 	if err := rootfs.ValidKey(key); err != nil {
 		return err
@@ -352,17 +369,26 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 	defer done()
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
+	if err := s.client.SnapshotService(s.snapshotter).Remove(leases.WithLease(ctx, viewsLeaseID), viewSnapshotKey(key)); err != nil {
+		if errdefs.IsNotFound(err) {
+			return fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
+		}
+		return ctxErr(ctx, fmt.Errorf("removing view %q: %w", key, err))
+	}
+	return s.collectGarbage(ctx)
+}
+
+// collectGarbage runs containerd's garbage collector and returns when it is done: the
+// daemon has no call for it, but deleting a lease with [leases.SynchronousDelete] runs it
+// before answering. The lease expires on its own if this process dies in between.
+func (s *Store) collectGarbage(ctx context.Context) error {
 	lm := s.client.LeasesService()
-	serr := s.client.SnapshotService(s.snapshotter).Remove(ctx, viewSnapshotKey(key))
-	if serr != nil && !errdefs.IsNotFound(serr) {
-		return ctxErr(ctx, fmt.Errorf("removing view %q: %w", key, serr))
+	l, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(time.Minute))
+	if err != nil {
+		return ctxErr(ctx, fmt.Errorf("collecting garbage: %w", err))
 	}
-	lerr := lm.Delete(ctx, leases.Lease{ID: viewLeaseID(key)}, leases.SynchronousDelete)
-	if lerr != nil && !errdefs.IsNotFound(lerr) {
-		return ctxErr(ctx, fmt.Errorf("releasing the lease of view %q: %w", key, lerr))
-	}
-	if serr != nil {
-		return fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
+	if err := lm.Delete(context.WithoutCancel(ctx), l, leases.SynchronousDelete); err != nil && !errdefs.IsNotFound(err) {
+		return ctxErr(ctx, fmt.Errorf("collecting garbage: %w", err))
 	}
 	return nil
 }

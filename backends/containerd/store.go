@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	client "github.com/containerd/containerd/v2/client"
@@ -152,9 +153,10 @@ type Store struct {
 	describeGroup singleflight.Group
 	names         nameCache
 
-	writes    chan struct{} // a token: held by whatever changes image records (see lockWrites)
-	viewMu    sync.Mutex    // serializes creating and removing views (rootfs.go)
-	pruneGate model.PruneGate
+	writes     chan struct{} // a token: held by whatever changes image records (see lockWrites)
+	viewMu     sync.Mutex    // serializes creating and removing views (rootfs.go)
+	viewsLease atomic.Bool   // the namespace's views lease was seen (rootfs.go)
+	pruneGate  model.PruneGate
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
