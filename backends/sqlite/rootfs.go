@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,10 +40,13 @@ const (
 
 // snapshotState is the store's embedded containerd snapshotter (a library, no daemon).
 //
-// Unpacks and prepares hold gc for reading, the snapshot garbage collector for writing,
-// so that it never removes a chain an operation in progress is about to use. Unpacks of
-// images with the same base layer are serialized (chain IDs of a higher layer depend on
-// the base), so that each chain is applied once.
+// Unpacks, prepares and spares pin the snapshots they use or are about to create (see
+// pin); the snapshot garbage collector keeps what is pinned, and what it decided to
+// remove cannot be pinned until it is gone. An operation therefore never waits for
+// another's unpack because a collection is pending, as it would behind a lock the
+// collector takes for writing. Unpacks of images with the same base layer are
+// serialized (chain IDs of a higher layer depend on the base), so that each chain is
+// applied once.
 type snapshotState struct {
 	name string
 	root string
@@ -51,9 +55,20 @@ type snapshotState struct {
 	// wrapProvider, set by tests only, wraps what the applier reads layers from.
 	wrapProvider func(content.Provider) content.Provider
 
-	gc    sync.RWMutex
-	mu    sync.Mutex
-	bases map[digest.Digest]*baseLock
+	collect sync.Mutex // one collection at a time (gcSnapshots)
+	mu      sync.Mutex
+	bases   map[digest.Digest]*baseLock
+
+	// pins counts, by snapshot name, the operations that use the snapshot or are about
+	// to create it; doomed holds the names the running collection removes. A pin of a
+	// doomed name waits on undoomed, signalled when the collection ends. released holds,
+	// while a collection runs (non-nil), the names unpinned since it began: what their
+	// operations recorded may be newer than the catalog it read, so they stay too.
+	// Under mu.
+	pins     map[string]int
+	doomed   map[string]bool
+	undoomed *sync.Cond
+	released map[string]bool
 
 	// spares are writable snapshots prepared in advance on a chain (at most one per
 	// chain, for the chains views were prepared on), and filling the chains whose spare
@@ -73,13 +88,65 @@ const spareKeyPrefix = "imageapi-spare-"
 // isSpareKey reports whether key is a spare's snapshot key.
 func isSpareKey(key string) bool { return strings.HasPrefix(key, spareKeyPrefix) }
 
-// takeSpare returns the spare snapshot of chain, taken out of the pool, or "".
-func (st *snapshotState) takeSpare(chain digest.Digest) string {
+// pin pins the snapshots names (see snapshotState) until unpin is called (more calls of
+// unpin do nothing). It waits while the running collection removes one of them: the
+// caller then finds it gone.
+func (st *snapshotState) pin(names ...string) (unpin func()) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	key := st.spares[chain]
+	for slices.ContainsFunc(names, func(n string) bool { return st.doomed[n] }) {
+		st.undoomed.Wait()
+	}
+	return st.pinLocked(names...)
+}
+
+// pinLocked pins names; st.mu is held, and released by the unpin it returns.
+func (st *snapshotState) pinLocked(names ...string) (unpin func()) {
+	if st.pins == nil {
+		st.pins = map[string]int{}
+	}
+	for _, n := range names {
+		st.pins[n]++
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			for _, n := range names {
+				if st.pins[n]--; st.pins[n] <= 0 {
+					delete(st.pins, n)
+				}
+				if st.released != nil {
+					st.released[n] = true
+				}
+			}
+		})
+	}
+}
+
+// pinChains pins the chains of img (see pin) and the snapshot names more.
+func (st *snapshotState) pinChains(img imagesvc.RuntimeImage, more ...string) (unpin func()) {
+	names := make([]string, 0, len(img.ChainIDs)+len(more))
+	for _, c := range img.ChainIDs {
+		names = append(names, c.String())
+	}
+	return st.pin(append(names, more...)...)
+}
+
+// takeSpare returns the spare snapshot of chain, taken out of the pool and pinned until
+// unpin is called, or "" (and an unpin that does nothing).
+func (st *snapshotState) takeSpare(chain digest.Digest) (key string, unpin func()) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	key = st.spares[chain]
 	delete(st.spares, chain)
-	return key
+	if key == "" {
+		return "", func() {}
+	}
+	// A spare in the pool is never doomed: the collector keeps those whose chain stays,
+	// and the chain is pinned by the caller.
+	return key, st.pinLocked(key)
 }
 
 // spareCount returns the number of spares in the pool.
@@ -106,11 +173,11 @@ func (s *Store) fillSpare(chain digest.Digest) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		// Under gc: the collector sees the spare in the pool or not at all (it is added
-		// before the lock is released), and the chain cannot go between the check and
-		// the prepare.
-		st.gc.RLock()
-		defer st.gc.RUnlock()
+		// The chain and the spare are pinned until the spare is in the pool: the chain
+		// cannot go between the check and the prepare, and the collector never sees the
+		// spare outside both the pool and the pins.
+		k := spareKeyPrefix + rand.Text()
+		defer st.pin(chain.String(), k)()
 		var key string
 		defer func() {
 			st.mu.Lock()
@@ -127,7 +194,6 @@ func (s *Store) fillSpare(chain digest.Digest) {
 		if info, err := st.sn.Stat(ctx, chain.String()); err != nil || info.Kind != snapshots.KindCommitted {
 			return // deleted meanwhile
 		}
-		k := spareKeyPrefix + rand.Text()
 		if _, err := st.sn.Prepare(ctx, k, chain.String(), snapshots.WithLabels(map[string]string{"imageapi.spare": "1"})); err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("preparing a spare view", "chain", chain, "error", err)
@@ -200,6 +266,7 @@ func (s *Store) openSnapshotter() error {
 		return fmt.Errorf("snapshotter %s: %w", name, err)
 	}
 	s.snaps = &snapshotState{name: name, root: root, sn: sn}
+	s.snaps.undoomed = sync.NewCond(&s.snaps.mu)
 	if !s.opts.LazyUnpack && os.Geteuid() != 0 {
 		// Applying a layer mounts the snapshot, which only root may do: a store opened by
 		// another user still pulls, imports and loads, and unpacks on PrepareRootFS.
@@ -298,8 +365,8 @@ func (s *Store) resolveAgain(ctx context.Context, l *lease, img imagesvc.Runtime
 	return got, nil
 }
 
-// unpack applies img's layers that are not unpacked yet. The caller holds snaps.gc for
-// reading and l leases the blobs it reads.
+// unpack applies img's layers that are not unpacked yet. The caller has pinned img's
+// chains (pinChains) and l leases the blobs it reads.
 func (s *Store) unpack(ctx context.Context, l *lease, img imagesvc.RuntimeImage) (digest.Digest, error) {
 	if len(img.ChainIDs) == 0 {
 		return "", nil
@@ -320,29 +387,31 @@ func (s *Store) unpack(ctx context.Context, l *lease, img imagesvc.RuntimeImage)
 
 // unpackPulled unpacks, after a pull, load or import, the platform of target a runtime
 // would run (platform, or the best for the host), unless Options.LazyUnpack. A target
-// with nothing runnable here is left as it is. The caller holds snaps.gc for reading
-// until the image is recorded (see unpackThenRecord).
-func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descriptor, platform *ocispec.Platform) error {
+// with nothing runnable here is left as it is. The chains stay pinned until the caller
+// calls unpin, once the image is recorded (see unpackThenRecord).
+func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descriptor, platform *ocispec.Platform) (unpin func(), err error) {
 	if s.opts.LazyUnpack {
-		return nil
+		return func() {}, nil
 	}
 	img, err := rootfs.Resolve(ctx, s.leased(l), target, target.Digest.String(), platform, s.platform)
 	if err != nil {
 		if errdefs.IsNotFound(err) || errdefs.IsInvalidArgument(err) {
-			return nil
+			return func() {}, nil
 		}
-		return err
+		return nil, err
 	}
+	unpin = s.snaps.pinChains(img)
 	if _, err := s.unpack(ctx, l, img); err != nil {
-		return fmt.Errorf("failed to unpack image on snapshotter %s: %w", s.snaps.name, err)
+		unpin()
+		return nil, fmt.Errorf("failed to unpack image on snapshotter %s: %w", s.snaps.name, err)
 	}
-	return nil
+	return unpin, nil
 }
 
 // unpackThenRecord unpacks the runnable platforms of each of targets for the host (each
 // of platforms, or the best one when there are none) unless Options.LazyUnpack, then calls record,
 // which describes and records the image: the record has the snapshotter's sizes, and the
-// snapshot garbage collector waits until the image and its chains are recorded. When the
+// chains stay pinned until the image and its chains are recorded. When the
 // unpack or record fails, the chains it committed and no image uses are removed before
 // it returns: a failed pull, import or load leaves no snapshot.
 func (s *Store) unpackThenRecord(ctx context.Context, l *lease, targets []ocispec.Descriptor, platforms []ocispec.Platform, record func() error) (err error) {
@@ -353,16 +422,27 @@ func (s *Store) unpackThenRecord(ctx context.Context, l *lease, targets []ocispe
 			}
 		}
 	}()
-	s.snaps.gc.RLock()
-	defer s.snaps.gc.RUnlock()
+	var unpins []func()
+	defer func() {
+		for _, unpin := range unpins {
+			unpin()
+		}
+	}()
+	unpack := func(target ocispec.Descriptor, p *ocispec.Platform) error {
+		unpin, err := s.unpackPulled(ctx, l, target, p)
+		if err == nil {
+			unpins = append(unpins, unpin)
+		}
+		return err
+	}
 	for _, target := range targets {
 		if len(platforms) == 0 {
-			if err := s.unpackPulled(ctx, l, target, nil); err != nil {
+			if err := unpack(target, nil); err != nil {
 				return err
 			}
 		}
 		for i := range platforms {
-			if err := s.unpackPulled(ctx, l, target, &platforms[i]); err != nil {
+			if err := unpack(target, &platforms[i]); err != nil {
 				return err
 			}
 		}
@@ -400,8 +480,9 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 		return nil, err
 	}
 
-	s.snaps.gc.RLock()
-	defer s.snaps.gc.RUnlock()
+	// The chains and the view's snapshot stay pinned until the view's row is written (or
+	// the prepare has failed and removed the snapshot).
+	defer s.snaps.pinChains(img, req.Key)()
 	chain, err := s.unpack(ctx, l, img)
 	if err != nil {
 		return nil, err
@@ -415,7 +496,9 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	var spare string
 	// With the native snapshotter a spare is a full copy of the layers: none there.
 	if !req.ReadOnly && chain != "" && !s.opts.NoSpareViews && s.snaps.name != SnapshotterNative {
-		spare = s.snaps.takeSpare(chain)
+		var unpin func()
+		spare, unpin = s.snaps.takeSpare(chain)
+		defer unpin()
 		defer s.fillSpare(chain)
 	}
 	var ms []imagesvc.Mount
@@ -635,13 +718,27 @@ func (s *Store) viewContainers(ctx context.Context, q querier) ([]imagesvc.Conta
 	return out, nil
 }
 
-// gcSnapshots removes the snapshots no image and no view uses, top down (a snapshot with
-// children is removed after them): committed chains that no image of the catalog has and
-// that are under no view, extraction snapshots no unpack is running (it waits for those
-// in progress), and active snapshots without a catalog row.
-func (s *Store) gcSnapshots(ctx context.Context) error {
-	s.snaps.gc.Lock()
-	defer s.snaps.gc.Unlock()
+// gcSnapshots removes the snapshots no image, no view and no operation in progress uses,
+// top down (a snapshot with children is removed after them): committed chains that no
+// image of the catalog has and that are under no view, and active snapshots without a
+// catalog row. Pinned snapshots (see snapshotState) and their parents stay, and so do
+// the extraction snapshots of unpacks in progress, except at Open (atOpen), where they
+// are what a crash left.
+func (s *Store) gcSnapshots(ctx context.Context) error { return s.collectSnapshots(ctx, false) }
+
+func (s *Store) collectSnapshots(ctx context.Context, atOpen bool) error {
+	st := s.snaps
+	st.collect.Lock()
+	defer st.collect.Unlock()
+	st.mu.Lock()
+	st.released = map[string]bool{}
+	st.mu.Unlock()
+	defer func() {
+		st.mu.Lock()
+		st.released, st.doomed = nil, nil
+		st.undoomed.Broadcast()
+		st.mu.Unlock()
+	}()
 	used := map[string]bool{}
 	err := queryEach(ctx, s.wdb, `SELECT chain FROM image_chains UNION SELECT chain FROM rootfs_views
 		UNION SELECT coalesce(snapshot, key) FROM rootfs_views`, nil, func(rows *sql.Rows) error {
@@ -662,25 +759,39 @@ func (s *Store) gcSnapshots(ctx context.Context) error {
 		return fmt.Errorf("snapshotter: %w", err)
 	}
 	keep := map[string]bool{}
-	for name := range infos {
-		if !used[name] {
-			continue
-		}
+	keepUnder := func(name string) {
 		for n := name; n != "" && !keep[n]; n = infos[n].Parent {
 			keep[n] = true
 		}
 	}
-	// The spares of the pool whose chain stays are kept; the others go (and those no
-	// pool holds: left by an earlier process).
-	s.snaps.mu.Lock()
-	for chain, key := range s.snaps.spares {
+	for name := range infos {
+		if used[name] || (!atOpen && rootfs.IsExtractKey(name)) {
+			keepUnder(name)
+		}
+	}
+	// What is pinned stays; the spares of the pool whose chain stays are kept, the
+	// others go (and those no pool holds: left by an earlier process). What goes is
+	// doomed, under the same lock: it can no longer be pinned until it is gone.
+	st.mu.Lock()
+	for name := range infos {
+		if st.pins[name] > 0 || st.released[name] {
+			keepUnder(name)
+		}
+	}
+	for chain, key := range st.spares {
 		if keep[chain.String()] && infos[key].Parent == chain.String() {
 			keep[key] = true
 		} else {
-			delete(s.snaps.spares, chain)
+			delete(st.spares, chain)
 		}
 	}
-	s.snaps.mu.Unlock()
+	st.doomed = map[string]bool{}
+	for name := range infos {
+		if !keep[name] {
+			st.doomed[name] = true
+		}
+	}
+	st.mu.Unlock()
 	var errs []error
 	removed := 0
 	for {
@@ -748,7 +859,7 @@ func (s *Store) cleanupSnapshots(ctx context.Context) error {
 	if extracts > 0 {
 		s.log.Info("removing unfinished unpacks of an earlier process", "count", extracts)
 	}
-	return s.gcSnapshots(ctx)
+	return s.collectSnapshots(ctx, true)
 }
 
 // chainUsage returns the disk usage of the snapshot of chain (its own layer, without its

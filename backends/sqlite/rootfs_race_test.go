@@ -9,12 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageapi/imageapi/filters"
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/testimages"
 )
 
 // TestPrepareRemoveRace prepares a view of an image while the image is removed (not
@@ -107,4 +111,128 @@ func TestPrepareRemoveRace(t *testing.T) {
 	}
 	t.Logf("%d rounds: %d prepared first, %d deleted first", rounds, prepared, deleted)
 	assert.Zero(t, allSnapshotDirs(t, s), "every snapshot is freed, spares too")
+}
+
+// TestCollectorDoesNotBlockPrepares: while a load of two platforms is stopped in the
+// second's layer (the first platform's chain committed, with no snapshot above it, and
+// the image not recorded yet), a Remove of another image collects snapshots and a
+// prepare of a third image's view succeeds, neither waiting for the unpack; the
+// collection keeps the unpack's chain (pinned), so the load then finishes with both
+// platforms unpacked.
+func TestCollectorDoesNotBlockPrepares(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "store"), Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	importAs(t, s, "pins/run:v1", "run", "")
+	importAs(t, s, "pins/gone:v1", "gone", "")
+	run, err := s.ResolveRuntimeImage(ctx, mustImageRef(t, "pins/run:v1"), nil)
+	require.NoError(t, err)
+
+	amd64 := ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 := ocispec.Platform{OS: "linux", Architecture: "arm64"}
+	img, err := testimages.OCIIndex([]testimages.Config{
+		{Platform: amd64, LayerSizes: []int64{16 << 10}, Seed: 77},
+		{Platform: arm64, LayerSizes: []int64{32 << 10}, Seed: 78},
+	}, false)
+	require.NoError(t, err)
+	var second digest.Digest
+	for _, d := range img.Manifests() {
+		if d.Platform != nil && d.Platform.Architecture == "arm64" {
+			m, _, err := img.Manifest(d.Digest)
+			require.NoError(t, err)
+			second = m.Layers[0].Digest
+		}
+	}
+	require.NotEmpty(t, second)
+	reached, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.snaps.wrapProvider = func(p content.Provider) content.Provider {
+		return blockingProvider{Provider: p, on: second, reached: func() { once.Do(func() { close(reached) }) }, release: release}
+	}
+	loaded := make(chan error, 1)
+	go func() {
+		_, err := s.Load(ctx, imagesvc.LoadRequest{Source: testimages.OCIArchive(img, "pins/loaded:v1"), Platforms: []ocispec.Platform{amd64, arm64}})
+		loaded <- err
+	}()
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the load did not reach its second platform's layer")
+	}
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+
+	removed := make(chan error, 1)
+	go func() {
+		_, err := s.Remove(ctx, mustImageRef(t, "pins/gone:v1"), imagesvc.RemoveOptions{})
+		removed <- err
+	}()
+	select {
+	case err := <-removed:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the Remove waited for the unpack in progress")
+	}
+	prepared := make(chan error, 1)
+	go func() {
+		_, err := s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "c", Image: run})
+		prepared <- err
+	}()
+	select {
+	case err := <-prepared:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the prepare waited for the unpack in progress")
+	}
+
+	close(release)
+	released = true
+	require.NoError(t, <-loaded)
+	lref := mustImageRef(t, "pins/loaded:v1")
+	for _, p := range []ocispec.Platform{amd64, arm64} {
+		limg, err := s.ResolveRuntimeImage(ctx, lref, &p)
+		require.NoError(t, err)
+		_, unpacked := unpackedSize(t, s, limg)
+		assert.True(t, unpacked, "%s: the collection kept the chain the unpack had committed", p.Architecture)
+	}
+}
+
+func mustImageRef(t *testing.T, s string) imagesvc.ImageRef {
+	t.Helper()
+	ref, err := imagesvc.ParseImageRef(s)
+	require.NoError(t, err)
+	return ref
+}
+
+// blockingProvider stops the reads of the blob on until release is closed, calling
+// reached at the first.
+type blockingProvider struct {
+	content.Provider
+	on      digest.Digest
+	reached func()
+	release chan struct{}
+}
+
+func (p blockingProvider) ReaderAt(ctx context.Context, desc ocispec.Descriptor) (content.ReaderAt, error) {
+	ra, err := p.Provider.ReaderAt(ctx, desc)
+	if err != nil || desc.Digest != p.on {
+		return ra, err
+	}
+	return blockingReaderAt{ReaderAt: ra, p: p}, nil
+}
+
+type blockingReaderAt struct {
+	content.ReaderAt
+	p blockingProvider
+}
+
+func (r blockingReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	r.p.reached()
+	<-r.p.release
+	return r.ReaderAt.ReadAt(b, off)
 }
