@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	client "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -72,6 +74,7 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		defer ps.close()
 		store, wait = ps, func(d digest.Digest) { ps.waitUnpack(ctx, d) }
 	}
+	store = s.leasePresent(ctx, store)
 	err = s.puller.FetchEach(ctx, store, req, progress, func(t pull.Target) error {
 		// Labelling, unpacking and naming are a write for ListVersion: the labels change
 		// what inspect shows without an event.
@@ -102,6 +105,51 @@ func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 		return nil, err
 	}
 	return out, nil
+}
+
+// leasePresent wraps the content store of a pull so that each blob it finds present (a
+// layer the pull then skips, a manifest another image has) joins the pull's lease before
+// the pull relies on it: the pull does not write those blobs, so without this another
+// client removing the last image that had one would let containerd's garbage collector
+// delete it between the check and the unpack ("content not found").
+func (s *Store) leasePresent(ctx context.Context, store content.Store) content.Store {
+	id, ok := leases.FromContext(ctx)
+	if !ok {
+		return store
+	}
+	return &leasingStore{Store: store, lm: s.client.LeasesService(), lease: leases.Lease{ID: id}, held: map[digest.Digest]bool{}}
+}
+
+// leasingStore is a content store whose Info leases what it finds (see leasePresent).
+type leasingStore struct {
+	content.Store
+	lm    leases.Manager
+	lease leases.Lease
+
+	mu   sync.Mutex
+	held map[digest.Digest]bool
+}
+
+// Info implements content.InfoProvider: a blob found present is added to the lease, and
+// looked up again, so that it is known present while leased.
+func (l *leasingStore) Info(ctx context.Context, d digest.Digest) (content.Info, error) {
+	info, err := l.Store.Info(ctx, d)
+	if err != nil {
+		return info, err
+	}
+	l.mu.Lock()
+	held := l.held[d]
+	l.mu.Unlock()
+	if held {
+		return info, nil
+	}
+	if err := l.lm.AddResource(ctx, l.lease, leases.Resource{ID: d.String(), Type: "content"}); err != nil {
+		return content.Info{}, fmt.Errorf("leasing %s: %w", d, err)
+	}
+	l.mu.Lock()
+	l.held[d] = true
+	l.mu.Unlock()
+	return l.Store.Info(ctx, d)
 }
 
 // useTransfer reports whether req's layers are fetched by containerd's transfer service
