@@ -19,7 +19,10 @@ import (
 // uses is a Conflict unless forced, as for an image a stopped container uses (the view's
 // key stands for the container in Docker's texts). Forced, Docker's rules for a stopped
 // container apply: by name the last name is removed and the image stays, dangling; by ID
-// the image is deleted, and the view keeps only the layers it is prepared on.
+// the image is deleted, and the view keeps only the layers it is prepared on. Lists,
+// inspect's manifests and disk usage count a view as a container of its platform manifest
+// (once, when the [UsageProvider] reports a container with the view's key), and a
+// [ListVersioner]'s version changes when a view is prepared or removed.
 type RootFSPreparer interface {
 	// ResolveRuntimeImage resolves ref and a platform (nil: the best for the host, as
 	// inspect chooses) to the [RuntimeImage] a runtime starts a container from.

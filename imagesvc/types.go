@@ -32,7 +32,8 @@ type Summary struct {
 	// image manifest; nil for the index-level fallback (no image manifest at all).
 	Labels map[string]string
 	// Containers is the number of containers using the image, as the [UsageProvider]
-	// reports it; 0 without a provider.
+	// reports it, and the service's root filesystem views of it ([RootFSPreparer]); 0
+	// without either.
 	Containers int64
 	// Descriptor is the target descriptor.
 	Descriptor ocispec.Descriptor

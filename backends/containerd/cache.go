@@ -8,6 +8,8 @@ import (
 
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/imageapi/imageapi/imagesvc"
 )
 
 // cache holds what List and Inspect know about image targets, kept right by containerd's
@@ -36,6 +38,12 @@ type cache struct {
 
 	containers       map[string]string // container ID -> image name
 	containersLoaded bool
+
+	// views are the Store's root filesystem views, valid until a change of one
+	// (viewEvent) bumps viewGen.
+	views       []imagesvc.RootFSView
+	viewsLoaded bool
+	viewGen     uint64
 
 	// The image records, kept from image events: a name an event mentions is dirty until
 	// a view reads its record again.
@@ -74,6 +82,8 @@ func (c *cache) clear() {
 	c.usages = map[digest.Digest]int64{}
 	c.containers = map[string]string{}
 	c.containersLoaded = false
+	c.views, c.viewsLoaded = nil, false
+	c.viewGen++
 	c.records = map[string]images.Image{}
 	c.recordsLoaded = false
 	c.dirty = map[string]uint64{}
@@ -346,6 +356,31 @@ func (c *cache) containerImages() (map[string]string, bool) {
 		out[id] = img
 	}
 	return out, true
+}
+
+// cachedViews returns the views, whether they are loaded, and the generation to give
+// setViews with views loaded now.
+func (c *cache) cachedViews() ([]imagesvc.RootFSView, bool, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.views, c.viewsLoaded, c.viewGen
+}
+
+// setViews records the views loaded at generation gen, unless a view changed since.
+func (c *cache) setViews(vs []imagesvc.RootFSView, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.viewGen {
+		c.views, c.viewsLoaded = vs, true
+	}
+}
+
+// viewEvent records that a view was created or removed.
+func (c *cache) viewEvent() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.viewGen++
+	c.views, c.viewsLoaded = nil, false
 }
 
 // imageEvent records that the record name was created, updated or deleted.

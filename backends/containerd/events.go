@@ -265,10 +265,18 @@ func (l *eventLoop) handle(env *events.Envelope) {
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) {
 			c.invalidateChain(digest.Digest(ev.Name))
 		}
+	case "/snapshot/prepare":
+		var ev eventstypes.SnapshotPrepare
+		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) && isViewKey(ev.Key) {
+			c.viewEvent()
+		}
 	case "/snapshot/remove":
 		var ev eventstypes.SnapshotRemove
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) {
 			c.invalidateChain(digest.Digest(ev.Key))
+			if isViewKey(ev.Key) {
+				c.viewEvent()
+			}
 		}
 	case "/containers/create":
 		var ev eventstypes.ContainerCreate
@@ -290,7 +298,8 @@ func (l *eventLoop) handle(env *events.Envelope) {
 
 // changesAnswers reports whether an event can change a List or an Inspect: any change of
 // an image record but a transfer's temporary one, content created or deleted, a snapshot
-// of the Store's snapshotter committed or removed, and, when the Store counts containerd's
+// of the Store's snapshotter committed or removed, a view prepared (views count as
+// containers; containerd publishes no event for a read-only View), and, when the Store counts containerd's
 // containers (no Options.Usage), a container record created, updated or deleted. An event
 // that cannot be decoded counts.
 func (l *eventLoop) changesAnswers(env *events.Envelope) bool {
@@ -309,6 +318,9 @@ func (l *eventLoop) changesAnswers(env *events.Envelope) bool {
 	case "/snapshot/commit":
 		var ev eventstypes.SnapshotCommit
 		return typeurl.UnmarshalTo(env.Event, &ev) != nil || l.ours(ev.Snapshotter)
+	case "/snapshot/prepare":
+		var ev eventstypes.SnapshotPrepare
+		return typeurl.UnmarshalTo(env.Event, &ev) != nil || (l.ours(ev.Snapshotter) && isViewKey(ev.Key))
 	case "/snapshot/remove":
 		var ev eventstypes.SnapshotRemove
 		return typeurl.UnmarshalTo(env.Event, &ev) != nil || l.ours(ev.Snapshotter)

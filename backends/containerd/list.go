@@ -191,8 +191,40 @@ func sharedSizes(out []imagesvc.Summary, imgs []*image) {
 // containerUsage returns which containers use which image and manifest digests: from the
 // usage provider when there is one (asked once, about every digest of imgs), else from
 // containerd's container records, each counted for the best manifest of the image its
-// Image field names.
+// Image field names; and the Store's root filesystem views (model.AddViewUsage).
 func (s *Store) containerUsage(ctx context.Context, snap *snapshot, imgs []*image) (map[digest.Digest][]string, error) {
+	u, err := s.containerUsers(ctx, snap, imgs)
+	if err != nil {
+		return nil, err
+	}
+	views, err := s.cachedViews(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	return model.AddViewUsage(u, views), nil
+}
+
+// cachedViews returns the Store's views: from the cache when snap comes from it (the
+// events keep both right), else from the daemon.
+func (s *Store) cachedViews(ctx context.Context, snap *snapshot) ([]imagesvc.RootFSView, error) {
+	if !snap.cached {
+		return s.views(ctx)
+	}
+	vs, ok, gen := s.cache.cachedViews()
+	if ok {
+		return vs, nil
+	}
+	vs, err := s.views(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.setViews(vs, gen)
+	return vs, nil
+}
+
+// containerUsers returns the containers that use imgs: the usage provider's, else
+// containerd's container records.
+func (s *Store) containerUsers(ctx context.Context, snap *snapshot, imgs []*image) (map[digest.Digest][]string, error) {
 	if s.opts.Usage != nil {
 		if len(imgs) == 0 {
 			return map[digest.Digest][]string{}, nil

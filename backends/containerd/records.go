@@ -36,6 +36,9 @@ type snapshot struct {
 	byTarget map[digest.Digest]int // index in images; shared by clones
 	byName   map[string]int        // index in images; shared by clones
 	names    *nameCache
+	// cached is set on the records of the Store's cache (events live): what else the
+	// cache holds (views) may be used with them.
+	cached bool
 }
 
 // listRecords lists every image record of the namespace (one call) and groups them.

@@ -55,6 +55,20 @@ const (
 // viewSnapshotKey is the snapshot key of the view key.
 func viewSnapshotKey(key string) string { return viewKeyPrefix + key }
 
+// isViewKey reports whether a snapshot key is a view's.
+func isViewKey(key string) bool { return strings.HasPrefix(key, viewKeyPrefix) }
+
+// viewWrite marks a change of the views as one of the Store's writes for ListVersion
+// (views count as containers in lists), and its end makes the cached views stale: a
+// read-only View has no event of its own.
+func (s *Store) viewWrite() (end func()) {
+	endWrite := s.versions.beginWrite()
+	return func() {
+		s.cache.viewEvent()
+		endWrite()
+	}
+}
+
 // ensureViewsLease creates the namespace's views lease unless this Store has seen it.
 func (s *Store) ensureViewsLease(ctx context.Context) error {
 	if s.viewsLease.Load() {
@@ -194,6 +208,7 @@ func (s *Store) createView(ctx context.Context, key string, parent digest.Digest
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	defer s.viewWrite()()
 	sn := s.client.SnapshotService(s.snapshotter)
 	var (
 		ms  []mount.Mount
@@ -369,6 +384,7 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 	defer done()
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
+	defer s.viewWrite()()
 	if err := s.client.SnapshotService(s.snapshotter).Remove(leases.WithLease(ctx, viewsLeaseID), viewSnapshotKey(key)); err != nil {
 		if errdefs.IsNotFound(err) {
 			return fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)

@@ -462,3 +462,61 @@ func BenchmarkPrepareRootFS(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestViewsCountAsContainers: a view counts as a container of its image's manifest in
+// List (as a stopped container does in Docker's), whether this Store or another one on
+// the namespace prepared it, and ListVersion changes when a view is prepared or removed.
+func TestViewsCountAsContainers(t *testing.T) {
+	needRoot(t)
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			hosts, registryRef := rootfsWorld(t)
+			s, _ := open(t, v, Options{HostsDir: hosts, Platform: amd64})
+			other, _ := open(t, v, Options{HostsDir: hosts, Platform: amd64, Namespace: s.Namespace()})
+			ctx := context.Background()
+			ref := registryRef("library/first:1")
+			pullImage(t, s, ref, nil)
+			ri, err := s.ResolveRuntimeImage(ctx, mustRef(t, ref), nil)
+			require.NoError(t, err)
+			users := func() []string {
+				t.Helper()
+				sums, err := s.List(ctx, imagesvc.ListOptions{Manifests: true})
+				require.NoError(t, err)
+				require.Len(t, sums, 1)
+				require.Len(t, sums[0].Manifests, 1)
+				got := sums[0].Manifests[0].ImageData.Containers
+				assert.Equal(t, int64(len(got)), sums[0].Containers)
+				slices.Sort(got)
+				return got
+			}
+			version := func() string {
+				t.Helper()
+				v, err := s.ListVersion(ctx)
+				require.NoError(t, err)
+				return v
+			}
+			assert.Empty(t, users())
+			v0 := version()
+
+			_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "mine", Image: ri, ReadOnly: true})
+			require.NoError(t, err)
+			v1 := version()
+			assert.NotEqual(t, v0, v1, "a read-only view of this Store")
+			assert.Equal(t, []string{"mine"}, users())
+
+			_, err = other.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "theirs", Image: ri})
+			require.NoError(t, err)
+			v2 := version()
+			assert.NotEqual(t, v1, v2, "another Store's view (its snapshot event)")
+			assert.Equal(t, []string{"mine", "theirs"}, users())
+
+			require.NoError(t, other.RemoveRootFS(ctx, "theirs"))
+			v3 := version()
+			assert.NotEqual(t, v2, v3)
+			assert.Equal(t, []string{"mine"}, users())
+			require.NoError(t, s.RemoveRootFS(ctx, "mine"))
+			assert.NotEqual(t, v3, version())
+			assert.Empty(t, users())
+		})
+	}
+}

@@ -17,8 +17,9 @@ var _ imagesvc.ListVersioner = (*Store)(nil)
 // ListVersion implements [imagesvc.ListVersioner]: it returns the Store's generation, a
 // number bumped by every containerd event that can change a List or an Inspect (image
 // records created, updated or deleted, content created or deleted, snapshots of the
-// Store's snapshotter committed or removed, and, without Options.Usage, container records
-// created, updated or deleted), by the end of each of the Store's own writes, and by the
+// Store's snapshotter committed or removed, views prepared, and, without Options.Usage,
+// container records created, updated or deleted), by the end of each of the Store's own
+// writes (views prepared and removed included), and by the
 // loss and the return of the event stream; prefixed with a value drawn by New, so that no
 // other Store takes it.
 //
@@ -66,7 +67,9 @@ var _ imagesvc.ListVersioner = (*Store)(nil)
 //     write's RPC returned covers it.
 //
 // What containerd changes without any event is not covered, and is not seen by the list
-// cache either: labels set on content by another client (ctr content label), content
+// cache either: a read-only view another process prepares (containerd publishes no event
+// for a snapshot View; it counts as a container from the next event that makes the views
+// stale), labels set on content by another client (ctr content label), content
 // another client writes on containerd 1.6 (which publishes no /content/create), and what
 // a garbage collection that runs later removes without an event (content on 2.x, content
 // and snapshots on 1.6). Collection removes only what no image references, so this

@@ -64,7 +64,9 @@ func (s *Store) records(ctx context.Context) (*snapshot, *cache, error) {
 	}
 	snap := c.snapshot(&s.names)
 	c.prune(snap.byTarget)
-	return snap.clone(), c, nil
+	out := snap.clone()
+	out.cached = true
+	return out, c, nil
 }
 
 // maxRecordGets is the number of changed records above which a view lists every record

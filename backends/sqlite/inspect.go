@@ -73,11 +73,9 @@ func (s *Store) Inspect(ctx context.Context, ref imagesvc.ImageRef, opts imagesv
 		det.Manifests[idx].Fill(img)
 	}
 	if opts.Manifests {
-		var usage map[digest.Digest][]string
-		if s.opts.Usage != nil {
-			if usage, err = s.usage(ctx, []*entry{e}); err != nil {
-				return nil, err
-			}
+		usage, err := s.usage(ctx, []*entry{e})
+		if err != nil {
+			return nil, err
 		}
 		img.Manifests = manifestSummaries(rec, usage, true)
 	}

@@ -55,7 +55,7 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 		}
 	}
 	var usage map[digest.Digest][]string
-	if s.opts.Usage != nil && len(kept) > 0 {
+	if len(kept) > 0 {
 		if usage, err = s.usage(ctx, kept); err != nil {
 			return nil, err
 		}
@@ -385,8 +385,16 @@ func containersOf(e *entry, usage map[digest.Digest][]string) []string {
 	return model.ContainersOf(e.id, e.rec.Manifests, (*manifestRecord).View, usage)
 }
 
-// usage asks the usage provider about every image and manifest digest of entries, once.
+// usage returns the containers that use entries: the usage provider's (asked about every
+// image and manifest digest of entries, once), and the root filesystem views.
 func (s *Store) usage(ctx context.Context, entries []*entry) (map[digest.Digest][]string, error) {
+	views, err := s.currentViews(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Usage == nil {
+		return model.AddViewUsage(nil, views), nil
+	}
 	ds := make([]digest.Digest, 0, len(entries))
 	for _, e := range entries {
 		ds = append(ds, e.id)
@@ -403,7 +411,7 @@ func (s *Store) usage(ctx context.Context, entries []*entry) (map[digest.Digest]
 	if u == nil {
 		u = map[digest.Digest][]string{}
 	}
-	return u, nil
+	return model.AddViewUsage(u, views), nil
 }
 
 // manifestSummaries describes the manifests of rec.

@@ -531,7 +531,7 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	// that deleted it after resolveAgain read it (they read the views in their own write
 	// transaction) makes the prepare fail with NotFound instead of leaving a view of a
 	// deleted image.
-	err = inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+	err = s.writeViews(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO rootfs_views (key, image, manifest, chain, created, read_only, snapshot)
 			SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM images WHERE id = ?)`,
 			req.Key, img.Target.Digest.String(), img.Manifest.Digest.String(), chain.String(), s.now().UnixNano(), ro, snapCol, img.Target.Digest.String())
@@ -568,7 +568,7 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 
 // deleteViewRow deletes the catalog row of the view key.
 func (s *Store) deleteViewRow(ctx context.Context, key string) error {
-	return inTx(ctx, s.wdb, func(tx *sql.Tx) error {
+	return s.writeViews(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = ?`, key)
 		return err
 	})
@@ -711,11 +711,42 @@ func (s *Store) viewContainers(ctx context.Context, q querier) ([]imagesvc.Conta
 	if err != nil {
 		return nil, err
 	}
-	out := make([]imagesvc.Container, len(vs))
-	for i, v := range vs {
-		out[i] = imagesvc.Container{ID: v.Key, ImageID: v.Image, ImageManifest: v.Manifest, Image: v.Image.String()}
+	return model.ViewContainers(vs), nil
+}
+
+// viewsAt is the views as the catalog had them at a generation.
+type viewsAt struct {
+	gen   uint64
+	views []imagesvc.RootFSView
+}
+
+// currentViews returns the views, read again only after a write to the catalog (they
+// count as containers in list and inspect: model.AddViewUsage).
+func (s *Store) currentViews(ctx context.Context) ([]imagesvc.RootFSView, error) {
+	gen := s.gen.Load()
+	if v := s.viewsCache.Load(); v != nil && v.gen == gen {
+		return v.views, nil
 	}
-	return out, nil
+	// Read after gen: a view committed before its bump is read here and kept under the
+	// older generation, which its bump then replaces.
+	vs, err := s.views(ctx, s.rdb)
+	if err != nil {
+		return nil, err
+	}
+	s.viewsCache.Store(&viewsAt{gen: gen, views: vs})
+	return vs, nil
+}
+
+// writeViews runs fn, a write of view rows, as a write to the catalog: ListVersion does
+// not answer while it runs, and the generation changes when it commits (views count as
+// containers in lists).
+func (s *Store) writeViews(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer s.beginWrite()()
+	err := inTx(ctx, s.wdb, fn)
+	if err == nil {
+		s.gen.Add(1)
+	}
+	return err
 }
 
 // gcSnapshots removes the snapshots no image, no view and no operation in progress uses,

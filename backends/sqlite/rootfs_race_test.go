@@ -236,3 +236,52 @@ func (r blockingReaderAt) ReadAt(b []byte, off int64) (int, error) {
 	<-r.p.release
 	return r.ReaderAt.ReadAt(b, off)
 }
+
+// TestViewsCountAsContainers: a view counts as a container of its image's manifest in
+// List and Inspect, and ListVersion changes when a view is prepared or removed.
+func TestViewsCountAsContainers(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "store"), Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	importAs(t, s, "views/count:v1", "count", "")
+	ref := mustImageRef(t, "views/count:v1")
+	img, err := s.ResolveRuntimeImage(ctx, ref, nil)
+	require.NoError(t, err)
+	users := func() []string {
+		t.Helper()
+		sums, err := s.List(ctx, imagesvc.ListOptions{Manifests: true})
+		require.NoError(t, err)
+		require.Len(t, sums, 1)
+		require.Len(t, sums[0].Manifests, 1)
+		got := sums[0].Manifests[0].ImageData.Containers
+		assert.Equal(t, int64(len(got)), sums[0].Containers)
+		insp, err := s.Inspect(ctx, ref, imagesvc.InspectOptions{Manifests: true})
+		require.NoError(t, err)
+		require.Len(t, insp.Manifests, 1)
+		assert.Equal(t, got, insp.Manifests[0].ImageData.Containers, "inspect agrees")
+		return got
+	}
+	version := func() string {
+		t.Helper()
+		v, err := s.ListVersion(ctx)
+		require.NoError(t, err)
+		return v
+	}
+	assert.Empty(t, users())
+	v0 := version()
+	_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "rw", Image: img})
+	require.NoError(t, err)
+	v1 := version()
+	assert.NotEqual(t, v0, v1)
+	assert.Equal(t, []string{"rw"}, users())
+	_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "ro", Image: img, ReadOnly: true})
+	require.NoError(t, err)
+	v2 := version()
+	assert.NotEqual(t, v1, v2)
+	assert.ElementsMatch(t, []string{"rw", "ro"}, users())
+	require.NoError(t, s.RemoveRootFS(ctx, "rw"))
+	require.NoError(t, s.RemoveRootFS(ctx, "ro"))
+	assert.NotEqual(t, v2, version())
+	assert.Empty(t, users())
+}

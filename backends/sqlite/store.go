@@ -154,9 +154,10 @@ type Store struct {
 	cache        *cache
 	detailsCache detailsCache
 	queries      queryCache
-	gen          atomic.Uint64 // bumped after every committed write to the catalog
-	writing      atomic.Int64  // catalog writes between their start and their gen bump (ListVersion)
-	epoch        string        // random, per Open: the generation's scope (ListVersion)
+	gen          atomic.Uint64           // bumped after every committed write to the catalog
+	writing      atomic.Int64            // catalog writes between their start and their gen bump (ListVersion)
+	viewsCache   atomic.Pointer[viewsAt] // the views at a generation (rootfs.go currentViews)
+	epoch        string                  // random, per Open: the generation's scope (ListVersion)
 
 	// ctx is cancelled by Close; every operation in flight derives from it.
 	ctx    context.Context

@@ -404,7 +404,23 @@ func (s *suite) testRootFSConflict(t *testing.T) {
 	}
 	img := s.pullResolve(t, rs, "library/whiteout", "4")
 	name := s.w.ref("library/whiteout:4")
+	lv, versioned := imagesvc.As[imagesvc.ListVersioner](rs.svc)
+	var before string
+	if versioned {
+		// NotImplemented: the lists depend on a usage provider without a version.
+		if before, err = lv.ListVersion(context.Background()); errdefs.IsNotImplemented(err) {
+			versioned = false
+		} else {
+			require.NoError(t, err)
+		}
+	}
 	prepare(t, rs.rp, "user", img, false)
+	assert.Equal(t, []string{"user"}, viewUsers(t, rs.svc, img), "the view counts as a container of its manifest")
+	if versioned {
+		after, err := lv.ListVersion(context.Background())
+		require.NoError(t, err)
+		assert.NotEqual(t, before, after, "a prepared view changes the list's version")
+	}
 
 	_, err = remove(t, rs.r, name, imagesvc.RemoveOptions{})
 	assert.ErrorIs(t, err, errdefs.ErrConflict, "by name")
@@ -423,11 +439,35 @@ func (s *suite) testRootFSConflict(t *testing.T) {
 	unmount()
 
 	removeView(t, rs.rp, "user")
+	assert.Empty(t, viewUsers(t, rs.svc, img), "the removed view no longer counts")
 	_, err = remove(t, rs.r, img.Target.Digest.String(), imagesvc.RemoveOptions{})
 	require.NoError(t, err)
 	if rs.count != nil {
 		assert.Equal(t, start, rs.snapshots(t), "the image's layers are freed")
 	}
+}
+
+// viewUsers returns the containers List counts for img (its Containers and its
+// manifest's), checking that both agree.
+func viewUsers(t *testing.T, svc imagesvc.Service, img imagesvc.RuntimeImage) []string {
+	t.Helper()
+	sums, err := svc.List(context.Background(), imagesvc.ListOptions{All: true, Manifests: true})
+	require.NoError(t, err)
+	for _, sum := range sums {
+		if sum.ID != img.Target.Digest {
+			continue
+		}
+		var users []string
+		for _, m := range sum.Manifests {
+			if m.ID == img.Manifest.Digest && m.ImageData != nil {
+				users = m.ImageData.Containers
+			}
+		}
+		assert.Equal(t, int64(len(users)), sum.Containers, "Containers counts the manifest's containers")
+		return users
+	}
+	t.Fatalf("image %s is not listed", img.Target.Digest)
+	return nil
 }
 
 // Layers that try to write outside their snapshot never do: the unpack fails or the
