@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -37,8 +38,12 @@ const pruneBatch = 256
 // no view uses. The report has an Untagged entry per record removed (a dangling image's
 // ID for its record), then, for an image deleted, a Deleted entry per index or manifest
 // blob that was deleted; the space reclaimed is the size of the blobs deleted plus the
-// unpacked size of the layer chains that no remaining image has (counted as Docker counts
-// snapshots, so that pruning an image alone reclaims its listed size).
+// unpacked size of the layer chains of the deleted images that no remaining image has and
+// that the snapshotter no longer holds: the snapshotter's usage of an unpacked chain,
+// measured before it is removed (as Docker does). A chain that a view, or an unpack in
+// progress, keeps counts nothing. A chain that was never unpacked (Options.LazyUnpack)
+// counts its size from the tar headers, as list counts it, so that pruning an image that
+// was never prepared reclaims its listed size.
 //
 // Records that changed since the prune read them (a name moved to another image, a
 // dangling image tagged) are left alone. Lists and inspects are served throughout.
@@ -462,9 +467,9 @@ func (p *prunedTx) events(batch []model.Record, freed map[digest.Digest]bool) []
 }
 
 // freeBatch deletes the content that the batch's transaction freed (blobs no image
-// references any more and no operation in progress uses), counts it (counted holds the
-// layer chains counted by earlier batches; freeBatch calls run one at a time), and
-// returns the batch's part of the report.
+// references any more and no operation in progress uses, then the layer chains no image
+// and no view uses), counts it (counted holds the layer chains counted by earlier batches;
+// freeBatch calls run one at a time), and returns the batch's part of the report.
 func (s *Store) freeBatch(ctx context.Context, batch []model.Record, p *prunedTx, counted map[digest.Digest]bool) prunedBatch {
 	ctx = context.WithoutCancel(ctx)
 	freed, err := s.collect(ctx, p.rm.blobs)
@@ -474,11 +479,18 @@ func (s *Store) freeBatch(ctx context.Context, batch []model.Record, p *prunedTx
 		gone[b.Digest] = true
 		out.reclaimed += uint64(b.Size)
 	}
-	n, cerr := s.unusedChains(ctx, p.rm.chains, counted)
+	unused, cerr := s.unusedChains(ctx, p.rm.chains, counted)
+	for c := range unused {
+		// An unpacked chain counts the snapshotter's usage (recorded at its commit): an
+		// image recorded before it was unpacked (Options.LazyUnpack) has the tar's.
+		if n, ok := s.chainUsage(ctx, c); ok {
+			unused[c] = n
+		}
+	}
 	if gerr := s.gcSnapshots(ctx); gerr != nil {
 		cerr = errors.Join(cerr, gerr)
 	}
-	out.reclaimed += n
+	out.reclaimed += s.chainsGone(ctx, unused, counted)
 	if err = errors.Join(err, cerr); err != nil {
 		s.log.Warn("freeing the content of pruned images", "error", err)
 	}
@@ -522,9 +534,9 @@ func manifestTree(summary []byte) []digest.Digest {
 	return out
 }
 
-// unusedChains returns the unpacked size of the layer chains among chains that no image
-// has any more and that are not in counted, and adds them to counted.
-func (s *Store) unusedChains(ctx context.Context, chains []sized, counted map[digest.Digest]bool) (uint64, error) {
+// unusedChains returns the layer chains among chains that no image has any more and that
+// are not in counted, with their unpacked sizes.
+func (s *Store) unusedChains(ctx context.Context, chains []sized, counted map[digest.Digest]bool) (map[digest.Digest]int64, error) {
 	size := map[string]int64{}
 	var ids []string
 	for _, c := range chains {
@@ -536,19 +548,33 @@ func (s *Store) unusedChains(ctx context.Context, chains []sized, counted map[di
 		}
 		size[c.Digest.String()] = c.Size
 	}
+	out := map[digest.Digest]int64{}
 	if len(ids) == 0 {
-		return 0, nil
+		return out, nil
 	}
-	var n uint64
 	err := queryEach(ctx, s.rdb, `SELECT value FROM json_each(?)
 		WHERE NOT EXISTS (SELECT 1 FROM image_chains WHERE chain = value)`, []any{jsonStrings(ids)}, func(rows *sql.Rows) error {
 		var c string
 		if err := rows.Scan(&c); err != nil {
 			return err
 		}
-		counted[digest.Digest(c)] = true
-		n += uint64(max(size[c], 0))
+		out[digest.Digest(c)] = size[c]
 		return nil
 	})
-	return n, err
+	return out, err
+}
+
+// chainsGone returns the total size of the chains of unused that the snapshotter no
+// longer has, and adds them to counted. A chain still there (under a view, pinned by an
+// unpack in progress, or that failed to be removed) is not freed and counts nothing.
+func (s *Store) chainsGone(ctx context.Context, unused map[digest.Digest]int64, counted map[digest.Digest]bool) uint64 {
+	var n uint64
+	for c, size := range unused {
+		if _, err := s.snaps.sn.Stat(ctx, c.String()); !errdefs.IsNotFound(err) {
+			continue
+		}
+		counted[c] = true
+		n += uint64(max(size, 0))
+	}
+	return n
 }
