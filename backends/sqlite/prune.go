@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/imageapi/imageapi/imagesvc"
@@ -29,13 +30,20 @@ const pruneBatch = 256
 // implements [imagesvc.ContainerLister].
 //
 // The records are deleted in name order, in transactions of a few hundred; an image whose
-// last name is deleted is deleted with it. After each transaction the blobs that no image
-// references any more (and no pull or import in progress uses) are deleted. The report has
-// an Untagged entry per record removed (a dangling image's ID for its record), then, for
-// an image deleted, a Deleted entry per index or manifest blob that was deleted; the space
-// reclaimed is the size of the blobs deleted plus the unpacked size of the layer chains
-// that no remaining image has (the store keeps no unpacked layers, but counts them as
-// Docker counts snapshots, so that pruning an image alone reclaims its listed size).
+// last name is deleted is deleted with it. Each transaction's events (eventlog.Pruned) are
+// published once it commits, before any other write of the catalog commits, as every
+// write's are: a delete event for a record whose image's index or manifest no remaining
+// image references. After each transaction the blobs that no image references any more
+// (and no pull or import in progress uses) are deleted, and the layer chains no image and
+// no view uses. The report has an Untagged entry per record removed (a dangling image's
+// ID for its record), then, for an image deleted, a Deleted entry per index or manifest
+// blob that was deleted; the space reclaimed is the size of the blobs deleted plus the
+// unpacked size of the layer chains of the deleted images that no remaining image has and
+// that the snapshotter no longer holds: the snapshotter's usage of an unpacked chain,
+// measured before it is removed (as Docker does). A chain that a view, or an unpack in
+// progress, keeps counts nothing. A chain that was never unpacked (Options.LazyUnpack)
+// counts its size from the tar headers, as list counts it, so that pruning an image that
+// was never prepared reclaims its listed size.
 //
 // Records that changed since the prune read them (a name moved to another image, a
 // dangling image tagged) are left alone. Lists and inspects are served throughout.
@@ -87,7 +95,8 @@ func (s *Store) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesv
 		defer s.deferCheckpoints(ctx)()
 	}
 
-	// Each batch's transaction runs while the content the previous one freed is deleted.
+	// Each batch's transaction runs, and its events are published, while the content the
+	// previous one freed is deleted.
 	report := &imagesvc.PruneReport{}
 	var (
 		errs    []error
@@ -102,7 +111,6 @@ func (s *Store) Prune(ctx context.Context, opts imagesvc.PruneOptions) (*imagesv
 		pending = nil
 		report.ImagesDeleted = append(report.ImagesDeleted, b.items...)
 		report.SpaceReclaimed += b.reclaimed
-		s.events.Publish(b.events...)
 	}
 	for start := 0; start < len(cands); start += pruneBatch {
 		if err := ctx.Err(); err != nil {
@@ -233,24 +241,31 @@ func (s *Store) allRecords(ctx context.Context, labels bool) ([]model.Record, ma
 
 // prunedTx is what the transaction of one batch of a prune did.
 type prunedTx struct {
-	removedBy []int64       // the image rowid each record was removed from; 0: left alone
-	lastOf    map[int64]int // image rowid -> the last record of the batch removed from it
-	deleted   []int64       // images deleted
-	rm        removed       // what the catalog held about them
+	removedBy []int64                   // the image rowid each record was removed from; 0: left alone
+	lastOf    map[int64]int             // image rowid -> the last record of the batch removed from it
+	deleted   []int64                   // images deleted
+	trees     map[int64][]digest.Digest // the index and manifests of each image deleted (manifestTree)
+	rm        removed                   // what the catalog held about them
 }
 
 // prunedBatch is one batch's part of the report.
 type prunedBatch struct {
 	items     []imagesvc.DeleteResponse
 	reclaimed uint64
-	events    []imagesvc.Event
 }
 
 // pruneTx deletes the records batch in one transaction: a name, or a dangling image. An
 // image whose last name goes is deleted. Records that changed since they were read are
-// left alone.
+// left alone. The transaction's events are published before pruneTx returns, under
+// s.order held from before the transaction: they come before those of any write that
+// commits after it (a tag that gives a pruned name again).
 func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, error) {
-	var p *prunedTx
+	var (
+		p      *prunedTx
+		events []imagesvc.Event
+	)
+	s.order.Lock()
+	defer s.order.Unlock()
 	defer s.beginWrite()()
 	err := inTx(ctx, s.wdb, func(tx *sql.Tx) error {
 		p = &prunedTx{removedBy: make([]int64, len(batch)), lastOf: map[int64]int{}}
@@ -338,6 +353,15 @@ func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, e
 		if p.rm, err = deleteImages(ctx, tx, p.deleted, true); err != nil {
 			return err
 		}
+		p.trees = make(map[int64][]digest.Digest, len(p.deleted))
+		for _, rowid := range p.deleted {
+			p.trees[rowid] = manifestTree(p.rm.summaries[rowid])
+		}
+		freed, err := freedManifests(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		events = p.events(batch, freed)
 		stay := map[int64]bool{}
 		for _, rowid := range touched {
 			stay[rowid] = true
@@ -362,13 +386,90 @@ func (s *Store) pruneTx(ctx context.Context, batch []model.Record) (*prunedTx, e
 	}
 	s.cache.evict(p.deleted)
 	s.detailsCache.evict(p.deleted)
+	s.events.Publish(events...)
 	return p, nil
 }
 
+// freedManifests returns, in the transaction of p after its images were deleted, the
+// index and manifest blobs of those images that they referenced and that no remaining
+// image references: what the prune frees of their trees, whether or not a pull in
+// progress keeps the blob for an image it is about to record.
+func freedManifests(ctx context.Context, tx *sql.Tx, p *prunedTx) (map[digest.Digest]bool, error) {
+	referenced := make(map[digest.Digest]bool, len(p.rm.blobs))
+	for _, d := range p.rm.blobs {
+		referenced[d] = true
+	}
+	var cands []string
+	seen := map[digest.Digest]bool{}
+	for _, rowid := range p.deleted {
+		for _, d := range p.trees[rowid] {
+			if referenced[d] && !seen[d] {
+				seen[d] = true
+				cands = append(cands, d.String())
+			}
+		}
+	}
+	freed := map[digest.Digest]bool{}
+	if len(cands) == 0 {
+		return freed, nil
+	}
+	err := queryEach(ctx, tx, `SELECT value FROM json_each(?)
+		WHERE NOT EXISTS (SELECT 1 FROM image_blobs WHERE digest = value)`, []any{jsonStrings(cands)}, func(rows *sql.Rows) error {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return err
+		}
+		freed[digest.Digest(d)] = true
+		return nil
+	})
+	return freed, err
+}
+
+// deletedWith returns, for each record of batch, the index and manifest blobs among gone
+// that its part of the report names as deleted: each blob with the last record of the
+// batch whose image had it, in the order of the image's tree (index first).
+func (p *prunedTx) deletedWith(gone map[digest.Digest]bool) [][]digest.Digest {
+	out := make([][]digest.Digest, len(p.removedBy))
+	reportAt := map[digest.Digest]int{}
+	for _, rowid := range p.deleted {
+		for _, d := range p.trees[rowid] {
+			if gone[d] {
+				reportAt[d] = max(reportAt[d], p.lastOf[rowid])
+			}
+		}
+	}
+	for i, rowid := range p.removedBy {
+		if rowid == 0 || p.lastOf[rowid] != i {
+			continue
+		}
+		for _, d := range p.trees[rowid] {
+			if at, ok := reportAt[d]; ok && at == i {
+				out[i] = append(out[i], d)
+				delete(reportAt, d)
+			}
+		}
+	}
+	return out
+}
+
+// events returns the events of the records of batch that p removed, in order: each
+// record's untag, and its delete when its image's index or manifest is among freed and is
+// reported with it (see deletedWith).
+func (p *prunedTx) events(batch []model.Record, freed map[digest.Digest]bool) []imagesvc.Event {
+	with := p.deletedWith(freed)
+	var out []imagesvc.Event
+	for i, r := range batch {
+		if p.removedBy[i] != 0 {
+			out = append(out, eventlog.Pruned(r, len(with[i]) > 0)...)
+		}
+	}
+	return out
+}
+
 // freeBatch deletes the content that the batch's transaction freed (blobs no image
-// references any more and no operation in progress uses), counts it (counted holds the
-// layer chains counted by earlier batches; freeBatch calls run one at a time), and
-// returns the batch's part of the report.
+// references any more and no operation in progress uses, then the layer chains no image
+// and no view uses), counts it (counted holds the layer chains counted by earlier batches;
+// freeBatch calls run one at a time), and returns the batch's part of the report.
 func (s *Store) freeBatch(ctx context.Context, batch []model.Record, p *prunedTx, counted map[digest.Digest]bool) prunedBatch {
 	ctx = context.WithoutCancel(ctx)
 	freed, err := s.collect(ctx, p.rm.blobs)
@@ -378,44 +479,32 @@ func (s *Store) freeBatch(ctx context.Context, batch []model.Record, p *prunedTx
 		gone[b.Digest] = true
 		out.reclaimed += uint64(b.Size)
 	}
-	n, cerr := s.unusedChains(ctx, p.rm.chains, counted)
+	unused, cerr := s.unusedChains(ctx, p.rm.chains, counted)
+	for c := range unused {
+		// An unpacked chain counts the snapshotter's usage (recorded at its commit): an
+		// image recorded before it was unpacked (Options.LazyUnpack) has the tar's.
+		if n, ok := s.chainUsage(ctx, c); ok {
+			unused[c] = n
+		}
+	}
 	if gerr := s.gcSnapshots(ctx); gerr != nil {
 		cerr = errors.Join(cerr, gerr)
 	}
-	out.reclaimed += n
+	out.reclaimed += s.chainsGone(ctx, unused, counted)
 	if err = errors.Join(err, cerr); err != nil {
 		s.log.Warn("freeing the content of pruned images", "error", err)
 	}
 
-	// The index and manifest blobs deleted, each reported with the last record of the
-	// batch whose image had it, in the order of the image's tree (index first).
-	trees := map[int64][]digest.Digest{}
-	reportAt := map[digest.Digest]int{}
-	for _, rowid := range p.deleted {
-		trees[rowid] = manifestTree(p.rm.summaries[rowid])
-		for _, d := range trees[rowid] {
-			if gone[d] {
-				reportAt[d] = max(reportAt[d], p.lastOf[rowid])
-			}
-		}
-	}
+	// The index and manifest blobs the collection deleted.
+	deleted := p.deletedWith(gone)
 	for i, r := range batch {
-		rowid := p.removedBy[i]
-		if rowid == 0 {
+		if p.removedBy[i] == 0 {
 			continue
 		}
 		out.items = append(out.items, imagesvc.DeleteResponse{Untagged: r.Familiar()})
-		freedHere := false
-		if p.lastOf[rowid] == i {
-			for _, d := range trees[rowid] {
-				if at, ok := reportAt[d]; ok && at == i {
-					out.items = append(out.items, imagesvc.DeleteResponse{Deleted: d})
-					delete(reportAt, d)
-					freedHere = true
-				}
-			}
+		for _, d := range deleted[i] {
+			out.items = append(out.items, imagesvc.DeleteResponse{Deleted: d})
 		}
-		out.events = append(out.events, eventlog.Pruned(r, freedHere)...)
 	}
 	return out
 }
@@ -445,9 +534,9 @@ func manifestTree(summary []byte) []digest.Digest {
 	return out
 }
 
-// unusedChains returns the unpacked size of the layer chains among chains that no image
-// has any more and that are not in counted, and adds them to counted.
-func (s *Store) unusedChains(ctx context.Context, chains []sized, counted map[digest.Digest]bool) (uint64, error) {
+// unusedChains returns the layer chains among chains that no image has any more and that
+// are not in counted, with their unpacked sizes.
+func (s *Store) unusedChains(ctx context.Context, chains []sized, counted map[digest.Digest]bool) (map[digest.Digest]int64, error) {
 	size := map[string]int64{}
 	var ids []string
 	for _, c := range chains {
@@ -459,19 +548,33 @@ func (s *Store) unusedChains(ctx context.Context, chains []sized, counted map[di
 		}
 		size[c.Digest.String()] = c.Size
 	}
+	out := map[digest.Digest]int64{}
 	if len(ids) == 0 {
-		return 0, nil
+		return out, nil
 	}
-	var n uint64
 	err := queryEach(ctx, s.rdb, `SELECT value FROM json_each(?)
 		WHERE NOT EXISTS (SELECT 1 FROM image_chains WHERE chain = value)`, []any{jsonStrings(ids)}, func(rows *sql.Rows) error {
 		var c string
 		if err := rows.Scan(&c); err != nil {
 			return err
 		}
-		counted[digest.Digest(c)] = true
-		n += uint64(max(size[c], 0))
+		out[digest.Digest(c)] = size[c]
 		return nil
 	})
-	return n, err
+	return out, err
+}
+
+// chainsGone returns the total size of the chains of unused that the snapshotter no
+// longer has, and adds them to counted. A chain still there (under a view, pinned by an
+// unpack in progress, or that failed to be removed) is not freed and counts nothing.
+func (s *Store) chainsGone(ctx context.Context, unused map[digest.Digest]int64, counted map[digest.Digest]bool) uint64 {
+	var n uint64
+	for c, size := range unused {
+		if _, err := s.snaps.sn.Stat(ctx, c.String()); !errdefs.IsNotFound(err) {
+			continue
+		}
+		counted[c] = true
+		n += uint64(max(size, 0))
+	}
+	return n
 }
