@@ -14,17 +14,15 @@ import (
 var _ imagesvc.DiskUsager = (*Store)(nil)
 
 // DiskUsage implements [imagesvc.DiskUsager]: the images as List gives them with
-// SharedSize (Containers from Options.Usage, 0 without one), and TotalSize over every
-// image of the catalog, dangling and hidden parents included (model.TotalSize): the size
-// of every distinct blob of the content store that some image's tree references, plus,
-// for each distinct layer chain of the available platforms, the uncompressed size of the
-// chain's top layer.
-//
-// The store unpacks nothing: there are no snapshots on disk. The chain sizes stand for
-// the unpacked layers as everywhere else in this store (a summary's Size, a manifest's
-// Unpacked, a prune's SpaceReclaimed count them), so that TotalSize covers what the
+// SharedSize (Containers from Options.Usage and the root filesystem views), and TotalSize
+// over every image of the catalog, dangling and hidden parents included
+// (model.TotalSize): the size of every distinct blob of the content store that some
+// image's tree references, plus, for each distinct layer chain of the available
+// platforms, the chain's own size: the snapshotter's usage once it is unpacked, the
+// uncompressed size of its top layer before (Options.LazyUnpack), as everywhere else in
+// this store (a summary's Size, a manifest's Unpacked), so that TotalSize covers what the
 // images' Sizes add up to and the reclaimable space a client derives from them never
-// exceeds it. The space the blobs really take on disk is the blob part alone.
+// exceeds it.
 func (s *Store) DiskUsage(ctx context.Context) (imagesvc.DiskUsage, error) {
 	if err := s.checkOpen(); err != nil {
 		return imagesvc.DiskUsage{}, err
