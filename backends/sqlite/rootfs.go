@@ -70,6 +70,14 @@ type snapshotState struct {
 	undoomed *sync.Cond
 	released map[string]bool
 
+	// blocked holds the pinned snapshots a collection kept only because they were
+	// pinned; when the last is unpinned, collectAgain runs another collection in the
+	// background (what a failed or abandoned operation pinned is then freed at once).
+	// recollecting counts those collections until they end. Under mu.
+	blocked      map[string]bool
+	collectAgain func()
+	recollecting int
+
 	// spares are writable snapshots prepared in advance on a chain (at most one per
 	// chain, for the chains views were prepared on), and filling the chains whose spare
 	// is being prepared; both under mu. A PrepareRootFS of a writable view takes the
@@ -112,14 +120,25 @@ func (st *snapshotState) pinLocked(names ...string) (unpin func()) {
 	return func() {
 		once.Do(func() {
 			st.mu.Lock()
-			defer st.mu.Unlock()
+			again := false
 			for _, n := range names {
 				if st.pins[n]--; st.pins[n] <= 0 {
 					delete(st.pins, n)
+					if st.blocked[n] {
+						delete(st.blocked, n)
+						again = len(st.blocked) == 0 && st.collectAgain != nil
+					}
 				}
 				if st.released != nil {
 					st.released[n] = true
 				}
+			}
+			if again {
+				st.recollecting++
+			}
+			st.mu.Unlock()
+			if again {
+				st.collectAgain()
 			}
 		})
 	}
@@ -175,19 +194,23 @@ func (s *Store) fillSpare(chain digest.Digest) {
 		defer s.wg.Done()
 		// The chain and the spare are pinned until the spare is in the pool: the chain
 		// cannot go between the check and the prepare, and the collector never sees the
-		// spare outside both the pool and the pins.
+		// spare outside both the pool and the pins. The fill ends after the unpin, which
+		// may start a collection (SnapshotCount waits for both).
 		k := spareKeyPrefix + rand.Text()
-		defer st.pin(chain.String(), k)()
+		unpin := st.pin(chain.String(), k)
 		var key string
 		defer func() {
 			st.mu.Lock()
-			delete(st.filling, chain)
 			if key != "" {
 				if st.spares == nil {
 					st.spares = map[digest.Digest]string{}
 				}
 				st.spares[chain] = key
 			}
+			st.mu.Unlock()
+			unpin()
+			st.mu.Lock()
+			delete(st.filling, chain)
 			st.mu.Unlock()
 		}()
 		ctx := s.ctx
@@ -267,6 +290,7 @@ func (s *Store) openSnapshotter() error {
 	}
 	s.snaps = &snapshotState{name: name, root: root, sn: sn}
 	s.snaps.undoomed = sync.NewCond(&s.snaps.mu)
+	s.snaps.collectAgain = s.recollect
 	if !s.opts.LazyUnpack && os.Geteuid() != 0 {
 		// Applying a layer mounts the snapshot, which only root may do: a store opened by
 		// another user still pulls, imports and loads, and unpacks on PrepareRootFS.
@@ -276,19 +300,43 @@ func (s *Store) openSnapshotter() error {
 	return nil
 }
 
+// recollect runs a snapshot collection in the background (see snapshotState.blocked).
+func (s *Store) recollect() {
+	st := s.snaps
+	ctx, done, err := s.begin(context.Background())
+	if err != nil {
+		st.mu.Lock()
+		st.recollecting--
+		st.mu.Unlock()
+		return // closed: Open collects
+	}
+	go func() {
+		defer done()
+		defer func() {
+			st.mu.Lock()
+			st.recollecting--
+			st.mu.Unlock()
+		}()
+		if err := s.gcSnapshots(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("removing the unpacked layers no image or view uses", "error", err)
+		}
+	}()
+}
+
 // SnapshotterName returns the name of the snapshotter that holds the unpacked layers
 // ("overlayfs" or "native").
 func (s *Store) SnapshotterName() string { return s.snaps.name }
 
 // SnapshotCount returns the number of snapshot directories of layers and views under
 // SnapshotsDir, without the spares (Options.NoSpareViews), once no spare is being
-// prepared (it waits up to 10 s): what tests count to check sharing and freeing.
+// prepared and no background collection runs (it waits up to 10 s): what tests count to
+// check sharing and freeing.
 func (s *Store) SnapshotCount() (int, error) {
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		s.snaps.mu.Lock()
-		filling := len(s.snaps.filling)
+		busy := len(s.snaps.filling) + s.snaps.recollecting
 		s.snaps.mu.Unlock()
-		if filling == 0 || time.Now().After(deadline) {
+		if busy == 0 || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -806,6 +854,12 @@ func (s *Store) collectSnapshots(ctx context.Context, atOpen bool) error {
 	st.mu.Lock()
 	for name := range infos {
 		if st.pins[name] > 0 || st.released[name] {
+			if !keep[name] && st.pins[name] > 0 {
+				if st.blocked == nil {
+					st.blocked = map[string]bool{}
+				}
+				st.blocked[name] = true
+			}
 			keepUnder(name)
 		}
 	}

@@ -285,3 +285,23 @@ func TestViewsCountAsContainers(t *testing.T) {
 	assert.NotEqual(t, v2, version())
 	assert.Empty(t, users())
 }
+
+// TestCollectionAfterPins: a collection that keeps a snapshot only because an operation
+// pinned it runs again once that operation unpins it, so that what the operation did not
+// end up using is freed without waiting for the next removal.
+func TestCollectionAfterPins(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "store"), Options{NoSpareViews: true})
+	require.NoError(t, err)
+	defer s.Close()
+	importAs(t, s, "pins/again:v1", "again", "")
+	ref := mustImageRef(t, "pins/again:v1")
+	img, err := s.ResolveRuntimeImage(context.Background(), ref, nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, snapshotDirs(t, s))
+	unpin := s.snaps.pinChains(img)
+	_, err = s.Remove(context.Background(), ref, imagesvc.RemoveOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, snapshotDirs(t, s), "the pinned chain stays")
+	unpin()
+	assert.Zero(t, snapshotDirs(t, s), "unpinned, it is collected")
+}
