@@ -676,7 +676,7 @@ func checkOutside(t *testing.T, outside, escaped string, dirs []string) {
 	}
 	for dir := range places {
 		_, err := os.Lstat(filepath.Join(dir, escaped))
-		assert.True(t, errors.Is(err, os.ErrNotExist), "%s/%s: a layer wrote outside its snapshot (%v)", dir, escaped, err)
+		assert.True(t, errors.Is(err, os.ErrNotExist), "%s: a layer wrote outside its snapshot (%v)", filepath.Join(dir, escaped), err)
 	}
 }
 
