@@ -44,17 +44,20 @@ func (s *Store) Pull(ctx context.Context, req imagesvc.PullRequest, progress ima
 }
 
 // pull runs one shared pull.
-func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) ([]imagesvc.PulledImage, error) {
+func (s *Store) pull(ctx context.Context, req imagesvc.PullRequest, progress imagesvc.ProgressFunc) (_ []imagesvc.PulledImage, retErr error) {
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	ctx, release, err := s.client.WithLease(ctx)
+	// A failed pull (a layer its unpack refuses) leaves nothing: releasing the lease then
+	// waits for the garbage collection that removes the blobs and the committed lower
+	// layers only the lease held.
+	ctx, _, release, err := s.operationLease(ctx)
 	if err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
+		return nil, err
 	}
-	defer release(context.WithoutCancel(ctx))
+	defer func() { release(retErr != nil) }()
 
 	var (
 		out   []imagesvc.PulledImage

@@ -187,14 +187,21 @@ func (s *Store) prepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	if err != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
 	}
+	var unpackErr error
 	defer func() {
-		if err := lm.Delete(context.WithoutCancel(ctx), tmp); err != nil && !errdefs.IsNotFound(err) {
+		// After a failed unpack, the release waits for the garbage collection that
+		// removes the lower layers the unpack committed: a failed prepare leaves nothing.
+		var opts []leases.DeleteOpt
+		if unpackErr != nil {
+			opts = append(opts, leases.SynchronousDelete)
+		}
+		if err := lm.Delete(context.WithoutCancel(ctx), tmp, opts...); err != nil && !errdefs.IsNotFound(err) {
 			s.log.Warn("releasing the lease of a prepare", "lease", tmp.ID, "error", err)
 		}
 	}()
 	img := client.NewImageWithPlatform(s.client, images.Image{Name: v.target.Digest.String(), Target: v.manifest}, platforms.All)
-	if err := img.Unpack(leases.WithLease(ctx, tmp.ID), s.snapshotter); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("unpacking %s into %s: %w", v.manifest.Digest, s.snapshotter, err))
+	if unpackErr = img.Unpack(leases.WithLease(ctx, tmp.ID), s.snapshotter); unpackErr != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("unpacking %s into %s: %w", v.manifest.Digest, s.snapshotter, unpackErr))
 	}
 	return s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)
 }

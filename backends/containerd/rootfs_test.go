@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/containerd/v2/core/mount"
 	"github.com/containerd/containerd/v2/core/snapshots"
@@ -291,6 +294,56 @@ func TestRootFSUnpacksOnPrepare(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{viewSnapshotKey("u2")}, viewsLeased(t, s))
 			require.NoError(t, s.RemoveRootFS(ctx, "u2"))
+		})
+	}
+}
+
+// TestRootFSRefusedOnPrepare prepares a view of an image another client recorded
+// without unpacking it, whose second layer containerd's apply refuses (a whiteout of
+// ".."): the prepare fails with the applier's error and, when it returns, leaves no
+// snapshot, not even the first layer it had committed.
+func TestRootFSRefusedOnPrepare(t *testing.T) {
+	for _, v := range daemons {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			s, _ := open(t, v, Options{Platform: amd64})
+			ctx := context.Background()
+			var layers [][]testimages.File
+			for _, c := range testimages.HostileCases(t.TempDir(), "escaped") {
+				if c.Name == "whiteout-dotdot" {
+					layers = c.Layers
+				}
+			}
+			require.Len(t, layers, 2)
+			img, err := testimages.HostileImage(amd64.Architecture, layers)
+			require.NoError(t, err)
+			man, _, err := img.Manifest(img.Descriptor.Digest)
+			require.NoError(t, err)
+			nctx := s.nsContext(ctx)
+			for _, dg := range img.Digests() {
+				var opts []content.Opt
+				if dg == img.Descriptor.Digest {
+					opts = append(opts, content.WithLabels(map[string]string{
+						"containerd.io/gc.ref.content.config": man.Config.Digest.String(),
+						"containerd.io/gc.ref.content.l.0":    man.Layers[0].Digest.String(),
+						"containerd.io/gc.ref.content.l.1":    man.Layers[1].Digest.String(),
+					}))
+				}
+				b := img.Blobs[dg]
+				require.NoError(t, content.WriteBlob(nctx, s.client.ContentStore(), "hostile-"+dg.String(), bytes.NewReader(b.Data), b.Descriptor, opts...))
+			}
+			_, err = s.client.ImageService().Create(nctx, images.Image{Name: "docker.io/library/hostile:1", Target: img.Descriptor})
+			require.NoError(t, err)
+
+			ri, err := s.ResolveRuntimeImage(ctx, mustRef(t, "hostile:1"), nil)
+			require.NoError(t, err)
+			_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "h", Image: ri})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "invalid whiteout name")
+			_, all := committedSnapshots(t, s)
+			assert.Empty(t, all, "a refused prepare leaves no snapshot")
+			views, err := s.RootFSViews(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, views)
 		})
 	}
 }

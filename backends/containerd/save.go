@@ -56,9 +56,9 @@ func (s *Store) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer)
 	return nil
 }
 
-// operationLease creates a containerd lease for one save or load and returns ctx with it.
+// operationLease creates a containerd lease for one pull, save or load and returns ctx with it.
 // release deletes it; with sync, it waits for the garbage collection that removes what
-// only the lease held (a failed load's blobs).
+// only the lease held (a failed pull or load's blobs and snapshots).
 func (s *Store) operationLease(ctx context.Context) (context.Context, leases.Lease, func(sync bool), error) {
 	lm := s.client.LeasesService()
 	l, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(leaseExpiry))

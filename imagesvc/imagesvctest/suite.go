@@ -29,6 +29,7 @@
 package imagesvctest
 
 import (
+	"slices"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -71,6 +72,13 @@ type Factory func(t *testing.T, h Harness) imagesvc.Service
 // RunConformance runs the whole suite against the services newService returns, one fresh
 // service per subtest.
 func RunConformance(t *testing.T, newService Factory) {
+	RunConformanceGroups(t, newService)
+}
+
+// RunConformanceGroups runs the groups of the suite named groups (RunConformance's
+// subtests: "RootFS", "Pull"...; all of them when there are none), for a variant of a
+// backend (another snapshotter, lazy unpacking) that changes only what those groups test.
+func RunConformanceGroups(t *testing.T, newService Factory, groups ...string) {
 	w := newWorld(t)
 	usage := &UsageTable{}
 	counters := &snapshotCounters{}
@@ -135,6 +143,9 @@ func RunConformance(t *testing.T, newService Factory) {
 		{"EventsSlowWatcher", s.testEventsSlowWatcher},
 		{"RootFS", s.testRootFS},
 	} {
+		if len(groups) > 0 && !slices.Contains(groups, tc.name) {
+			continue
+		}
 		t.Run(tc.name, tc.run)
 	}
 }

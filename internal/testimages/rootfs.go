@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -120,36 +121,100 @@ func WhiteoutImage(arch string, seed uint64) (*Image, error) {
 	})
 }
 
-// HostileLayers returns the files of layers that try to write outside the directory they
-// are applied to, by name: "../" paths, an absolute path, a symlink to an absolute
-// directory (outside, which the caller creates and checks stays empty) and one to "..",
-// each followed by a file written through it, and a hard link to a file outside. Every
-// write that escapes lands on a file named "escaped" (or "/escaped-abs"). They are the
-// escapes the import tests' bad archives hold as archive members, as image layers.
-func HostileLayers(outside string) map[string][]File {
-	return map[string][]File{
-		"dotdot":      {{Name: "../escaped", Data: []byte("x")}},
-		"dotdot-deep": {{Name: "a/../../escaped", Data: []byte("x")}},
-		"absolute":    {{Name: "/escaped-abs", Data: []byte("x")}},
-		"symlink-absolute": {
-			{Name: "link", Typeflag: tar.TypeSymlink, Linkname: outside},
-			{Name: "link/escaped", Data: []byte("x")},
-		},
-		"symlink-dotdot": {
-			{Name: "up", Typeflag: tar.TypeSymlink, Linkname: "../.."},
-			{Name: "up/escaped", Data: []byte("x")},
-		},
-		"hardlink-outside": {{Name: "hard", Typeflag: tar.TypeLink, Linkname: "../../../../etc/hostname"}},
-	}
+// The outside directory of [HostileCases]: the files it holds before the layers are
+// applied, which must still be there, unchanged and not linked from anywhere, after.
+const (
+	// HostileTarget is a file of the outside directory that hard links try to link to and
+	// writes through symlinks try to overwrite. It holds [HostileTargetData].
+	HostileTarget = "target"
+	// HostileTargetData is the content of [HostileTarget] (and of [HostileVictim]).
+	HostileTargetData = "outside\n"
+	// HostileVictim is a file of the outside directory that whiteouts try to delete.
+	HostileVictim = "victim"
+	// HostileData is the content of every regular file a hostile layer writes.
+	HostileData = "x"
+	// HostileDecoyData is the content of the file of case "hardlink-absolute-decoy" that
+	// stands, inside the layer, at the outside target's path.
+	HostileDecoyData = "decoy\n"
+)
+
+// HostileCase is an image's layers that try to reach outside the directory they are
+// applied to.
+type HostileCase struct {
+	// Name names the case; it is a valid tag.
+	Name string
+	// Layers are the files of the image's layers, the lowest first. The first layer holds
+	// the file "hostile-case" with the case's name, so that no two cases share a layer.
+	Layers [][]File
 }
 
-// HostileImage builds a single-layer OCI image (linux of arch) of files, such as one of
-// [HostileLayers].
-func HostileImage(arch string, files []File) (*Image, error) {
+// HostileCases returns layers that try to write, link or delete outside the directory
+// they are applied to: "../" paths, absolute paths, symlinks to outside (an absolute
+// directory, which the caller creates and checks, and a relative one with more "../"
+// than any directory is deep) followed by a write through them in the same layer or in
+// the next one, a write over a symlink to an outside file, hard links to an outside file
+// (by a "../" path, an absolute one, and through a symlink), whiteouts of ".." and of
+// outside files, an opaque marker through a symlink, and device nodes. (A whiteout of ".."
+// at the top, ".wh...", is left out on purpose: were containerd's check of whiteout
+// names ever lost, applying it on a temporary mount would delete the temporary
+// directory's whole content.)
+//
+// outside is an absolute directory that holds [HostileTarget] and [HostileVictim]; the
+// caller checks that they stay as they were and that nothing else appears there. Every
+// regular file a layer writes is named escaped (choose a name unique to the test, so that
+// an escape to "/" is found) and holds [HostileData].
+func HostileCases(outside, escaped string) []HostileCase {
+	up := strings.Repeat("../", 40)         // deeper than any directory: an escape reaches "/"
+	rel := strings.TrimPrefix(outside, "/") // outside, as a path inside the layer
+	link := func(name, target string) File {
+		return File{Name: name, Typeflag: tar.TypeSymlink, Linkname: target}
+	}
+	hard := func(name, target string) File {
+		return File{Name: name, Typeflag: tar.TypeLink, Linkname: target}
+	}
+	file := func(name string) File { return File{Name: name, Data: []byte(HostileData)} }
+	cases := []HostileCase{
+		{Name: "dotdot", Layers: [][]File{{file("../" + escaped)}}},
+		{Name: "dotdot-deep", Layers: [][]File{{file("a/" + up + escaped)}}},
+		{Name: "absolute", Layers: [][]File{{file("/" + escaped)}}},
+		{Name: "absolute-outside", Layers: [][]File{{file(outside + "/" + escaped)}}},
+		{Name: "symlink-absolute", Layers: [][]File{{link("link", outside), file("link/" + escaped)}}},
+		{Name: "symlink-dotdot", Layers: [][]File{{link("up", strings.TrimSuffix(up, "/")), file("up/" + escaped)}}},
+		{Name: "symlink-absolute-2", Layers: [][]File{{link("link", outside)}, {file("link/" + escaped)}}},
+		{Name: "symlink-dotdot-2", Layers: [][]File{{link("up", strings.TrimSuffix(up, "/"))}, {file("up/" + escaped)}}},
+		{Name: "symlink-overwrite", Layers: [][]File{{link(escaped, outside+"/"+HostileTarget), file(escaped)}}},
+		{Name: "symlink-overwrite-2", Layers: [][]File{{link(escaped, outside+"/"+HostileTarget)}, {file(escaped)}}},
+		{Name: "hardlink-dotdot", Layers: [][]File{{hard("hard", up+rel+"/"+HostileTarget)}}},
+		{Name: "hardlink-absolute", Layers: [][]File{{hard("hard", outside+"/"+HostileTarget)}}},
+		{Name: "hardlink-absolute-decoy", Layers: [][]File{{
+			{Name: rel + "/" + HostileTarget, Data: []byte(HostileDecoyData)},
+			hard("hard", outside+"/"+HostileTarget),
+		}}},
+		{Name: "hardlink-symlink", Layers: [][]File{{link("link", outside), hard("hard", "link/"+HostileTarget)}}},
+		{Name: "hardlink-symlink-2", Layers: [][]File{{link("link", outside)}, {hard("hard", "link/"+HostileTarget)}}},
+		{Name: "whiteout-dotdot", Layers: [][]File{{file("a/" + escaped)}, {{Name: "a/.wh..."}}}},
+		{Name: "whiteout-absolute", Layers: [][]File{{file(escaped)}, {{Name: outside + "/.wh." + HostileVictim}}}},
+		{Name: "whiteout-symlink-2", Layers: [][]File{{link("link", outside)}, {{Name: "link/.wh." + HostileVictim}}}},
+		{Name: "opaque-symlink-2", Layers: [][]File{{link("link", outside)}, {{Name: "link/.wh..wh..opq"}}}},
+		{Name: "device", Layers: [][]File{{
+			{Name: "dev/"},
+			{Name: "dev/null", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 3},
+			{Name: "dev/loop0", Typeflag: tar.TypeBlock, Mode: 0o660, Devmajor: 7, Devminor: 0},
+		}}},
+	}
+	for i := range cases {
+		cases[i].Layers[0] = append([]File{{Name: "hostile-case", Data: []byte(cases[i].Name)}}, cases[i].Layers[0]...)
+	}
+	return cases
+}
+
+// HostileImage builds an OCI image (linux of arch) of layers, such as a
+// [HostileCase]'s.
+func HostileImage(arch string, layers [][]File) (*Image, error) {
 	return OCIManifest(Config{
 		Platform: platformFor(arch),
 		Labels:   map[string]string{"com.example.kind": "hostile"},
-		Layers:   [][]File{files},
+		Layers:   layers,
 	})
 }
 

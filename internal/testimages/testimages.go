@@ -179,6 +179,9 @@ type File struct {
 	Typeflag byte
 	// Linkname is the target of a symlink or hard link.
 	Linkname string
+	// Devmajor and Devminor are the device numbers of a character or block device
+	// (tar.TypeChar, tar.TypeBlock).
+	Devmajor, Devminor int64
 }
 
 // Config describes one platform image. The zero value is a valid linux/amd64 image with one
@@ -568,6 +571,8 @@ func Tar(files []File) []byte {
 			Typeflag: typ,
 			Mode:     mode,
 			Linkname: f.Linkname,
+			Devmajor: f.Devmajor,
+			Devminor: f.Devminor,
 			ModTime:  defaultCreated(),
 			Format:   tar.FormatPAX,
 		}
