@@ -365,6 +365,11 @@ func (s *Store) views(ctx context.Context) ([]imagesvc.RootFSView, error) {
 		return nil
 	}, fmt.Sprintf("labels.%q", labelView))
 	if err != nil {
+		if ctx.Err() == nil && (errdefs.IsInvalidArgument(err) || errdefs.IsNotFound(err)) {
+			// The daemon has no such snapshotter ("snapshotter not loaded"): it holds no
+			// view, and lists still work.
+			return nil, nil
+		}
 		return nil, ctxErr(ctx, fmt.Errorf("listing views: %w", err))
 	}
 	slices.SortStableFunc(out, func(a, b imagesvc.RootFSView) int {
