@@ -243,6 +243,13 @@ func (r *reader) manifest(ctx context.Context, desc ocispec.Descriptor) (Manifes
 			if ctx.Err() != nil {
 				return m, ctx.Err()
 			}
+			if errdefs.IsNotFound(err) {
+				// Deleted since it was found present (a concurrent removal's garbage
+				// collection): absent, not a manifest of an unknown kind.
+				m.ContentSize -= info.Size
+				m.Available = false
+				return m, nil
+			}
 			r.log.Warn("cannot read manifest", "digest", desc.Digest.String(), "error", err)
 			m.Kind = imagesvc.KindUnknown
 			m.Available = false
