@@ -77,7 +77,7 @@ func (l *eventLoop) stop() {
 func (l *eventLoop) filters() []string {
 	ns := strconv.Quote(l.s.ns)
 	var out []string
-	for _, prefix := range []string{"/images/", "/content/", "/snapshot/", "/containers/", barrierTopic} {
+	for _, prefix := range []string{"/images/", "/content/", "/snapshot/", "/containers/", barrierTopic, viewTopic} {
 		out = append(out, fmt.Sprintf(`namespace==%s,topic~=%s`, ns, strconv.Quote("^"+prefix)))
 	}
 	return out
@@ -270,6 +270,8 @@ func (l *eventLoop) handle(env *events.Envelope) {
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) && isViewKey(ev.Key) {
 			c.viewEvent()
 		}
+	case viewTopic:
+		c.viewEvent()
 	case "/snapshot/remove":
 		var ev eventstypes.SnapshotRemove
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) {
@@ -299,7 +301,8 @@ func (l *eventLoop) handle(env *events.Envelope) {
 // changesAnswers reports whether an event can change a List or an Inspect: any change of
 // an image record but a transfer's temporary one, content created or deleted, a snapshot
 // of the Store's snapshotter committed or removed, a view prepared (views count as
-// containers; containerd publishes no event for a read-only View), and, when the Store counts containerd's
+// containers; for a read-only View, which containerd publishes nothing for, the Store
+// that prepared it publishes viewTopic), and, when the Store counts containerd's
 // containers (no Options.Usage), a container record created, updated or deleted. An event
 // that cannot be decoded counts.
 func (l *eventLoop) changesAnswers(env *events.Envelope) bool {
@@ -321,6 +324,8 @@ func (l *eventLoop) changesAnswers(env *events.Envelope) bool {
 	case "/snapshot/prepare":
 		var ev eventstypes.SnapshotPrepare
 		return typeurl.UnmarshalTo(env.Event, &ev) != nil || (l.ours(ev.Snapshotter) && isViewKey(ev.Key))
+	case viewTopic:
+		return true
 	case "/snapshot/remove":
 		var ev eventstypes.SnapshotRemove
 		return typeurl.UnmarshalTo(env.Event, &ev) != nil || l.ours(ev.Snapshotter)

@@ -3,10 +3,12 @@ package containerd
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	eventstypes "github.com/containerd/containerd/api/events"
 	client "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/leases"
@@ -18,6 +20,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	"github.com/imageapi/imageapi/internal/model"
 	"github.com/imageapi/imageapi/internal/rootfs"
 )
 
@@ -32,9 +35,10 @@ const (
 	viewKeyPrefix = "imageapi/view/"
 	// viewsLeaseID is the lease that holds every view of the namespace, of every Store
 	// on it: a prepare adds its snapshot to the lease in the transaction that creates
-	// it, and removing the snapshot takes it out in the transaction that removes it. No
-	// Store deletes the lease (empty, it holds nothing), so no process can release
-	// another's views, and a prepare is one transaction, not two.
+	// it, and RemoveRootFS takes it out in the transaction that removes it. No Store
+	// deletes the lease (empty, it holds nothing), so no process can release another's
+	// views, and a prepare is one transaction, not two. Views also carry labelGCRoot, so
+	// that a lease deleted behind the Stores' back releases none.
 	viewsLeaseID = "imageapi-views"
 
 	// labelView is set on a view's snapshot: the view key.
@@ -45,6 +49,12 @@ const (
 	labelViewManifest = "io.imageapi.view.manifest"
 	// labelPrepare is set on the temporary lease of a prepare's unpack: the view key.
 	labelPrepare = "io.imageapi.prepare"
+	// labelGCRoot makes a snapshot a root of containerd's garbage collector.
+	labelGCRoot = "containerd.io/gc.root"
+
+	// viewTopic is the topic of the event a Store publishes for a read-only view it
+	// prepared (containerd publishes /snapshot/prepare for Prepare, nothing for View).
+	viewTopic = "/imageapi/view"
 
 	// unpackLeaseExpiry is how long the temporary lease of a prepare's unpack lives when
 	// the process dies before releasing it (containerd's garbage collector then removes
@@ -125,8 +135,11 @@ func (s *Store) ResolveRuntimeImage(ctx context.Context, ref imagesvc.ImageRef, 
 // under a temporary lease, and the view is created again.
 //
 // A Remove of the image that read the views before this one was created does not see it:
-// the image is looked up again once the view exists, and the view is undone (NotFound)
-// when the image is gone, so that no view outlives an image deleted without force.
+// the image is looked up again once the view exists (after this Store's Remove or Prune
+// in progress ended), and the view is undone (NotFound) when the image is gone, so that
+// no view outlives an image deleted without force. (A Remove by another Store on the
+// namespace can still read the views just before the view is created and delete the
+// image just after the check.)
 func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) ([]imagesvc.Mount, error) {
 	ms, err := s.prepareRootFS(ctx, req)
 	if err != nil {
@@ -137,7 +150,15 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 		return nil, err
 	}
 	defer done()
-	imgs, err := s.client.ImageService().List(nctx, "target.digest=="+req.Image.Target.Digest.String())
+	// The check takes the writes token that Remove and Prune hold from reading the views
+	// to deleting the records: one in progress has deleted the image when the check runs,
+	// and one that starts after it sees the view.
+	var imgs []images.Image
+	unlock, err := s.takeWrites(nctx)
+	if err == nil {
+		imgs, err = s.client.ImageService().List(nctx, "target.digest=="+req.Image.Target.Digest.String())
+		unlock()
+	}
 	if err == nil && len(imgs) > 0 {
 		return ms, nil
 	}
@@ -221,6 +242,11 @@ func (s *Store) createView(ctx context.Context, key string, parent digest.Digest
 		ms  []mount.Mount
 		err error
 	)
+	// The garbage collector's root label keeps the view, and through it its layers, even
+	// if the views lease is deleted behind the Stores' back; only RemoveRootFS removes it.
+	labels = maps.Clone(labels)
+	labels[labelGCRoot] = time.Now().UTC().Format(time.RFC3339)
+	start := time.Now()
 	for attempt := 0; attempt < 2; attempt++ {
 		if err := s.ensureViewsLease(ctx); err != nil {
 			return nil, err
@@ -232,6 +258,9 @@ func (s *Store) createView(ctx context.Context, key string, parent digest.Digest
 			ms, err = sn.Prepare(vctx, viewSnapshotKey(key), parent.String(), snapshots.WithLabels(labels))
 		}
 		if err == nil {
+			if readOnly {
+				s.announceView(ctx, key)
+			}
 			return rootfs.Mounts(ms), nil
 		}
 		if !errdefs.IsNotFound(err) || !s.viewsLeaseGone(ctx) {
@@ -246,11 +275,27 @@ func (s *Store) createView(ctx context.Context, key string, parent digest.Digest
 		return nil, fmt.Errorf("layers %s of view %q are not unpacked: %w", parent, key, errdefs.ErrNotFound)
 	}
 	// Nothing of the view may stay: the daemon may have created the snapshot before the
-	// call failed (a cancelled call).
-	if rerr := sn.Remove(context.WithoutCancel(ctx), viewSnapshotKey(key)); rerr != nil && !errdefs.IsNotFound(rerr) {
-		s.log.Warn("removing the snapshot of a failed prepare", "key", key, "error", rerr)
+	// call failed (a cancelled call). It is removed only when it is this call's: labelled
+	// with the key and created since the call began (another Store's prepare of the same
+	// key would have made this one fail with AlreadyExists).
+	cctx := leases.WithLease(context.WithoutCancel(ctx), viewsLeaseID)
+	if info, serr := sn.Stat(cctx, viewSnapshotKey(key)); serr == nil && info.Labels[labelView] == key && !info.Created.Before(start.Add(-time.Second)) {
+		if rerr := sn.Remove(cctx, viewSnapshotKey(key)); rerr != nil && !errdefs.IsNotFound(rerr) {
+			s.log.Warn("removing the snapshot of a failed prepare", "key", key, "error", rerr)
+		}
 	}
 	return nil, ctxErr(ctx, fmt.Errorf("preparing view %q on %s: %w", key, parent, err))
+}
+
+// announceView publishes a view event for the read-only view key, for which containerd
+// publishes none: the other Stores on the namespace count it (see cache.viewEvent).
+func (s *Store) announceView(ctx context.Context, key string) {
+	err := s.client.EventService().Publish(ctx, viewTopic, &eventstypes.NamespaceUpdate{
+		Name: s.ns, Labels: map[string]string{labelView: key},
+	})
+	if err != nil {
+		s.log.Warn("announcing a read-only view", "key", key, "error", err)
+	}
 }
 
 // viewSource is what a view is prepared from: the image's target, the platform
@@ -381,10 +426,13 @@ func (s *Store) views(ctx context.Context) ([]imagesvc.RootFSView, error) {
 	return out, nil
 }
 
-// RemoveRootFS removes the view key's snapshot, in the views lease's context so that the
-// transaction also takes it out of the lease, and then runs containerd's garbage collector synchronously, by deleting a lease of its
-// own with [leases.SynchronousDelete]: when it returns, the layers no image and no other
-// lease or snapshot uses are gone (see [imagesvc.RootFSPreparer]).
+// RemoveRootFS removes the view key's snapshot, in the views lease's context so that
+// the transaction also takes it out of the lease, and then runs containerd's garbage
+// collector synchronously, by deleting a lease of its own with
+// [leases.SynchronousDelete]: when it returns, the layers no image and no other lease or
+// snapshot uses are gone (see [imagesvc.RootFSPreparer]). Once the snapshot is removed
+// the view is gone: a failed collection is logged (the next one frees the layers), not
+// returned, so that a retry does not meet NotFound.
 func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 	if err := rootfs.ValidKey(key); err != nil {
 		return err
@@ -394,6 +442,18 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 		return err
 	}
 	defer done()
+	if err := s.removeView(ctx, key); err != nil {
+		return err
+	}
+	// Outside viewMu: prepares do not wait for the collection.
+	if err := s.collectGarbage(context.WithoutCancel(ctx)); err != nil {
+		s.log.Warn("collecting the layers of a removed view", "key", key, "error", err)
+	}
+	return nil
+}
+
+// removeView removes the view key's snapshot.
+func (s *Store) removeView(ctx context.Context, key string) error {
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
 	defer s.viewWrite()()
@@ -403,7 +463,7 @@ func (s *Store) RemoveRootFS(ctx context.Context, key string) error {
 		}
 		return ctxErr(ctx, fmt.Errorf("removing view %q: %w", key, err))
 	}
-	return s.collectGarbage(ctx)
+	return nil
 }
 
 // collectGarbage runs containerd's garbage collector and returns when it is done: the
@@ -429,9 +489,5 @@ func (s *Store) viewContainers(ctx context.Context) ([]imagesvc.Container, error
 	if err != nil {
 		return nil, err
 	}
-	out := make([]imagesvc.Container, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, imagesvc.Container{ID: v.Key, ImageID: v.Image, ImageManifest: v.Manifest, Image: v.Image.String()})
-	}
-	return out, nil
+	return model.ViewContainers(vs), nil
 }

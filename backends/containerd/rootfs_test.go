@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -288,12 +290,18 @@ func TestRootFSUnpacksOnPrepare(t *testing.T) {
 			assert.Empty(t, leasesLeft, "the prepare's temporary lease is gone")
 			assert.Empty(t, viewsLeased(t, s), "the views lease holds nothing")
 
-			// The views lease deleted behind the Store's back is created again.
-			require.NoError(t, s.client.LeasesService().Delete(s.nsContext(ctx), leases.Lease{ID: viewsLeaseID}))
+			// The views lease deleted behind the Store's back releases no view (they are
+			// garbage collection roots), and is created again.
+			_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "kept", Image: ri})
+			require.NoError(t, err)
+			require.NoError(t, s.client.LeasesService().Delete(s.nsContext(ctx), leases.Lease{ID: viewsLeaseID}, leases.SynchronousDelete))
+			_, err = s.RootFSMounts(ctx, "kept")
+			require.NoError(t, err, "a view outlives the views lease")
 			_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "u2", Image: ri})
 			require.NoError(t, err)
 			assert.Equal(t, []string{viewSnapshotKey("u2")}, viewsLeased(t, s))
 			require.NoError(t, s.RemoveRootFS(ctx, "u2"))
+			require.NoError(t, s.RemoveRootFS(ctx, "kept"))
 		})
 	}
 }
@@ -562,6 +570,13 @@ func TestViewsCountAsContainers(t *testing.T) {
 			v2 := version()
 			assert.NotEqual(t, v1, v2, "another Store's view (its snapshot event)")
 			assert.Equal(t, []string{"mine", "theirs"}, users())
+			_, err = other.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "theirs-ro", Image: ri, ReadOnly: true})
+			require.NoError(t, err)
+			v2b := version()
+			assert.NotEqual(t, v2, v2b, "another Store's read-only view (the event it publishes)")
+			assert.Equal(t, []string{"mine", "theirs", "theirs-ro"}, users())
+			require.NoError(t, other.RemoveRootFS(ctx, "theirs-ro"))
+			v2 = version()
 
 			require.NoError(t, other.RemoveRootFS(ctx, "theirs"))
 			v3 := version()
@@ -572,4 +587,73 @@ func TestViewsCountAsContainers(t *testing.T) {
 			assert.Empty(t, users())
 		})
 	}
+}
+
+// TestPrepareRemoveRace prepares a view of an image while this Store removes the image
+// (not forced), with the removal started at varying points of the prepare: the image is
+// never deleted while a view of it exists. Either the prepare's view comes first and the
+// removal is a Conflict, or the removal deletes the image first and the prepare fails
+// with NotFound, leaving no view.
+func TestPrepareRemoveRace(t *testing.T) {
+	needRoot(t)
+	hosts, registryRef := rootfsWorld(t)
+	s, _ := open(t, containerdtest.Version2, Options{HostsDir: hosts, Platform: amd64})
+	ctx := context.Background()
+	ref := registryRef("library/first:1")
+	rounds := 30
+	if testing.Short() {
+		rounds = 10
+	}
+	pullImage(t, s, ref, nil)
+	ri, err := s.ResolveRuntimeImage(ctx, mustRef(t, ref), nil)
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "solo", Image: ri})
+	require.NoError(t, err)
+	span := time.Since(start) * 3 / 2
+	require.NoError(t, s.RemoveRootFS(ctx, "solo"))
+	prepared, deleted := 0, 0
+	for i := range rounds {
+		if i > 0 {
+			pullImage(t, s, ref, nil)
+		}
+		key := fmt.Sprintf("race-%d", i)
+		delay := time.Duration(rand.Int64N(int64(span) + 1))
+		var (
+			wg             sync.WaitGroup
+			prepErr, rmErr error
+		)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, prepErr = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: key, Image: ri})
+		}()
+		go func() {
+			defer wg.Done()
+			time.Sleep(delay)
+			_, rmErr = s.Remove(ctx, mustRef(t, ref), imagesvc.RemoveOptions{})
+		}()
+		wg.Wait()
+		views, err := s.RootFSViews(ctx)
+		require.NoError(t, err)
+		recs, err := s.client.ImageService().List(s.nsContext(ctx), "target.digest=="+ri.Target.Digest.String())
+		require.NoError(t, err)
+		switch {
+		case prepErr == nil:
+			require.Len(t, views, 1, "round %d: the view", i)
+			require.NotEmpty(t, recs, "round %d: a view outlives an image removed without force (remove: %v)", i, rmErr)
+			require.True(t, errdefs.IsConflict(rmErr), "round %d: %v", i, rmErr)
+			prepared++
+			require.NoError(t, s.RemoveRootFS(ctx, key))
+			_, err = s.Remove(ctx, mustRef(t, ref), imagesvc.RemoveOptions{})
+			require.NoError(t, err)
+		default:
+			require.True(t, errdefs.IsNotFound(prepErr), "round %d: %v", i, prepErr)
+			require.NoError(t, rmErr, "round %d", i)
+			require.Empty(t, views, "round %d: a failed prepare leaves no view", i)
+			require.Empty(t, recs, "round %d", i)
+			deleted++
+		}
+	}
+	t.Logf("%d rounds: the view first %d times, the removal first %d times", rounds, prepared, deleted)
 }

@@ -67,7 +67,10 @@ func (s *Store) operationLease(ctx context.Context) (context.Context, leases.Lea
 	}
 	release := func(sync bool) {
 		var opts []leases.DeleteOpt
-		if sync {
+		// A lease that holds nothing (a pull that failed before fetching anything: a tag
+		// the registry does not have) has nothing to collect: a daemon-wide collection,
+		// which blocks the daemon's metadata writes, is not worth it.
+		if sync && s.leaseHolds(context.WithoutCancel(ctx), l) {
 			opts = append(opts, leases.SynchronousDelete)
 		}
 		if err := lm.Delete(context.WithoutCancel(ctx), l, opts...); err != nil {
@@ -75,4 +78,10 @@ func (s *Store) operationLease(ctx context.Context) (context.Context, leases.Lea
 		}
 	}
 	return leases.WithLease(ctx, l.ID), l, release, nil
+}
+
+// leaseHolds reports whether the lease l holds a resource (true when that cannot be told).
+func (s *Store) leaseHolds(ctx context.Context, l leases.Lease) bool {
+	rs, err := s.client.LeasesService().ListResources(ctx, l)
+	return err != nil || len(rs) > 0
 }

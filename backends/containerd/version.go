@@ -67,9 +67,9 @@ var _ imagesvc.ListVersioner = (*Store)(nil)
 //     write's RPC returned covers it.
 //
 // What containerd changes without any event is not covered, and is not seen by the list
-// cache either: a read-only view another process prepares (containerd publishes no event
-// for a snapshot View; it counts as a container from the next event that makes the views
-// stale), labels set on content by another client (ctr content label), content
+// cache either: a read-only view a client other than a Store prepares with the view
+// prefix (containerd publishes no event for a snapshot View; a Store publishes its own),
+// labels set on content by another client (ctr content label), content
 // another client writes on containerd 1.6 (which publishes no /content/create), and what
 // a garbage collection that runs later removes without an event (content on 2.x, content
 // and snapshots on 1.6). Collection removes only what no image references, so this
