@@ -61,13 +61,13 @@ type snapshotState struct {
 
 	// pins counts, by snapshot name, the operations that use the snapshot or are about
 	// to create it; doomed holds the names the running collection removes. A pin of a
-	// doomed name waits on undoomed, signalled when the collection ends. released holds,
+	// doomed name waits until undoomed is closed, when the collection ends. released holds,
 	// while a collection runs (non-nil), the names unpinned since it began: what their
 	// operations recorded may be newer than the catalog it read, so they stay too.
 	// Under mu.
 	pins     map[string]int
 	doomed   map[string]bool
-	undoomed *sync.Cond
+	undoomed chan struct{} // closed when the collection that doomed ends
 	released map[string]bool
 
 	// blocked holds the pinned snapshots a collection kept only because they were
@@ -97,15 +97,22 @@ const spareKeyPrefix = "imageapi-spare-"
 func isSpareKey(key string) bool { return strings.HasPrefix(key, spareKeyPrefix) }
 
 // pin pins the snapshots names (see snapshotState) until unpin is called (more calls of
-// unpin do nothing). It waits while the running collection removes one of them: the
-// caller then finds it gone.
-func (st *snapshotState) pin(names ...string) (unpin func()) {
+// unpin do nothing). It waits while the running collection removes one of them (the
+// caller then finds it gone), or until ctx ends.
+func (st *snapshotState) pin(ctx context.Context, names ...string) (unpin func(), err error) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	for slices.ContainsFunc(names, func(n string) bool { return st.doomed[n] }) {
-		st.undoomed.Wait()
+		wait := st.undoomed
+		st.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		st.mu.Lock()
 	}
-	return st.pinLocked(names...)
+	defer st.mu.Unlock()
+	return st.pinLocked(names...), nil
 }
 
 // pinLocked pins names; st.mu is held, and released by the unpin it returns.
@@ -145,12 +152,12 @@ func (st *snapshotState) pinLocked(names ...string) (unpin func()) {
 }
 
 // pinChains pins the chains of img (see pin) and the snapshot names more.
-func (st *snapshotState) pinChains(img imagesvc.RuntimeImage, more ...string) (unpin func()) {
+func (st *snapshotState) pinChains(ctx context.Context, img imagesvc.RuntimeImage, more ...string) (unpin func(), err error) {
 	names := make([]string, 0, len(img.ChainIDs)+len(more))
 	for _, c := range img.ChainIDs {
 		names = append(names, c.String())
 	}
-	return st.pin(append(names, more...)...)
+	return st.pin(ctx, append(names, more...)...)
 }
 
 // takeSpare returns the spare snapshot of chain, taken out of the pool and pinned until
@@ -197,7 +204,13 @@ func (s *Store) fillSpare(chain digest.Digest) {
 		// spare outside both the pool and the pins. The fill ends after the unpin, which
 		// may start a collection (SnapshotCount waits for both).
 		k := spareKeyPrefix + rand.Text()
-		unpin := st.pin(chain.String(), k)
+		unpin, err := st.pin(s.ctx, chain.String(), k)
+		if err != nil {
+			st.mu.Lock()
+			delete(st.filling, chain)
+			st.mu.Unlock()
+			return // closing
+		}
 		var key string
 		defer func() {
 			st.mu.Lock()
@@ -289,7 +302,6 @@ func (s *Store) openSnapshotter() error {
 		return fmt.Errorf("snapshotter %s: %w", name, err)
 	}
 	s.snaps = &snapshotState{name: name, root: root, sn: sn}
-	s.snaps.undoomed = sync.NewCond(&s.snaps.mu)
 	s.snaps.collectAgain = s.recollect
 	if !s.opts.LazyUnpack && os.Geteuid() != 0 {
 		// Applying a layer mounts the snapshot, which only root may do: a store opened by
@@ -448,7 +460,9 @@ func (s *Store) unpackPulled(ctx context.Context, l *lease, target ocispec.Descr
 		}
 		return nil, err
 	}
-	unpin = s.snaps.pinChains(img)
+	if unpin, err = s.snaps.pinChains(ctx, img); err != nil {
+		return nil, err
+	}
 	if _, err := s.unpack(ctx, l, img); err != nil {
 		unpin()
 		return nil, fmt.Errorf("failed to unpack image on snapshotter %s: %w", s.snaps.name, err)
@@ -529,8 +543,21 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	}
 
 	// The chains and the view's snapshot stay pinned until the view's row is written (or
-	// the prepare has failed and removed the snapshot).
-	defer s.snaps.pinChains(img, req.Key)()
+	// the prepare has failed and removed the snapshot). A failed prepare then collects
+	// what its unpack may have committed for nothing (a collection that ran meanwhile did
+	// not see those chains).
+	defer func() {
+		if err != nil {
+			if gerr := s.gcSnapshots(context.WithoutCancel(ctx)); gerr != nil {
+				s.log.Warn("removing the layers of a failed prepare", "error", gerr)
+			}
+		}
+	}()
+	unpin, err := s.snaps.pinChains(ctx, img, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer unpin()
 	chain, err := s.unpack(ctx, l, img)
 	if err != nil {
 		return nil, err
@@ -811,11 +838,12 @@ func (s *Store) collectSnapshots(ctx context.Context, atOpen bool) error {
 	defer st.collect.Unlock()
 	st.mu.Lock()
 	st.released = map[string]bool{}
+	st.undoomed = make(chan struct{})
 	st.mu.Unlock()
 	defer func() {
 		st.mu.Lock()
 		st.released, st.doomed = nil, nil
-		st.undoomed.Broadcast()
+		close(st.undoomed)
 		st.mu.Unlock()
 	}()
 	used := map[string]bool{}
@@ -854,7 +882,10 @@ func (s *Store) collectSnapshots(ctx context.Context, atOpen bool) error {
 	st.mu.Lock()
 	for name := range infos {
 		if st.pins[name] > 0 || st.released[name] {
-			if !keep[name] && st.pins[name] > 0 {
+			// A committed chain kept only for its pin is collected again once unpinned
+			// (the operation may not end up using it); a view's or spare's snapshot in
+			// the making is undone by its operation when that fails.
+			if !keep[name] && st.pins[name] > 0 && infos[name].Kind == snapshots.KindCommitted {
 				if st.blocked == nil {
 					st.blocked = map[string]bool{}
 				}

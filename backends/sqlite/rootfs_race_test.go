@@ -298,10 +298,49 @@ func TestCollectionAfterPins(t *testing.T) {
 	img, err := s.ResolveRuntimeImage(context.Background(), ref, nil)
 	require.NoError(t, err)
 	require.Equal(t, 1, snapshotDirs(t, s))
-	unpin := s.snaps.pinChains(img)
+	unpin, err := s.snaps.pinChains(context.Background(), img)
+	require.NoError(t, err)
 	_, err = s.Remove(context.Background(), ref, imagesvc.RemoveOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, snapshotDirs(t, s), "the pinned chain stays")
 	unpin()
 	assert.Zero(t, snapshotDirs(t, s), "unpinned, it is collected")
+}
+
+// TestPinWaitsForCollectionOrContext: a pin of a snapshot the running collection removes
+// waits for the collection to end, and gives up with the caller's context.
+func TestPinWaitsForCollectionOrContext(t *testing.T) {
+	st := &snapshotState{}
+	st.mu.Lock()
+	st.doomed = map[string]bool{"c": true}
+	st.undoomed = make(chan struct{})
+	st.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := st.pin(ctx, "a", "c")
+	require.ErrorIs(t, err, context.Canceled)
+	unpinA, err := st.pin(context.Background(), "a")
+	require.NoError(t, err, "a name not doomed is pinned at once")
+	pinned := make(chan error, 1)
+	go func() {
+		unpin, err := st.pin(context.Background(), "c")
+		if err == nil {
+			unpin()
+		}
+		pinned <- err
+	}()
+	select {
+	case err := <-pinned:
+		t.Fatalf("the pin of a doomed name returned during the collection: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	st.mu.Lock()
+	st.doomed = nil
+	close(st.undoomed)
+	st.mu.Unlock()
+	require.NoError(t, <-pinned)
+	unpinA()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	assert.Empty(t, st.pins)
 }
