@@ -54,6 +54,9 @@ type snapshotState struct {
 
 	// wrapProvider, set by tests only, wraps what the applier reads layers from.
 	wrapProvider func(content.Provider) content.Provider
+	// beforeDoom, set by tests only, runs in each collection between its reads (the
+	// catalog, the snapshots) and its decision.
+	beforeDoom func()
 
 	collect sync.Mutex // one collection at a time (gcSnapshots)
 	mu      sync.Mutex
@@ -840,11 +843,19 @@ func (s *Store) collectSnapshots(ctx context.Context, atOpen bool) error {
 	st.released = map[string]bool{}
 	st.undoomed = make(chan struct{})
 	st.mu.Unlock()
+	again := false // a chain was kept only because it was unpinned meanwhile
 	defer func() {
 		st.mu.Lock()
 		st.released, st.doomed = nil, nil
 		close(st.undoomed)
+		again = again && st.collectAgain != nil
+		if again {
+			st.recollecting++
+		}
 		st.mu.Unlock()
+		if again {
+			st.collectAgain()
+		}
 	}()
 	used := map[string]bool{}
 	err := queryEach(ctx, s.wdb, `SELECT chain FROM image_chains UNION SELECT chain FROM rootfs_views
@@ -876,20 +887,29 @@ func (s *Store) collectSnapshots(ctx context.Context, atOpen bool) error {
 			keepUnder(name)
 		}
 	}
+	if st.beforeDoom != nil {
+		st.beforeDoom()
+	}
 	// What is pinned stays; the spares of the pool whose chain stays are kept, the
 	// others go (and those no pool holds: left by an earlier process). What goes is
 	// doomed, under the same lock: it can no longer be pinned until it is gone.
 	st.mu.Lock()
 	for name := range infos {
 		if st.pins[name] > 0 || st.released[name] {
-			// A committed chain kept only for its pin is collected again once unpinned
-			// (the operation may not end up using it); a view's or spare's snapshot in
-			// the making is undone by its operation when that fails.
-			if !keep[name] && st.pins[name] > 0 && infos[name].Kind == snapshots.KindCommitted {
-				if st.blocked == nil {
-					st.blocked = map[string]bool{}
+			// A committed chain kept only for its pin is collected again once unpinned,
+			// and one kept only because it was unpinned since the catalog was read, once
+			// this collection ends: the operation may not have recorded it (a spare's
+			// chain, a failed unpack's). A view's or spare's snapshot in the making is
+			// undone by its operation when that fails.
+			if !keep[name] && infos[name].Kind == snapshots.KindCommitted {
+				if st.pins[name] > 0 {
+					if st.blocked == nil {
+						st.blocked = map[string]bool{}
+					}
+					st.blocked[name] = true
+				} else {
+					again = true
 				}
-				st.blocked[name] = true
 			}
 			keepUnder(name)
 		}

@@ -344,3 +344,23 @@ func TestPinWaitsForCollectionOrContext(t *testing.T) {
 	defer st.mu.Unlock()
 	assert.Empty(t, st.pins)
 }
+
+// TestCollectionAfterRelease: a chain an operation unpins while a collection runs (after
+// the collection read the catalog, which the operation may have written since) is kept by
+// that collection, and collected by the next one it starts, when nothing recorded it.
+func TestCollectionAfterRelease(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "store"), Options{NoSpareViews: true})
+	require.NoError(t, err)
+	defer s.Close()
+	importAs(t, s, "pins/released:v1", "released", "")
+	ref := mustImageRef(t, "pins/released:v1")
+	img, err := s.ResolveRuntimeImage(context.Background(), ref, nil)
+	require.NoError(t, err)
+	unpin, err := s.snaps.pinChains(context.Background(), img)
+	require.NoError(t, err)
+	var once sync.Once
+	s.snaps.beforeDoom = func() { once.Do(unpin) }
+	_, err = s.Remove(context.Background(), ref, imagesvc.RemoveOptions{})
+	require.NoError(t, err)
+	assert.Zero(t, snapshotDirs(t, s), "released during the collection, collected by the next")
+}
