@@ -122,17 +122,17 @@ func (s *Store) ResolveRuntimeImage(ctx context.Context, ref imagesvc.ImageRef, 
 }
 
 // PrepareRootFS implements [imagesvc.RootFSPreparer] on the daemon's snapshotter. The
-// image is looked up again by its target digest among the records, and its manifest by
-// digest in the image's description (the list cache's, kept right by containerd's
-// events). The view is the snapshot "imageapi/view/<key>", labelled with the key, the
-// image and the manifest, created in the namespace's views lease ("imageapi-views",
-// shared by every Store on the namespace and never deleted), which keeps it, and through
-// it its layers, from containerd's garbage collector until [Store.RemoveRootFS]. On a
-// warm Store a prepare is one transaction in the daemon: the snapshot's creation, which
-// adds it to the lease. When the layers are not unpacked (the view's
-// parent is missing), containerd's client unpacks them as a pull does (the daemon
-// applies them, and the config gets the garbage collector's reference to the snapshot)
-// under a temporary lease, and the view is created again.
+// image's manifest is found by digest in the cached description of its target (the
+// records are read when none is cached). The view is the snapshot
+// "imageapi/view/<key>", labelled with the key, the image, the manifest and as a root of
+// containerd's garbage collector, created in the namespace's views lease
+// ("imageapi-views", shared by every Store on the namespace and never deleted), which
+// keeps it, and through it its layers, until [Store.RemoveRootFS]. On a warm Store a
+// prepare is one transaction in the daemon: the snapshot's creation, which adds it to
+// the lease. When the layers are not unpacked (the view's parent is missing), the image
+// is looked up among the records and containerd's client unpacks them as a pull does
+// (the daemon applies them, and the config gets the garbage collector's reference to
+// the snapshot) under a temporary lease, and the view is created again.
 //
 // A Remove of the image that read the views before this one was created does not see it:
 // the image is looked up again once the view exists (after this Store's Remove or Prune

@@ -485,9 +485,10 @@ func crashChild() int {
 // BenchmarkPrepareRootFS measures PrepareRootFS of a view on an image already unpacked
 // (what container start latency sees), on containerd 2.x: the manifest from the cached
 // description, the snapshot Prepare in the views lease (one transaction in the daemon),
-// and the image's existence checked in the daemon's records. Each view is removed, outside the timing, before the next. The image has 4
-// layers. The daemon's directories are on a tmpfs unless CONTAINERD_ON_DISK=1 (then its
-// metadata database syncs each transaction to the disk).
+// and the image's existence checked in the daemon's records. Each view is removed,
+// outside the timing, before the next. The image has 4 layers. The daemon's directories
+// are on a tmpfs unless CONTAINERD_ON_DISK=1 (then its metadata database syncs each
+// transaction to the disk).
 func BenchmarkPrepareRootFS(b *testing.B) {
 	img, err := testimages.OCIManifest(testimages.Config{Platform: amd64, Layers: [][]testimages.File{
 		{{Name: "bin/base", Data: []byte("base\n")}},
