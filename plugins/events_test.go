@@ -227,7 +227,9 @@ func TestWatchEventsStream(t *testing.T) {
 	ev = next(t, events)
 	assert.Equal(t, imagesvc.Event{Action: imagesvc.EventTag, ID: id.String(), Attributes: map[string]string{"name": "bar:2"}, Time: ev.Time}, ev)
 
-	base := time.Date(2026, 12, 6, 10, 11, 12, 123456789, time.UTC)
+	// After the events above (the log keeps times increasing), with nanoseconds that
+	// must survive the boundary.
+	base := time.Now().UTC().Add(time.Hour).Truncate(time.Second).Add(123456789)
 	var want []imagesvc.Event
 	for i := range 300 {
 		e := imagesvc.Event{
