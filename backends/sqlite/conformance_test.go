@@ -11,21 +11,7 @@ import (
 // TestConformance runs the whole imagesvc conformance suite against a fresh store per
 // subtest.
 func TestConformance(t *testing.T) {
-	imagesvctest.RunConformance(t, func(t *testing.T, h imagesvctest.Harness) imagesvc.Service {
-		s, err := Open(t.TempDir(), Options{HostsDir: h.HostsDir, Platform: h.Platform, Usage: h.Usage,
-			EventsBuffered: conformanceEventsBuffered})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Error(err)
-			}
-		})
-		h.CountSnapshots(t, func() (int, error) { return layerAndViewDirs(s) })
-		h.EventsBuffered(t, conformanceEventsBuffered)
-		return s
-	})
+	imagesvctest.RunConformance(t, conformanceFactory(Options{EventsBuffered: conformanceEventsBuffered}))
 }
 
 // TestConformanceRootFSNativeLazy runs the suite's RootFS group on the native
@@ -33,9 +19,15 @@ func TestConformance(t *testing.T) {
 // other than root: containerd applies every layer on a mount of the whole root (not in an
 // overlay's upper directory), and a hostile layer is refused by the prepare, not the pull.
 func TestConformanceRootFSNativeLazy(t *testing.T) {
-	imagesvctest.RunConformanceGroups(t, func(t *testing.T, h imagesvctest.Harness) imagesvc.Service {
-		s, err := Open(t.TempDir(), Options{HostsDir: h.HostsDir, Platform: h.Platform, Usage: h.Usage,
-			Snapshotter: SnapshotterNative, LazyUnpack: true})
+	imagesvctest.RunConformanceGroups(t, conformanceFactory(Options{Snapshotter: SnapshotterNative, LazyUnpack: true}), "RootFS")
+}
+
+// conformanceFactory opens a store with opts and the harness's registry, platform and
+// usage, in a directory of the test, closed when it ends.
+func conformanceFactory(opts Options) imagesvctest.Factory {
+	return func(t *testing.T, h imagesvctest.Harness) imagesvc.Service {
+		opts.HostsDir, opts.Platform, opts.Usage = h.HostsDir, h.Platform, h.Usage
+		s, err := Open(t.TempDir(), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,8 +37,11 @@ func TestConformanceRootFSNativeLazy(t *testing.T) {
 			}
 		})
 		h.CountSnapshots(t, func() (int, error) { return layerAndViewDirs(s) })
+		if opts.EventsBuffered > 0 {
+			h.EventsBuffered(t, opts.EventsBuffered)
+		}
 		return s
-	}, "RootFS")
+	}
 }
 
 // conformanceEventsBuffered is the watcher buffer of the suite's stores: small, so that
