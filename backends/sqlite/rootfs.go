@@ -535,7 +535,7 @@ func (s *Store) PrepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	defer done()
 	l := s.leases.new()
 	defer func() { s.endOperation(ctx, l, err) }()
-	if _, err := s.viewRow(ctx, req.Key); err == nil {
+	if _, err := s.viewSnapshot(ctx, req.Key); err == nil {
 		return nil, fmt.Errorf("view %q: %w", req.Key, errdefs.ErrAlreadyExists)
 	} else if !errdefs.IsNotFound(err) {
 		return nil, err
@@ -654,17 +654,8 @@ func (s *Store) deleteViewRow(ctx context.Context, key string) error {
 
 // viewSnapshot returns the snapshot key of the view key. Errors: NotFound.
 func (s *Store) viewSnapshot(ctx context.Context, key string) (string, error) {
-	return s.viewSnapshotQ(ctx, s.rdb, key)
-}
-
-// viewSnapshotW is viewSnapshot on the writer's connection (at Open).
-func (s *Store) viewSnapshotW(ctx context.Context, key string) (string, error) {
-	return s.viewSnapshotQ(ctx, s.wdb, key)
-}
-
-func (s *Store) viewSnapshotQ(ctx context.Context, db *sql.DB, key string) (string, error) {
 	var snap string
-	err := db.QueryRowContext(ctx, `SELECT coalesce(snapshot, key) FROM rootfs_views WHERE key = ?`, key).Scan(&snap)
+	err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(snapshot, key) FROM rootfs_views WHERE key = ?`, key).Scan(&snap)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
 	}
@@ -679,28 +670,6 @@ func viewErr(key string, err error) error {
 		return fmt.Errorf("view %q: %w", key, errdefs.ErrAlreadyExists)
 	}
 	return fmt.Errorf("view %q: %w", key, err)
-}
-
-// viewRow reads the catalog row of the view key. Errors: NotFound.
-func (s *Store) viewRow(ctx context.Context, key string) (imagesvc.RootFSView, error) {
-	var (
-		v       imagesvc.RootFSView
-		img, m  string
-		chain   string
-		created int64
-		ro      int
-	)
-	err := s.rdb.QueryRowContext(ctx, `SELECT key, image, manifest, chain, created, read_only FROM rootfs_views WHERE key = ?`, key).
-		Scan(&v.Key, &img, &m, &chain, &created, &ro)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("view %q: %w", key, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return v, fmt.Errorf("catalog: %w", err)
-	}
-	v.Image, v.Manifest, v.ChainID = digest.Digest(img), digest.Digest(m), digest.Digest(chain)
-	v.Created, v.ReadOnly = time.Unix(0, created), ro != 0
-	return v, nil
 }
 
 // RootFSMounts implements [imagesvc.RootFSPreparer].
@@ -792,16 +761,16 @@ func (s *Store) viewContainers(ctx context.Context, q querier) ([]imagesvc.Conta
 	return model.ViewContainers(vs), nil
 }
 
-// viewsAt is the views as the catalog had them at a generation.
+// viewsAt is the views as the catalog had them at a generation of viewsGen.
 type viewsAt struct {
 	gen   uint64
 	views []imagesvc.RootFSView
 }
 
-// currentViews returns the views, read again only after a write to the catalog (they
-// count as containers in list and inspect: model.AddViewUsage).
+// currentViews returns the views, read again only after a write of views (they count
+// as containers in list and inspect: model.AddViewUsage).
 func (s *Store) currentViews(ctx context.Context) ([]imagesvc.RootFSView, error) {
-	gen := s.gen.Load()
+	gen := s.viewsGen.Load()
 	if v := s.viewsCache.Load(); v != nil && v.gen == gen {
 		return v.views, nil
 	}
@@ -822,6 +791,7 @@ func (s *Store) writeViews(ctx context.Context, fn func(tx *sql.Tx) error) error
 	defer s.beginWrite()()
 	err := inTx(ctx, s.wdb, fn)
 	if err == nil {
+		s.viewsGen.Add(1)
 		s.gen.Add(1)
 	}
 	return err
@@ -975,20 +945,23 @@ func (s *Store) cleanupSnapshots(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("snapshotter: %w", err)
 	}
-	vs, err := s.views(ctx, s.wdb)
-	if err != nil {
-		return err
-	}
-	for _, v := range vs {
-		snap, err := s.viewSnapshotW(ctx, v.Key)
-		if err != nil {
+	var gone []string // views whose snapshot is missing
+	err := queryEach(ctx, s.wdb, `SELECT key, coalesce(snapshot, key) FROM rootfs_views`, nil, func(rows *sql.Rows) error {
+		var key, snap string
+		if err := rows.Scan(&key, &snap); err != nil {
 			return err
 		}
-		if present[snap] {
-			continue
+		if !present[snap] {
+			gone = append(gone, key)
 		}
-		s.log.Warn("removing the record of a view whose snapshot is gone", "key", v.Key)
-		if _, err := s.wdb.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = ?`, v.Key); err != nil {
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	for _, key := range gone {
+		s.log.Warn("removing the record of a view whose snapshot is gone", "key", key)
+		if _, err := s.wdb.ExecContext(ctx, `DELETE FROM rootfs_views WHERE key = ?`, key); err != nil {
 			return fmt.Errorf("catalog: %w", err)
 		}
 	}

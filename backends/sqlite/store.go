@@ -156,7 +156,8 @@ type Store struct {
 	queries      queryCache
 	gen          atomic.Uint64           // bumped after every committed write to the catalog
 	writing      atomic.Int64            // catalog writes between their start and their gen bump (ListVersion)
-	viewsCache   atomic.Pointer[viewsAt] // the views at a generation (rootfs.go currentViews)
+	viewsGen     atomic.Uint64           // bumped after every committed write of views
+	viewsCache   atomic.Pointer[viewsAt] // the views at a viewsGen (rootfs.go currentViews)
 	epoch        string                  // random, per Open: the generation's scope (ListVersion)
 
 	// ctx is cancelled by Close; every operation in flight derives from it.

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/imageapi/imageapi/imagesvc"
+	introotfs "github.com/imageapi/imageapi/internal/rootfs"
 	"github.com/imageapi/imageapi/internal/testenv"
 	"github.com/imageapi/imageapi/internal/testimages"
 )
@@ -135,11 +136,7 @@ func mountView(t *testing.T, ms []imagesvc.Mount) (string, func()) {
 		testenv.Unavailable(t, "mounting a root filesystem needs root")
 	}
 	dir := t.TempDir()
-	cms := make([]mount.Mount, len(ms))
-	for i, m := range ms {
-		cms[i] = mount.Mount(m)
-	}
-	require.NoError(t, mount.All(cms, dir), "mount %+v", ms)
+	require.NoError(t, mount.All(introotfs.ToContainerd(ms), dir), "mount %+v", ms)
 	var once sync.Once
 	unmount := func() {
 		once.Do(func() {

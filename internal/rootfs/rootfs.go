@@ -15,6 +15,7 @@ import (
 	"github.com/containerd/containerd/v2/core/snapshots"
 	ctrdrootfs "github.com/containerd/containerd/v2/pkg/rootfs"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -49,7 +50,7 @@ func Resolve(ctx context.Context, store model.ContentStore, target ocispec.Descr
 	}
 	mi := infos[idx]
 	if mi.Manifest == nil || !mi.Available {
-		return imagesvc.RuntimeImage{}, fmt.Errorf("content of image %s for platform %s is not all present: %w", name, formatPlatform(mi.Platform), errdefs.ErrNotFound)
+		return imagesvc.RuntimeImage{}, fmt.Errorf("content of image %s for platform %s is not all present: %w", name, platforms.Format(mi.Platform), errdefs.ErrNotFound)
 	}
 	m := mi.Manifest
 	data, err := model.ReadMetadata(ctx, store, m.Config)
@@ -84,14 +85,6 @@ func Resolve(ctx context.Context, store model.ContentStore, target ocispec.Descr
 		DiffIDs:          diffIDs,
 		ChainIDs:         identity.ChainIDs(append([]digest.Digest(nil), diffIDs...)),
 	}, nil
-}
-
-func formatPlatform(p ocispec.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
 }
 
 // ChainID returns the chain ID of all of img's layers: the snapshot a view is prepared on
