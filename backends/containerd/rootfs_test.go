@@ -265,10 +265,7 @@ func TestRootFSUnpacksOnPrepare(t *testing.T) {
 			hosts, registryRef := rootfsWorld(t)
 			s, _ := open(t, v, Options{HostsDir: hosts, Platform: amd64})
 			ctx := context.Background()
-			ref := registryRef("library/first:1")
-			pullImage(t, s, ref, nil)
-			ri, err := s.ResolveRuntimeImage(ctx, mustRef(t, ref), nil)
-			require.NoError(t, err)
+			_, ri := pullFirst(t, s, registryRef)
 			dropSnapshots(t, s, ri)
 
 			ms, err := s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "u", Image: ri})
@@ -370,6 +367,16 @@ func viewsLeased(t *testing.T, s *Store) []string {
 	return keys
 }
 
+// pullFirst pulls library/first:1 of rootfsWorld into s and resolves it.
+func pullFirst(t *testing.T, s *Store, registryRef func(string) string) (string, imagesvc.RuntimeImage) {
+	t.Helper()
+	ref := registryRef("library/first:1")
+	pullImage(t, s, ref, nil)
+	ri, err := s.ResolveRuntimeImage(context.Background(), mustRef(t, ref), nil)
+	require.NoError(t, err)
+	return ref, ri
+}
+
 // dropSnapshots removes the snapshots of ri's layers, top first, as `ctr snapshot rm`.
 func dropSnapshots(t *testing.T, s *Store, ri imagesvc.RuntimeImage) {
 	t.Helper()
@@ -395,10 +402,7 @@ func TestRootFSCrash(t *testing.T) {
 			hosts, registryRef := rootfsWorld(t)
 			s, d := open(t, v, Options{HostsDir: hosts, Platform: amd64})
 			ctx := context.Background()
-			ref := registryRef("library/first:1")
-			pullImage(t, s, ref, nil)
-			ri, err := s.ResolveRuntimeImage(ctx, mustRef(t, ref), nil)
-			require.NoError(t, err)
+			ref, ri := pullFirst(t, s, registryRef)
 			dropSnapshots(t, s, ri)
 
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -536,10 +540,7 @@ func TestViewsCountAsContainers(t *testing.T) {
 			s, _ := open(t, v, Options{HostsDir: hosts, Platform: amd64})
 			other, _ := open(t, v, Options{HostsDir: hosts, Platform: amd64, Namespace: s.Namespace()})
 			ctx := context.Background()
-			ref := registryRef("library/first:1")
-			pullImage(t, s, ref, nil)
-			ri, err := s.ResolveRuntimeImage(ctx, mustRef(t, ref), nil)
-			require.NoError(t, err)
+			_, ri := pullFirst(t, s, registryRef)
 			users := func() []string {
 				t.Helper()
 				sums, err := s.List(ctx, imagesvc.ListOptions{Manifests: true})
@@ -560,7 +561,7 @@ func TestViewsCountAsContainers(t *testing.T) {
 			assert.Empty(t, users())
 			v0 := version()
 
-			_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "mine", Image: ri, ReadOnly: true})
+			_, err := s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "mine", Image: ri, ReadOnly: true})
 			require.NoError(t, err)
 			v1 := version()
 			assert.NotEqual(t, v0, v1, "a read-only view of this Store")
@@ -600,16 +601,13 @@ func TestPrepareRemoveRace(t *testing.T) {
 	hosts, registryRef := rootfsWorld(t)
 	s, _ := open(t, containerdtest.Version2, Options{HostsDir: hosts, Platform: amd64})
 	ctx := context.Background()
-	ref := registryRef("library/first:1")
 	rounds := 30
 	if testing.Short() {
 		rounds = 10
 	}
-	pullImage(t, s, ref, nil)
-	ri, err := s.ResolveRuntimeImage(ctx, mustRef(t, ref), nil)
-	require.NoError(t, err)
+	ref, ri := pullFirst(t, s, registryRef)
 	start := time.Now()
-	_, err = s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "solo", Image: ri})
+	_, err := s.PrepareRootFS(ctx, imagesvc.PrepareRequest{Key: "solo", Image: ri})
 	require.NoError(t, err)
 	span := time.Since(start) * 3 / 2
 	require.NoError(t, s.RemoveRootFS(ctx, "solo"))
