@@ -137,23 +137,17 @@ func (h *handler) computeDiskUsage(ctx context.Context, usager imagesvc.DiskUsag
 // Manifests, and RepoTags and RepoDigests null when empty (Docker's nil slices).
 func dfItems(images []imagesvc.Summary) []summary {
 	out := make([]summary, len(images))
+	withSharedSize := &imagesvc.ListOptions{SharedSize: true}
 	for i := range images {
 		img := &images[i]
-		s := &out[i]
-		s.Containers = img.Containers
-		s.Created = unixSeconds(img)
-		s.ID = img.ID.String()
-		s.Labels = img.Labels
-		s.ParentID = img.ParentID.String()
-		s.Descriptor = descriptorPtr(&img.Descriptor)
-		if len(img.RepoDigests) > 0 {
-			s.RepoDigests = img.RepoDigests
+		out[i] = toSummary(img, withSharedSize, true, true)
+		if len(img.RepoDigests) == 0 {
+			out[i].RepoDigests = nil
 		}
-		if len(img.RepoTags) > 0 {
-			s.RepoTags = img.RepoTags
+		if len(img.RepoTags) == 0 {
+			out[i].RepoTags = nil
 		}
-		s.SharedSize = max(img.SharedSize, 0)
-		s.Size = img.Size
+		out[i].SharedSize = max(img.SharedSize, 0)
 	}
 	return out
 }

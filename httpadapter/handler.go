@@ -34,7 +34,7 @@ func New(svc imagesvc.Service, opts Options) http.Handler {
 	h := &handler{svc: svc, cfg: cfg, routes: newRoutes(&cfg)}
 	h.nonce, h.usageVersion = newNonce(), opts.UsageVersion // conditional.go
 	h.versioner, _ = imagesvc.As[imagesvc.ListVersioner](svc)
-	if o, ok := h.versioner.(imagesvc.UsageOmitter); ok && o.ListVersionOmitsUsage() && h.usageVersion == nil {
+	if o, ok := imagesvc.As[imagesvc.UsageOmitter](svc); ok && h.versioner != nil && o.ListVersionOmitsUsage() && h.usageVersion == nil {
 		// The versions do not cover the containers the answers count, and the host does
 		// not version them: no ETags and no kept answers rather than stale ones.
 		cfg.log.Warn("httpadapter: no ETags: the service's list versions leave out its usage provider, and Options.UsageVersion is not set")

@@ -128,6 +128,10 @@ func (c *conn) listVersion(ctx context.Context) (string, error) {
 	return resp.GetVersion(), nil
 }
 
+// ListVersionOmitsUsage implements [imagesvc.UsageOmitter]: the plugin's versions leave
+// out the host's Options.Usage, which the plugin asks call by call.
+func (c *client) ListVersionOmitsUsage() bool { return c.opts.Usage != nil }
+
 // ListVersion implements [imagesvc.ListVersioner] through the plugin: the version of the
 // plugin's backend, which covers its lists and inspects. It fails with class
 // NotImplemented when the plugin cannot tell (its backend has no version, or the plugin
@@ -137,10 +141,6 @@ func (c *conn) listVersion(ctx context.Context) (string, error) {
 // Unavailable while the backend cannot tell for now (a write in progress). The version
 // names the plugin process too: a relaunched plugin never gives the versions of the one
 // before it.
-// ListVersionOmitsUsage implements [imagesvc.UsageOmitter]: the plugin's versions leave
-// out the host's Options.Usage, which the plugin asks call by call.
-func (c *client) ListVersionOmitsUsage() bool { return c.opts.Usage != nil }
-
 func (c *client) ListVersion(ctx context.Context) (string, error) {
 	if u := c.opts.Usage; u != nil {
 		if _, tracked := u.(imagesvc.UsageTrackedPerCall); !tracked {

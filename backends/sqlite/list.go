@@ -73,6 +73,13 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 	return out, nil
 }
 
+// ListVersionOmitsUsage implements [imagesvc.UsageOmitter]: the versions leave out an
+// Options.Usage with imagesvc.UsageTrackedPerCall.
+func (s *Store) ListVersionOmitsUsage() bool {
+	_, tracked := s.opts.Usage.(imagesvc.UsageTrackedPerCall)
+	return tracked
+}
+
 // ListVersion returns the generation of the catalog: a value that every committed write
 // to the catalog changes (pulls and imports, which add images, replace them, and move their
 // names; removes, tags and prunes), so that two lists with the same options, started at
@@ -89,13 +96,6 @@ func (s *Store) List(ctx context.Context, opts imagesvc.ListOptions) ([]imagesvc
 // nothing of, and ListVersion fails with class NotImplemented. It fails with class
 // Unavailable once the store is closed, and while a write to the catalog is in progress
 // (the caller then answers in full, without a version).
-// ListVersionOmitsUsage implements [imagesvc.UsageOmitter]: the versions leave out an
-// Options.Usage with imagesvc.UsageTrackedPerCall.
-func (s *Store) ListVersionOmitsUsage() bool {
-	_, tracked := s.opts.Usage.(imagesvc.UsageTrackedPerCall)
-	return tracked
-}
-
 func (s *Store) ListVersion(ctx context.Context) (string, error) {
 	if err := s.checkOpen(); err != nil {
 		return "", err

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
+	"maps"
 
 	"github.com/imageapi/imageapi/imagesvc"
 )
@@ -75,9 +76,7 @@ func Save(exported digest.Digest, labels map[string]string) imagesvc.Event {
 
 func event(action imagesvc.EventAction, id string, labels map[string]string, name string) imagesvc.Event {
 	attrs := make(map[string]string, len(labels)+1)
-	for k, v := range labels {
-		attrs[k] = v
-	}
+	maps.Copy(attrs, labels)
 	attrs["name"] = name
 	return imagesvc.Event{Action: action, ID: id, Attributes: attrs}
 }

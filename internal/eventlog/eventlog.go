@@ -7,6 +7,7 @@ package eventlog
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -171,9 +172,7 @@ func (l *Log) remove(w *watcher) {
 // cannot change what another sees.
 func copyEvent(ev imagesvc.Event) imagesvc.Event {
 	attrs := make(map[string]string, len(ev.Attributes))
-	for k, v := range ev.Attributes {
-		attrs[k] = v
-	}
+	maps.Copy(attrs, ev.Attributes)
 	ev.Attributes = attrs
 	return ev
 }
