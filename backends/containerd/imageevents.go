@@ -309,13 +309,3 @@ func (s *Store) targetLabels(ctx context.Context, d digest.Digest) map[string]st
 	}
 	return s.eventLabels(ctx, recs[0].Target)
 }
-
-// settleEvents reports the changes containerd reported before it was called (for tests).
-func (s *Store) settleEvents(ctx context.Context) error {
-	unlock, err := s.lockWrites(s.nsContext(ctx))
-	if err != nil {
-		return err
-	}
-	unlock()
-	return nil
-}

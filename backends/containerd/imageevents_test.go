@@ -198,3 +198,13 @@ func TestImageEventsResync(t *testing.T) {
 		assert.Equal(t, map[string]string{"name": gone.String()}, evs[2].Attributes)
 	}
 }
+
+// settleEvents reports the changes containerd reported before it was called.
+func (s *Store) settleEvents(ctx context.Context) error {
+	unlock, err := s.lockWrites(s.nsContext(ctx))
+	if err != nil {
+		return err
+	}
+	unlock()
+	return nil
+}

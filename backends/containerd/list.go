@@ -193,6 +193,9 @@ func sharedSizes(out []imagesvc.Summary, imgs []*image) {
 // containerd's container records, each counted for the best manifest of the image its
 // Image field names; and the Store's root filesystem views (model.AddViewUsage).
 func (s *Store) containerUsage(ctx context.Context, snap *snapshot, imgs []*image) (map[digest.Digest][]string, error) {
+	if len(imgs) == 0 {
+		return map[digest.Digest][]string{}, nil
+	}
 	u, err := s.containerUsers(ctx, snap, imgs)
 	if err != nil {
 		return nil, err
@@ -226,9 +229,6 @@ func (s *Store) cachedViews(ctx context.Context, snap *snapshot) ([]imagesvc.Roo
 // containerd's container records.
 func (s *Store) containerUsers(ctx context.Context, snap *snapshot, imgs []*image) (map[digest.Digest][]string, error) {
 	if s.opts.Usage != nil {
-		if len(imgs) == 0 {
-			return map[digest.Digest][]string{}, nil
-		}
 		var ds []digest.Digest
 		for _, img := range imgs {
 			ds = append(ds, img.target)

@@ -55,11 +55,6 @@ const (
 	// viewTopic is the topic of the event a Store publishes for a read-only view it
 	// prepared (containerd publishes /snapshot/prepare for Prepare, nothing for View).
 	viewTopic = "/imageapi/view"
-
-	// unpackLeaseExpiry is how long the temporary lease of a prepare's unpack lives when
-	// the process dies before releasing it (containerd's garbage collector then removes
-	// what it held: a half-applied layer).
-	unpackLeaseExpiry = 24 * time.Hour
 )
 
 // viewSnapshotKey is the snapshot key of the view key.
@@ -202,26 +197,16 @@ func (s *Store) prepareRootFS(ctx context.Context, req imagesvc.PrepareRequest) 
 	// The layers are not unpacked. A temporary lease holds what the unpack creates until
 	// the view refers to it; it expires if this process dies first, and containerd's
 	// garbage collector then removes a half-applied layer.
-	lm := s.client.LeasesService()
-	tmp, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(unpackLeaseExpiry),
-		leases.WithLabel(labelPrepare, req.Key))
+	// After a failed unpack, the release waits for the garbage collection that removes
+	// the lower layers the unpack committed: a failed prepare leaves nothing.
+	lctx, _, release, err := s.operationLease(ctx, leases.WithLabel(labelPrepare, req.Key))
 	if err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
+		return nil, err
 	}
 	var unpackErr error
-	defer func() {
-		// After a failed unpack, the release waits for the garbage collection that
-		// removes the lower layers the unpack committed: a failed prepare leaves nothing.
-		var opts []leases.DeleteOpt
-		if unpackErr != nil {
-			opts = append(opts, leases.SynchronousDelete)
-		}
-		if err := lm.Delete(context.WithoutCancel(ctx), tmp, opts...); err != nil && !errdefs.IsNotFound(err) {
-			s.log.Warn("releasing the lease of a prepare", "lease", tmp.ID, "error", err)
-		}
-	}()
+	defer func() { release(unpackErr != nil) }()
 	img := client.NewImageWithPlatform(s.client, images.Image{Name: v.target.Digest.String(), Target: v.manifest}, platforms.All)
-	if unpackErr = img.Unpack(leases.WithLease(ctx, tmp.ID), s.snapshotter); unpackErr != nil {
+	if unpackErr = img.Unpack(lctx, s.snapshotter); unpackErr != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("unpacking %s into %s: %w", v.manifest.Digest, s.snapshotter, unpackErr))
 	}
 	return s.createView(ctx, req.Key, v.chain, labels, req.ReadOnly)

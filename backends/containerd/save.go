@@ -15,8 +15,9 @@ import (
 
 var _ imagesvc.Saver = (*Store)(nil)
 
-// leaseExpiry bounds the life of the leases of save and load, should this process die
-// before it deletes them.
+// leaseExpiry bounds the life of the leases of pulls, saves, loads and a prepare's
+// unpack, should this process die before it deletes them (containerd's garbage collector
+// then removes what they held: a half-applied layer, say).
 const leaseExpiry = 24 * time.Hour
 
 // Save implements [imagesvc.Saver] with Docker 29's rules (package internal/transfer):
@@ -59,9 +60,9 @@ func (s *Store) Save(ctx context.Context, req imagesvc.SaveRequest, w io.Writer)
 // operationLease creates a containerd lease for one pull, save or load and returns ctx with it.
 // release deletes it; with sync, it waits for the garbage collection that removes what
 // only the lease held (a failed pull or load's blobs and snapshots).
-func (s *Store) operationLease(ctx context.Context) (context.Context, leases.Lease, func(sync bool), error) {
+func (s *Store) operationLease(ctx context.Context, opts ...leases.Opt) (context.Context, leases.Lease, func(sync bool), error) {
 	lm := s.client.LeasesService()
-	l, err := lm.Create(ctx, leases.WithRandomID(), leases.WithExpiration(leaseExpiry))
+	l, err := lm.Create(ctx, append([]leases.Opt{leases.WithRandomID(), leases.WithExpiration(leaseExpiry)}, opts...)...)
 	if err != nil {
 		return nil, leases.Lease{}, nil, ctxErr(ctx, fmt.Errorf("creating a lease: %w", err))
 	}

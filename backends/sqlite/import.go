@@ -61,12 +61,8 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 		if req.Ref != nil {
 			it.names = []reference.Named{req.Ref}
 		}
-		var named reference.Named
-		if req.Ref != nil {
-			named = req.Ref
-		}
 		if _, err := s.put(ctx, []entryToWrite{it}, func([][]bool) {
-			s.events.Publish(eventlog.ImportEvents(ctx, res.Manifest.Digest, named, s.eventLabels)...)
+			s.events.Publish(eventlog.ImportEvents(ctx, res.Manifest.Digest, req.Ref, s.eventLabels)...)
 		}); err != nil {
 			if isNoSpace(err) {
 				return importer.StoreError("recording the image", err)

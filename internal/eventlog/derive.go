@@ -80,7 +80,7 @@ func Pruned(r model.Record, freed bool) []imagesvc.Event {
 // ref (nil for none): with a name, tag first (as Docker does) then import, both with the
 // image's labels.
 func ImportEvents(ctx context.Context, manifest digest.Digest, ref reference.Named, labels Labels) []imagesvc.Event {
-	l := labelsOf(ctx, labels, manifest)
+	l := labels.Of(ctx, manifest)
 	var out []imagesvc.Event
 	if ref != nil {
 		out = append(out, Tag(manifest, ref, l))
@@ -88,8 +88,8 @@ func ImportEvents(ctx context.Context, manifest digest.Digest, ref reference.Nam
 	return append(out, Import(manifest, l))
 }
 
-// labelsOf calls labels, when it is set.
-func labelsOf(ctx context.Context, labels Labels, d digest.Digest) map[string]string {
+// Of returns the labels of d: none when labels is nil.
+func (labels Labels) Of(ctx context.Context, d digest.Digest) map[string]string {
 	if labels == nil {
 		return nil
 	}

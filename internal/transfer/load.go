@@ -607,11 +607,7 @@ func randomHex() string {
 func LoadEvents(ctx context.Context, recs []LoadRecord, labels eventlog.Labels) []imagesvc.Event {
 	out := make([]imagesvc.Event, 0, len(recs))
 	for _, r := range recs {
-		var l map[string]string
-		if labels != nil {
-			l = labels(ctx, r.Target.Digest)
-		}
-		out = append(out, eventlog.Load(r.Target.Digest, l))
+		out = append(out, eventlog.Load(r.Target.Digest, labels.Of(ctx, r.Target.Digest)))
 	}
 	return out
 }

@@ -224,11 +224,7 @@ func pushRef(ctx context.Context, cfg PushConfig, req imagesvc.PushRequest, ref 
 		report(imagesvc.PushDigest(t.Tag(), target))
 	}
 	if cfg.Events != nil {
-		var labels map[string]string
-		if cfg.Labels != nil {
-			labels = cfg.Labels(ctx, rec.Target)
-		}
-		cfg.Events.Publish(eventlog.Push(ref, labels))
+		cfg.Events.Publish(eventlog.Push(ref, cfg.Labels.Of(ctx, rec.Target)))
 	}
 	return nil
 }

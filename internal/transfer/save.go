@@ -257,11 +257,7 @@ var _ platforms.MatchComparer = anyWithPreference{}
 func (p *SavePlan) Events(ctx context.Context, labels eventlog.Labels) []imagesvc.Event {
 	out := make([]imagesvc.Event, 0, len(p.Exported))
 	for _, d := range p.Exported {
-		var l map[string]string
-		if labels != nil {
-			l = labels(ctx, d.Digest)
-		}
-		out = append(out, eventlog.Save(d.Digest, l))
+		out = append(out, eventlog.Save(d.Digest, labels.Of(ctx, d.Digest)))
 	}
 	return out
 }
