@@ -77,6 +77,15 @@ func (t *targetInfo) bestManifest() *manifestInfo {
 	return &t.manifests[t.best]
 }
 
+// bestLabels returns the config labels of the manifest inspect shows, as eventLabels
+// reads them: nil without one.
+func (t *targetInfo) bestLabels() map[string]string {
+	if m := t.bestManifest(); m != nil && m.Config != nil {
+		return m.Config.Config.Labels
+	}
+	return nil
+}
+
 // presence is a snapshot of the content store taken with one Walk: every blob and its
 // labels. It answers Info for a cache fill that describes many images at once.
 type presence map[digest.Digest]content.Info

@@ -102,7 +102,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	if _, err = s.createOrReplace(ctx, images.Image{Name: target.String(), Target: first.Target, Labels: first.Labels}); err != nil {
 		return err
 	}
-	s.publish(eventlog.Tag(first.Target.Digest, target, s.eventLabels(ctx, first.Target)))
+	s.publish(eventlog.Tag(first.Target.Digest, target, img.info.bestLabels()))
 	return nil
 }
 

@@ -49,6 +49,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 
 	now := s.now().UnixNano()
 	changed := false
+	current := e.rec // the record as the tag found it, for the event's labels
 	s.order.Lock()
 	defer s.order.Unlock()
 	defer s.beginWrite()()
@@ -74,6 +75,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 			if !model.HasAvailableImage(rec.Manifests, (*manifestRecord).View) {
 				return imagesvc.PlatformNotFound(model.DisplayName(source, e.familiar, e.id), ocispec.Platform{})
 			}
+			current = &rec
 		}
 		prev, moved, err := putName(ctx, tx, named, rowid, now, true)
 		if err != nil || !moved {
@@ -95,7 +97,7 @@ func (s *Store) Tag(ctx context.Context, source imagesvc.ImageRef, target refere
 	}
 	if err == nil {
 		// Also when nothing changed, as Docker does.
-		s.events.Publish(eventlog.Tag(e.id, named, s.eventLabels(ctx, e.id)))
+		s.events.Publish(eventlog.Tag(e.id, named, current.bestLabels().Map()))
 	}
 	return err
 }
