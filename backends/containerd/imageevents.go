@@ -300,6 +300,25 @@ func (s *Store) eventLabels(ctx context.Context, target ocispec.Descriptor) map[
 	return ms[i].Config.Config.Labels
 }
 
+// knownLabels gives the event labels of the targets descs without looking their
+// records up again (other digests: targetLabels); each target's labels are read once.
+// The function it returns is for one goroutine.
+func (s *Store) knownLabels(descs ...ocispec.Descriptor) eventlog.Labels {
+	read := map[digest.Digest]map[string]string{}
+	return func(ctx context.Context, d digest.Digest) map[string]string {
+		if l, ok := read[d]; ok {
+			return l
+		}
+		for _, desc := range descs {
+			if desc.Digest == d {
+				read[d] = s.eventLabels(ctx, desc)
+				return read[d]
+			}
+		}
+		return s.targetLabels(ctx, d)
+	}
+}
+
 // targetLabels returns the config labels of the image whose target digest is d, or nil
 // when no record has that target.
 func (s *Store) targetLabels(ctx context.Context, d digest.Digest) map[string]string {

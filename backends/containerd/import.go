@@ -70,7 +70,7 @@ func (s *Store) Import(ctx context.Context, req imagesvc.ImportRequest, progress
 		return "", err
 	}
 	_, err = s.setName(ctx, name, res.Manifest, func(bool) {
-		s.publish(eventlog.ImportEvents(ctx, id, req.Ref, s.targetLabels)...)
+		s.publish(eventlog.ImportEvents(ctx, id, req.Ref, s.knownLabels(res.Manifest))...)
 	})
 	s.cache.drop(id)
 	if err != nil {

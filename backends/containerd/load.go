@@ -9,6 +9,7 @@ import (
 	"github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imageapi/imageapi/imagesvc"
 	"github.com/imageapi/imageapi/internal/importer"
@@ -106,7 +107,11 @@ func (s *Store) recordLoaded(ctx context.Context, recs []xfer.LoadRecord) error 
 	for d := range dropped {
 		s.cache.drop(d)
 	}
-	s.publish(xfer.LoadEvents(wctx, recs, s.targetLabels)...)
+	targets := make([]ocispec.Descriptor, 0, len(recs))
+	for _, r := range recs {
+		targets = append(targets, r.Target)
+	}
+	s.publish(xfer.LoadEvents(wctx, recs, s.knownLabels(targets...))...)
 	return nil
 }
 
