@@ -221,60 +221,85 @@ func (l *eventLoop) barrierSeq(env *events.Envelope) (uint64, bool) {
 	return seq, err == nil
 }
 
-// handle applies one event to the cache, and bumps ListVersion's generation for each
-// event that can change a List or an Inspect.
+// handle applies one event to the cache. Before that, it bumps ListVersion's generation
+// for each event that can change a List or an Inspect: any change of an image record but
+// a transfer's temporary one, content created or deleted, a snapshot of the Store's
+// snapshotter committed or removed, a view prepared (views count as containers; for a
+// read-only View, which containerd publishes nothing for, the Store that prepared it
+// publishes viewTopic), and, when the Store counts containerd's containers (no
+// Options.Usage), a container record created, updated or deleted. An event that cannot
+// be decoded counts. Each event is decoded once.
 func (l *eventLoop) handle(env *events.Envelope) {
 	if env.Event == nil {
 		return
 	}
-	if l.changesAnswers(env) {
-		l.s.versions.bump()
-	}
 	c := l.s.cache
+	bump := func(changes bool) {
+		if changes {
+			l.s.versions.bump()
+		}
+	}
+	image := func(name string, err error) {
+		bump(err != nil || !isPullRecord(name))
+		if err == nil {
+			c.imageEvent(name)
+			l.s.watch.changed(name)
+		}
+	}
+	container := func(id, img string, deleted bool, err error) {
+		bump(l.s.opts.Usage == nil)
+		if err == nil {
+			c.containerEvent(id, img, deleted)
+		}
+	}
 	switch env.Topic {
 	case "/images/create":
 		var ev eventstypes.ImageCreate
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
-			c.imageEvent(ev.Name)
-			l.s.watch.changed(ev.Name)
-		}
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		image(ev.Name, err)
 	case "/images/update":
 		var ev eventstypes.ImageUpdate
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
-			c.imageEvent(ev.Name)
-			l.s.watch.changed(ev.Name)
-		}
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		image(ev.Name, err)
 	case "/images/delete":
 		var ev eventstypes.ImageDelete
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
-			c.imageEvent(ev.Name)
-			l.s.watch.changed(ev.Name)
-		}
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		image(ev.Name, err)
 	case "/content/delete":
+		bump(true)
 		var ev eventstypes.ContentDelete
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
 			c.invalidateBlob(digest.Digest(ev.Digest))
 		}
 	case "/content/create":
+		bump(true)
 		var ev eventstypes.ContentCreate
 		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
 			c.invalidateBlob(digest.Digest(ev.Digest))
 		}
 	case "/snapshot/commit":
 		var ev eventstypes.SnapshotCommit
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) {
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		bump(err != nil || l.ours(ev.Snapshotter))
+		if err == nil && l.ours(ev.Snapshotter) {
 			c.invalidateChain(digest.Digest(ev.Name))
 		}
 	case "/snapshot/prepare":
 		var ev eventstypes.SnapshotPrepare
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) && isViewKey(ev.Key) {
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		view := err == nil && l.ours(ev.Snapshotter) && isViewKey(ev.Key)
+		bump(err != nil || view)
+		if view {
 			c.viewEvent()
 		}
 	case viewTopic:
+		bump(true)
 		c.viewEvent()
 	case "/snapshot/remove":
 		var ev eventstypes.SnapshotRemove
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil && l.ours(ev.Snapshotter) {
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		bump(err != nil || l.ours(ev.Snapshotter))
+		if err == nil && l.ours(ev.Snapshotter) {
 			c.invalidateChain(digest.Digest(ev.Key))
 			if isViewKey(ev.Key) {
 				c.viewEvent()
@@ -282,57 +307,17 @@ func (l *eventLoop) handle(env *events.Envelope) {
 		}
 	case "/containers/create":
 		var ev eventstypes.ContainerCreate
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
-			c.containerEvent(ev.ID, ev.Image, false)
-		}
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		container(ev.ID, ev.Image, false, err)
 	case "/containers/update":
 		var ev eventstypes.ContainerUpdate
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
-			c.containerEvent(ev.ID, ev.Image, false)
-		}
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		container(ev.ID, ev.Image, false, err)
 	case "/containers/delete":
 		var ev eventstypes.ContainerDelete
-		if typeurl.UnmarshalTo(env.Event, &ev) == nil {
-			c.containerEvent(ev.ID, "", true)
-		}
+		err := typeurl.UnmarshalTo(env.Event, &ev)
+		container(ev.ID, "", true, err)
 	}
-}
-
-// changesAnswers reports whether an event can change a List or an Inspect: any change of
-// an image record but a transfer's temporary one, content created or deleted, a snapshot
-// of the Store's snapshotter committed or removed, a view prepared (views count as
-// containers; for a read-only View, which containerd publishes nothing for, the Store
-// that prepared it publishes viewTopic), and, when the Store counts containerd's
-// containers (no Options.Usage), a container record created, updated or deleted. An event
-// that cannot be decoded counts.
-func (l *eventLoop) changesAnswers(env *events.Envelope) bool {
-	switch env.Topic {
-	case "/images/create":
-		var ev eventstypes.ImageCreate
-		return typeurl.UnmarshalTo(env.Event, &ev) != nil || !isPullRecord(ev.Name)
-	case "/images/update":
-		var ev eventstypes.ImageUpdate
-		return typeurl.UnmarshalTo(env.Event, &ev) != nil || !isPullRecord(ev.Name)
-	case "/images/delete":
-		var ev eventstypes.ImageDelete
-		return typeurl.UnmarshalTo(env.Event, &ev) != nil || !isPullRecord(ev.Name)
-	case "/content/create", "/content/delete":
-		return true
-	case "/snapshot/commit":
-		var ev eventstypes.SnapshotCommit
-		return typeurl.UnmarshalTo(env.Event, &ev) != nil || l.ours(ev.Snapshotter)
-	case "/snapshot/prepare":
-		var ev eventstypes.SnapshotPrepare
-		return typeurl.UnmarshalTo(env.Event, &ev) != nil || (l.ours(ev.Snapshotter) && isViewKey(ev.Key))
-	case viewTopic:
-		return true
-	case "/snapshot/remove":
-		var ev eventstypes.SnapshotRemove
-		return typeurl.UnmarshalTo(env.Event, &ev) != nil || l.ours(ev.Snapshotter)
-	case "/containers/create", "/containers/update", "/containers/delete":
-		return l.s.opts.Usage == nil
-	}
-	return false
 }
 
 // ours reports whether a snapshot event is about the Store's snapshotter (daemons before
